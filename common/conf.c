@@ -1,0 +1,602 @@
+/* Configuration: embedded defaults < JSON file < environment < flags. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "util.h"
+
+#define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
+
+size_t
+strv_len(char **v)
+{
+	size_t	n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return (n);
+}
+
+void
+strv_free(char **v)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **
+strv_make(const char *const *src)
+{
+	char	**v;
+	size_t	  n = 0, i;
+
+	while (src[n] != NULL)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(src[i]);
+	return (v);
+}
+
+/* A string vector from a JSON array of strings; NULL if it is not one. */
+char **
+strv_from_json(struct json_object *a)
+{
+	char	**v;
+	size_t	  n, i;
+
+	if (!json_object_is_type(a, json_type_array))
+		return (NULL);
+	n = json_object_array_length(a);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i),
+		    json_type_string))
+			return (NULL);
+	v = xcalloc(n + 1, sizeof *v);
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(json_object_get_string(
+		    json_object_array_get_idx(a, i)));
+	return (v);
+}
+
+struct json_object *
+strv_to_json(char **v)
+{
+	struct json_object	*a;
+	size_t			 i;
+
+	a = json_object_new_array();
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return (a);
+}
+
+void
+provider_free(struct provider *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->command);
+	strv_free(p->args);
+	strv_free(p->required_env);
+	strv_free(p->version_args);
+	strv_free(p->help_args);
+	free(p->output);
+	strv_free(p->approval_patterns);
+	free(p->approve_keys);
+	free(p->deny_keys);
+	free(p->model);
+	free(p);
+}
+
+static struct provider *
+provider_builtin(const char *name, const char *command, const char *env,
+    int builtin)
+{
+	static const char *const version[] = { "--version", NULL };
+	static const char *const help[] = { "--help", NULL };
+	static const char *const prompt[] = { "{prompt}", NULL };
+	static const char *const goal[] = { "{goal}", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const yn[] = {
+	    "\\[[yY]/[nN]\\]", "\\([yY]/[nN]\\)", NULL };
+	const char *const	 envv[] = { env, NULL };
+	struct provider		*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(name);
+	p->command = xstrdup(command);
+	p->args = strv_make(builtin ? prompt : goal);
+	p->required_env = strv_make(env != NULL ? envv : none);
+	p->version_args = strv_make(version);
+	p->help_args = builtin ? strv_make(help) : NULL;
+	p->output = xstrdup(builtin && strcmp(name, "claude_code") == 0 ?
+	    "jsonl" : "raw");
+	p->approval_patterns = strv_make(yn);
+	p->approve_keys = xstrdup("y\r");
+	p->deny_keys = xstrdup("n\r");
+	p->builtin = builtin;
+	return (p);
+}
+
+static void
+config_add_provider(struct config *c, struct provider *p)
+{
+	size_t	n = 0, i;
+
+	while (c->providers[n] != NULL)
+		n++;
+	for (i = 0; i < n; i++) {
+		if (strcmp(c->providers[i]->name, p->name) == 0) {
+			provider_free(c->providers[i]);
+			c->providers[i] = p;
+			return;
+		}
+	}
+	c->providers = xrealloc(c->providers, (n + 2) * sizeof *c->providers);
+	c->providers[n] = p;
+	c->providers[n + 1] = NULL;
+}
+
+/* The embedded defaults: loopback, a state dir we can write, 2 spares. */
+struct config *
+config_default(void)
+{
+	struct config	*c;
+	const char	*home, *path;
+	static const char *const roots[] = { "/", NULL };
+
+	c = xcalloc(1, sizeof *c);
+	c->listen_host = xstrdup("127.0.0.1");
+	c->listen_port = 3000;
+	if (geteuid() == 0)
+		c->state_dir = xstrdup("/var/lib/runnerd");
+	else if ((home = getenv("HOME")) != NULL && *home != '\0')
+		c->state_dir = xasprintf("%s/.local/state/runnerd", home);
+	else
+		c->state_dir = xasprintf("/tmp/runnerd-%ld", (long)geteuid());
+	c->workspace_dir = xstrdup("/tmp/ai-village-workspaces");
+	c->cache_dir = xstrdup("/tmp/ai-village-cache");
+	c->max_sessions = 10;
+	c->pool_size = 2;
+	c->max_body_bytes = 1024 * 1024;
+	c->session_timeout_ms = 3600 * 1000;
+	c->stop_grace_ms = 10 * 1000;
+	c->shutdown_grace_ms = 15 * 1000;
+	c->max_log_bytes = 256 * 1024 * 1024;
+	c->tokens = xcalloc(1, sizeof *c->tokens);
+	c->allowed_roots = strv_make(roots);
+	path = getenv("PATH");
+	c->agent_path = xstrdup(path != NULL && *path != '\0' ? path :
+	    "/usr/local/bin:/usr/bin:/bin");
+	c->providers = xcalloc(1, sizeof *c->providers);
+	config_add_provider(c, provider_builtin("codex", "codex",
+	    "OPENAI_API_KEY", 1));
+	config_add_provider(c, provider_builtin("claude_code", "claude",
+	    "ANTHROPIC_API_KEY", 1));
+	config_add_provider(c, provider_builtin("fake", "runnerd-fake-agent",
+	    NULL, 0));
+	return (c);
+}
+
+void
+config_free(struct config *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	free(c->listen_host);
+	free(c->socket_path);
+	free(c->state_dir);
+	free(c->workspace_dir);
+	free(c->cache_dir);
+	strv_free(c->tokens);
+	free(c->jwt_secret);
+	strv_free(c->allowed_roots);
+	free(c->agent_path);
+	for (i = 0; c->providers[i] != NULL; i++)
+		provider_free(c->providers[i]);
+	free(c->providers);
+	free(c);
+}
+
+const struct provider *
+config_provider(const struct config *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; c->providers[i] != NULL; i++)
+		if (strcmp(c->providers[i]->name, name) == 0)
+			return (c->providers[i]);
+	return (NULL);
+}
+
+int
+config_set_listen(struct config *c, const char *s, char *cause,
+    size_t causelen)
+{
+	const char	*colon, *host, *end;
+	size_t		 hostlen;
+	char		*ep;
+	long		 port;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':') {
+			CAUSE("listen: bad address '%s' (want [ADDR]:PORT)", s);
+			return (-1);
+		}
+		host = s + 1;
+		hostlen = (size_t)(end - host);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			CAUSE("listen: bad address '%s' (want HOST:PORT)", s);
+			return (-1);
+		}
+		host = s;
+		hostlen = (size_t)(colon - s);
+	}
+	errno = 0;
+	port = strtol(colon + 1, &ep, 10);
+	if (colon[1] == '\0' || *ep != '\0' || errno != 0 || port < 0 ||
+	    port > 65535 || hostlen == 0) {
+		CAUSE("listen: bad address '%s' (want HOST:PORT)", s);
+		return (-1);
+	}
+	free(c->listen_host);
+	c->listen_host = xstrndup(host, hostlen);
+	c->listen_port = (int)port;
+	c->listen_set = 1;
+	return (0);
+}
+
+static int
+conf_int(struct json_object *v, const char *key, int64_t min, int64_t max,
+    int64_t *out, char *cause, size_t causelen)
+{
+	if (!json_object_is_type(v, json_type_int)) {
+		CAUSE("%s: must be an integer", key);
+		return (-1);
+	}
+	*out = json_object_get_int64(v);
+	if (*out < min || *out > max) {
+		CAUSE("%s: %lld is out of range (%lld to %lld)", key,
+		    (long long)*out, (long long)min, (long long)max);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+conf_str(struct json_object *v, const char *key, char **out, char *cause,
+    size_t causelen)
+{
+	if (!json_object_is_type(v, json_type_string) ||
+	    json_object_get_string_len(v) == 0) {
+		CAUSE("%s: must be a non-empty string", key);
+		return (-1);
+	}
+	free(*out);
+	*out = xstrdup(json_object_get_string(v));
+	return (0);
+}
+
+static int
+conf_strv(struct json_object *v, const char *key, char ***out, char *cause,
+    size_t causelen)
+{
+	char	**nv;
+
+	if ((nv = strv_from_json(v)) == NULL) {
+		CAUSE("%s: must be an array of strings", key);
+		return (-1);
+	}
+	strv_free(*out);
+	*out = nv;
+	return (0);
+}
+
+struct provider *
+provider_from_json(const char *name, struct json_object *o, char *cause,
+    size_t causelen)
+{
+	struct provider	*p;
+	char		 key[128];
+	int64_t		 b;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		CAUSE("providers.%s: must be an object", name);
+		return (NULL);
+	}
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(name);
+	p->output = xstrdup("raw");
+	json_object_object_foreach(o, k, v) {
+		snprintf(key, sizeof key, "providers.%s.%s", name, k);
+		if (strcmp(k, "command") == 0) {
+			if (conf_str(v, key, &p->command, cause, causelen))
+				goto fail;
+		} else if (strcmp(k, "args") == 0) {
+			if (conf_strv(v, key, &p->args, cause, causelen))
+				goto fail;
+		} else if (strcmp(k, "required_env") == 0) {
+			if (conf_strv(v, key, &p->required_env, cause,
+			    causelen))
+				goto fail;
+		} else if (strcmp(k, "version_args") == 0) {
+			if (conf_strv(v, key, &p->version_args, cause,
+			    causelen))
+				goto fail;
+		} else if (strcmp(k, "help_args") == 0) {
+			if (conf_strv(v, key, &p->help_args, cause, causelen))
+				goto fail;
+		} else if (strcmp(k, "approval_patterns") == 0) {
+			if (conf_strv(v, key, &p->approval_patterns, cause,
+			    causelen))
+				goto fail;
+		} else if (strcmp(k, "output") == 0) {
+			if (conf_str(v, key, &p->output, cause, causelen))
+				goto fail;
+			if (strcmp(p->output, "raw") != 0 &&
+			    strcmp(p->output, "jsonl") != 0) {
+				CAUSE("%s: must be \"raw\" or \"jsonl\"", key);
+				goto fail;
+			}
+		} else if (strcmp(k, "approve_keys") == 0) {
+			if (conf_str(v, key, &p->approve_keys, cause,
+			    causelen))
+				goto fail;
+		} else if (strcmp(k, "deny_keys") == 0) {
+			if (conf_str(v, key, &p->deny_keys, cause, causelen))
+				goto fail;
+		} else if (strcmp(k, "model") == 0) {
+			if (conf_str(v, key, &p->model, cause, causelen))
+				goto fail;
+		} else if (strcmp(k, "builtin") == 0) {
+			if (conf_int(v, key, 0, 1, &b, cause, causelen))
+				goto fail;
+			p->builtin = (int)b;
+		} else if (strcmp(k, "name") == 0) {
+			continue;
+		} else {
+			CAUSE("%s: unknown key", key);
+			goto fail;
+		}
+	}
+	if (p->command == NULL) {
+		CAUSE("providers.%s.command: is required", name);
+		goto fail;
+	}
+	if (p->args == NULL)
+		p->args = xcalloc(1, sizeof *p->args);
+	if (p->required_env == NULL)
+		p->required_env = xcalloc(1, sizeof *p->required_env);
+	if (p->approval_patterns == NULL)
+		p->approval_patterns = xcalloc(1, sizeof *p->approval_patterns);
+	if (p->approve_keys == NULL)
+		p->approve_keys = xstrdup("y\r");
+	if (p->deny_keys == NULL)
+		p->deny_keys = xstrdup("n\r");
+	return (p);
+
+fail:
+	provider_free(p);
+	return (NULL);
+}
+
+struct json_object *
+provider_to_json(const struct provider *p)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "command",
+	    json_object_new_string(p->command));
+	json_object_object_add(o, "args", strv_to_json(p->args));
+	json_object_object_add(o, "required_env",
+	    strv_to_json(p->required_env));
+	if (p->version_args != NULL)
+		json_object_object_add(o, "version_args",
+		    strv_to_json(p->version_args));
+	if (p->help_args != NULL)
+		json_object_object_add(o, "help_args",
+		    strv_to_json(p->help_args));
+	json_object_object_add(o, "output", json_object_new_string(p->output));
+	json_object_object_add(o, "approval_patterns",
+	    strv_to_json(p->approval_patterns));
+	json_object_object_add(o, "approve_keys",
+	    json_object_new_string(p->approve_keys));
+	json_object_object_add(o, "deny_keys",
+	    json_object_new_string(p->deny_keys));
+	if (p->model != NULL)
+		json_object_object_add(o, "model",
+		    json_object_new_string(p->model));
+	json_object_object_add(o, "builtin", json_object_new_int(p->builtin));
+	return (o);
+}
+
+int
+config_load_file(struct config *c, const char *path, char *cause,
+    size_t causelen)
+{
+	struct json_object	*root;
+	struct provider		*p;
+	char			*text;
+	int64_t			 n;
+	int			 rv = -1;
+
+	if ((text = read_file(path, NULL)) == NULL) {
+		CAUSE("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	root = json_tokener_parse(text);
+	free(text);
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		CAUSE("%s: not a JSON object", path);
+		json_object_put(root);
+		return (-1);
+	}
+	json_object_object_foreach(root, k, v) {
+		if (strcmp(k, "listen") == 0) {
+			if (!json_object_is_type(v, json_type_string)) {
+				CAUSE("listen: must be a string HOST:PORT");
+				goto out;
+			}
+			if (config_set_listen(c, json_object_get_string(v),
+			    cause, causelen) == -1)
+				goto out;
+		} else if (strcmp(k, "socket") == 0) {
+			if (conf_str(v, k, &c->socket_path, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "state_dir") == 0) {
+			if (conf_str(v, k, &c->state_dir, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "workspace_dir") == 0) {
+			if (conf_str(v, k, &c->workspace_dir, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "cache_dir") == 0) {
+			if (conf_str(v, k, &c->cache_dir, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "agent_path") == 0) {
+			if (conf_str(v, k, &c->agent_path, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "jwt_secret") == 0) {
+			if (conf_str(v, k, &c->jwt_secret, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "tokens") == 0) {
+			if (conf_strv(v, k, &c->tokens, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "allowed_roots") == 0) {
+			if (conf_strv(v, k, &c->allowed_roots, cause,
+			    causelen))
+				goto out;
+		} else if (strcmp(k, "max_sessions") == 0) {
+			if (conf_int(v, k, 1, 100000, &n, cause, causelen))
+				goto out;
+			c->max_sessions = (int)n;
+		} else if (strcmp(k, "pool_size") == 0) {
+			if (conf_int(v, k, 0, 1000, &n, cause, causelen))
+				goto out;
+			c->pool_size = (int)n;
+		} else if (strcmp(k, "max_body_bytes") == 0) {
+			if (conf_int(v, k, 1024, 64 * 1024 * 1024, &n, cause,
+			    causelen))
+				goto out;
+			c->max_body_bytes = (size_t)n;
+		} else if (strcmp(k, "max_log_bytes") == 0) {
+			if (conf_int(v, k, 65536, INT64_MAX, &n, cause,
+			    causelen))
+				goto out;
+			c->max_log_bytes = (size_t)n;
+		} else if (strcmp(k, "session_timeout_ms") == 0) {
+			if (conf_int(v, k, 100, INT64_MAX / 2,
+			    &c->session_timeout_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "stop_grace_ms") == 0) {
+			if (conf_int(v, k, 0, 3600 * 1000, &c->stop_grace_ms,
+			    cause, causelen))
+				goto out;
+		} else if (strcmp(k, "shutdown_grace_ms") == 0) {
+			if (conf_int(v, k, 0, 3600 * 1000,
+			    &c->shutdown_grace_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "verbose") == 0) {
+			if (conf_int(v, k, 0, 3, &n, cause, causelen))
+				goto out;
+			c->verbose = (int)n;
+		} else if (strcmp(k, "providers") == 0) {
+			if (!json_object_is_type(v, json_type_object)) {
+				CAUSE("providers: must be an object");
+				goto out;
+			}
+			json_object_object_foreach(v, pk, pv) {
+				p = provider_from_json(pk, pv, cause,
+				    causelen);
+				if (p == NULL)
+					goto out;
+				config_add_provider(c, p);
+			}
+		} else {
+			CAUSE("%s: unknown key", k);
+			goto out;
+		}
+	}
+	rv = 0;
+out:
+	json_object_put(root);
+	return (rv);
+}
+
+int
+config_load_env(struct config *c, char *cause, size_t causelen)
+{
+	const char	*v;
+	char		*ep;
+	long		 n;
+
+	if ((v = getenv("RUNNER_STATE_DIR")) != NULL && *v != '\0') {
+		free(c->state_dir);
+		c->state_dir = xstrdup(v);
+	}
+	if ((v = getenv("RUNNER_WORKSPACE_DIR")) != NULL && *v != '\0') {
+		free(c->workspace_dir);
+		c->workspace_dir = xstrdup(v);
+	}
+	if ((v = getenv("RUNNER_CACHE_DIR")) != NULL && *v != '\0') {
+		free(c->cache_dir);
+		c->cache_dir = xstrdup(v);
+	}
+	if ((v = getenv("RUNNER_SOCKET")) != NULL && *v != '\0') {
+		free(c->socket_path);
+		c->socket_path = xstrdup(v);
+	}
+	if ((v = getenv("JWT_SECRET")) != NULL && *v != '\0') {
+		free(c->jwt_secret);
+		c->jwt_secret = xstrdup(v);
+	}
+	if ((v = getenv("RUNNER_MAX_SESSIONS")) != NULL && *v != '\0') {
+		n = strtol(v, &ep, 10);
+		if (*ep != '\0' || n < 1 || n > 100000) {
+			CAUSE("RUNNER_MAX_SESSIONS: '%s' is not a number "
+			    "from 1 to 100000", v);
+			return (-1);
+		}
+		c->max_sessions = (int)n;
+	}
+	if ((v = getenv("HOST")) != NULL && *v != '\0') {
+		free(c->listen_host);
+		c->listen_host = xstrdup(v);
+		c->listen_set = 1;
+	}
+	if ((v = getenv("PORT")) != NULL && *v != '\0') {
+		n = strtol(v, &ep, 10);
+		if (*ep != '\0' || n < 0 || n > 65535) {
+			CAUSE("PORT: '%s' is not a port number", v);
+			return (-1);
+		}
+		c->listen_port = (int)n;
+		c->listen_set = 1;
+	}
+	return (0);
+}
+
+void
+config_finish(struct config *c)
+{
+	if (c->socket_path == NULL)
+		c->socket_path = xasprintf("%s/runnerd.sock", c->state_dir);
+}

@@ -1,0 +1,80 @@
+/* Configuration: embedded defaults < JSON file < environment < flags. */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+/*
+ * A provider: how to run one agent CLI. args is a template; each element
+ * may hold {prompt}, {title}, {goal}, {model}, {workspace}, {sessionId}.
+ * Built-in providers also have features detected from --help (provider.c
+ * in the worker decides what their arguments become).
+ */
+struct provider {
+	char	 *name;
+	char	 *command;
+	char	**args;			/* NULL-terminated template */
+	char	**required_env;		/* NULL-terminated variable names */
+	char	**version_args;		/* NULL = no version detection */
+	char	**help_args;		/* NULL = no feature detection */
+	char	 *output;		/* "raw" or "jsonl" */
+	char	**approval_patterns;	/* POSIX extended regexes */
+	char	 *approve_keys;		/* written to the pty on allow */
+	char	 *deny_keys;		/* written to the pty on deny */
+	char	 *model;		/* optional default model */
+	int	  builtin;		/* 1 = codex or claude_code logic */
+};
+
+struct config {
+	char		 *listen_host;
+	int		  listen_port;
+	int		  listen_set;		/* listen given explicitly */
+	char		 *socket_path;
+	char		 *state_dir;
+	char		 *workspace_dir;
+	char		 *cache_dir;
+	int		  max_sessions;
+	int		  pool_size;
+	size_t		  max_body_bytes;
+	int64_t		  session_timeout_ms;
+	int64_t		  stop_grace_ms;
+	int64_t		  shutdown_grace_ms;
+	size_t		  max_log_bytes;	/* per session event log cap */
+	char		**tokens;		/* NULL-terminated */
+	char		 *jwt_secret;
+	char		**allowed_roots;	/* local repositories */
+	char		 *agent_path;		/* PATH given to agents */
+	int		  verbose;
+	struct provider	**providers;		/* NULL-terminated */
+};
+
+/* A config holding the embedded defaults (built-in providers included). */
+struct config	*config_default(void);
+void		 config_free(struct config *);
+/* Merge a JSON file; -1 with a cause naming the key on a bad one. */
+int		 config_load_file(struct config *, const char *, char *, size_t);
+/* Apply RUNNER_*, PORT, HOST, JWT_SECRET from the environment. */
+int		 config_load_env(struct config *, char *, size_t);
+/* Parse "HOST:PORT" ("[::1]:3000" too) into the config. */
+int		 config_set_listen(struct config *, const char *, char *,
+		    size_t);
+/* Resolve dirs that depend on others (socket in the state dir...). */
+void		 config_finish(struct config *);
+const struct provider *config_provider(const struct config *, const char *);
+
+struct json_object *provider_to_json(const struct provider *);
+/* Parse a provider object (config file or START); NULL with a cause. */
+struct provider	*provider_from_json(const char *, struct json_object *,
+		    char *, size_t);
+void		 provider_free(struct provider *);
+
+/* Helpers for NULL-terminated string vectors. */
+char		**strv_from_json(struct json_object *);
+struct json_object *strv_to_json(char **);
+void		 strv_free(char **);
+size_t		 strv_len(char **);
+
+#endif

@@ -1,0 +1,146 @@
+/* The event model: RunnerEvent types, session states and their transitions. */
+#include "config.h"
+
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "event.h"
+
+static const char *event_names[EV__COUNT] = {
+	[EV_SESSION_STARTED] = "SESSION_STARTED",
+	[EV_SESSION_STATE_CHANGED] = "SESSION_STATE_CHANGED",
+	[EV_SESSION_ENDED] = "SESSION_ENDED",
+	[EV_TERMINAL_CHUNK] = "TERMINAL_CHUNK",
+	[EV_FILE_TOUCHED] = "FILE_TOUCHED",
+	[EV_DIFF_SUMMARY] = "DIFF_SUMMARY",
+	[EV_TEST_RUN_STARTED] = "TEST_RUN_STARTED",
+	[EV_TEST_RUN_FINISHED] = "TEST_RUN_FINISHED",
+	[EV_APPROVAL_REQUESTED] = "APPROVAL_REQUESTED",
+	[EV_APPROVAL_RESOLVED] = "APPROVAL_RESOLVED",
+	[EV_ALERT_RAISED] = "ALERT_RAISED",
+	[EV_USAGE_TICK] = "USAGE_TICK",
+	[EV_PROVIDER_EVENT_FORWARDED] = "PROVIDER_EVENT_FORWARDED",
+};
+
+static const char *state_names[ST__COUNT] = {
+	[ST_CREATED] = "CREATED",
+	[ST_PREPARING_WORKSPACE] = "PREPARING_WORKSPACE",
+	[ST_STARTING_PROVIDER] = "STARTING_PROVIDER",
+	[ST_RUNNING] = "RUNNING",
+	[ST_WAITING_FOR_APPROVAL] = "WAITING_FOR_APPROVAL",
+	[ST_PAUSED_BY_HUMAN] = "PAUSED_BY_HUMAN",
+	[ST_STOPPING] = "STOPPING",
+	[ST_COMPLETED] = "COMPLETED",
+	[ST_FAILED] = "FAILED",
+};
+
+const char *
+event_type_name(enum event_type t)
+{
+	if ((int)t < 0 || t >= EV__COUNT)
+		return ("UNKNOWN");
+	return (event_names[t]);
+}
+
+int
+event_type_from_name(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < EV__COUNT; i++)
+		if (strcmp(event_names[i], name) == 0)
+			return (i);
+	return (-1);
+}
+
+const char *
+session_state_name(enum session_state s)
+{
+	if ((int)s < 0 || s >= ST__COUNT)
+		return ("UNKNOWN");
+	return (state_names[s]);
+}
+
+int
+session_state_from_name(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < ST__COUNT; i++)
+		if (strcmp(state_names[i], name) == 0)
+			return (i);
+	return (-1);
+}
+
+int
+session_state_final(enum session_state s)
+{
+	return (s == ST_COMPLETED || s == ST_FAILED);
+}
+
+/*
+ * The lifecycle: CREATED → PREPARING_WORKSPACE → STARTING_PROVIDER →
+ * RUNNING, RUNNING ⇄ WAITING_FOR_APPROVAL, RUNNING ⇄ PAUSED_BY_HUMAN, and
+ * → STOPPING → COMPLETED | FAILED. Any live state may fail (crash, protocol
+ * error) or go to STOPPING (stop on request, timeout); a CLI that exits on
+ * its own ends straight from RUNNING, WAITING or PAUSED. Final is final.
+ */
+int
+session_state_can_move(enum session_state from, enum session_state to)
+{
+	if ((int)from < 0 || from >= ST__COUNT || (int)to < 0 ||
+	    to >= ST__COUNT || from == to || session_state_final(from))
+		return (0);
+	if (to == ST_FAILED)
+		return (1);
+	if (to == ST_STOPPING)
+		return (1);
+	switch (from) {
+	case ST_CREATED:
+		return (to == ST_PREPARING_WORKSPACE);
+	case ST_PREPARING_WORKSPACE:
+		return (to == ST_STARTING_PROVIDER);
+	case ST_STARTING_PROVIDER:
+		return (to == ST_RUNNING);
+	case ST_RUNNING:
+		return (to == ST_WAITING_FOR_APPROVAL ||
+		    to == ST_PAUSED_BY_HUMAN || to == ST_COMPLETED);
+	case ST_WAITING_FOR_APPROVAL:
+		return (to == ST_RUNNING || to == ST_COMPLETED);
+	case ST_PAUSED_BY_HUMAN:
+		return (to == ST_RUNNING || to == ST_COMPLETED);
+	case ST_STOPPING:
+		return (to == ST_COMPLETED);
+	default:
+		return (0);
+	}
+}
+
+struct json_object *
+event_new(enum event_type t)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "type",
+	    json_object_new_string(event_type_name(t)));
+	return (o);
+}
+
+struct json_object *
+event_state_changed(enum session_state from, enum session_state to,
+    const char *reason)
+{
+	struct json_object	*o;
+
+	o = event_new(EV_SESSION_STATE_CHANGED);
+	json_object_object_add(o, "previousState",
+	    json_object_new_string(session_state_name(from)));
+	json_object_object_add(o, "newState",
+	    json_object_new_string(session_state_name(to)));
+	if (reason != NULL)
+		json_object_object_add(o, "reason",
+		    json_object_new_string(reason));
+	return (o);
+}

@@ -1,0 +1,54 @@
+/* The event model: RunnerEvent types, session states and their transitions. */
+#ifndef EVENT_H
+#define EVENT_H
+
+struct json_object;
+
+enum event_type {
+	EV_SESSION_STARTED,
+	EV_SESSION_STATE_CHANGED,
+	EV_SESSION_ENDED,
+	EV_TERMINAL_CHUNK,
+	EV_FILE_TOUCHED,
+	EV_DIFF_SUMMARY,
+	EV_TEST_RUN_STARTED,
+	EV_TEST_RUN_FINISHED,
+	EV_APPROVAL_REQUESTED,
+	EV_APPROVAL_RESOLVED,
+	EV_ALERT_RAISED,
+	EV_USAGE_TICK,
+	EV_PROVIDER_EVENT_FORWARDED,
+	EV__COUNT
+};
+
+enum session_state {
+	ST_CREATED,
+	ST_PREPARING_WORKSPACE,
+	ST_STARTING_PROVIDER,
+	ST_RUNNING,
+	ST_WAITING_FOR_APPROVAL,
+	ST_PAUSED_BY_HUMAN,
+	ST_STOPPING,
+	ST_COMPLETED,
+	ST_FAILED,
+	ST__COUNT
+};
+
+const char	*event_type_name(enum event_type);
+/* The type for a name, or -1. */
+int		 event_type_from_name(const char *);
+
+const char	*session_state_name(enum session_state);
+/* The state for a name, or -1. */
+int		 session_state_from_name(const char *);
+int		 session_state_final(enum session_state);
+/* Whether DESIGN section 3 allows moving from one state to another. */
+int		 session_state_can_move(enum session_state, enum session_state);
+
+/* A new event object {"type": name}; the caller owns it. */
+struct json_object *event_new(enum event_type);
+/* SESSION_STATE_CHANGED {previousState, newState, reason?}. */
+struct json_object *event_state_changed(enum session_state,
+		    enum session_state, const char *);
+
+#endif

@@ -1,0 +1,392 @@
+/* Small helpers shared by every process: allocation, time, ids, files. */
+#include "config.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+void *
+xmalloc(size_t size)
+{
+	void	*p;
+
+	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
+		fatal("malloc");
+	return (p);
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		fatal("calloc");
+	return (p);
+}
+
+void *
+xrealloc(void *old, size_t size)
+{
+	void	*p;
+
+	if ((p = realloc(old, size == 0 ? 1 : size)) == NULL)
+		fatal("realloc");
+	return (p);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("strdup");
+	return (p);
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = strndup(s, n)) == NULL)
+		fatal("strndup");
+	return (p);
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	return (p);
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+void
+iso8601_ms(int64_t ms, char *buf, size_t len)
+{
+	time_t		t = (time_t)(ms / 1000);
+	struct tm	tm;
+	char		base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+void
+uuid_v4(char out[37])
+{
+	unsigned char	b[16];
+	size_t		got = 0;
+	ssize_t		n;
+
+	while (got < sizeof b) {
+		n = getrandom(b + got, sizeof b - got, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("getrandom");
+		}
+		got += (size_t)n;
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* A lowercase 8-4-4-4-12 hex UUID: the only ids we ever make or accept. */
+int
+uuid_valid(const char *s)
+{
+	size_t	i;
+
+	if (strlen(s) != 36)
+		return (0);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return (0);
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return (0);
+	}
+	return (1);
+}
+
+int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	*copy, *p;
+	int	 rv = 0;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) == -1 && errno != EEXIST) {
+			rv = -1;
+			break;
+		}
+		*p = '/';
+	}
+	if (rv == 0 && mkdir(copy, mode) == -1 && errno != EEXIST)
+		rv = -1;
+	free(copy);
+	return (rv);
+}
+
+/* Remove a tree without following symlinks out of it. */
+int
+rm_rf(const char *path)
+{
+	struct stat	 st;
+	DIR		*d;
+	struct dirent	*de;
+	char		*child;
+	int		 rv = 0;
+
+	if (lstat(path, &st) == -1)
+		return (errno == ENOENT ? 0 : -1);
+	if (!S_ISDIR(st.st_mode))
+		return (unlink(path));
+	if ((d = opendir(path)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		child = xasprintf("%s/%s", path, de->d_name);
+		if (rm_rf(child) == -1)
+			rv = -1;
+		free(child);
+	}
+	closedir(d);
+	if (rmdir(path) == -1)
+		rv = -1;
+	return (rv);
+}
+
+int
+write_file_atomic(const char *path, const char *data, size_t len)
+{
+	char	*tmp;
+	int	 fd, saved;
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	while (off < len) {
+		n = write(fd, data + off, len - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail_close;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1)
+		goto fail_close;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail_unlink;
+	}
+	if (rename(tmp, path) == -1)
+		goto fail_unlink;
+	free(tmp);
+	return (0);
+
+fail_close:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail:
+	free(tmp);
+	return (-1);
+}
+
+char *
+read_file(const char *path, size_t *lenp)
+{
+	int	 fd, saved;
+	char	*buf = NULL;
+	size_t	 len = 0, size = 0;
+	ssize_t	 n;
+
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1)
+		return (NULL);
+	for (;;) {
+		if (size - len < 4096) {
+			size = size == 0 ? 8192 : size * 2;
+			buf = xrealloc(buf, size);
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return (NULL);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		buf = xmalloc(1);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return (buf);
+}
+
+int
+set_nonblock(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return (-1);
+	return (fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+}
+
+int
+set_cloexec(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFD)) == -1)
+		return (-1);
+	return (fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
+}
+
+void
+close_from(int lowfd)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, dfd;
+	long		 max;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL) {
+			fd = atoi(de->d_name);
+			if (de->d_name[0] != '.' && fd >= lowfd && fd != dfd)
+				close(fd);
+		}
+		closedir(d);
+		return;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = lowfd; fd < max; fd++)
+		close(fd);
+}
+
+char *
+path_search(const char *name, const char *path)
+{
+	const char	*p, *end;
+	char		*cand;
+
+	if (name[0] == '\0')
+		return (NULL);
+	if (strchr(name, '/') != NULL)
+		return (access(name, X_OK) == 0 ? xstrdup(name) : NULL);
+	if (path == NULL)
+		return (NULL);
+	for (p = path; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		cand = xasprintf("%.*s/%s", (int)(end - p),
+		    end == p ? "." : p, name);
+		if (end == p) {
+			free(cand);
+			cand = xasprintf("./%s", name);
+		}
+		if (access(cand, X_OK) == 0)
+			return (cand);
+		free(cand);
+		if (*end == '\0')
+			break;
+	}
+	return (NULL);
+}
+
+const char *
+signal_name(int sig)
+{
+	switch (sig) {
+	case SIGHUP:	return ("SIGHUP");
+	case SIGINT:	return ("SIGINT");
+	case SIGQUIT:	return ("SIGQUIT");
+	case SIGILL:	return ("SIGILL");
+	case SIGTRAP:	return ("SIGTRAP");
+	case SIGABRT:	return ("SIGABRT");
+	case SIGBUS:	return ("SIGBUS");
+	case SIGFPE:	return ("SIGFPE");
+	case SIGKILL:	return ("SIGKILL");
+	case SIGUSR1:	return ("SIGUSR1");
+	case SIGSEGV:	return ("SIGSEGV");
+	case SIGUSR2:	return ("SIGUSR2");
+	case SIGPIPE:	return ("SIGPIPE");
+	case SIGALRM:	return ("SIGALRM");
+	case SIGTERM:	return ("SIGTERM");
+	case SIGXCPU:	return ("SIGXCPU");
+	case SIGXFSZ:	return ("SIGXFSZ");
+	case SIGSYS:	return ("SIGSYS");
+	default:	return ("signal");
+	}
+}

@@ -1,0 +1,40 @@
+/* Small helpers shared by every process: allocation, time, ids, files. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define nitems(a)	(sizeof (a) / sizeof ((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+int64_t	 now_ms(void);		/* wall clock, epoch milliseconds */
+int64_t	 mono_ms(void);		/* monotonic milliseconds */
+/* Format epoch ms as 2026-11-24T15:38:23.123Z into buf (>= 25 bytes). */
+void	 iso8601_ms(int64_t, char *, size_t);
+/* A random version 4 UUID, 36 characters and a NUL. */
+void	 uuid_v4(char out[37]);
+int	 uuid_valid(const char *);
+
+int	 mkdir_p(const char *, mode_t);
+int	 rm_rf(const char *);
+/* Write data to path through a temporary file, fsync and rename. */
+int	 write_file_atomic(const char *, const char *, size_t);
+/* Read a whole file; NUL-terminated; NULL with errno set on failure. */
+char	*read_file(const char *, size_t *);
+int	 set_nonblock(int);
+int	 set_cloexec(int);
+/* Close every descriptor from lowfd up. */
+void	 close_from(int);
+/* Find a program in a PATH string; a malloc'd path or NULL. */
+char	*path_search(const char *, const char *);
+const char *signal_name(int);
+
+#endif

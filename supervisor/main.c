@@ -1,0 +1,18 @@
+/* runnerd: the supervisor, or a worker when re-executed with --worker. */
+#include "config.h"
+
+#include <string.h>
+
+#include "provider.h"
+#include "server.h"
+#include "worker.h"
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "--worker") == 0)
+		worker_main(argc >= 3 && strcmp(argv[2], "-v") == 0);
+	if (argc >= 2 && strcmp(argv[1], "--probe-provider") == 0)
+		return (provider_probe_main(argc - 1, argv + 1));
+	return (server_main(argc, argv));
+}

@@ -1,0 +1,15 @@
+/* The supervisor process: its event base, config, listeners and shutdown. */
+#ifndef SERVER_H
+#define SERVER_H
+
+struct event_base;
+struct config;
+
+extern struct event_base	*server_base;
+extern struct config		*server_cfg;
+extern const char		*server_self;	/* our binary, for re-exec */
+extern int			 server_exiting;
+
+int	server_main(int, char **);
+
+#endif

@@ -1,0 +1,99 @@
+/* Sessions: the table, the lifecycle seen from the supervisor, requests. */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+struct json_object;
+struct evbuffer;
+struct worker;
+struct eventlog;
+
+/* An error for the API: HTTP status, error code and message. */
+struct sess_err {
+	int		 status;
+	const char	*code;
+	char		 message[256];
+};
+
+struct session {
+	char			 id[37];
+	char			 agent_id[16];	/* runner_ + 8 of the id */
+	char			*org_id;
+	char			*user_id;
+	char			*village_id;
+	char			*agent_name;
+	char			*provider_id;
+	/* The normalized start request, env reduced to variable names. */
+	struct json_object	*record;
+	enum session_state	 state;
+	char			*error_message;
+	int			 has_exit_code;
+	int			 exit_code;
+	int64_t			 created_at;	/* epoch ms */
+	int64_t			 started_at;	/* SESSION_STARTED, or 0 */
+	int64_t			 ended_at;
+	pid_t			 provider_pid;
+	char			*workspace;
+	char			*provider_version;
+	uint64_t		 last_seq;
+	/* approvalId → approval object (with "status": pending|allow|deny) */
+	struct json_object	*approvals;
+	struct worker		*worker;
+	struct eventlog		*log;
+	int			 stop_requested;
+	int			 ended;		/* SESSION_ENDED recorded */
+	struct event		*backstop;	/* kills a worker that hangs */
+	TAILQ_ENTRY(session)	 entry;
+};
+
+/* Load ended sessions from the state dir; fail the ones that were live. */
+void		 session_restore_all(void);
+/*
+ * Start a session from a validated, normalized request (validate.c) and the
+ * request's env (name → value; values are secrets, never kept). Both are
+ * borrowed. 0 and *sp, or -1 with err filled in (429 at the session limit).
+ */
+int		 session_start(struct json_object *, struct json_object *,
+		    const char *, const char *, struct session **,
+		    struct sess_err *);
+struct session	*session_find(const char *);
+struct session	*session_first(void);
+struct session	*session_next(struct session *);
+int		 session_active_count(void);
+/* SessionRuntimeState (DESIGN section 6); the caller owns it. */
+struct json_object *session_state_json(struct session *);
+
+/* Requests from the API; -1 with err (404, 409 wrong state...). */
+int		 session_input(struct session *, const char *, size_t,
+		    struct sess_err *);
+int		 session_resize(struct session *, int, int, struct sess_err *);
+int		 session_pause(struct session *, struct sess_err *);
+int		 session_resume(struct session *, struct sess_err *);
+int		 session_stop(struct session *, int, struct sess_err *);
+int		 session_approve(struct session *, const char *, const char *,
+		    const char *, const char *, struct sess_err *);
+/* Remove an ended session's workspace and records (409 if live). */
+int		 session_delete(struct session *, struct sess_err *);
+/*
+ * Append to out the events with seq > after, at most limit of them, as the
+ * comma-separated JSON objects of an array's body; *count and *last_seq
+ * say what was written.
+ */
+int		 session_events_write(struct session *, uint64_t, size_t,
+		    struct evbuffer *, size_t *, uint64_t *);
+
+/* From the worker pool: one event frame from the session's worker. */
+void		 session_worker_event(struct session *, struct json_object *,
+		    enum event_type);
+/* From the worker pool: the worker is gone (exit, signal, protocol error). */
+void		 session_worker_gone(struct session *, const char *);
+/* Stop every live session gracefully (SIGTERM shutdown). */
+void		 session_stop_all(void);
+void		 session_free_all(void);
+
+#endif
