@@ -207,6 +207,7 @@ config_free(struct config *c)
 	free(c->jwt_secret);
 	strv_free(c->allowed_roots);
 	free(c->agent_path);
+	free(c->worker_path);
 	for (i = 0; c->providers[i] != NULL; i++)
 		provider_free(c->providers[i]);
 	free(c->providers);
@@ -473,6 +474,9 @@ config_load_file(struct config *c, const char *path, char *cause,
 				goto out;
 		} else if (strcmp(k, "agent_path") == 0) {
 			if (conf_str(v, k, &c->agent_path, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "worker_path") == 0) {
+			if (conf_str(v, k, &c->worker_path, cause, causelen))
 				goto out;
 		} else if (strcmp(k, "jwt_secret") == 0) {
 			if (conf_str(v, k, &c->jwt_secret, cause, causelen))

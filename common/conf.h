@@ -47,6 +47,7 @@ struct config {
 	char		 *jwt_secret;
 	char		**allowed_roots;	/* local repositories */
 	char		 *agent_path;		/* PATH given to agents */
+	char		 *worker_path;		/* re-exec'd as worker; NULL = us */
 	int		  verbose;
 	struct provider	**providers;		/* NULL-terminated */
 };

@@ -118,7 +118,7 @@ session_state_can_move(enum session_state from, enum session_state to)
 }
 
 struct json_object *
-event_new(enum event_type t)
+event_create(enum event_type t)
 {
 	struct json_object	*o;
 
@@ -134,7 +134,7 @@ event_state_changed(enum session_state from, enum session_state to,
 {
 	struct json_object	*o;
 
-	o = event_new(EV_SESSION_STATE_CHANGED);
+	o = event_create(EV_SESSION_STATE_CHANGED);
 	json_object_object_add(o, "previousState",
 	    json_object_new_string(session_state_name(from)));
 	json_object_object_add(o, "newState",

@@ -45,8 +45,9 @@ int		 session_state_final(enum session_state);
 /* Whether DESIGN section 3 allows moving from one state to another. */
 int		 session_state_can_move(enum session_state, enum session_state);
 
-/* A new event object {"type": name}; the caller owns it. */
-struct json_object *event_new(enum event_type);
+/* A new event object {"type": name}; the caller owns it. (Not event_new:
+ * that name is libevent's.) */
+struct json_object *event_create(enum event_type);
 /* SESSION_STATE_CHANGED {previousState, newState, reason?}. */
 struct json_object *event_state_changed(enum session_state,
 		    enum session_state, const char *);

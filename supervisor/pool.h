@@ -23,5 +23,6 @@ void		 pool_reap(void);
 int		 pool_idle_count(void);
 int		 pool_busy_count(void);
 void		 pool_shutdown(void);
+void		 pool_free_all(void);
 
 #endif

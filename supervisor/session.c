@@ -1,2 +1,1093 @@
-/* placeholder: being written */
+/* Sessions: the table, the lifecycle seen from the supervisor, requests. */
 #include "config.h"
+
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "eventlog.h"
+#include "log.h"
+#include "mapping.h"
+#include "metrics.h"
+#include "pool.h"
+#include "proto.h"
+#include "server.h"
+#include "session.h"
+#include "util.h"
+
+#define SESSION_STOP_BACKSTOP_MS	5000	/* beyond the stop grace */
+#define SESSION_TIMEOUT_BACKSTOP_MS	10000	/* beyond timeout + grace */
+
+static TAILQ_HEAD(, session) sessions = TAILQ_HEAD_INITIALIZER(sessions);
+
+#define SESSION_LISTENERS_MAX	8
+
+static session_listener	 listeners[SESSION_LISTENERS_MAX];
+static size_t		 nlisteners;
+
+static void	session_emit(struct session *, struct json_object *);
+static void	session_end(struct session *, enum session_state,
+		    const char *);
+static void	session_finished(struct session *);
+
+#define ERR(e, st, c, ...) do {						\
+	(e)->status = (st);						\
+	(e)->code = (c);						\
+	snprintf((e)->message, sizeof (e)->message, __VA_ARGS__);	\
+} while (0)
+
+static const char *
+session_jstr(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+static char *
+session_dir(const char *id)
+{
+	return (xasprintf("%s/sessions/%s", server_cfg->state_dir, id));
+}
+
+static void
+session_add_time(struct json_object *o, const char *key, int64_t ms)
+{
+	char	buf[40];
+
+	if (ms == 0) {
+		json_object_object_add(o, key, NULL);
+		return;
+	}
+	iso8601_ms(ms, buf, sizeof buf);
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+static int64_t
+session_get_time(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return (0);
+	return (json_object_get_int64(v));
+}
+
+static struct json_object *
+session_str_or_null(const char *s)
+{
+	return (s != NULL ? json_object_new_string(s) : NULL);
+}
+
+/* The approvals still waiting for a human. */
+static struct json_object *
+session_pending_approvals(struct session *s)
+{
+	struct json_object	*a, *st;
+
+	a = json_object_new_array();
+	json_object_object_foreach(s->approvals, id, ap) {
+		(void)id;
+		if (json_object_object_get_ex(ap, "status", &st) &&
+		    strcmp(json_object_get_string(st), "pending") == 0)
+			json_object_array_add(a, json_object_get(ap));
+	}
+	return (a);
+}
+
+struct json_object *
+session_state_json(struct session *s)
+{
+	struct json_object	*o, *v;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "sessionId", json_object_new_string(s->id));
+	json_object_object_add(o, "agentId",
+	    json_object_new_string(s->agent_id));
+	json_object_object_add(o, "villageId",
+	    json_object_new_string(s->village_id));
+	json_object_object_add(o, "agentName",
+	    session_str_or_null(s->agent_name));
+	json_object_object_add(o, "orgId", json_object_new_string(s->org_id));
+	json_object_object_add(o, "userId",
+	    json_object_new_string(s->user_id));
+	json_object_object_add(o, "state",
+	    json_object_new_string(session_state_name(s->state)));
+	json_object_object_add(o, "providerId",
+	    json_object_new_string(s->provider_id));
+	json_object_object_add(o, "providerVersion",
+	    session_str_or_null(s->provider_version));
+	json_object_object_add(o, "workspace",
+	    session_str_or_null(s->workspace));
+	if (json_object_object_get_ex(s->record, "repoRef", &v))
+		json_object_object_add(o, "repoRef", json_object_get(v));
+	session_add_time(o, "createdAt", s->created_at);
+	session_add_time(o, "startedAt", s->started_at);
+	session_add_time(o, "endedAt", s->ended_at);
+	json_object_object_add(o, "providerPid", s->provider_pid > 0 ?
+	    json_object_new_int(s->provider_pid) : NULL);
+	json_object_object_add(o, "lastEventSeq",
+	    json_object_new_int64((int64_t)s->last_seq));
+	json_object_object_add(o, "pendingApprovals",
+	    session_pending_approvals(s));
+	json_object_object_add(o, "errorMessage",
+	    session_str_or_null(s->error_message));
+	json_object_object_add(o, "exitCode", s->has_exit_code ?
+	    json_object_new_int(s->exit_code) : NULL);
+	return (o);
+}
+
+/* Write session.json: what a restarted supervisor needs, no secret value. */
+static void
+session_save(struct session *s)
+{
+	struct json_object	*o;
+	const char		*text;
+	size_t			 len;
+	char			*dir, *path;
+
+	o = session_state_json(s);
+	json_object_object_add(o, "createdAtMs",
+	    json_object_new_int64(s->created_at));
+	json_object_object_add(o, "startedAtMs",
+	    json_object_new_int64(s->started_at));
+	json_object_object_add(o, "endedAtMs",
+	    json_object_new_int64(s->ended_at));
+	json_object_object_add(o, "ended", json_object_new_boolean(s->ended));
+	json_object_object_add(o, "record", json_object_get(s->record));
+	json_object_object_add(o, "approvals", json_object_get(s->approvals));
+	text = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PRETTY, &len);
+	dir = session_dir(s->id);
+	path = xasprintf("%s/session.json", dir);
+	if (write_file_atomic(path, text, len) == -1)
+		log_warn("%s", path);
+	free(path);
+	free(dir);
+	json_object_put(o);
+}
+
+static struct session *
+session_alloc(const char *id)
+{
+	struct session	*s;
+
+	s = xcalloc(1, sizeof *s);
+	snprintf(s->id, sizeof s->id, "%s", id);
+	mapping_agent_id(s->id, s->agent_id);
+	s->approvals = json_object_new_object();
+	s->state = ST_CREATED;
+	return (s);
+}
+
+static void
+session_free(struct session *s)
+{
+	if (s->backstop != NULL)
+		event_free(s->backstop);
+	eventlog_close(s->log);
+	json_object_put(s->record);
+	json_object_put(s->approvals);
+	free(s->org_id);
+	free(s->user_id);
+	free(s->village_id);
+	free(s->agent_name);
+	free(s->provider_id);
+	free(s->error_message);
+	free(s->workspace);
+	free(s->provider_version);
+	free(s);
+}
+
+struct session *
+session_find(const char *id)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (strcmp(s->id, id) == 0)
+			return (s);
+	return (NULL);
+}
+
+struct session *
+session_first(void)
+{
+	return (TAILQ_FIRST(&sessions));
+}
+
+struct session *
+session_next(struct session *s)
+{
+	return (TAILQ_NEXT(s, entry));
+}
+
+int
+session_active_count(void)
+{
+	struct session	*s;
+	int		 n = 0;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (!s->ended)
+			n++;
+	return (n);
+}
+
+/* The supervisor gives up on a worker that does not end when it should. */
+static void
+session_backstop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->ended)
+		return;
+	if (s->stop_requested) {
+		log_warnx("session %s: worker did not stop in time", s->id);
+		pool_kill(s->worker, "did not stop in time");
+		session_end(s, ST_COMPLETED, "stopped on request (worker "
+		    "killed after the grace period)");
+	} else {
+		log_warnx("session %s: worker unresponsive past the timeout",
+		    s->id);
+		pool_kill(s->worker, "unresponsive past the session timeout");
+		session_end(s, ST_FAILED, "session timed out (worker "
+		    "unresponsive)");
+	}
+}
+
+static void
+session_arm_backstop(struct session *s, int64_t ms)
+{
+	struct timeval	tv;
+
+	if (s->backstop == NULL)
+		s->backstop = evtimer_new(server_base, session_backstop_cb, s);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->backstop, &tv);
+}
+
+/* The START message: everything the worker needs, secrets included. */
+static struct json_object *
+session_start_msg(struct session *s, struct json_object *env)
+{
+	struct json_object	*o, *sess, *v;
+	const struct provider	*p;
+	const char		*home, *lang;
+	static const char	*keys[] = { "repoRef", "checkout", "task",
+				    "policy", "roomPath" };
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("START"));
+	json_object_object_add(o, "protocol",
+	    json_object_new_int(PROTO_VERSION));
+	sess = json_object_new_object();
+	json_object_object_add(sess, "sessionId",
+	    json_object_new_string(s->id));
+	json_object_object_add(sess, "orgId",
+	    json_object_new_string(s->org_id));
+	json_object_object_add(sess, "villageId",
+	    json_object_new_string(s->village_id));
+	json_object_object_add(sess, "agentId",
+	    json_object_new_string(s->agent_id));
+	json_object_object_add(o, "session", sess);
+	for (i = 0; i < nitems(keys); i++) {
+		if (json_object_object_get_ex(s->record, keys[i], &v))
+			json_object_object_add(o, keys[i], json_object_get(v));
+	}
+	/* env is borrowed from the request; this reference dies with o. */
+	json_object_object_add(o, "env", json_object_get(env));
+	p = config_provider(server_cfg, s->provider_id);
+	json_object_object_add(o, "provider", provider_to_json(p));
+	json_object_object_add(o, "workspaceDir",
+	    json_object_new_string(server_cfg->workspace_dir));
+	json_object_object_add(o, "allowedRoots",
+	    strv_to_json(server_cfg->allowed_roots));
+	json_object_object_add(o, "cols", json_object_new_int(120));
+	json_object_object_add(o, "rows", json_object_new_int(40));
+	json_object_object_add(o, "timeoutMs",
+	    json_object_new_int64(server_cfg->session_timeout_ms));
+	json_object_object_add(o, "graceMs",
+	    json_object_new_int64(server_cfg->stop_grace_ms));
+	json_object_object_add(o, "path",
+	    json_object_new_string(server_cfg->agent_path));
+	home = getenv("HOME");
+	json_object_object_add(o, "home",
+	    json_object_new_string(home != NULL ? home : "/"));
+	lang = getenv("LANG");
+	json_object_object_add(o, "lang", json_object_new_string(
+	    lang != NULL && *lang != '\0' ? lang : "C.UTF-8"));
+	return (o);
+}
+
+int
+session_start(struct json_object *req, struct json_object *env,
+    const char *org, const char *user, struct session **sp,
+    struct sess_err *err)
+{
+	struct session		*s;
+	struct json_object	*names, *start;
+	char			 id[37], cause[256], *dir;
+	const char		*v;
+
+	if (server_exiting) {
+		ERR(err, 503, "SHUTTING_DOWN", "runnerd is shutting down");
+		return (-1);
+	}
+	if (session_active_count() >= server_cfg->max_sessions) {
+		ERR(err, 429, "SESSION_LIMIT", "session limit reached: %d "
+		    "sessions are running (RUNNER_MAX_SESSIONS); try again "
+		    "when one ends", server_cfg->max_sessions);
+		return (-1);
+	}
+	uuid_v4(id);
+	s = session_alloc(id);
+	s->org_id = xstrdup(org);
+	s->user_id = xstrdup(user);
+	v = session_jstr(req, "villageId");
+	s->village_id = xstrdup(v != NULL ? v : "demo");
+	if ((v = session_jstr(req, "agentName")) != NULL)
+		s->agent_name = xstrdup(v);
+	s->provider_id = xstrdup(session_jstr(req, "providerId"));
+	s->created_at = now_ms();
+
+	/* Records keep the names of env variables, never their values. */
+	s->record = json_object_new_object();
+	json_object_object_foreach(req, k, rv)
+		json_object_object_add(s->record, k, json_object_get(rv));
+	names = json_object_new_array();
+	json_object_object_foreach(env, name, ev) {
+		(void)ev;
+		json_object_array_add(names, json_object_new_string(name));
+	}
+	json_object_object_add(s->record, "envNames", names);
+
+	dir = session_dir(s->id);
+	s->log = eventlog_open(dir, &s->last_seq, cause, sizeof cause);
+	free(dir);
+	if (s->log == NULL) {
+		log_warnx("session %s: %s", s->id, cause);
+		ERR(err, 500, "INTERNAL", "cannot create the session's event "
+		    "log");
+		session_free(s);
+		return (-1);
+	}
+	if ((s->worker = pool_take(s)) == NULL) {
+		ERR(err, 503, "NO_WORKER", "cannot start a worker process");
+		eventlog_close(s->log);
+		s->log = NULL;
+		dir = session_dir(s->id);
+		rm_rf(dir);
+		free(dir);
+		session_free(s);
+		return (-1);
+	}
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	session_save(s);
+
+	start = session_start_msg(s, env);
+	if (pool_send(s->worker, start) == -1) {
+		json_object_put(start);
+		session_end(s, ST_FAILED, "cannot send START to the worker");
+		*sp = s;
+		return (0);
+	}
+	json_object_put(start);
+	session_arm_backstop(s, server_cfg->session_timeout_ms +
+	    server_cfg->stop_grace_ms + SESSION_TIMEOUT_BACKSTOP_MS);
+	metrics_session_started();
+	log_info("session %s: started by %s (org %s), provider %s, worker %ld",
+	    s->id, s->user_id, s->org_id, s->provider_id,
+	    (long)pool_pid(s->worker));
+	*sp = s;
+	return (0);
+}
+
+void
+session_add_listener(session_listener cb)
+{
+	if (nlisteners == SESSION_LISTENERS_MAX)
+		fatalx("too many session listeners");
+	listeners[nlisteners++] = cb;
+}
+
+/* Hand a recorded event to every listener. */
+static void
+session_publish(struct session *s, struct json_object *ev, enum event_type t,
+    const char *line, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < nlisteners; i++)
+		listeners[i](s, ev, t, line, len);
+}
+
+/*
+ * Past the log cap, terminal output is counted, not stored (DESIGN 10);
+ * lifecycle events are always kept. One ALERT_RAISED says so.
+ */
+static int
+session_over_cap(struct session *s, struct json_object *ev, int t)
+{
+	struct json_object	*alert, *v;
+	char			 id[37], desc[200];
+
+	if (t != EV_TERMINAL_CHUNK ||
+	    eventlog_bytes(s->log) < server_cfg->max_log_bytes)
+		return (0);
+	if (json_object_object_get_ex(ev, "data", &v))
+		s->dropped_bytes += (size_t)json_object_get_string_len(v);
+	if (s->capped)
+		return (1);
+	s->capped = 1;
+	uuid_v4(id);
+	snprintf(desc, sizeof desc, "the session's event log reached %zu "
+	    "bytes; further terminal output is counted, not stored",
+	    server_cfg->max_log_bytes);
+	alert = event_create(EV_ALERT_RAISED);
+	json_object_object_add(alert, "alertId", json_object_new_string(id));
+	json_object_object_add(alert, "severity",
+	    json_object_new_string("warn"));
+	json_object_object_add(alert, "category",
+	    json_object_new_string("storage"));
+	json_object_object_add(alert, "title",
+	    json_object_new_string("terminal output truncated"));
+	json_object_object_add(alert, "description",
+	    json_object_new_string(desc));
+	session_emit(s, alert);
+	json_object_put(alert);
+	return (1);
+}
+
+/*
+ * Record one event: stamp it, append it to the durable log, then let the
+ * world see it. The log comes first; nothing sees an event it does not hold.
+ */
+static void
+session_emit(struct session *s, struct json_object *ev)
+{
+	struct json_object	*v;
+	const char		*line;
+	size_t			 len;
+	int			 t, sync = 0;
+	uint64_t		 seq;
+
+	if (!json_object_object_get_ex(ev, "type", &v))
+		return;
+	t = event_type_from_name(json_object_get_string(v));
+	if (session_over_cap(s, ev, t))
+		return;
+	seq = s->last_seq + 1;
+	json_object_object_add(ev, "sessionId", json_object_new_string(s->id));
+	json_object_object_add(ev, "orgId", json_object_new_string(s->org_id));
+	if (json_object_object_get_ex(s->record, "repoRef", &v))
+		json_object_object_add(ev, "repoRef", json_object_get(v));
+	json_object_object_add(ev, "ts", json_object_new_int64(now_ms()));
+	json_object_object_add(ev, "seq", json_object_new_int64((int64_t)seq));
+	line = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN,
+	    &len);
+	if (eventlog_append(s->log, seq, line, len) == -1) {
+		log_warnx("session %s: event %llu not recorded", s->id,
+		    (unsigned long long)seq);
+		return;
+	}
+	s->last_seq = seq;
+	metrics_event(t, len);
+
+	switch (t) {
+	case EV_SESSION_STATE_CHANGED:
+		v = json_object_object_get(ev, "newState");
+		s->state = session_state_from_name(json_object_get_string(v));
+		if (s->state == ST_FAILED && s->error_message == NULL) {
+			v = json_object_object_get(ev, "reason");
+			if (v != NULL)
+				s->error_message =
+				    xstrdup(json_object_get_string(v));
+		}
+		sync = 1;
+		break;
+	case EV_SESSION_ENDED:
+		s->ended = 1;
+		s->ended_at = now_ms();
+		sync = 1;
+		break;
+	case EV_APPROVAL_REQUESTED:
+	case EV_APPROVAL_RESOLVED:
+		sync = 1;
+		break;
+	}
+	if (sync) {
+		eventlog_sync(s->log);
+		session_save(s);
+	}
+	session_publish(s, ev, t, line, len);
+}
+
+/* Change state with a SESSION_STATE_CHANGED of our own. */
+static void
+session_move(struct session *s, enum session_state to, const char *reason)
+{
+	struct json_object	*ev;
+
+	if (!session_state_can_move(s->state, to))
+		return;
+	ev = event_state_changed(s->state, to, reason);
+	session_emit(s, ev);
+	json_object_put(ev);
+}
+
+/*
+ * End a session from the supervisor's side (crash, protocol error, restart,
+ * backstop): the final transition and SESSION_ENDED, unless already ended.
+ */
+static void
+session_end(struct session *s, enum session_state final, const char *reason)
+{
+	struct json_object	*ev, *usage;
+	struct worker		*w;
+
+	if (s->ended)
+		return;
+	if (!session_state_final(s->state)) {
+		if (final == ST_FAILED && s->error_message == NULL)
+			s->error_message = xstrdup(reason);
+		if (!session_state_can_move(s->state, final))
+			session_move(s, ST_STOPPING, reason);
+		session_move(s, final, reason);
+	}
+	ev = event_create(EV_SESSION_ENDED);
+	json_object_object_add(ev, "finalState",
+	    json_object_new_string(session_state_name(s->state)));
+	json_object_object_add(ev, "exitCode", s->has_exit_code ?
+	    json_object_new_int(s->exit_code) : NULL);
+	json_object_object_add(ev, "totalDurationMs",
+	    json_object_new_int64(now_ms() - s->created_at));
+	usage = json_object_new_object();
+	json_object_object_add(usage, "agentSeconds", json_object_new_int64(
+	    s->started_at != 0 ? (now_ms() - s->started_at) / 1000 : 0));
+	json_object_object_add(usage, "terminalKb",
+	    json_object_new_int64((int64_t)(s->terminal_bytes / 1024)));
+	json_object_object_add(usage, "filesTouched", json_object_new_int(0));
+	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
+	json_object_object_add(usage, "approvalsRequested",
+	    json_object_new_int(json_object_object_length(s->approvals)));
+	json_object_object_add(ev, "totalUsage", usage);
+	session_emit(s, ev);
+	json_object_put(ev);
+	session_finished(s);
+	if ((w = s->worker) != NULL) {
+		s->worker = NULL;
+		pool_release(w);
+	}
+	/* The agent is in its own session and process group: take it too. */
+	if (s->provider_pid > 0)
+		kill(-s->provider_pid, SIGKILL);
+}
+
+/* Bookkeeping once SESSION_ENDED is recorded, whoever sent it. */
+static void
+session_finished(struct session *s)
+{
+	if (s->backstop != NULL)
+		evtimer_del(s->backstop);
+	metrics_session_ended(s->state);
+	log_info("session %s: %s%s%s", s->id, session_state_name(s->state),
+	    s->error_message != NULL ? ": " : "",
+	    s->error_message != NULL ? s->error_message : "");
+}
+
+/* A worker's event is untrusted: check it, then record it. */
+void
+session_worker_event(struct session *s, struct json_object *ev,
+    enum event_type t)
+{
+	struct json_object	*v, *ap, *copy;
+	const char		*id, *ns, *ps;
+	char			 cause[160];
+	int			 to, from;
+	struct worker		*w;
+
+	if (s->ended) {
+		snprintf(cause, sizeof cause, "%s after SESSION_ENDED",
+		    event_type_name(t));
+		goto bad;
+	}
+	/* These are ours to stamp. */
+	json_object_object_del(ev, "sessionId");
+	json_object_object_del(ev, "orgId");
+	json_object_object_del(ev, "seq");
+	json_object_object_del(ev, "ts");
+	json_object_object_del(ev, "repoRef");
+
+	switch (t) {
+	case EV_SESSION_STATE_CHANGED:
+		ps = session_jstr(ev, "previousState");
+		ns = session_jstr(ev, "newState");
+		from = ps != NULL ? session_state_from_name(ps) : -1;
+		to = ns != NULL ? session_state_from_name(ns) : -1;
+		if (from != (int)s->state || to == -1 ||
+		    !session_state_can_move(s->state, to)) {
+			snprintf(cause, sizeof cause, "bad transition %.30s "
+			    "-> %.30s in state %s", ps != NULL ? ps : "?",
+			    ns != NULL ? ns : "?",
+			    session_state_name(s->state));
+			goto bad;
+		}
+		break;
+	case EV_SESSION_STARTED:
+		if (json_object_object_get_ex(ev, "providerPid", &v) &&
+		    json_object_is_type(v, json_type_int) &&
+		    json_object_get_int(v) > 1)
+			s->provider_pid = json_object_get_int(v);
+		if ((ps = session_jstr(ev, "providerVersion")) != NULL) {
+			free(s->provider_version);
+			s->provider_version = xstrdup(ps);
+		}
+		if ((ps = session_jstr(ev, "workspacePath")) != NULL) {
+			free(s->workspace);
+			s->workspace = xstrdup(ps);
+		}
+		s->started_at = now_ms();
+		break;
+	case EV_TERMINAL_CHUNK:
+		if (!json_object_object_get_ex(ev, "data", &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			snprintf(cause, sizeof cause, "TERMINAL_CHUNK without "
+			    "data");
+			goto bad;
+		}
+		s->terminal_bytes += (size_t)json_object_get_string_len(v);
+		metrics_terminal_bytes((size_t)json_object_get_string_len(v));
+		break;
+	case EV_APPROVAL_REQUESTED:
+		if (!json_object_object_get_ex(ev, "approval", &ap) ||
+		    (id = session_jstr(ap, "approvalId")) == NULL ||
+		    !uuid_valid(id) ||
+		    json_object_object_get_ex(s->approvals, id, NULL)) {
+			snprintf(cause, sizeof cause, "APPROVAL_REQUESTED "
+			    "without a new approvalId");
+			goto bad;
+		}
+		json_object_object_add(ap, "sessionId",
+		    json_object_new_string(s->id));
+		copy = NULL;
+		json_object_deep_copy(ap, &copy, NULL);
+		json_object_object_add(copy, "status",
+		    json_object_new_string("pending"));
+		json_object_object_add(s->approvals, id, copy);
+		break;
+	case EV_APPROVAL_RESOLVED:
+		snprintf(cause, sizeof cause, "APPROVAL_RESOLVED is the "
+		    "supervisor's to send");
+		goto bad;
+	case EV_SESSION_ENDED:
+		if (!session_state_final(s->state)) {
+			snprintf(cause, sizeof cause, "SESSION_ENDED in state "
+			    "%s", session_state_name(s->state));
+			goto bad;
+		}
+		if (json_object_object_get_ex(ev, "exitCode", &v) &&
+		    json_object_is_type(v, json_type_int)) {
+			s->has_exit_code = 1;
+			s->exit_code = json_object_get_int(v);
+		}
+		json_object_object_add(ev, "finalState",
+		    json_object_new_string(session_state_name(s->state)));
+		session_emit(s, ev);
+		session_finished(s);
+		if ((w = s->worker) != NULL) {
+			s->worker = NULL;
+			pool_release(w);
+		}
+		return;
+	default:
+		break;
+	}
+	session_emit(s, ev);
+	return;
+
+bad:
+	w = s->worker;
+	s->worker = NULL;
+	if (w != NULL) {
+		pool_kill(w, cause);
+		pool_release(w);
+	}
+	{
+		char	*reason = xasprintf("protocol error: %s", cause);
+
+		session_end(s, ST_FAILED, reason);
+		free(reason);
+	}
+}
+
+void
+session_worker_gone(struct session *s, const char *reason)
+{
+	struct worker	*w;
+
+	if ((w = s->worker) != NULL) {
+		s->worker = NULL;
+		pool_release(w);
+	}
+	if (s->ended)
+		return;
+	log_warnx("session %s: %s", s->id, reason);
+	if (s->stop_requested && s->state == ST_STOPPING &&
+	    strstr(reason, "protocol error") == NULL)
+		session_end(s, ST_COMPLETED, "stopped on request");
+	else
+		session_end(s, ST_FAILED, reason);
+}
+
+/* A request needs the session live and its worker attached. */
+static int
+session_need_live(struct session *s, const char *what, struct sess_err *err)
+{
+	if (s->ended || session_state_final(s->state) || s->worker == NULL) {
+		ERR(err, 409, "INVALID_STATE", "session is %s; %s needs a "
+		    "live session", session_state_name(s->state), what);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+session_send(struct session *s, struct json_object *o, struct sess_err *err)
+{
+	int	rv;
+
+	rv = pool_send(s->worker, o);
+	json_object_put(o);
+	if (rv == -1) {
+		ERR(err, 409, "INVALID_STATE", "the session's worker is gone");
+		return (-1);
+	}
+	return (0);
+}
+
+static struct json_object *
+session_msg(const char *type)
+{
+	struct json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(type));
+	return (o);
+}
+
+int
+session_input(struct session *s, const char *data, size_t len,
+    struct sess_err *err)
+{
+	struct json_object	*o;
+
+	if (session_need_live(s, "input", err) == -1)
+		return (-1);
+	o = session_msg("INPUT");
+	json_object_object_add(o, "data",
+	    json_object_new_string_len(data, (int)len));
+	return (session_send(s, o, err));
+}
+
+int
+session_resize(struct session *s, int cols, int rows, struct sess_err *err)
+{
+	struct json_object	*o;
+
+	if (session_need_live(s, "resize", err) == -1)
+		return (-1);
+	o = session_msg("RESIZE");
+	json_object_object_add(o, "cols", json_object_new_int(cols));
+	json_object_object_add(o, "rows", json_object_new_int(rows));
+	return (session_send(s, o, err));
+}
+
+int
+session_pause(struct session *s, struct sess_err *err)
+{
+	if (session_need_live(s, "pause", err) == -1)
+		return (-1);
+	if (s->state != ST_RUNNING && s->state != ST_WAITING_FOR_APPROVAL) {
+		ERR(err, 409, "INVALID_STATE", "session is %s; only a RUNNING "
+		    "session can be paused", session_state_name(s->state));
+		return (-1);
+	}
+	return (session_send(s, session_msg("PAUSE"), err));
+}
+
+int
+session_resume(struct session *s, struct sess_err *err)
+{
+	if (session_need_live(s, "resume", err) == -1)
+		return (-1);
+	if (s->state != ST_PAUSED_BY_HUMAN) {
+		ERR(err, 409, "INVALID_STATE", "session is %s; only a "
+		    "PAUSED_BY_HUMAN session can be resumed",
+		    session_state_name(s->state));
+		return (-1);
+	}
+	return (session_send(s, session_msg("RESUME"), err));
+}
+
+int
+session_stop(struct session *s, int graceful, struct sess_err *err)
+{
+	struct json_object	*o;
+
+	if (session_need_live(s, "stop", err) == -1)
+		return (-1);
+	o = session_msg("STOP");
+	json_object_object_add(o, "graceful",
+	    json_object_new_boolean(graceful));
+	if (session_send(s, o, err) == -1)
+		return (-1);
+	s->stop_requested = 1;
+	session_arm_backstop(s, (graceful ? server_cfg->stop_grace_ms : 0) +
+	    SESSION_STOP_BACKSTOP_MS);
+	log_info("session %s: %s stop requested", s->id,
+	    graceful ? "graceful" : "forced");
+	return (0);
+}
+
+int
+session_approve(struct session *s, const char *id, const char *decision,
+    const char *note, const char *by, struct sess_err *err)
+{
+	struct json_object	*ap, *st, *o, *ev;
+
+	if (!json_object_object_get_ex(s->approvals, id, &ap)) {
+		ERR(err, 404, "NOT_FOUND", "no approval '%.40s' in this "
+		    "session", id);
+		return (-1);
+	}
+	st = json_object_object_get(ap, "status");
+	if (strcmp(json_object_get_string(st), "pending") != 0) {
+		ERR(err, 409, "ALREADY_RESOLVED", "approval '%.40s' is "
+		    "already resolved (%s)", id, json_object_get_string(st));
+		return (-1);
+	}
+	if (session_need_live(s, "an approval", err) == -1)
+		return (-1);
+	o = session_msg("APPROVE");
+	json_object_object_add(o, "approvalId", json_object_new_string(id));
+	json_object_object_add(o, "decision",
+	    json_object_new_string(decision));
+	if (note != NULL)
+		json_object_object_add(o, "note", json_object_new_string(note));
+	if (session_send(s, o, err) == -1)
+		return (-1);
+	json_object_object_add(ap, "status", json_object_new_string(decision));
+	ev = event_create(EV_APPROVAL_RESOLVED);
+	json_object_object_add(ev, "approvalId", json_object_new_string(id));
+	json_object_object_add(ev, "decision",
+	    json_object_new_string(decision));
+	json_object_object_add(ev, "resolvedBy", json_object_new_string(by));
+	if (note != NULL)
+		json_object_object_add(ev, "note",
+		    json_object_new_string(note));
+	session_emit(s, ev);
+	json_object_put(ev);
+	return (0);
+}
+
+int
+session_delete(struct session *s, struct sess_err *err)
+{
+	char	*dir, *ws;
+
+	if (!s->ended) {
+		ERR(err, 409, "INVALID_STATE", "session is %s; stop it before "
+		    "deleting it", session_state_name(s->state));
+		return (-1);
+	}
+	/* Only ever remove what lies in our own workspace directory. */
+	ws = xasprintf("%s/%s", server_cfg->workspace_dir, s->id);
+	if (rm_rf(ws) == -1)
+		log_warn("session %s: removing %s", s->id, ws);
+	free(ws);
+	dir = session_dir(s->id);
+	if (rm_rf(dir) == -1)
+		log_warn("session %s: removing %s", s->id, dir);
+	free(dir);
+	log_info("session %s: deleted", s->id);
+	TAILQ_REMOVE(&sessions, s, entry);
+	session_free(s);
+	return (0);
+}
+
+int
+session_events_write(struct session *s, uint64_t after, size_t limit,
+    struct evbuffer *out, size_t *count, uint64_t *last)
+{
+	return (eventlog_read(s->log, after, limit, out, count, last));
+}
+
+/* Rebuild one session from its session.json and event log. */
+static struct session *
+session_restore(const char *id)
+{
+	struct session		*s;
+	struct json_object	*o, *v;
+	char			*dir, *path, *text, cause[256];
+	const char		*str;
+	int			 st;
+
+	dir = session_dir(id);
+	path = xasprintf("%s/session.json", dir);
+	text = read_file(path, NULL);
+	free(path);
+	if (text == NULL || (o = json_tokener_parse(text)) == NULL) {
+		log_warnx("session %s: no readable session.json, skipped", id);
+		free(text);
+		free(dir);
+		return (NULL);
+	}
+	free(text);
+	s = session_alloc(id);
+	s->org_id = xstrdup((str = session_jstr(o, "orgId")) ? str : "default");
+	s->user_id = xstrdup((str = session_jstr(o, "userId")) ? str : "");
+	s->village_id = xstrdup((str = session_jstr(o, "villageId")) ?
+	    str : "demo");
+	if ((str = session_jstr(o, "agentName")) != NULL)
+		s->agent_name = xstrdup(str);
+	s->provider_id = xstrdup((str = session_jstr(o, "providerId")) ?
+	    str : "unknown");
+	if ((str = session_jstr(o, "providerVersion")) != NULL)
+		s->provider_version = xstrdup(str);
+	if ((str = session_jstr(o, "workspace")) != NULL)
+		s->workspace = xstrdup(str);
+	if ((str = session_jstr(o, "errorMessage")) != NULL)
+		s->error_message = xstrdup(str);
+	st = (str = session_jstr(o, "state")) ? session_state_from_name(str) :
+	    -1;
+	s->state = st == -1 ? ST_CREATED : (enum session_state)st;
+	s->created_at = session_get_time(o, "createdAtMs");
+	s->started_at = session_get_time(o, "startedAtMs");
+	s->ended_at = session_get_time(o, "endedAtMs");
+	if (json_object_object_get_ex(o, "exitCode", &v) &&
+	    json_object_is_type(v, json_type_int)) {
+		s->has_exit_code = 1;
+		s->exit_code = json_object_get_int(v);
+	}
+	if (json_object_object_get_ex(o, "providerPid", &v))
+		s->provider_pid = json_object_get_int(v);
+	if (json_object_object_get_ex(o, "ended", &v))
+		s->ended = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "record", &v))
+		s->record = json_object_get(v);
+	else
+		s->record = json_object_new_object();
+	if (json_object_object_get_ex(o, "approvals", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_put(s->approvals);
+		s->approvals = json_object_get(v);
+	}
+	json_object_put(o);
+	s->log = eventlog_open(dir, &s->last_seq, cause, sizeof cause);
+	free(dir);
+	if (s->log == NULL) {
+		log_warnx("session %s: %s, skipped", id, cause);
+		session_free(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+void
+session_restore_all(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct session	*s;
+	char		*dir;
+	int		 n = 0, failed = 0;
+
+	dir = xasprintf("%s/sessions", server_cfg->state_dir);
+	d = opendir(dir);
+	free(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!uuid_valid(de->d_name))
+			continue;
+		if ((s = session_restore(de->d_name)) == NULL)
+			continue;
+		TAILQ_INSERT_TAIL(&sessions, s, entry);
+		n++;
+		/*
+		 * A live session's worker went with the old supervisor: it
+		 * saw its channel close and killed its agent.
+		 */
+		if (!s->ended) {
+			s->provider_pid = 0;
+			session_end(s, ST_FAILED, "supervisor restarted");
+			failed++;
+		}
+	}
+	closedir(d);
+	if (n > 0)
+		log_info("restored %d sessions (%d that were live marked "
+		    "FAILED)", n, failed);
+}
+
+void
+session_stop_all(void)
+{
+	struct session	*s;
+	struct sess_err	 err;
+
+	TAILQ_FOREACH(s, &sessions, entry) {
+		if (!s->ended && s->worker != NULL)
+			session_stop(s, 1, &err);
+		else if (!s->ended)
+			session_end(s, ST_FAILED, "supervisor shutting down");
+	}
+}
+
+/* Shutdown past its bound: whatever is still live fails now. */
+void
+session_fail_all(const char *reason)
+{
+	struct session	*s;
+	struct worker	*w;
+
+	TAILQ_FOREACH(s, &sessions, entry) {
+		if (s->ended)
+			continue;
+		if ((w = s->worker) != NULL) {
+			s->worker = NULL;
+			pool_kill(w, reason);
+			pool_release(w);
+		}
+		session_end(s, ST_FAILED, reason);
+	}
+}
+
+void
+session_free_all(void)
+{
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&sessions)) != NULL) {
+		TAILQ_REMOVE(&sessions, s, entry);
+		session_free(s);
+	}
+}

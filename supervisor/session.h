@@ -48,6 +48,9 @@ struct session {
 	int			 stop_requested;
 	int			 ended;		/* SESSION_ENDED recorded */
 	struct event		*backstop;	/* kills a worker that hangs */
+	size_t			 terminal_bytes;
+	int			 capped;	/* log cap reached */
+	size_t			 dropped_bytes;	/* terminal output not kept */
 	TAILQ_ENTRY(session)	 entry;
 };
 
@@ -92,8 +95,18 @@ void		 session_worker_event(struct session *, struct json_object *,
 		    enum event_type);
 /* From the worker pool: the worker is gone (exit, signal, protocol error). */
 void		 session_worker_gone(struct session *, const char *);
+/*
+ * Someone who sees every recorded event after it is in the log (the
+ * gateway): the event, its type and its serialized line, all borrowed.
+ */
+typedef void	(*session_listener)(struct session *, struct json_object *,
+		    enum event_type, const char *, size_t);
+void		 session_add_listener(session_listener);
+
 /* Stop every live session gracefully (SIGTERM shutdown). */
 void		 session_stop_all(void);
+/* Fail every session still live (shutdown past its bound). */
+void		 session_fail_all(const char *);
 void		 session_free_all(void);
 
 #endif

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Build runnerd out of tree in $BUILD (default ./build), configuring once.
+# Extra arguments go to configure (e.g. --enable-sanitizers).
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+[ -x "$top/configure" ] || "$top/bootstrap" >/dev/null 2>&1
+mkdir -p "$build"
+cd "$build"
+if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
+	"$top/configure" -q --enable-werror "$@"
+fi
+make -s -j"$(nproc)" >/dev/null

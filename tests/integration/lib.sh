@@ -1,0 +1,194 @@
+# Integration test helpers: a real runnerd on a free loopback port with a
+# private state dir, socket and workspace dir, driven by curl. Sourced by
+# each tests/integration/t-*.sh. Logs are kept only when a test fails.
+set -u
+
+: "${RUNNERD:?RUNNERD must name the runnerd binary}"
+: "${FAKE_AGENT_DIR:?FAKE_AGENT_DIR must name the fake agent's directory}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/runnerd-test.XXXXXX")
+STATE=$T/state
+WS=$T/workspaces
+SOCK=$T/runnerd.sock
+URL=
+DPID=
+TEST_NAME=$(basename "$0" .sh)
+export PATH="$FAKE_AGENT_DIR:$PATH"
+
+# Print a failure with the daemon's log tail, keep $T, exit 1.
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	if [ -f "$T/runnerd.log" ]; then
+		echo "--- runnerd log (last 60 lines):" >&2
+		tail -60 "$T/runnerd.log" >&2
+	fi
+	echo "(test files kept in $T)" >&2
+	KEEP=1
+	exit 1
+}
+
+cleanup() {
+	rc=$?
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -KILL "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+	fi
+	# Workers and agents of a killed daemon end when their channel closes.
+	if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+		[ $rc -ne 0 ] && [ "${KEEP:-0}" != 1 ] && [ -f "$T/runnerd.log" ] &&
+		    tail -40 "$T/runnerd.log" >&2
+		echo "(test files kept in $T)" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# assert_match TEXT REGEX MESSAGE
+assert_match() {
+	printf '%s' "$1" | grep -Eq -- "$2" || fail "$3: '$1' does not match /$2/"
+}
+
+# write_conf [JSON merged into the base config]
+write_conf() {
+	jq -n --argjson extra "${1:-{\}}" '{pool_size: 2} * $extra' \
+	    >"$T/runnerd.conf"
+}
+
+# start_daemon [JSON merged into the config]: start and wait for it.
+start_daemon() {
+	[ -f "$T/runnerd.conf" ] && [ $# -eq 0 ] || write_conf "${1:-{\}}"
+	: >"$T/runnerd.out"
+	RUNNER_WORKSPACE_DIR=$WS RUNNER_CACHE_DIR=$T/cache \
+	    "$RUNNERD" -c "$T/runnerd.conf" -l 127.0.0.1:0 -d "$STATE" \
+	    -s "$SOCK" ${RUNNERD_FLAGS:-} >"$T/runnerd.out" 2>>"$T/runnerd.log" &
+	DPID=$!
+	for _ in $(seq 1 100); do
+		grep -q '^listening on' "$T/runnerd.out" && break
+		kill -0 "$DPID" 2>/dev/null || fail "runnerd exited at start"
+		sleep 0.05
+	done
+	addr=$(sed -n 's/^listening on //p' "$T/runnerd.out" | head -1)
+	[ -n "$addr" ] || fail "runnerd did not say where it listens"
+	URL=http://$addr
+}
+
+# stop_daemon: SIGTERM, which must end in exit 0 within the bound.
+stop_daemon() {
+	kill -TERM "$DPID"
+	for _ in $(seq 1 300); do
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$DPID" 2>/dev/null && fail "runnerd still running 30 s after SIGTERM"
+	wait "$DPID"
+	rc=$?
+	DPID=
+	[ $rc -eq 0 ] || fail "runnerd exited $rc after SIGTERM"
+}
+
+# api METHOD PATH [BODY]: sets STATUS and BODY (the response).
+api() {
+	if [ $# -ge 3 ]; then
+		STATUS=$(curl -sS -o "$T/resp" -w '%{http_code}' -X "$1" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    ${CURL_EXTRA:-} "$URL$2") || fail "curl $1 $2 failed"
+	else
+		STATUS=$(curl -sS -o "$T/resp" -w '%{http_code}' -X "$1" \
+		    ${CURL_EXTRA:-} "$URL$2") || fail "curl $1 $2 failed"
+	fi
+	BODY=$(cat "$T/resp")
+}
+
+# make_repo DIR: a repository with branch main (2 commits), tag v1 on the
+# first, and a branch feature.
+make_repo() {
+	d=$1
+	mkdir -p "$d/src"
+	g() { git -C "$d" -c user.name=t -c user.email=t@localhost "$@"; }
+	g init -q -b main
+	printf 'hello\n' >"$d/README.md"
+	printf 'int main(void) { return 0; }\n' >"$d/src/main.c"
+	g add -A && g commit -q -m first
+	g tag v1
+	printf 'second\n' >>"$d/README.md"
+	g commit -q -am second
+	g branch feature
+}
+
+# session_body SCRIPT [REPO] [JQ-FILTER]: a start body for the fake agent.
+session_body() {
+	jq -n --arg goal "$1" --arg path "${2:-$T/repo}" "{
+	  providerId: \"fake\", villageId: \"test\",
+	  repoRef: {provider: \"local\", path: \$path},
+	  task: {title: \"test\", goal: \$goal}
+	} ${3:+| $3}"
+}
+
+# start_session SCRIPT [REPO] [JQ-FILTER]: sets SID.
+start_session() {
+	api POST /api/runner/sessions "$(session_body "$@")"
+	[ "$STATUS" = 201 ] || fail "start: $STATUS $BODY"
+	SID=$(printf '%s' "$BODY" | jq -r .sessionId)
+}
+
+state_of() {
+	api GET "/api/runner/sessions/$1"
+	printf '%s' "$BODY" | jq -r .state
+}
+
+# wait_state ID STATE [SECONDS]
+wait_state() {
+	n=$(( ${3:-20} * 10 ))
+	for _ in $(seq 1 $n); do
+		[ "$(state_of "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "session $1 not $2 after ${3:-20}s (is $(state_of "$1"))"
+}
+
+# wait_ended ID [SECONDS]: until SESSION_ENDED is recorded.
+wait_ended() {
+	n=$(( ${2:-30} * 10 ))
+	for _ in $(seq 1 $n); do
+		api GET "/api/runner/sessions/$1/events?after=0&limit=10000"
+		printf '%s' "$BODY" | jq -e '.events[] | select(.type=="SESSION_ENDED")' \
+		    >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "session $1 did not end within ${2:-30}s"
+}
+
+# events ID: all of a session's events as a JSON array on stdout.
+events() {
+	api GET "/api/runner/sessions/$1/events?after=0&limit=10000"
+	printf '%s' "$BODY" | jq -c .events
+}
+
+# output ID: the session's terminal output so far.
+output() {
+	events "$1" | jq -r '[.[] | select(.type=="TERMINAL_CHUNK") | .data] | join("")'
+}
+
+# wait_output ID REGEX [SECONDS]
+wait_output() {
+	n=$(( ${3:-20} * 10 ))
+	for _ in $(seq 1 $n); do
+		output "$1" | grep -Eq -- "$2" && return 0
+		sleep 0.1
+	done
+	fail "session $1: output never matched /$2/; got: $(output "$1" | tail -c 300)"
+}
+
+# assert_seq_contiguous ID: seq is 1..N with no gap and no duplicate.
+assert_seq_contiguous() {
+	events "$1" | jq -e '[.[].seq] == [range(1; length + 1)]' >/dev/null ||
+	    fail "session $1: seq not contiguous: $(events "$1" | jq -c '[.[].seq]')"
+}
