@@ -301,14 +301,14 @@ pool_reap(void)
 			if (!w->released)
 				metrics_worker_crash();
 			session_worker_gone(w->session, why);
-		} else if (!pool_stopping) {
+		} else if (w->released)
+			log_debug("worker %ld: %s", (long)pid, why);
+		else if (!pool_stopping) {
 			log_warnx("idle worker %ld: %s", (long)pid, why);
-			if (!w->released) {
-				pool_backoff = pool_backoff == 0 ?
-				    POOL_BACKOFF_MIN : pool_backoff * 2;
-				if (pool_backoff > POOL_BACKOFF_MAX)
-					pool_backoff = POOL_BACKOFF_MAX;
-			}
+			pool_backoff = pool_backoff == 0 ?
+			    POOL_BACKOFF_MIN : pool_backoff * 2;
+			if (pool_backoff > POOL_BACKOFF_MAX)
+				pool_backoff = POOL_BACKOFF_MAX;
 		}
 		free(why);
 		pool_free(w);
@@ -444,7 +444,7 @@ pool_release(struct worker *w)
 		return;
 	w->session = NULL;
 	w->released = 1;
-	if (!w->dead) {
+	if (!w->dead && w->linger == NULL) {
 		w->linger = evtimer_new(server_base, pool_linger_cb, w);
 		evtimer_add(w->linger, &tv);
 	}
