@@ -225,13 +225,33 @@ config_provider(const struct config *c, const char *name)
 	return (NULL);
 }
 
+/*
+ * A decimal number in [min, max]: digits only. strtol alone would take
+ * leading blanks and a sign (" 80", "+80", "-0").
+ */
+static int
+conf_number(const char *s, long min, long max, long *out)
+{
+	char	*ep;
+	long	 n;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	n = strtol(s, &ep, 10);
+	if (*ep != '\0' || errno != 0 || n < min || n > max)
+		return (-1);
+	*out = n;
+	return (0);
+}
+
+/* Parse "HOST:PORT" or "[ADDR]:PORT" into the config. */
 int
 config_set_listen(struct config *c, const char *s, char *cause,
     size_t causelen)
 {
 	const char	*colon, *host, *end;
 	size_t		 hostlen;
-	char		*ep;
 	long		 port;
 
 	if (*s == '[') {
@@ -250,10 +270,7 @@ config_set_listen(struct config *c, const char *s, char *cause,
 		host = s;
 		hostlen = (size_t)(colon - s);
 	}
-	errno = 0;
-	port = strtol(colon + 1, &ep, 10);
-	if (colon[1] == '\0' || *ep != '\0' || errno != 0 || port < 0 ||
-	    port > 65535 || hostlen == 0) {
+	if (conf_number(colon + 1, 0, 65535, &port) == -1 || hostlen == 0) {
 		CAUSE("listen: bad address '%s' (want HOST:PORT)", s);
 		return (-1);
 	}
@@ -430,24 +447,52 @@ provider_to_json(const struct provider *p)
 	return (o);
 }
 
+/* Merge a JSON config file into c; -1 with a cause naming the bad key. */
 int
 config_load_file(struct config *c, const char *path, char *cause,
     size_t causelen)
 {
 	struct json_object	*root;
+	struct json_tokener	*tok;
+	enum json_tokener_error	 jerr;
 	struct provider		*p;
 	char			*text;
+	size_t			 len, end;
 	int64_t			 n;
 	int			 rv = -1;
 
-	if ((text = read_file(path, NULL)) == NULL) {
+	if ((text = read_file(path, &len)) == NULL) {
 		CAUSE("%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	root = json_tokener_parse(text);
+	if (len > INT_MAX || (tok = json_tokener_new()) == NULL) {
+		CAUSE("%s: too large", path);
+		free(text);
+		return (-1);
+	}
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	/* json_tokener_parse() would ignore anything after the object. */
+	while (end < len && (text[end] == ' ' || text[end] == '\t' ||
+	    text[end] == '\r' || text[end] == '\n'))
+		end++;
 	free(text);
-	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+	if (root == NULL || jerr != json_tokener_success) {
+		CAUSE("%s: bad JSON: %s", path, jerr == json_tokener_success ||
+		    jerr == json_tokener_continue ? "unexpected end of file" :
+		    json_tokener_error_desc(jerr));
+		json_object_put(root);
+		return (-1);
+	}
+	if (!json_object_is_type(root, json_type_object)) {
 		CAUSE("%s: not a JSON object", path);
+		json_object_put(root);
+		return (-1);
+	}
+	if (end != len) {
+		CAUSE("%s: trailing bytes after the JSON object", path);
 		json_object_put(root);
 		return (-1);
 	}
@@ -549,7 +594,6 @@ int
 config_load_env(struct config *c, char *cause, size_t causelen)
 {
 	const char	*v;
-	char		*ep;
 	long		 n;
 
 	if ((v = getenv("RUNNER_STATE_DIR")) != NULL && *v != '\0') {
@@ -573,8 +617,7 @@ config_load_env(struct config *c, char *cause, size_t causelen)
 		c->jwt_secret = xstrdup(v);
 	}
 	if ((v = getenv("RUNNER_MAX_SESSIONS")) != NULL && *v != '\0') {
-		n = strtol(v, &ep, 10);
-		if (*ep != '\0' || n < 1 || n > 100000) {
+		if (conf_number(v, 1, 100000, &n) == -1) {
 			CAUSE("RUNNER_MAX_SESSIONS: '%s' is not a number "
 			    "from 1 to 100000", v);
 			return (-1);
@@ -587,8 +630,7 @@ config_load_env(struct config *c, char *cause, size_t causelen)
 		c->listen_set = 1;
 	}
 	if ((v = getenv("PORT")) != NULL && *v != '\0') {
-		n = strtol(v, &ep, 10);
-		if (*ep != '\0' || n < 0 || n > 65535) {
+		if (conf_number(v, 0, 65535, &n) == -1) {
 			CAUSE("PORT: '%s' is not a port number", v);
 			return (-1);
 		}

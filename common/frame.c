@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "utf8.h"
 
+/* Append one frame holding obj to out; -1 with a cause if it cannot be. */
 int
 frame_write(struct evbuffer *out, struct json_object *obj, char *cause,
     size_t causelen)
@@ -21,9 +24,18 @@ frame_write(struct evbuffer *out, struct json_object *obj, char *cause,
 
 	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN,
 	    &len);
+	if (s == NULL) {
+		snprintf(cause, causelen, "out of memory");
+		return (-1);
+	}
 	if (len == 0 || len > FRAME_MAX) {
 		snprintf(cause, causelen, "frame of %zu bytes is over the "
 		    "limit of %d", len, FRAME_MAX);
+		return (-1);
+	}
+	/* json-c copies string bytes as they are; the peer would refuse. */
+	if (!utf8_valid((const unsigned char *)s, len)) {
+		snprintf(cause, causelen, "frame is not valid UTF-8");
 		return (-1);
 	}
 	hdr = htonl((uint32_t)len);
@@ -36,6 +48,57 @@ frame_write(struct evbuffer *out, struct json_object *obj, char *cause,
 	return (0);
 }
 
+/* Copy untrusted s into buf for a cause: printable ASCII, the rest '?'. */
+static const char *
+frame_quote(const char *s, char *buf, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < size && s[i] != '\0'; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return (buf);
+}
+
+/*
+ * json-c accepts a few things JSON does not (NaN, Infinity, "1.", numbers
+ * that overflow a double) and writes numbers back as it read them, so they
+ * would reach clients as invalid JSON: refuse non-finite numbers and make
+ * the others print canonically. Depth is bounded by the tokener's (32).
+ */
+static int
+frame_check(struct json_object *o)
+{
+	size_t	i, n;
+	double	d;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		d = json_object_get_double(o);
+		if (!isfinite(d))
+			return (-1);
+		json_object_set_double(o, d);
+		return (0);
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (frame_check(json_object_array_get_idx(o, i)) == -1)
+				return (-1);
+		return (0);
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (frame_check(v) == -1)
+				return (-1);
+		}
+		return (0);
+	}
+	default:
+		return (0);
+	}
+}
+
+/* Take one whole frame from in; see frame.h. */
 int
 frame_read(struct evbuffer *in, struct json_object **obj,
     enum msg_type *type, enum event_type *ev, char *cause, size_t causelen)
@@ -45,7 +108,9 @@ frame_read(struct evbuffer *in, struct json_object **obj,
 	struct json_tokener	*tok;
 	struct json_object	*o, *t;
 	enum json_tokener_error	 jerr;
+	size_t			 end;
 	int			 mt;
+	char			 q[41];
 
 	*obj = NULL;
 	if (evbuffer_get_length(in) < FRAME_HDR)
@@ -66,27 +131,41 @@ frame_read(struct evbuffer *in, struct json_object **obj,
 		return (-1);
 	}
 
-	tok = json_tokener_new();
+	/* json-c's own check lets overlongs and surrogates through. */
+	if (!utf8_valid(body, len)) {
+		snprintf(cause, causelen, "frame is not valid UTF-8");
+		return (-1);
+	}
+	if ((tok = json_tokener_new()) == NULL) {
+		snprintf(cause, causelen, "out of memory");
+		return (-1);
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, (const char *)body, (int)len);
 	jerr = json_tokener_get_error(tok);
-	if (o != NULL && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		o = NULL;
-		snprintf(cause, causelen, "trailing bytes after JSON");
-	} else if (o == NULL) {
-		snprintf(cause, causelen, "bad JSON: %s",
-		    jerr == json_tokener_continue ? "truncated" :
-		    json_tokener_error_desc(jerr));
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* A bare number or literal only ends with the input: end it. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
 	}
 	json_tokener_free(tok);
 	evbuffer_drain(in, len);
-	if (o == NULL)
+	if (jerr != json_tokener_success) {
+		json_object_put(o);
+		snprintf(cause, causelen, "bad JSON: %s",
+		    json_tokener_error_desc(jerr));
 		return (-1);
+	}
+	if (end != len) {
+		json_object_put(o);
+		snprintf(cause, causelen, "trailing bytes after JSON");
+		return (-1);
+	}
 
-	if (!json_object_is_type(o, json_type_object)) {
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		snprintf(cause, causelen, "frame is not a JSON object");
 		goto bad;
 	}
@@ -95,9 +174,16 @@ frame_read(struct evbuffer *in, struct json_object **obj,
 		snprintf(cause, causelen, "frame has no \"type\" string");
 		goto bad;
 	}
-	if ((mt = msg_type_parse(json_object_get_string(t), ev)) == -1) {
-		snprintf(cause, causelen, "unknown message type '%.40s'",
-		    json_object_get_string(t));
+	/* A NUL inside ("READY\u0000x") must not pass for a known name. */
+	if ((size_t)json_object_get_string_len(t) !=
+	    strlen(json_object_get_string(t)) ||
+	    (mt = msg_type_parse(json_object_get_string(t), ev)) == -1) {
+		snprintf(cause, causelen, "unknown message type '%s'",
+		    frame_quote(json_object_get_string(t), q, sizeof q));
+		goto bad;
+	}
+	if (frame_check(o) == -1) {
+		snprintf(cause, causelen, "bad JSON: number out of range");
 		goto bad;
 	}
 	*type = (enum msg_type)mt;

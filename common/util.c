@@ -153,12 +153,18 @@ uuid_valid(const char *s)
 	return (1);
 }
 
+/* Create path and its missing parents; an existing non-directory fails. */
 int
 mkdir_p(const char *path, mode_t mode)
 {
-	char	*copy, *p;
-	int	 rv = 0;
+	struct stat	 st;
+	char		*copy, *p;
+	int		 rv = 0;
 
+	if (*path == '\0') {
+		errno = ENOENT;
+		return (-1);
+	}
 	copy = xstrdup(path);
 	for (p = copy + 1; *p != '\0'; p++) {
 		if (*p != '/')
@@ -170,8 +176,16 @@ mkdir_p(const char *path, mode_t mode)
 		}
 		*p = '/';
 	}
-	if (rv == 0 && mkdir(copy, mode) == -1 && errno != EEXIST)
-		rv = -1;
+	if (rv == 0 && mkdir(copy, mode) == -1) {
+		if (errno != EEXIST)
+			rv = -1;
+		else if (stat(copy, &st) == -1)
+			rv = -1;
+		else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			rv = -1;
+		}
+	}
 	free(copy);
 	return (rv);
 }

@@ -46,7 +46,7 @@ body=$(jq -n --arg path "$repo" '{
   repoRef: {provider: "local", path: $path},
   checkout: {type: "branch", ref: "main"},
   task: {title: "Demo", branchName: "demo/fake-agent",
-    goal: "print hello from the fake agent;pwd;sleep 300;write NOTES.md runnerd was here;print wrote NOTES.md;sleep 300;cat NOTES.md;print done"}
+    goal: "print hello from the fake agent;pwd;sleep 300;write NOTES.md runnerd was here\\n;print wrote NOTES.md;sleep 300;cat NOTES.md;print done"}
 }')
 resp=$(curl -sS -H 'Content-Type: application/json' -d "$body" \
     "$url/api/runner/sessions")

@@ -1,2 +1,624 @@
-/* placeholder: being written */
+/*
+ * runnerd-fake-agent: a scriptable stand-in for an agent CLI, for the demo
+ * and the tests. It runs the script in argv[1] (commands separated by
+ * newlines or ';', "\;" for a literal ';') and exits 0. Output goes straight
+ * to stdout with write(2), one write per command, so tests can reason about
+ * what arrives when.
+ */
 #include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAKE_VERSION	"runnerd-fake-agent 1.0.0"
+
+enum fake_op {
+	OP_PRINT, OP_PRINTN, OP_SLEEP, OP_READ, OP_WRITE, OP_APPEND, OP_DELETE,
+	OP_CAT, OP_PWD, OP_PROMPT, OP_FLOOD, OP_ENV, OP_ENVSPLIT, OP_EXIT,
+	OP_SIGNAL, OP_HANG, OP_SPAWN_CHILD
+};
+
+/* Argument shapes: none, TEXT, a number, a word, WORD TEXT, WORD NUMBER. */
+enum fake_args { A_NONE, A_TEXT, A_NUM, A_WORD, A_WORD_TEXT, A_WORD_NUM };
+
+static const struct fake_cmd {
+	const char	*name;
+	enum fake_op	 op;
+	enum fake_args	 args;
+} fake_cmds[] = {
+	{ "print", OP_PRINT, A_TEXT },
+	{ "printn", OP_PRINTN, A_TEXT },
+	{ "sleep", OP_SLEEP, A_NUM },
+	{ "read", OP_READ, A_NONE },
+	{ "write", OP_WRITE, A_WORD_TEXT },
+	{ "append", OP_APPEND, A_WORD_TEXT },
+	{ "delete", OP_DELETE, A_WORD },
+	{ "cat", OP_CAT, A_WORD },
+	{ "pwd", OP_PWD, A_NONE },
+	{ "prompt", OP_PROMPT, A_TEXT },
+	{ "flood", OP_FLOOD, A_WORD },
+	{ "env", OP_ENV, A_WORD },
+	{ "envsplit", OP_ENVSPLIT, A_WORD_NUM },
+	{ "exit", OP_EXIT, A_NUM },
+	{ "signal", OP_SIGNAL, A_WORD },
+	{ "hang", OP_HANG, A_NONE },
+	{ "spawn-child", OP_SPAWN_CHILD, A_NONE },
+};
+
+static const struct {
+	const char	*name;
+	int		 sig;
+} fake_signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "SYS", SIGSYS },
+	{ "STOP", SIGSTOP }, { "CONT", SIGCONT }, { "CHLD", SIGCHLD },
+};
+
+/* One parsed command: its word argument and its text, both unescaped. */
+struct fake_step {
+	const struct fake_cmd	*cmd;
+	char			*word;
+	char			*text;
+	size_t			 textlen;
+	long long		 num;
+	size_t			 lineno;
+};
+
+/* Say what went wrong on stderr and exit with code. */
+static __attribute__((noreturn, format(printf, 2, 3))) void
+fake_die(int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("runnerd-fake-agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* Allocate or die. */
+static void *
+fake_alloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
+		fake_die(1, "out of memory");
+	return (p);
+}
+
+/* Write all of buf to fd, waiting out EINTR and a non-blocking fd. */
+static void
+fake_write(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				pfd.fd = fd;
+				pfd.events = POLLOUT;
+				poll(&pfd, 1, -1);
+				continue;
+			}
+			exit(1);	/* stdout is gone: nobody to tell */
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Sleep ms milliseconds, resuming after signals. */
+static void
+fake_sleep(long long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		/* nothing */;
+}
+
+/* Decode \n \t \r \\ \e \xHH \; in s[0..len) into a new buffer. */
+static char *
+fake_unescape(const char *s, size_t len, size_t *outlen)
+{
+	char	*out, *o, hex[3];
+	size_t	 i, k;
+
+	o = out = fake_alloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\\' || i + 1 == len) {
+			*o++ = s[i];
+			continue;
+		}
+		switch (s[++i]) {
+		case 'n':	*o++ = '\n'; break;
+		case 't':	*o++ = '\t'; break;
+		case 'r':	*o++ = '\r'; break;
+		case 'e':	*o++ = '\033'; break;
+		case '\\':	*o++ = '\\'; break;
+		case ';':	*o++ = ';'; break;
+		case 'x':
+			for (k = 0; k < 2 && i + 1 < len &&
+			    isxdigit((unsigned char)s[i + 1]); k++)
+				hex[k] = s[++i];
+			hex[k] = '\0';
+			if (k == 0) {
+				*o++ = '\\';
+				*o++ = 'x';
+			} else
+				*o++ = (char)strtol(hex, NULL, 16);
+			break;
+		default:	/* not an escape: keep it as written */
+			*o++ = '\\';
+			*o++ = s[i];
+			break;
+		}
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return (out);
+}
+
+/* A non-negative decimal number, optionally with a K/M/G suffix. */
+static int
+fake_number(const char *s, int suffix, long long *out)
+{
+	long long	v = 0, mul = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (LLONG_MAX - 9) / 10)
+			return (-1);
+		v = v * 10 + (*s - '0');
+	}
+	if (suffix && *s != '\0' && s[1] == '\0') {
+		switch (*s++) {
+		case 'k': case 'K': mul = 1024; break;
+		case 'm': case 'M': mul = 1024 * 1024; break;
+		case 'g': case 'G': mul = 1024 * 1024 * 1024; break;
+		default: return (-1);
+		}
+	}
+	if (*s != '\0' || v > LLONG_MAX / mul)
+		return (-1);
+	*out = v * mul;
+	return (0);
+}
+
+/* A signal by name (TERM, SIGTERM) or number; -1 if unknown. */
+static int
+fake_signal(const char *s)
+{
+	long long	n;
+	size_t		i;
+
+	if (fake_number(s, 0, &n) == 0)
+		return (n >= 1 && n < NSIG ? (int)n : -1);
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof fake_signals / sizeof fake_signals[0]; i++)
+		if (strcasecmp(s, fake_signals[i].name) == 0)
+			return (fake_signals[i].sig);
+	return (-1);
+}
+
+/* Parse one command line (already split) into st; exits 2 when bad. */
+static void
+fake_parse(const char *line, size_t len, size_t lineno, struct fake_step *st)
+{
+	const char	*p = line, *end = line + len, *w, *rest;
+	size_t		 i, n, wlen;
+	char		*num;
+
+	memset(st, 0, sizeof *st);
+	st->lineno = lineno;
+	for (n = 0; p + n < end && !isspace((unsigned char)p[n]); n++)
+		/* nothing */;
+	for (i = 0; i < sizeof fake_cmds / sizeof fake_cmds[0]; i++)
+		if (strlen(fake_cmds[i].name) == n &&
+		    strncmp(fake_cmds[i].name, p, n) == 0)
+			st->cmd = &fake_cmds[i];
+	if (st->cmd == NULL)
+		fake_die(2, "command %zu: unknown command '%.*s'", lineno,
+		    (int)n, p);
+	/* The rest starts after one separating space or tab. */
+	rest = p + n < end ? p + n + 1 : end;
+	if (st->cmd->args == A_NONE || st->cmd->args == A_TEXT) {
+		if (st->cmd->args == A_NONE)
+			return;
+		st->text = fake_unescape(rest, (size_t)(end - rest),
+		    &st->textlen);
+		return;
+	}
+	while (rest < end && (*rest == ' ' || *rest == '\t'))
+		rest++;
+	w = rest;
+	while (rest < end && *rest != ' ' && *rest != '\t')
+		rest++;
+	wlen = (size_t)(rest - w);
+	if (wlen == 0)
+		fake_die(2, "command %zu: %s needs an argument", lineno,
+		    st->cmd->name);
+	st->word = fake_unescape(w, wlen, &n);
+	rest = rest < end ? rest + 1 : end;
+	switch (st->cmd->args) {
+	case A_NUM:
+		if (fake_number(st->word, 0, &st->num) == -1)
+			fake_die(2, "command %zu: %s: bad number '%s'",
+			    lineno, st->cmd->name, st->word);
+		break;
+	case A_WORD:
+		if (st->cmd->op == OP_FLOOD &&
+		    fake_number(st->word, 1, &st->num) == -1)
+			fake_die(2, "command %zu: flood: bad size '%s'",
+			    lineno, st->word);
+		if (st->cmd->op == OP_SIGNAL &&
+		    (st->num = fake_signal(st->word)) == -1)
+			fake_die(2, "command %zu: signal: unknown signal '%s'",
+			    lineno, st->word);
+		break;
+	case A_WORD_TEXT:
+		st->text = fake_unescape(rest, (size_t)(end - rest),
+		    &st->textlen);
+		break;
+	case A_WORD_NUM:
+		while (rest < end && (*rest == ' ' || *rest == '\t'))
+			rest++;
+		num = fake_unescape(rest, (size_t)(end - rest), &n);
+		if (fake_number(num, 0, &st->num) == -1)
+			fake_die(2, "command %zu: %s: bad number '%s'",
+			    lineno, st->cmd->name, num);
+		free(num);
+		break;
+	default:
+		break;
+	}
+	if (st->cmd->op == OP_EXIT && st->num > 255)
+		fake_die(2, "command %zu: exit: status over 255", lineno);
+}
+
+/* Split the script on newlines and unescaped ';', parse every command. */
+static struct fake_step *
+fake_script(const char *s, size_t *countp)
+{
+	struct fake_step	*steps = NULL;
+	size_t			 count = 0, i, start, len = strlen(s);
+	const char		*p;
+
+	for (i = start = 0; i <= len; i++) {
+		if (i < len && s[i] == '\\' && i + 1 < len) {
+			i++;
+			continue;
+		}
+		if (i < len && s[i] != '\n' && s[i] != ';')
+			continue;
+		p = s + start;
+		while (p < s + i && isspace((unsigned char)*p))
+			p++;
+		if (p < s + i && *p != '#') {
+			steps = realloc(steps, (count + 1) * sizeof *steps);
+			if (steps == NULL)
+				fake_die(1, "out of memory");
+			fake_parse(p, (size_t)(s + i - p), count + 1,
+			    &steps[count]);
+			count++;
+		}
+		start = i + 1;
+	}
+	*countp = count;
+	return (steps);
+}
+
+/* Read one line from stdin a byte at a time (so nothing is read ahead). */
+static char *
+fake_readline(void)
+{
+	char	*line;
+	size_t	 len = 0, size = 128;
+	ssize_t	 n;
+	char	 c;
+
+	line = fake_alloc(size);
+	for (;;) {
+		if ((n = read(STDIN_FILENO, &c, 1)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == '\n')
+			break;
+		if (len + 2 > size && (line = realloc(line, size *= 2)) == NULL)
+			fake_die(1, "out of memory");
+		line[len++] = c;
+	}
+	while (len > 0 && line[len - 1] == '\r')
+		len--;
+	line[len] = '\0';
+	return (line);
+}
+
+/* Create the directories above path. */
+static void
+fake_mkparents(const char *path)
+{
+	char	*copy, *p;
+
+	copy = strdup(path);
+	if (copy == NULL)
+		fake_die(1, "out of memory");
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0777) == -1 && errno != EEXIST)
+			fake_die(1, "mkdir %s: %s", copy, strerror(errno));
+		*p = '/';
+	}
+	free(copy);
+}
+
+/* Print a, b and c (b and c may be NULL) in one write. */
+static void
+fake_say(const char *a, size_t alen, const char *b, size_t blen,
+    const char *c)
+{
+	size_t	 clen = c != NULL ? strlen(c) : 0;
+	char	*buf;
+
+	buf = fake_alloc(alen + blen + clen);
+	memcpy(buf, a, alen);
+	if (blen > 0)
+		memcpy(buf + alen, b, blen);
+	if (clen > 0)
+		memcpy(buf + alen + blen, c, clen);
+	fake_write(STDOUT_FILENO, buf, alen + blen + clen);
+	free(buf);
+}
+
+/* Whether an answer means yes: y or yes in any case, blanks around. */
+static int
+fake_yes(const char *s)
+{
+	size_t	len;
+
+	s += strspn(s, " \t");
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return ((len == 1 && (*s == 'y' || *s == 'Y')) ||
+	    (len == 3 && strncasecmp(s, "yes", 3) == 0));
+}
+
+/* Write size bytes of numbered 80-byte lines: "%08llu " + 70 letters + \n. */
+static void
+fake_flood(long long size)
+{
+	static char		 buf[65536];
+	unsigned long long	 line = 0;
+	size_t			 fill, j;
+	char			 l[81];
+
+	while (size > 0) {
+		for (fill = 0; fill + 80 <= sizeof buf && size - (long long)
+		    fill > 0; fill += 80, line++) {
+			snprintf(l, sizeof l, "%08llu ", line % 100000000ULL);
+			for (j = 9; j < 79; j++)
+				l[j] = (char)('a' + (line + j - 9) % 26);
+			l[79] = '\n';
+			memcpy(buf + fill, l, 80);
+		}
+		if ((long long)fill > size)
+			fill = (size_t)size;
+		fake_write(STDOUT_FILENO, buf, fill);
+		size -= (long long)fill;
+	}
+}
+
+/* Run one command. */
+static void
+fake_run(const struct fake_step *st)
+{
+	const char	*v;
+	char		*s, *cwd;
+	size_t		 len;
+	int		 fd, sig;
+	pid_t		 pid;
+	struct rlimit	 rl;
+	sigset_t	 set;
+
+	switch (st->cmd->op) {
+	case OP_PRINT:
+	case OP_PRINTN:
+		fake_say(st->text, st->textlen, NULL, 0,
+		    st->cmd->op == OP_PRINT ? "\n" : NULL);
+		break;
+	case OP_SLEEP:
+		fake_sleep(st->num);
+		break;
+	case OP_READ:
+		s = fake_readline();
+		fake_say("got: ", 5, s, strlen(s), "\n");
+		free(s);
+		break;
+	case OP_WRITE:
+	case OP_APPEND:
+		fake_mkparents(st->word);
+		fd = open(st->word, O_WRONLY | O_CREAT | O_CLOEXEC |
+		    (st->cmd->op == OP_WRITE ? O_TRUNC : O_APPEND), 0666);
+		if (fd == -1)
+			fake_die(1, "%s %s: %s", st->cmd->name, st->word,
+			    strerror(errno));
+		fake_write(fd, st->text, st->textlen);
+		close(fd);
+		break;
+	case OP_DELETE:
+		if (unlink(st->word) == -1 && (errno != EISDIR ||
+		    rmdir(st->word) == -1))
+			fake_die(1, "delete %s: %s", st->word, strerror(errno));
+		break;
+	case OP_CAT:
+		if ((fd = open(st->word, O_RDONLY | O_CLOEXEC)) == -1)
+			fake_die(1, "cat %s: %s", st->word, strerror(errno));
+		s = NULL;
+		len = 0;
+		for (;;) {
+			ssize_t	n;
+
+			if ((s = realloc(s, len + 65536)) == NULL)
+				fake_die(1, "out of memory");
+			if ((n = read(fd, s + len, 65536)) == -1 &&
+			    errno == EINTR)
+				continue;
+			if (n == -1)
+				fake_die(1, "cat %s: %s", st->word,
+				    strerror(errno));
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		close(fd);
+		fake_write(STDOUT_FILENO, s, len);
+		free(s);
+		break;
+	case OP_PWD:
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			fake_die(1, "pwd: %s", strerror(errno));
+		fake_say(cwd, strlen(cwd), NULL, 0, "\n");
+		free(cwd);
+		break;
+	case OP_PROMPT:
+		fake_say(st->text, st->textlen, NULL, 0, " [y/n] ");
+		s = fake_readline();
+		v = fake_yes(s) ? "approved\n" : "denied\n";
+		fake_say(v, strlen(v), NULL, 0, NULL);
+		free(s);
+		break;
+	case OP_FLOOD:
+		fake_flood(st->num);
+		break;
+	case OP_ENV:
+		if ((v = getenv(st->word)) == NULL)
+			v = "";
+		len = strlen(st->word);
+		s = fake_alloc(len + 1);
+		memcpy(s, st->word, len);
+		s[len] = '=';
+		fake_say(s, len + 1, v, strlen(v), "\n");
+		free(s);
+		break;
+	case OP_ENVSPLIT:
+		if ((v = getenv(st->word)) == NULL)
+			v = "";
+		len = strlen(v);
+		if (len / 2 > 0)
+			fake_write(STDOUT_FILENO, v, len / 2);
+		fake_sleep(st->num);
+		fake_say(v + len / 2, len - len / 2, NULL, 0, "\n");
+		break;
+	case OP_EXIT:
+		exit((int)st->num);
+	case OP_SIGNAL:
+		sig = (int)st->num;
+		if (sig == SIGSEGV || sig == SIGABRT || sig == SIGQUIT ||
+		    sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		    sig == SIGSYS || sig == SIGTRAP || sig == SIGXCPU ||
+		    sig == SIGXFSZ) {
+			/* No core file in the workspace. */
+			rl.rlim_cur = rl.rlim_max = 0;
+			setrlimit(RLIMIT_CORE, &rl);
+		}
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		break;
+	case OP_HANG:
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		fake_say("hanging\n", 8, NULL, 0, NULL);
+		for (;;)
+			pause();
+	case OP_SPAWN_CHILD:
+		switch (pid = fork()) {
+		case -1:
+			fake_die(1, "fork: %s", strerror(errno));
+		case 0:
+			for (;;)
+				pause();
+		default:
+			s = fake_alloc(32);
+			snprintf(s, 32, "child %ld\n", (long)pid);
+			fake_say(s, strlen(s), NULL, 0, NULL);
+			free(s);
+			break;
+		}
+		break;
+	}
+}
+
+/* The command language, for --help and for a missing script. */
+static void
+fake_usage(FILE *f)
+{
+	fprintf(f, "usage: runnerd-fake-agent SCRIPT [ignored args...]\n"
+	    "       runnerd-fake-agent --version | --help\n"
+	    "SCRIPT: commands separated by newlines or ';' (\\; in text):\n"
+	    "  print TEXT, printn TEXT, sleep MS, read, prompt TEXT,\n"
+	    "  write PATH TEXT, append PATH TEXT, delete PATH, cat PATH, pwd,\n"
+	    "  flood SIZE[K|M|G], env NAME, envsplit NAME MS, exit K,\n"
+	    "  signal NAME|NUM, hang, spawn-child\n"
+	    "TEXT escapes: \\n \\t \\r \\\\ \\e \\xHH \\;\n");
+}
+
+/* Parse the whole script first (a bad one runs nothing), then run it. */
+int
+main(int argc, char **argv)
+{
+	struct fake_step	*steps;
+	size_t			 count, i;
+
+	if (argc < 2) {
+		fake_usage(stderr);
+		return (2);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		fake_say(FAKE_VERSION, strlen(FAKE_VERSION), NULL, 0, "\n");
+		return (0);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fake_usage(stdout);
+		return (0);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	steps = fake_script(argv[1], &count);
+	for (i = 0; i < count; i++)
+		fake_run(&steps[i]);
+	return (0);
+}

@@ -1,4 +1,4 @@
-/* Authentication of TCP requests: static bearer tokens and HS256 JWTs. */
+/* Authentication: the trusted Unix socket, static bearer tokens, HS256 JWTs. */
 #ifndef AUTH_H
 #define AUTH_H
 
@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 struct config;
+
+#define AUTH_MAX_TOKEN	8192	/* longest bearer token or JWT looked at */
 
 struct auth_result {
 	char	user_id[128];
@@ -22,5 +24,11 @@ int	auth_check(const struct config *, const char *, const char *, int64_t,
 	    struct auth_result *, char *, size_t);
 /* Whether any credential (token or JWT secret) is configured. */
 int	auth_configured(const struct config *);
+/*
+ * Whether a connected socket is a Unix socket, which is trusted by its file
+ * permissions: then 1, *out is "uid:<peer uid>" in org "default" and *uid
+ * the peer's uid (-1 if the kernel would not say). 0 for any other socket.
+ */
+int	auth_unix_peer(int, struct auth_result *, long *);
 
 #endif

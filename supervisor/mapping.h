@@ -6,11 +6,18 @@ struct json_object;
 
 /*
  * Map a RunnerEvent (borrowed) to {agentId, sessionId, type, payload,
- * timestamp}, or NULL for types the UI does not show. The caller owns it.
+ * timestamp} (DESIGN section 5), or NULL for types the UI does not show
+ * (and FILE_TOUCHED with an unknown reason). A payload field absent from
+ * the event is left out, never set to null. agentId may be NULL: it is then
+ * derived from the event's sessionId. The caller owns the result.
  */
 struct json_object *mapping_work_stream_event(struct json_object *,
 		    const char *);
-/* agent_spawn {agentId, sessionId, agentType, agentName, repoPath, timestamp} */
+/*
+ * agent_spawn {agentId, sessionId, agentType (codex, claude or custom, by
+ * provider id), agentName, repoPath, timestamp}; a NULL name or path is
+ * left out.
+ */
 struct json_object *mapping_agent_spawn(const char *, const char *,
 		    const char *, const char *, const char *, long long);
 /* agent_disconnect {agentId, sessionId, timestamp} */

@@ -1,2 +1,425 @@
-/* placeholder: being written */
+/* The CLI's terminal output: redact, sanitize, coalesce, watch lines. */
 #include "config.h"
+
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "log.h"
+#include "output.h"
+#include "redact.h"
+#include "utf8.h"
+#include "util.h"
+
+#define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
+
+/* Where the escape-sequence stripper is. */
+enum output_esc {
+	ESC_NONE,
+	ESC_ESC,	/* after ESC */
+	ESC_CSI,	/* ESC [ ... final byte */
+	ESC_STR,	/* OSC, DCS, SOS, PM, APC: until BEL or ESC \ */
+	ESC_STR_ESC,	/* ESC inside a string */
+	ESC_INTER	/* ESC + intermediate bytes ... final byte */
+};
+
+struct output {
+	struct output_cb	 cb;
+	struct redact		*redact;
+	struct utf8_carry	 carry;
+	struct evbuffer		*redacted;	/* out of the redactor */
+	struct evbuffer		*clean;		/* sanitized, lines not seen */
+	struct evbuffer		*pending;	/* coalesced, not yet sent */
+	struct event		*timer;
+	size_t			 sent;
+
+	int			 jsonl;
+	regex_t			*re;
+	size_t			 nre;
+
+	/* The current output line with escapes and controls stripped. */
+	char			*line;
+	size_t			 linelen;
+	size_t			 linemax;
+	int			 overflow;	/* lost its start: not JSON */
+	int			 cr;		/* \r seen: \n ends, else clear */
+	enum output_esc		 esc;
+	int			 changed;	/* since the last prompt check */
+	int			 matched;	/* prompt taken for this line */
+	int			 refused;	/* prompt to offer again */
+};
+
+static void	output_send(struct output *);
+
+/* The coalescing window closed: send what is buffered. */
+static void
+output_timer_cb(int fd, short events, void *arg)
+{
+	struct output	*o = arg;
+
+	output_send(o);
+}
+
+struct output *
+output_create(struct event_base *base, const struct output_cb *cb,
+    char **patterns, int jsonl, char *cause, size_t causelen)
+{
+	struct output	*o;
+	char		 err[256];
+	size_t		 i;
+	int		 error;
+
+	o = xcalloc(1, sizeof *o);
+	o->cb = *cb;
+	o->jsonl = jsonl;
+	o->nre = strv_len(patterns);
+	o->re = xcalloc(o->nre, sizeof *o->re);
+	for (i = 0; i < o->nre; i++) {
+		error = regcomp(&o->re[i], patterns[i], REG_EXTENDED|REG_NOSUB);
+		if (error != 0) {
+			regerror(error, &o->re[i], err, sizeof err);
+			CAUSE("bad approval pattern '%s': %s", patterns[i],
+			    err);
+			o->nre = i;
+			output_free(o);
+			return (NULL);
+		}
+	}
+	o->linemax = jsonl ? OUTPUT_RECORD_MAX : OUTPUT_PROMPT_MAX;
+	o->line = xmalloc(o->linemax + 1);
+	o->redact = redact_create();
+	if ((o->redacted = evbuffer_new()) == NULL ||
+	    (o->clean = evbuffer_new()) == NULL ||
+	    (o->pending = evbuffer_new()) == NULL ||
+	    (o->timer = evtimer_new(base, output_timer_cb, o)) == NULL)
+		fatalx("output_create: out of memory");
+	return (o);
+}
+
+void
+output_free(struct output *o)
+{
+	size_t	i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < o->nre; i++)
+		regfree(&o->re[i]);
+	free(o->re);
+	free(o->line);
+	if (o->redact != NULL)
+		redact_free(o->redact);
+	if (o->redacted != NULL)
+		evbuffer_free(o->redacted);
+	if (o->clean != NULL)
+		evbuffer_free(o->clean);
+	if (o->pending != NULL)
+		evbuffer_free(o->pending);
+	if (o->timer != NULL)
+		event_free(o->timer);
+	free(o);
+}
+
+void
+output_add_secret(struct output *o, const char *secret)
+{
+	redact_add(o->redact, secret);
+}
+
+size_t
+output_sent(const struct output *o)
+{
+	return (o->sent);
+}
+
+char *
+output_summary(const char *s, size_t max)
+{
+	const char	*end;
+	size_t		 len = 0, chars = 0;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	while (s + len < end) {
+		if (((unsigned char)s[len] & 0xc0) != 0x80 && chars++ == max)
+			break;
+		len++;
+	}
+	return (xstrndup(s, len));
+}
+
+/* Send everything buffered, in chunks cut on UTF-8 character boundaries. */
+static void
+output_send(struct output *o)
+{
+	unsigned char	*p;
+	size_t		 len, n;
+
+	evtimer_del(o->timer);
+	while ((len = evbuffer_get_length(o->pending)) > 0) {
+		n = len > OUTPUT_CHUNK_MAX ? OUTPUT_CHUNK_MAX : len;
+		p = evbuffer_pullup(o->pending, (ssize_t)(n < len ? n + 1 : n));
+		if (p == NULL)
+			fatalx("output_send: out of memory");
+		if (n < len) {
+			while (n > 0 && (p[n] & 0xc0) == 0x80)
+				n--;
+			if (n == 0)
+				n = len > OUTPUT_CHUNK_MAX ? OUTPUT_CHUNK_MAX :
+				    len;
+		}
+		o->cb.chunk((const char *)p, n, o->cb.arg);
+		o->sent += n;
+		evbuffer_drain(o->pending, n);
+	}
+}
+
+/* Start the line over. */
+static void
+output_line_clear(struct output *o)
+{
+	o->linelen = 0;
+	o->overflow = 0;
+	o->matched = 0;
+	o->refused = 0;
+	o->changed = 1;
+}
+
+/* Add a byte to the current line, keeping its newest part when full. */
+static void
+output_line_add(struct output *o, unsigned char c)
+{
+	size_t	cut;
+
+	if (o->linelen == o->linemax) {
+		cut = o->linemax / 2;
+		while (cut < o->linelen && ((unsigned char)o->line[cut] &
+		    0xc0) == 0x80)
+			cut++;
+		memmove(o->line, o->line + cut, o->linelen - cut);
+		o->linelen -= cut;
+		o->overflow = 1;
+	}
+	o->line[o->linelen++] = (char)c;
+	o->changed = 1;
+}
+
+/* Remove the last character (a backspace). */
+static void
+output_line_back(struct output *o)
+{
+	while (o->linelen > 0 && ((unsigned char)o->line[o->linelen - 1] &
+	    0xc0) == 0x80)
+		o->linelen--;
+	if (o->linelen > 0)
+		o->linelen--;
+	o->changed = 1;
+}
+
+/* Whether the line is (the start of) a JSON record in jsonl mode. */
+static int
+output_line_json(struct output *o)
+{
+	size_t	i;
+
+	if (!o->jsonl)
+		return (0);
+	for (i = 0; i < o->linelen && isspace((unsigned char)o->line[i]); i++)
+		;
+	return (i < o->linelen && o->line[i] == '{');
+}
+
+/* Check the current line against the approval patterns. */
+static void
+output_check_prompt(struct output *o)
+{
+	const char	*tail;
+	char		*summary;
+	size_t		 i, off;
+
+	if (o->matched || o->nre == 0 || o->linelen == 0 ||
+	    output_line_json(o))
+		return;
+	o->line[o->linelen] = '\0';
+	/* Only the newest OUTPUT_PROMPT_MAX bytes, as in raw mode. */
+	off = o->linelen > OUTPUT_PROMPT_MAX ? o->linelen - OUTPUT_PROMPT_MAX :
+	    0;
+	while (off < o->linelen && ((unsigned char)o->line[off] & 0xc0) ==
+	    0x80)
+		off++;
+	tail = o->line + off;
+	for (i = 0; i < o->nre; i++) {
+		if (regexec(&o->re[i], tail, 0, NULL, 0) != 0)
+			continue;
+		summary = output_summary(tail, OUTPUT_SUMMARY_MAX);
+		if (o->cb.prompt(summary, o->cb.arg)) {
+			o->matched = 1;
+			o->refused = 0;
+		} else
+			o->refused = 1;
+		free(summary);
+		return;
+	}
+}
+
+/* A complete line: forward it if it is a JSON record, else a prompt? */
+static void
+output_line_end(struct output *o, int final)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	size_t			 end;
+
+	if (output_line_json(o) && !o->overflow) {
+		tok = json_tokener_new();
+		obj = json_tokener_parse_ex(tok, o->line, (int)o->linelen);
+		end = json_tokener_get_parse_end(tok);
+		while (end < o->linelen && isspace((unsigned char)o->line[end]))
+			end++;
+		if (obj != NULL && json_tokener_get_error(tok) ==
+		    json_tokener_success && end == o->linelen &&
+		    json_object_is_type(obj, json_type_object))
+			o->cb.record(obj, o->cb.arg);
+		json_object_put(obj);
+		json_tokener_free(tok);
+	} else if (!final)
+		output_check_prompt(o);
+	output_line_clear(o);
+}
+
+/* Follow sanitized output through lines, stripping escapes and controls. */
+static void
+output_lines(struct output *o, const unsigned char *p, size_t len)
+{
+	size_t		i;
+	unsigned char	c;
+
+	for (i = 0; i < len; i++) {
+		c = p[i];
+		switch (o->esc) {
+		case ESC_ESC:
+			if (c == '[')
+				o->esc = ESC_CSI;
+			else if (c == ']' || c == 'P' || c == 'X' ||
+			    c == '^' || c == '_')
+				o->esc = ESC_STR;
+			else if (c >= 0x20 && c <= 0x2f)
+				o->esc = ESC_INTER;
+			else
+				o->esc = ESC_NONE;
+			continue;
+		case ESC_CSI:
+			if (c >= 0x40 && c <= 0x7e)
+				o->esc = ESC_NONE;
+			continue;
+		case ESC_STR:
+			if (c == 0x07)
+				o->esc = ESC_NONE;
+			else if (c == 0x1b)
+				o->esc = ESC_STR_ESC;
+			continue;
+		case ESC_STR_ESC:
+			o->esc = c == '\\' ? ESC_NONE : ESC_STR;
+			continue;
+		case ESC_INTER:
+			if (c >= 0x30 && c <= 0x7e)
+				o->esc = ESC_NONE;
+			continue;
+		case ESC_NONE:
+			break;
+		}
+		if (c == 0x1b) {
+			o->esc = ESC_ESC;
+			continue;
+		}
+		if (c == '\r') {
+			o->cr = 1;
+			continue;
+		}
+		if (c == '\n') {
+			o->cr = 0;
+			output_line_end(o, 0);
+			continue;
+		}
+		if (o->cr) {
+			/* A carriage return, then the line is drawn over. */
+			o->cr = 0;
+			output_line_clear(o);
+		}
+		if (c == '\b')
+			output_line_back(o);
+		else if (c >= 0x20 && c != 0x7f)
+			output_line_add(o, c);
+		else if (c == '\t')
+			output_line_add(o, ' ');
+	}
+}
+
+/* Sanitize what the redactor released and follow it through lines. */
+static void
+output_clean(struct output *o, int final)
+{
+	unsigned char	*p;
+	size_t		 len;
+
+	if ((len = evbuffer_get_length(o->redacted)) > 0) {
+		if ((p = evbuffer_pullup(o->redacted, -1)) == NULL)
+			fatalx("output_clean: out of memory");
+		utf8_sanitize(&o->carry, p, len, o->clean);
+		evbuffer_drain(o->redacted, len);
+	}
+	if (final)
+		utf8_flush(&o->carry, o->clean);
+	if ((len = evbuffer_get_length(o->clean)) == 0)
+		return;
+	if ((p = evbuffer_pullup(o->clean, -1)) == NULL)
+		fatalx("output_clean: out of memory");
+	output_lines(o, p, len);
+	evbuffer_add_buffer(o->pending, o->clean);
+}
+
+void
+output_feed(struct output *o, const unsigned char *buf, size_t len)
+{
+	redact_feed(o->redact, buf, len, o->redacted);
+	output_clean(o, 0);
+	if (o->changed) {
+		output_check_prompt(o);
+		o->changed = 0;
+	}
+	if (evbuffer_get_length(o->pending) >= OUTPUT_CHUNK_MAX)
+		output_send(o);
+	else if (evbuffer_get_length(o->pending) > 0 &&
+	    !evtimer_pending(o->timer, NULL)) {
+		struct timeval	tv = { 0, OUTPUT_DELAY_MS * 1000 };
+
+		evtimer_add(o->timer, &tv);
+	}
+}
+
+void
+output_flush(struct output *o)
+{
+	redact_flush(o->redact, o->redacted);
+	output_clean(o, 1);
+	if (o->linelen > 0)
+		output_line_end(o, 1);
+	output_send(o);
+}
+
+void
+output_recheck(struct output *o)
+{
+	if (o->refused && !o->matched)
+		output_check_prompt(o);
+}

@@ -1,1 +1,36 @@
-/* placeholder */
+/* Starting the agent CLI in a pty (after tmux's spawn.c). */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct json_object;
+
+#define SPAWN_COLS	120
+#define SPAWN_ROWS	40
+
+/* What to run; every pointer is borrowed. */
+struct spawn {
+	const char	 *path;		/* resolved executable */
+	char		**argv;
+	char		**envp;
+	const char	 *cwd;
+	int		  cols;
+	int		  rows;
+};
+
+/*
+ * The CLI's whole environment: PATH, HOME, TERM=xterm-256color, LANG, then
+ * every entry of env (an object of strings; an entry replaces a base
+ * variable of the same name). A NULL-terminated malloc'd vector.
+ */
+char	**spawn_env(const char *, const char *, const char *,
+	    struct json_object *);
+/*
+ * Fork the CLI on a new pty in its own session and process group. Returns
+ * its pid with *master set (non-blocking, close-on-exec), or -1 with a cause.
+ */
+pid_t	 spawn_pty(const struct spawn *, int *, char *, size_t);
+
+#endif

@@ -1,2 +1,1327 @@
-/* placeholder: being written */
+/* The worker process: one session, from START to SESSION_ENDED. */
 #include "config.h"
+
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "event.h"
+#include "frame.h"
+#include "log.h"
+#include "output.h"
+#include "proto.h"
+#include "provider.h"
+#include "spawn.h"
+#include "util.h"
+#include "worker.h"
+#include "workspace.h"
+
+#define WORKER_HIGH_WATER	(4 * 1024 * 1024)  /* stop reading the pty */
+#define WORKER_LOW_WATER	(1024 * 1024)	   /* read it again */
+#define WORKER_DRAIN_MS		200	/* output after the CLI exited */
+#define WORKER_LINGER_MS	10000	/* for the channel to drain at the end */
+#define WORKER_INPUT_MAX	(1024 * 1024)	/* unwritten terminal input */
+#define WORKER_READ_SIZE	(64 * 1024)
+#define WORKER_CAUSE_MAX	1024
+
+#define WORKER_TIMEOUT_MS	(3600 * 1000)	/* defaults if START has none */
+#define WORKER_GRACE_MS		(10 * 1000)
+
+/*
+ * Priorities: everything runs at WORKER_PRIO_IO except the start steps,
+ * which libevent runs only when no I/O was ready, so a STOP sent while the
+ * workspace was being built is read before the CLI is started.
+ */
+#define WORKER_PRIOS		3
+#define WORKER_PRIO_STEP	2
+
+/* The start steps, run one per loop turn after START. */
+enum worker_step {
+	STEP_WORKSPACE,
+	STEP_PROVIDER,
+	STEP_SPAWN
+};
+
+/* Why the session is STOPPING. */
+enum worker_stop {
+	STOP_NONE,
+	STOP_REQUESTED,
+	STOP_TIMEOUT
+};
+
+struct worker {
+	struct event_base	*base;
+	struct bufferevent	*chan;
+	struct event		*step_ev;
+	struct event		*sigchld_ev;
+	struct event		*read_ev;	/* pty output */
+	struct event		*write_ev;	/* pty input */
+	struct event		*timeout_ev;
+	struct event		*kill_ev;	/* SIGKILL after the grace */
+	struct event		*drain_ev;	/* end of output after exit */
+	struct event		*linger_ev;	/* give up flushing the channel */
+
+	enum session_state	 state;
+	enum session_state	 paused_from;
+	enum worker_step	 step;
+	int			 started;	/* START seen */
+	int			 closing;	/* SESSION_ENDED sent */
+	int			 stop_early;	/* STOP before the CLI ran */
+	enum worker_stop	 stopping;
+
+	/* START; the strings below are borrowed from it. */
+	struct json_object	*start;
+	const char		*session_id;
+	struct json_object	*env;
+	struct provider		*provider;
+	struct workspace_spec	 spec;
+	const char		*workspace_dir;
+	char			*dir;
+	struct provider_task	 task;
+	const char		*room_path;
+	const char		*path;
+	const char		*home;
+	const char		*lang;
+	int			 cols;
+	int			 rows;
+	int64_t			 timeout_ms;
+	int64_t			 grace_ms;
+
+	struct provider_detect	 detect;
+	char			*version;
+	char			*prompt;
+	char			**argv;
+	struct output		*out;
+
+	pid_t			 pid;
+	int			 master;
+	struct evbuffer		*input;
+	int			 reading;	/* read_ev added */
+	int			 throttled;	/* channel too full */
+	int			 pty_eof;
+	int			 exited;	/* reaped */
+	int			 status;
+
+	char			 approval_id[37];	/* pending, or "" */
+	int			 approvals;
+
+	int64_t			 start_ms;	/* monotonic, at START */
+	int64_t			 spawn_ms;
+	int64_t			 exit_ms;
+};
+
+static struct worker	 wk;
+
+static void	worker_finish(void);
+static void	worker_schedule(enum worker_step);
+
+/* The supervisor is gone or broke the protocol: take the CLI with us. */
+static void __attribute__((noreturn))
+worker_peer_gone(const char *why)
+{
+	log_warnx("%s", why);
+	if (wk.pid > 0 && !wk.closing)
+		killpg(wk.pid, SIGKILL);
+	_exit(1);
+}
+
+/* Leave the loop; worker_main cleans up and exits. */
+static void
+worker_exit(void)
+{
+	event_base_loopbreak(wk.base);
+}
+
+/* Stop reading the pty while the channel holds more than the high water. */
+static void
+worker_throttle(void)
+{
+	size_t	len;
+
+	len = evbuffer_get_length(bufferevent_get_output(wk.chan));
+	if (wk.reading && !wk.exited && len > WORKER_HIGH_WATER) {
+		event_del(wk.read_ev);
+		wk.reading = 0;
+		wk.throttled = 1;
+		log_debug("channel holds %zu bytes: pty paused", len);
+	}
+}
+
+/* Send one event (consumed), stamped with the time. */
+static void
+worker_emit(struct json_object *ev)
+{
+	char	cause[FRAME_CAUSE_MAX];
+
+	json_object_object_add(ev, "ts", json_object_new_int64(now_ms()));
+	if (frame_write(bufferevent_get_output(wk.chan), ev, cause,
+	    sizeof cause) == -1)
+		log_warnx("event dropped: %s", cause);
+	json_object_put(ev);
+	worker_throttle();
+}
+
+/* Move to another state; only legal moves are ever asked for. */
+static void
+worker_move(enum session_state to, const char *reason)
+{
+	if (!session_state_can_move(wk.state, to))
+		fatalx("illegal transition %s -> %s",
+		    session_state_name(wk.state), session_state_name(to));
+	log_info("%s -> %s%s%s", session_state_name(wk.state),
+	    session_state_name(to), reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
+	worker_emit(event_state_changed(wk.state, to, reason));
+	wk.state = to;
+}
+
+/* Seconds for a reason: "30" or "1.5". */
+static char *
+worker_seconds(int64_t ms)
+{
+	if (ms % 1000 == 0)
+		return (xasprintf("%lld", (long long)(ms / 1000)));
+	return (xasprintf("%.1f", (double)ms / 1000.0));
+}
+
+/*
+ * The session is over (the final state is set): send SESSION_ENDED, then
+ * wait for the channel to drain before exiting.
+ */
+static void
+worker_end(void)
+{
+	struct json_object	*ev, *usage;
+	int64_t			 now = mono_ms(), ran = 0;
+	int			 sig;
+
+	ev = event_create(EV_SESSION_ENDED);
+	json_object_object_add(ev, "finalState",
+	    json_object_new_string(session_state_name(wk.state)));
+	if (wk.exited && WIFEXITED(wk.status))
+		json_object_object_add(ev, "exitCode",
+		    json_object_new_int(WEXITSTATUS(wk.status)));
+	else
+		json_object_object_add(ev, "exitCode", NULL);
+	if (wk.exited && WIFSIGNALED(wk.status)) {
+		sig = WTERMSIG(wk.status);
+		json_object_object_add(ev, "signal",
+		    json_object_new_string(signal_name(sig)));
+	}
+	json_object_object_add(ev, "totalDurationMs",
+	    json_object_new_int64(now - wk.start_ms));
+	if (wk.spawn_ms > 0)
+		ran = (wk.exited ? wk.exit_ms : now) - wk.spawn_ms;
+	usage = json_object_new_object();
+	json_object_object_add(usage, "agentSeconds",
+	    json_object_new_int64((ran + 500) / 1000));
+	json_object_object_add(usage, "terminalKb", json_object_new_int64(
+	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
+	json_object_object_add(usage, "filesTouched", json_object_new_int(0));
+	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
+	json_object_object_add(usage, "approvalsRequested",
+	    json_object_new_int(wk.approvals));
+	json_object_object_add(ev, "totalUsage", usage);
+	worker_emit(ev);
+
+	wk.closing = 1;
+	bufferevent_setwatermark(wk.chan, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(wk.chan)) == 0) {
+		worker_exit();
+		return;
+	}
+	if (wk.linger_ev != NULL) {
+		struct timeval	tv = { WORKER_LINGER_MS / 1000, 0 };
+
+		evtimer_add(wk.linger_ev, &tv);
+	}
+}
+
+/* The session failed before or while starting the CLI. */
+static void
+worker_fail(const char *reason)
+{
+	worker_move(ST_FAILED, reason);
+	worker_end();
+}
+
+/* Send a chunk of terminal output. */
+static void
+worker_chunk_cb(const char *data, size_t len, void *arg)
+{
+	struct json_object	*ev;
+
+	ev = event_create(EV_TERMINAL_CHUNK);
+	json_object_object_add(ev, "data",
+	    json_object_new_string_len(data, (int)len));
+	json_object_object_add(ev, "stream", json_object_new_string("stdout"));
+	worker_emit(ev);
+}
+
+/* Forward a JSON record from the CLI's own output. */
+static void
+worker_record_cb(struct json_object *obj, void *arg)
+{
+	struct json_object	*ev;
+
+	ev = event_create(EV_PROVIDER_EVENT_FORWARDED);
+	/* obj is borrowed from the output parser; the event keeps a ref. */
+	json_object_object_add(ev, "providerEvent", json_object_get(obj));
+	worker_emit(ev);
+}
+
+/*
+ * An approval prompt: request an approval and wait. While paused it is
+ * offered again on resume; in any other state (already waiting, stopping)
+ * it is dropped.
+ */
+static int
+worker_prompt_cb(const char *summary, void *arg)
+{
+	struct json_object	*ev, *ap;
+	char			 ts[32];
+
+	if (wk.state == ST_PAUSED_BY_HUMAN)
+		return (0);
+	if (wk.state != ST_RUNNING || wk.closing)
+		return (1);
+	uuid_v4(wk.approval_id);
+	wk.approvals++;
+	iso8601_ms(now_ms(), ts, sizeof ts);
+
+	ap = json_object_new_object();
+	json_object_object_add(ap, "approvalId",
+	    json_object_new_string(wk.approval_id));
+	json_object_object_add(ap, "sessionId",
+	    json_object_new_string(wk.session_id));
+	json_object_object_add(ap, "category", json_object_new_string("shell"));
+	json_object_object_add(ap, "summary", json_object_new_string(summary));
+	json_object_object_add(ap, "risk", json_object_new_string("medium"));
+	json_object_object_add(ap, "requestedAt", json_object_new_string(ts));
+	ev = event_create(EV_APPROVAL_REQUESTED);
+	json_object_object_add(ev, "approval", ap);
+	worker_emit(ev);
+	worker_move(ST_WAITING_FOR_APPROVAL, "approval requested");
+	return (1);
+}
+
+/* Write as much pending terminal input as the pty takes. */
+static void
+worker_pty_write(void)
+{
+	int	n;
+
+	while (evbuffer_get_length(wk.input) > 0) {
+		n = evbuffer_write(wk.input, wk.master);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			log_warn("pty write");
+			evbuffer_drain(wk.input, evbuffer_get_length(wk.input));
+			break;
+		}
+	}
+	if (evbuffer_get_length(wk.input) > 0)
+		event_add(wk.write_ev, NULL);
+	else
+		event_del(wk.write_ev);
+}
+
+/* Queue bytes for the CLI's terminal. */
+static void
+worker_pty_input(const char *data, size_t len)
+{
+	if (wk.pid <= 0 || wk.exited || wk.master == -1) {
+		log_debug("input dropped: no CLI running");
+		return;
+	}
+	if (evbuffer_get_length(wk.input) + len > WORKER_INPUT_MAX) {
+		log_warnx("input dropped: the CLI is not reading its terminal");
+		return;
+	}
+	evbuffer_add(wk.input, data, len);
+	worker_pty_write();
+}
+
+/* The pty can take input again. */
+static void
+worker_pty_write_cb(int fd, short events, void *arg)
+{
+	worker_pty_write();
+}
+
+/* Output from the CLI, or the end of it. */
+static void
+worker_pty_read_cb(int fd, short events, void *arg)
+{
+	unsigned char	buf[WORKER_READ_SIZE];
+	ssize_t		n;
+
+	n = read(wk.master, buf, sizeof buf);
+	if (n > 0) {
+		output_feed(wk.out, buf, (size_t)n);
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* EIO once the last holder of the tty is gone. */
+	if (n == -1 && errno != EIO)
+		log_warn("pty read");
+	wk.pty_eof = 1;
+	if (wk.reading) {
+		event_del(wk.read_ev);
+		wk.reading = 0;
+	}
+	if (wk.exited)
+		worker_finish();
+}
+
+/* Reap children; when the CLI has exited, drain its last output. */
+static void
+worker_sigchld_cb(int sig, short events, void *arg)
+{
+	struct timeval	tv = { 0, WORKER_DRAIN_MS * 1000 };
+	pid_t		pid;
+	int		status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != wk.pid || wk.exited)
+			continue;
+		wk.exited = 1;
+		wk.status = status;
+		wk.exit_ms = mono_ms();
+		if (WIFEXITED(status))
+			log_info("provider exited with code %d",
+			    WEXITSTATUS(status));
+		else
+			log_info("provider killed by signal %d",
+			    WTERMSIG(status));
+	}
+	if (!wk.exited || wk.closing || evtimer_pending(wk.drain_ev, NULL))
+		return;
+	if (wk.pty_eof) {
+		worker_finish();
+		return;
+	}
+	/* What it wrote before exiting is still in the pty: read it all. */
+	if (!wk.reading) {
+		event_add(wk.read_ev, NULL);
+		wk.reading = 1;
+	}
+	evtimer_add(wk.drain_ev, &tv);
+}
+
+/* The CLI's last output did not end within the drain time. */
+static void
+worker_drain_cb(int fd, short events, void *arg)
+{
+	worker_finish();
+}
+
+/* The CLI exited and its output is read: say how it ended. */
+static void
+worker_finish(void)
+{
+	enum session_state	 final;
+	char			*reason, *secs;
+	int			 sig;
+
+	if (wk.closing)
+		return;
+	if (wk.reading)
+		event_del(wk.read_ev);
+	wk.reading = 0;
+	event_del(wk.write_ev);
+	evtimer_del(wk.drain_ev);
+	evtimer_del(wk.timeout_ev);
+	evtimer_del(wk.kill_ev);
+	/* Whatever is left of its process group goes with it. */
+	killpg(wk.pid, SIGKILL);
+	output_flush(wk.out);
+	close(wk.master);
+	wk.master = -1;
+
+	if (wk.stopping == STOP_REQUESTED) {
+		final = ST_COMPLETED;
+		reason = xstrdup("stopped on request");
+	} else if (wk.stopping == STOP_TIMEOUT) {
+		final = ST_FAILED;
+		secs = worker_seconds(wk.timeout_ms);
+		reason = xasprintf("session timed out after %s s", secs);
+		free(secs);
+	} else if (WIFEXITED(wk.status)) {
+		final = WEXITSTATUS(wk.status) == 0 ? ST_COMPLETED : ST_FAILED;
+		reason = xasprintf("provider exited with code %d",
+		    WEXITSTATUS(wk.status));
+	} else {
+		final = ST_FAILED;
+		sig = WTERMSIG(wk.status);
+		reason = xasprintf("provider killed by signal %d (%s)", sig,
+		    signal_name(sig));
+	}
+	worker_move(final, reason);
+	free(reason);
+	worker_end();
+}
+
+/* Signal the CLI's whole process group. */
+static void
+worker_signal(int sig)
+{
+	if (wk.pid > 0 && !wk.exited && killpg(wk.pid, sig) == -1 &&
+	    errno != ESRCH)
+		log_warn("killpg %d %s", (int)wk.pid, signal_name(sig));
+}
+
+/* The grace is over: SIGKILL. */
+static void
+worker_kill_cb(int fd, short events, void *arg)
+{
+	log_info("provider still running after %lld ms: killing it",
+	    (long long)wk.grace_ms);
+	worker_signal(SIGKILL);
+}
+
+/* Enter STOPPING and end the CLI: SIGTERM and a grace, or SIGKILL now. */
+static void
+worker_stop(enum worker_stop why, const char *reason, int graceful)
+{
+	struct timeval	tv;
+	int		paused = wk.state == ST_PAUSED_BY_HUMAN;
+
+	wk.stopping = why;
+	worker_move(ST_STOPPING, reason);
+	if (!graceful) {
+		worker_signal(SIGKILL);
+		return;
+	}
+	worker_signal(SIGTERM);
+	if (paused)
+		worker_signal(SIGCONT);
+	tv.tv_sec = wk.grace_ms / 1000;
+	tv.tv_usec = (wk.grace_ms % 1000) * 1000;
+	evtimer_add(wk.kill_ev, &tv);
+}
+
+/* The session ran out of time. */
+static void
+worker_timeout_cb(int fd, short events, void *arg)
+{
+	char	*secs, *reason;
+
+	if (wk.closing || wk.exited || wk.stopping != STOP_NONE)
+		return;
+	secs = worker_seconds(wk.timeout_ms);
+	reason = xasprintf("timed out after %s s", secs);
+	worker_stop(STOP_TIMEOUT, reason, 1);
+	free(reason);
+	free(secs);
+}
+
+/* A string member, or NULL when absent or null; -1 if of another type. */
+static int
+worker_jstr(struct json_object *o, const char *key, const char **out,
+    char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	*out = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return (0);
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(cause, causelen, "%s must be a string", key);
+		return (-1);
+	}
+	*out = json_object_get_string(v);
+	return (0);
+}
+
+/* An object member, or NULL when absent or null; -1 if not an object. */
+static int
+worker_jobj(struct json_object *o, const char *key, struct json_object **out,
+    char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	*out = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return (0);
+	if (!json_object_is_type(v, json_type_object)) {
+		snprintf(cause, causelen, "%s must be an object", key);
+		return (-1);
+	}
+	*out = v;
+	return (0);
+}
+
+/* A string-array member as a vector (NULL when absent); -1 if not one. */
+static int
+worker_jstrv(struct json_object *o, const char *key, char ***out,
+    char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	*out = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return (0);
+	if ((*out = strv_from_json(v)) == NULL) {
+		snprintf(cause, causelen, "%s must be an array of strings",
+		    key);
+		return (-1);
+	}
+	return (0);
+}
+
+/* An integer member in [min, max], or def when absent. */
+static int
+worker_jint(struct json_object *o, const char *key, int64_t min, int64_t max,
+    int64_t def, int64_t *out, char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	*out = def;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return (0);
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < min || json_object_get_int64(v) > max) {
+		snprintf(cause, causelen, "%s must be an integer from %lld to "
+		    "%lld", key, (long long)min, (long long)max);
+		return (-1);
+	}
+	*out = json_object_get_int64(v);
+	return (0);
+}
+
+/* Read the checkout: {type: branch, ref} | {commit, sha} | {tag, tag}. */
+static int
+worker_parse_checkout(struct json_object *repo, struct json_object *co,
+    char *cause, size_t causelen)
+{
+	const char	*type, *def;
+	int		 kind;
+
+	if (co == NULL) {
+		if (worker_jstr(repo, "defaultBranch", &def, cause,
+		    causelen) == -1)
+			return (-1);
+		wk.spec.kind = WORKSPACE_BRANCH;
+		wk.spec.ref = def != NULL ? def : "main";
+		return (0);
+	}
+	if (worker_jstr(co, "type", &type, cause, causelen) == -1)
+		return (-1);
+	if (type == NULL || (kind = workspace_kind_parse(type)) == -1) {
+		snprintf(cause, causelen, "checkout.type must be branch, "
+		    "commit or tag");
+		return (-1);
+	}
+	wk.spec.kind = (enum workspace_kind)kind;
+	if (worker_jstr(co, kind == WORKSPACE_BRANCH ? "ref" :
+	    kind == WORKSPACE_COMMIT ? "sha" : "tag", &wk.spec.ref, cause,
+	    causelen) == -1)
+		return (-1);
+	if (wk.spec.ref == NULL || *wk.spec.ref == '\0') {
+		snprintf(cause, causelen, "checkout of type %s needs %s", type,
+		    kind == WORKSPACE_BRANCH ? "ref" :
+		    kind == WORKSPACE_COMMIT ? "sha" : "tag");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Everything in START but the session identity; -1 with a cause. */
+static int
+worker_parse_start(struct json_object *o, char *cause, size_t causelen)
+{
+	struct json_object	*repo, *co, *task, *policy, *prov;
+	const char		*name, *s;
+	char			 pcause[256];
+	int64_t			 n;
+
+	if (worker_jint(o, "protocol", 0, INT32_MAX, PROTO_VERSION, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	if (n != PROTO_VERSION) {
+		snprintf(cause, causelen, "START for protocol %lld, worker "
+		    "speaks %d", (long long)n, PROTO_VERSION);
+		return (-1);
+	}
+	if (worker_jobj(o, "repoRef", &repo, cause, causelen) == -1 ||
+	    worker_jobj(o, "checkout", &co, cause, causelen) == -1 ||
+	    worker_jobj(o, "task", &task, cause, causelen) == -1 ||
+	    worker_jobj(o, "policy", &policy, cause, causelen) == -1 ||
+	    worker_jobj(o, "env", &wk.env, cause, causelen) == -1 ||
+	    worker_jobj(o, "provider", &prov, cause, causelen) == -1)
+		return (-1);
+	if (repo == NULL || task == NULL || prov == NULL) {
+		snprintf(cause, causelen, "repoRef, task and provider are "
+		    "required");
+		return (-1);
+	}
+	if (worker_jstr(repo, "provider", &wk.spec.provider, cause,
+	    causelen) == -1 ||
+	    worker_jstr(repo, "path", &wk.spec.repo_path, cause,
+	    causelen) == -1 ||
+	    worker_parse_checkout(repo, co, cause, causelen) == -1)
+		return (-1);
+
+	if (worker_jstr(task, "title", &wk.task.title, cause, causelen) == -1 ||
+	    worker_jstr(task, "goal", &wk.task.goal, cause, causelen) == -1 ||
+	    worker_jstrv(task, "constraints", &wk.task.constraints, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(task, "acceptance", &wk.task.acceptance, cause,
+	    causelen) == -1 ||
+	    worker_jstr(task, "roomPath", &s, cause, causelen) == -1 ||
+	    worker_jstr(task, "branchName", &wk.spec.branch_name, cause,
+	    causelen) == -1)
+		return (-1);
+	if (worker_jstr(o, "roomPath", &wk.room_path, cause, causelen) == -1)
+		return (-1);
+	wk.task.room_path = s != NULL ? s : wk.room_path;
+	if (wk.room_path == NULL)
+		wk.room_path = s;
+
+	if (worker_jstrv(policy, "shellAllowlist", &wk.task.shell_allow, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(policy, "shellDenylist", &wk.task.shell_deny, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(policy, "requiresApprovalFor", &wk.task.approval_for,
+	    cause, causelen) == -1 ||
+	    worker_jstr(policy, "networkMode", &wk.task.network_mode, cause,
+	    causelen) == -1)
+		return (-1);
+
+	if (wk.env != NULL) {
+		json_object_object_foreach(wk.env, k, ev) {
+			if (!json_object_is_type(ev, json_type_string)) {
+				snprintf(cause, causelen, "env.%.64s must be "
+				    "a string", k);
+				return (-1);
+			}
+		}
+	}
+
+	if (worker_jstr(prov, "name", &name, cause, causelen) == -1)
+		return (-1);
+	if (name == NULL) {
+		snprintf(cause, causelen, "provider.name is required");
+		return (-1);
+	}
+	/* provider_from_json rejects keys it does not know; name is one. */
+	if ((wk.provider = provider_from_json(name, prov, pcause,
+	    sizeof pcause)) == NULL) {
+		snprintf(cause, causelen, "%s", pcause);
+		return (-1);
+	}
+
+	if (worker_jstr(o, "workspaceDir", &wk.workspace_dir, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(o, "allowedRoots", &wk.spec.allowed_roots, cause,
+	    causelen) == -1)
+		return (-1);
+	if (wk.workspace_dir == NULL || wk.workspace_dir[0] != '/') {
+		snprintf(cause, causelen, "workspaceDir must be an absolute "
+		    "path");
+		return (-1);
+	}
+	if (wk.spec.allowed_roots == NULL)
+		wk.spec.allowed_roots = xcalloc(1, sizeof (char *));
+
+	if (worker_jint(o, "cols", 1, 1000, SPAWN_COLS, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.cols = (int)n;
+	if (worker_jint(o, "rows", 1, 1000, SPAWN_ROWS, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.rows = (int)n;
+	if (worker_jint(o, "timeoutMs", 0, INT64_MAX / 4, WORKER_TIMEOUT_MS,
+	    &wk.timeout_ms, cause, causelen) == -1 ||
+	    worker_jint(o, "graceMs", 0, INT64_MAX / 4, WORKER_GRACE_MS,
+	    &wk.grace_ms, cause, causelen) == -1)
+		return (-1);
+	if (worker_jstr(o, "path", &wk.path, cause, causelen) == -1 ||
+	    worker_jstr(o, "home", &wk.home, cause, causelen) == -1 ||
+	    worker_jstr(o, "lang", &wk.lang, cause, causelen) == -1)
+		return (-1);
+	if (wk.path == NULL)
+		wk.path = "/usr/local/bin:/usr/bin:/bin";
+	if (wk.home == NULL)
+		wk.home = "/";
+	if (wk.lang == NULL)
+		wk.lang = "C.UTF-8";
+
+	wk.dir = xasprintf("%s/%s", wk.workspace_dir, wk.session_id);
+	wk.spec.dir = wk.dir;
+	wk.task.session_id = wk.session_id;
+	wk.task.workspace = wk.dir;
+	return (0);
+}
+
+/* START: who we are, then the steps to start the CLI. */
+static void
+worker_start(struct json_object *o)
+{
+	struct json_object	*sess;
+	const char		*id = NULL;
+	char			 cause[WORKER_CAUSE_MAX], *reason;
+	size_t			 i;
+
+	wk.started = 1;
+	wk.start_ms = mono_ms();
+	/* Kept for the session: the strings in wk borrow from it. */
+	wk.start = json_object_get(o);
+	if (worker_jobj(o, "session", &sess, cause, sizeof cause) == -1 ||
+	    worker_jstr(sess, "sessionId", &id, cause, sizeof cause) == -1 ||
+	    id == NULL || !uuid_valid(id))
+		worker_peer_gone("START without a valid session.sessionId");
+	wk.session_id = id;
+	log_settag("worker[%.8s]", id);
+
+	if (worker_parse_start(o, cause, sizeof cause) == -1) {
+		reason = xasprintf("invalid START: %s", cause);
+		log_warnx("%s", reason);
+		worker_fail(reason);
+		free(reason);
+		return;
+	}
+	log_info("session %s: provider %s, repository %s", wk.session_id,
+	    wk.provider->name, wk.spec.repo_path != NULL ? wk.spec.repo_path :
+	    "(none)");
+	if (wk.env != NULL) {
+		/* Names only: the values are secrets. */
+		i = 0;
+		json_object_object_foreach(wk.env, k, v) {
+			(void)v;
+			log_debug("env %zu: %s", i++, k);
+		}
+	}
+	worker_move(ST_PREPARING_WORKSPACE, NULL);
+	worker_schedule(STEP_WORKSPACE);
+}
+
+/* Run a step on a later loop turn, after any pending channel input. */
+static void
+worker_schedule(enum worker_step step)
+{
+	struct timeval	tv = { 0, 0 };
+
+	wk.step = step;
+	evtimer_add(wk.step_ev, &tv);
+}
+
+/* Clone and check out the workspace. */
+static void
+worker_step_workspace(void)
+{
+	char	cause[WORKER_CAUSE_MAX], commit[64];
+
+	if (workspace_create(&wk.spec, commit, cause, sizeof cause) == -1) {
+		log_warnx("workspace: %s", cause);
+		worker_fail(cause);
+		return;
+	}
+	log_info("workspace %s at %s%s%s", wk.dir, commit,
+	    wk.spec.branch_name != NULL ? " on branch " : "",
+	    wk.spec.branch_name != NULL ? wk.spec.branch_name : "");
+	worker_move(ST_STARTING_PROVIDER, NULL);
+	worker_schedule(STEP_PROVIDER);
+}
+
+/* Find the CLI, detect its version and features, build its argv. */
+static void
+worker_step_provider(void)
+{
+	struct output_cb	 cb = { worker_chunk_cb, worker_record_cb,
+				    worker_prompt_cb, NULL };
+	char			 cause[WORKER_CAUSE_MAX], *reason;
+	int			 jsonl;
+
+	if (provider_detect(wk.provider, wk.path, wk.home, wk.lang,
+	    &wk.detect, cause, sizeof cause) == -1) {
+		log_warnx("%s", cause);
+		worker_fail(cause);
+		return;
+	}
+	if (wk.detect.version != NULL)
+		wk.version = xstrdup(wk.detect.version);
+	else if (wk.detect.version_line != NULL)
+		wk.version = xstrdup(wk.detect.version_line);
+	else
+		wk.version = xstrdup("unknown");
+	log_info("provider %s at %s, version %s, features 0x%x",
+	    wk.provider->name, wk.detect.path, wk.version, wk.detect.features);
+
+	wk.prompt = provider_prompt(&wk.task);
+	wk.argv = provider_argv(wk.provider, wk.detect.features, &wk.task,
+	    wk.prompt, &jsonl);
+	if (strcmp(wk.provider->output, "jsonl") == 0)
+		jsonl = 1;
+	wk.out = output_create(wk.base, &cb, wk.provider->approval_patterns,
+	    jsonl, cause, sizeof cause);
+	if (wk.out == NULL) {
+		reason = xasprintf("provider '%s': %s", wk.provider->name,
+		    cause);
+		log_warnx("%s", reason);
+		worker_fail(reason);
+		free(reason);
+		return;
+	}
+	if (wk.env != NULL) {
+		json_object_object_foreach(wk.env, k, v) {
+			(void)k;
+			output_add_secret(wk.out, json_object_get_string(v));
+		}
+	}
+	worker_schedule(STEP_SPAWN);
+}
+
+/* Wipe and free an environment: it holds secret values. */
+static void
+worker_env_free(char **env)
+{
+	size_t	i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		explicit_bzero(env[i], strlen(env[i]));
+	strv_free(env);
+}
+
+/* Start the CLI on its pty; the session is RUNNING. */
+static void
+worker_step_spawn(void)
+{
+	struct spawn		 sp;
+	struct json_object	*ev;
+	struct timeval		 tv;
+	char			 cause[WORKER_CAUSE_MAX];
+	char			**env;
+
+	/* Before the fork, so an early exit is not missed. */
+	if ((wk.sigchld_ev = evsignal_new(wk.base, SIGCHLD, worker_sigchld_cb,
+	    NULL)) == NULL || evsignal_add(wk.sigchld_ev, NULL) == -1)
+		fatalx("evsignal SIGCHLD");
+
+	env = spawn_env(wk.path, wk.home, wk.lang, wk.env);
+	sp.path = wk.detect.path;
+	sp.argv = wk.argv;
+	sp.envp = env;
+	sp.cwd = wk.dir;
+	sp.cols = wk.cols;
+	sp.rows = wk.rows;
+	wk.pid = spawn_pty(&sp, &wk.master, cause, sizeof cause);
+	worker_env_free(env);
+	if (wk.pid == -1) {
+		log_warnx("%s", cause);
+		worker_fail(cause);
+		return;
+	}
+	wk.spawn_ms = mono_ms();
+	log_info("provider %s started, pid %ld", wk.provider->name,
+	    (long)wk.pid);
+
+	if ((wk.input = evbuffer_new()) == NULL ||
+	    (wk.read_ev = event_new(wk.base, wk.master, EV_READ|EV_PERSIST,
+	    worker_pty_read_cb, NULL)) == NULL ||
+	    (wk.write_ev = event_new(wk.base, wk.master, EV_WRITE|EV_PERSIST,
+	    worker_pty_write_cb, NULL)) == NULL)
+		fatalx("worker: out of memory");
+	event_add(wk.read_ev, NULL);
+	wk.reading = 1;
+
+	ev = event_create(EV_SESSION_STARTED);
+	json_object_object_add(ev, "providerId",
+	    json_object_new_string(wk.provider->name));
+	json_object_object_add(ev, "providerVersion",
+	    json_object_new_string(wk.version));
+	json_object_object_add(ev, "workspacePath",
+	    json_object_new_string(wk.dir));
+	if (wk.room_path != NULL)
+		json_object_object_add(ev, "roomPath",
+		    json_object_new_string(wk.room_path));
+	json_object_object_add(ev, "providerPid",
+	    json_object_new_int((int)wk.pid));
+	worker_emit(ev);
+	worker_move(ST_RUNNING, NULL);
+
+	if (wk.timeout_ms > 0) {
+		tv.tv_sec = wk.timeout_ms / 1000;
+		tv.tv_usec = (wk.timeout_ms % 1000) * 1000;
+		evtimer_add(wk.timeout_ev, &tv);
+	}
+}
+
+/* The next start step, unless a STOP came first. */
+static void
+worker_step_cb(int fd, short events, void *arg)
+{
+	if (wk.closing)
+		return;
+	if (wk.stop_early) {
+		worker_move(ST_STOPPING, "stop requested");
+		worker_move(ST_COMPLETED, "stopped before start");
+		worker_end();
+		return;
+	}
+	switch (wk.step) {
+	case STEP_WORKSPACE:
+		worker_step_workspace();
+		break;
+	case STEP_PROVIDER:
+		worker_step_provider();
+		break;
+	case STEP_SPAWN:
+		worker_step_spawn();
+		break;
+	}
+}
+
+/* Whether the CLI is there to be told anything. */
+static int
+worker_live(void)
+{
+	return (wk.pid > 0 && !wk.exited && !wk.closing);
+}
+
+/* STOP {graceful}: honoured before the CLI runs, escalated while STOPPING. */
+static void
+worker_msg_stop(struct json_object *o)
+{
+	struct json_object	*v;
+	int			 graceful = 1;
+
+	if (json_object_object_get_ex(o, "graceful", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_boolean))
+			worker_peer_gone("STOP with a graceful that is not a "
+			    "boolean");
+		graceful = json_object_get_boolean(v);
+	}
+	if (wk.closing)
+		return;
+	if (wk.pid <= 0) {
+		log_info("stop requested before the provider started");
+		wk.stop_early = 1;
+		return;
+	}
+	if (wk.exited)
+		return;
+	if (wk.state == ST_STOPPING) {
+		if (!graceful) {
+			log_info("forced stop while stopping");
+			evtimer_del(wk.kill_ev);
+			worker_signal(SIGKILL);
+		}
+		return;
+	}
+	worker_stop(STOP_REQUESTED, "stop requested", graceful);
+}
+
+/* PAUSE: freeze the CLI. Only from RUNNING: WAITING cannot move there. */
+static void
+worker_msg_pause(void)
+{
+	if (!worker_live() || wk.state != ST_RUNNING) {
+		log_warnx("pause ignored in state %s",
+		    session_state_name(wk.state));
+		return;
+	}
+	worker_signal(SIGSTOP);
+	wk.paused_from = wk.state;
+	worker_move(ST_PAUSED_BY_HUMAN, "paused on request");
+}
+
+/* RESUME: thaw the CLI and return to where it was. */
+static void
+worker_msg_resume(void)
+{
+	if (!worker_live() || wk.state != ST_PAUSED_BY_HUMAN) {
+		log_warnx("resume ignored in state %s",
+		    session_state_name(wk.state));
+		return;
+	}
+	worker_signal(SIGCONT);
+	worker_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
+	    wk.paused_from : ST_RUNNING, "resumed on request");
+	if (wk.out != NULL)
+		output_recheck(wk.out);
+}
+
+/* APPROVE {approvalId, decision, note?}: answer the prompt on the pty. */
+static void
+worker_msg_approve(struct json_object *o)
+{
+	const char	*id, *decision, *note, *keys;
+	char		 cause[128];
+	int		 allow;
+
+	if (worker_jstr(o, "approvalId", &id, cause, sizeof cause) == -1 ||
+	    worker_jstr(o, "decision", &decision, cause, sizeof cause) == -1 ||
+	    worker_jstr(o, "note", &note, cause, sizeof cause) == -1 ||
+	    id == NULL || decision == NULL || (strcmp(decision, "allow") != 0 &&
+	    strcmp(decision, "deny") != 0))
+		worker_peer_gone("malformed APPROVE");
+	if (!worker_live() || wk.state != ST_WAITING_FOR_APPROVAL ||
+	    strcmp(id, wk.approval_id) != 0) {
+		log_warnx("approval %.40s is not pending: ignored", id);
+		return;
+	}
+	allow = strcmp(decision, "allow") == 0;
+	keys = allow ? wk.provider->approve_keys : wk.provider->deny_keys;
+	wk.approval_id[0] = '\0';
+	worker_pty_input(keys, strlen(keys));
+	worker_move(ST_RUNNING, allow ? "approval allowed" : "approval denied");
+}
+
+/* INPUT {data}: to the CLI's terminal. */
+static void
+worker_msg_input(struct json_object *o)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, "data", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		worker_peer_gone("INPUT without a data string");
+	if (!worker_live())
+		return;
+	worker_pty_input(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v));
+}
+
+/* RESIZE {cols, rows}: the pty's window size (remembered before spawn). */
+static void
+worker_msg_resize(struct json_object *o)
+{
+	struct winsize	ws;
+	char		cause[128];
+	int64_t		cols, rows;
+
+	if (worker_jint(o, "cols", 1, 1000, -1, &cols, cause,
+	    sizeof cause) == -1 ||
+	    worker_jint(o, "rows", 1, 1000, -1, &rows, cause,
+	    sizeof cause) == -1 || cols == -1 || rows == -1)
+		worker_peer_gone("malformed RESIZE");
+	wk.cols = (int)cols;
+	wk.rows = (int)rows;
+	if (wk.master == -1)
+		return;
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = (unsigned short)cols;
+	ws.ws_row = (unsigned short)rows;
+	if (ioctl(wk.master, TIOCSWINSZ, &ws) == -1)
+		log_warn("TIOCSWINSZ");
+}
+
+/* One message from the supervisor. */
+static void
+worker_dispatch(struct json_object *o, enum msg_type type)
+{
+	char	why[64];
+
+	if (!wk.started && type != MSG_START) {
+		snprintf(why, sizeof why, "%s before START",
+		    msg_type_name(type));
+		worker_peer_gone(why);
+	}
+	switch (type) {
+	case MSG_START:
+		if (wk.started)
+			worker_peer_gone("START sent twice");
+		worker_start(o);
+		break;
+	case MSG_INPUT:
+		worker_msg_input(o);
+		break;
+	case MSG_RESIZE:
+		worker_msg_resize(o);
+		break;
+	case MSG_STOP:
+		worker_msg_stop(o);
+		break;
+	case MSG_PAUSE:
+		worker_msg_pause();
+		break;
+	case MSG_RESUME:
+		worker_msg_resume();
+		break;
+	case MSG_APPROVE:
+		worker_msg_approve(o);
+		break;
+	default:
+		snprintf(why, sizeof why, "%s is not a supervisor message",
+		    msg_type_name(type));
+		worker_peer_gone(why);
+	}
+}
+
+/* Read every whole frame buffered on the channel. */
+static void
+worker_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct json_object	*o;
+	enum msg_type		 type;
+	enum event_type		 ev;
+	char			 cause[FRAME_CAUSE_MAX], *why;
+	int			 rv;
+
+	for (;;) {
+		rv = frame_read(bufferevent_get_input(bev), &o, &type, &ev,
+		    cause, sizeof cause);
+		if (rv == 0)
+			return;
+		if (rv == -1) {
+			why = xasprintf("protocol error from the supervisor: "
+			    "%s", cause);
+			worker_peer_gone(why);
+		}
+		worker_dispatch(o, type);
+		json_object_put(o);
+	}
+}
+
+/* The channel drained: read the pty again, or exit once all is sent. */
+static void
+worker_write_cb(struct bufferevent *bev, void *arg)
+{
+	size_t	len;
+
+	len = evbuffer_get_length(bufferevent_get_output(bev));
+	if (wk.closing) {
+		if (len == 0)
+			worker_exit();
+		return;
+	}
+	if (wk.throttled && len <= WORKER_LOW_WATER) {
+		wk.throttled = 0;
+		if (!wk.reading && !wk.pty_eof && wk.read_ev != NULL) {
+			event_add(wk.read_ev, NULL);
+			wk.reading = 1;
+			log_debug("channel drained: pty resumed");
+		}
+	}
+}
+
+/* EOF or an error on the channel: the supervisor is gone. */
+static void
+worker_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	if (wk.closing) {
+		worker_exit();
+		return;
+	}
+	if (events & BEV_EVENT_EOF)
+		worker_peer_gone("supervisor closed the channel");
+	if (events & BEV_EVENT_ERROR)
+		worker_peer_gone("channel error");
+}
+
+/* The session's output could not be flushed in time; exit anyway. */
+static void
+worker_linger_cb(int fd, short events, void *arg)
+{
+	log_warnx("channel did not drain within %d ms", WORKER_LINGER_MS);
+	worker_exit();
+}
+
+/* Free the session (all is sent), for a clean exit under the sanitizers. */
+static void
+worker_cleanup(void)
+{
+	struct event	**evs[] = { &wk.step_ev, &wk.sigchld_ev, &wk.read_ev,
+			    &wk.write_ev, &wk.timeout_ev, &wk.kill_ev,
+			    &wk.drain_ev, &wk.linger_ev };
+	size_t		  i;
+
+	for (i = 0; i < nitems(evs); i++) {
+		if (*evs[i] != NULL)
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+	output_free(wk.out);
+	if (wk.input != NULL)
+		evbuffer_free(wk.input);
+	if (wk.master != -1)
+		close(wk.master);
+	bufferevent_free(wk.chan);
+	event_base_free(wk.base);
+	provider_detect_clear(&wk.detect);
+	provider_free(wk.provider);
+	strv_free(wk.argv);
+	free(wk.prompt);
+	free(wk.version);
+	free(wk.dir);
+	strv_free(wk.spec.allowed_roots);
+	strv_free(wk.task.constraints);
+	strv_free(wk.task.acceptance);
+	strv_free(wk.task.shell_allow);
+	strv_free(wk.task.shell_deny);
+	strv_free(wk.task.approval_for);
+	json_object_put(wk.start);
+}
+
+void
+worker_main(int verbose)
+{
+	struct json_object	*ready;
+	char			 cause[FRAME_CAUSE_MAX];
+
+	log_init(verbose, "worker");
+	signal(SIGPIPE, SIG_IGN);
+	memset(&wk, 0, sizeof wk);
+	wk.pid = -1;
+	wk.master = -1;
+	wk.state = ST_CREATED;
+
+	if ((wk.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (event_base_priority_init(wk.base, WORKER_PRIOS) == -1)
+		fatalx("event_base_priority_init");
+	if (set_nonblock(CHANNEL_FD) == -1 || set_cloexec(CHANNEL_FD) == -1)
+		fatal("channel fd %d", CHANNEL_FD);
+	wk.chan = bufferevent_socket_new(wk.base, CHANNEL_FD,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (wk.chan == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(wk.chan, worker_read_cb, worker_write_cb,
+	    worker_event_cb, NULL);
+	bufferevent_setwatermark(wk.chan, EV_WRITE, WORKER_LOW_WATER, 0);
+	bufferevent_enable(wk.chan, EV_READ|EV_WRITE);
+
+	if ((wk.step_ev = evtimer_new(wk.base, worker_step_cb, NULL)) == NULL ||
+	    event_priority_set(wk.step_ev, WORKER_PRIO_STEP) == -1 ||
+	    (wk.timeout_ev = evtimer_new(wk.base, worker_timeout_cb,
+	    NULL)) == NULL ||
+	    (wk.kill_ev = evtimer_new(wk.base, worker_kill_cb, NULL)) == NULL ||
+	    (wk.drain_ev = evtimer_new(wk.base, worker_drain_cb,
+	    NULL)) == NULL ||
+	    (wk.linger_ev = evtimer_new(wk.base, worker_linger_cb,
+	    NULL)) == NULL)
+		fatalx("evtimer_new");
+
+	ready = json_object_new_object();
+	json_object_object_add(ready, "type", json_object_new_string("READY"));
+	json_object_object_add(ready, "pid", json_object_new_int(getpid()));
+	json_object_object_add(ready, "protocol",
+	    json_object_new_int(PROTO_VERSION));
+	if (frame_write(bufferevent_get_output(wk.chan), ready, cause,
+	    sizeof cause) == -1)
+		fatalx("READY: %s", cause);
+	json_object_put(ready);
+
+	event_base_dispatch(wk.base);
+	worker_cleanup();
+	exit(0);
+}

@@ -4,7 +4,7 @@
 set -u
 
 : "${RUNNERD:?RUNNERD must name the runnerd binary}"
-: "${FAKE_AGENT_DIR:?FAKE_AGENT_DIR must name the fake agent's directory}"
+: "${FAKE_AGENT_DIR:?FAKE_AGENT_DIR must name the directory of the fake agent}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/runnerd-test.XXXXXX")
 STATE=$T/state

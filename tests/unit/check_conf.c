@@ -1,2 +1,589 @@
-/* placeholder: being written */
-int main(void) { return 77; }
+/* Unit tests for configuration (common/conf.c). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+
+static char	cause[256];
+
+/* Write text to a new temporary file; its path in a static buffer. */
+static const char *
+conf_file(const char *text)
+{
+	static char	path[64];
+	int		fd;
+	size_t		len = strlen(text);
+
+	snprintf(path, sizeof path, "/tmp/check_conf.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return (path);
+}
+
+/* Load text as a config file over the defaults; the result and cause. */
+static int
+load(struct config *c, const char *text)
+{
+	const char	*path = conf_file(text);
+	int		 rv;
+
+	cause[0] = '\0';
+	rv = config_load_file(c, path, cause, sizeof cause);
+	unlink(path);
+	return (rv);
+}
+
+/* The environment variables the config reads, cleared. */
+static void
+clear_env(void)
+{
+	static const char *const vars[] = { "RUNNER_STATE_DIR",
+	    "RUNNER_WORKSPACE_DIR", "RUNNER_CACHE_DIR", "RUNNER_SOCKET",
+	    "JWT_SECRET", "RUNNER_MAX_SESSIONS", "HOST", "PORT", NULL };
+	size_t	i;
+
+	for (i = 0; vars[i] != NULL; i++)
+		unsetenv(vars[i]);
+}
+
+START_TEST(test_defaults)
+{
+	struct config		*c;
+	const struct provider	*p;
+
+	setenv("HOME", "/home/someone", 1);
+	setenv("PATH", "/opt/bin:/usr/bin", 1);
+	c = config_default();
+	ck_assert_str_eq(c->listen_host, "127.0.0.1");
+	ck_assert_int_eq(c->listen_port, 3000);
+	ck_assert_int_eq(c->listen_set, 0);
+	ck_assert_ptr_null(c->socket_path);
+	if (geteuid() == 0)
+		ck_assert_str_eq(c->state_dir, "/var/lib/runnerd");
+	else
+		ck_assert_str_eq(c->state_dir,
+		    "/home/someone/.local/state/runnerd");
+	ck_assert_str_eq(c->workspace_dir, "/tmp/ai-village-workspaces");
+	ck_assert_str_eq(c->cache_dir, "/tmp/ai-village-cache");
+	ck_assert_int_eq(c->max_sessions, 10);
+	ck_assert_int_ge(c->pool_size, 0);
+	ck_assert_uint_eq(c->max_body_bytes, 1024 * 1024);
+	ck_assert_uint_eq(strv_len(c->tokens), 0);
+	ck_assert_ptr_null(c->jwt_secret);
+	ck_assert_uint_eq(strv_len(c->allowed_roots), 1);
+	ck_assert_str_eq(c->agent_path, "/opt/bin:/usr/bin");
+	ck_assert_int_eq(c->verbose, 0);
+
+	p = config_provider(c, "codex");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->command, "codex");
+	ck_assert_str_eq(p->required_env[0], "OPENAI_API_KEY");
+	ck_assert_int_eq(p->builtin, 1);
+	p = config_provider(c, "claude_code");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->command, "claude");
+	ck_assert_str_eq(p->required_env[0], "ANTHROPIC_API_KEY");
+	ck_assert_str_eq(p->output, "jsonl");
+	p = config_provider(c, "fake");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->command, "runnerd-fake-agent");
+	ck_assert_uint_eq(strv_len(p->required_env), 0);
+	ck_assert_int_eq(p->builtin, 0);
+	ck_assert_ptr_null(config_provider(c, "gemini"));
+
+	config_finish(c);
+	ck_assert_ptr_nonnull(c->socket_path);
+	ck_assert_int_eq(strncmp(c->socket_path, c->state_dir,
+	    strlen(c->state_dir)), 0);
+	ck_assert_str_eq(c->socket_path + strlen(c->state_dir),
+	    "/runnerd.sock");
+	config_free(c);
+	config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_every_key)
+{
+	struct config		*c = config_default();
+	const struct provider	*p;
+
+	ck_assert_int_eq(load(c, "{\n"
+	    "  \"listen\": \"0.0.0.0:8080\",\n"
+	    "  \"socket\": \"/run/runnerd/s.sock\",\n"
+	    "  \"state_dir\": \"/var/lib/x\",\n"
+	    "  \"workspace_dir\": \"/srv/ws\",\n"
+	    "  \"cache_dir\": \"/srv/cache\",\n"
+	    "  \"agent_path\": \"/usr/local/bin:/usr/bin\",\n"
+	    "  \"worker_path\": \"/usr/libexec/runnerd\",\n"
+	    "  \"jwt_secret\": \"s3cr3t-jwt\",\n"
+	    "  \"tokens\": [\"tok-a\", \"tok-b\"],\n"
+	    "  \"allowed_roots\": [\"/srv/repos\", \"/home\"],\n"
+	    "  \"max_sessions\": 42,\n"
+	    "  \"pool_size\": 3,\n"
+	    "  \"max_body_bytes\": 65536,\n"
+	    "  \"max_log_bytes\": 1048576,\n"
+	    "  \"session_timeout_ms\": 60000,\n"
+	    "  \"stop_grace_ms\": 2000,\n"
+	    "  \"shutdown_grace_ms\": 3000,\n"
+	    "  \"verbose\": 2,\n"
+	    "  \"providers\": {\"gemini\": {\"command\": \"gemini\"}}\n"
+	    "}\n"), 0);
+	ck_assert_str_eq(c->listen_host, "0.0.0.0");
+	ck_assert_int_eq(c->listen_port, 8080);
+	ck_assert_int_eq(c->listen_set, 1);
+	ck_assert_str_eq(c->socket_path, "/run/runnerd/s.sock");
+	ck_assert_str_eq(c->state_dir, "/var/lib/x");
+	ck_assert_str_eq(c->workspace_dir, "/srv/ws");
+	ck_assert_str_eq(c->cache_dir, "/srv/cache");
+	ck_assert_str_eq(c->agent_path, "/usr/local/bin:/usr/bin");
+	ck_assert_str_eq(c->worker_path, "/usr/libexec/runnerd");
+	ck_assert_str_eq(c->jwt_secret, "s3cr3t-jwt");
+	ck_assert_uint_eq(strv_len(c->tokens), 2);
+	ck_assert_str_eq(c->tokens[1], "tok-b");
+	ck_assert_uint_eq(strv_len(c->allowed_roots), 2);
+	ck_assert_str_eq(c->allowed_roots[0], "/srv/repos");
+	ck_assert_int_eq(c->max_sessions, 42);
+	ck_assert_int_eq(c->pool_size, 3);
+	ck_assert_uint_eq(c->max_body_bytes, 65536);
+	ck_assert_uint_eq(c->max_log_bytes, 1048576);
+	ck_assert_int_eq(c->session_timeout_ms, 60000);
+	ck_assert_int_eq(c->stop_grace_ms, 2000);
+	ck_assert_int_eq(c->shutdown_grace_ms, 3000);
+	ck_assert_int_eq(c->verbose, 2);
+	p = config_provider(c, "gemini");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->command, "gemini");
+	/* The built-ins are still there. */
+	ck_assert_ptr_nonnull(config_provider(c, "codex"));
+	/* An explicit socket survives config_finish. */
+	config_finish(c);
+	ck_assert_str_eq(c->socket_path, "/run/runnerd/s.sock");
+	config_free(c);
+
+	/* An empty object changes nothing. */
+	c = config_default();
+	ck_assert_int_eq(load(c, "{}"), 0);
+	ck_assert_int_eq(c->listen_port, 3000);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+	struct config	*c = config_default();
+
+	ck_assert_int_eq(load(c, "{\"max_sessions\": 3, \"maxSessions\": 4}"),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "maxSessions"));
+	ck_assert_ptr_nonnull(strstr(cause, "unknown key"));
+	ck_assert_int_eq(load(c, "{\"providers\": {\"x\": {\"command\": "
+	    "\"x\", \"colour\": \"red\"}}}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "providers.x.colour"));
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_wrong_types)
+{
+	static const struct {
+		const char	*text;
+		const char	*key;
+	} cases[] = {
+		{ "{\"listen\": 3000}", "listen" },
+		{ "{\"listen\": \"nope\"}", "listen" },
+		{ "{\"socket\": 1}", "socket" },
+		{ "{\"state_dir\": \"\"}", "state_dir" },
+		{ "{\"workspace_dir\": null}", "workspace_dir" },
+		{ "{\"cache_dir\": [\"/x\"]}", "cache_dir" },
+		{ "{\"agent_path\": true}", "agent_path" },
+		{ "{\"worker_path\": {}}", "worker_path" },
+		{ "{\"jwt_secret\": 5}", "jwt_secret" },
+		{ "{\"tokens\": \"tok\"}", "tokens" },
+		{ "{\"tokens\": [\"a\", 2]}", "tokens" },
+		{ "{\"allowed_roots\": {}}", "allowed_roots" },
+		{ "{\"max_sessions\": \"10\"}", "max_sessions" },
+		{ "{\"max_sessions\": 0}", "max_sessions" },
+		{ "{\"max_sessions\": 1.5}", "max_sessions" },
+		{ "{\"pool_size\": -1}", "pool_size" },
+		{ "{\"max_body_bytes\": 10}", "max_body_bytes" },
+		{ "{\"max_log_bytes\": false}", "max_log_bytes" },
+		{ "{\"session_timeout_ms\": 1}", "session_timeout_ms" },
+		{ "{\"stop_grace_ms\": \"1s\"}", "stop_grace_ms" },
+		{ "{\"shutdown_grace_ms\": -5}", "shutdown_grace_ms" },
+		{ "{\"verbose\": 9}", "verbose" },
+		{ "{\"providers\": []}", "providers" },
+		{ "{\"providers\": {\"p\": 1}}", "providers.p" },
+		{ "{\"providers\": {\"p\": {}}}", "providers.p.command" },
+		{ "{\"providers\": {\"p\": {\"command\": \"p\", "
+		    "\"args\": \"-x\"}}}", "providers.p.args" },
+		{ "{\"providers\": {\"p\": {\"command\": \"p\", "
+		    "\"output\": \"xml\"}}}", "providers.p.output" },
+		{ "{\"providers\": {\"p\": {\"command\": \"p\", "
+		    "\"builtin\": 2}}}", "providers.p.builtin" },
+		{ "{\"providers\": {\"p\": {\"command\": \"p\", "
+		    "\"approve_keys\": 1}}}", "providers.p.approve_keys" },
+	};
+	struct config	*c;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c = config_default();
+		ck_assert_msg(load(c, cases[i].text) == -1, "accepted %s",
+		    cases[i].text);
+		ck_assert_msg(strncmp(cause, cases[i].key,
+		    strlen(cases[i].key)) == 0, "%s: cause '%s' does not "
+		    "start with '%s'", cases[i].text, cause, cases[i].key);
+		config_free(c);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_files)
+{
+	struct config	*c = config_default();
+
+	cause[0] = '\0';
+	ck_assert_int_eq(config_load_file(c, "/nonexistent/runnerd.conf",
+	    cause, sizeof cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "/nonexistent/runnerd.conf"));
+	ck_assert_int_eq(load(c, ""), -1);
+	ck_assert_int_eq(load(c, "{\"max_sessions\": "), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "bad JSON"));
+	ck_assert_int_eq(load(c, "[1, 2]"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "not a JSON object"));
+	/* A second object after the first is not silently ignored. */
+	ck_assert_int_eq(load(c, "{\"max_sessions\": 5}\n"
+	    "{\"max_sessions\": 6}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "trailing"));
+	ck_assert_int_eq(load(c, "{} x"), -1);
+	/* Trailing blank lines are fine. */
+	ck_assert_int_eq(load(c, "{\"max_sessions\": 7}\n\n  \n"), 0);
+	ck_assert_int_eq(c->max_sessions, 7);
+	config_free(c);
+}
+END_TEST
+
+/* Whether two string vectors hold the same strings. */
+static int
+strv_eq(char **a, char **b)
+{
+	size_t	i;
+
+	if ((a == NULL) != (b == NULL) || strv_len(a) != strv_len(b))
+		return (0);
+	for (i = 0; a != NULL && a[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return (0);
+	return (1);
+}
+
+/* Whether two providers are the same in every field. */
+static void
+provider_eq(const struct provider *a, const struct provider *b)
+{
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_str_eq(a->command, b->command);
+	ck_assert(strv_eq(a->args, b->args));
+	ck_assert(strv_eq(a->required_env, b->required_env));
+	ck_assert(strv_eq(a->version_args, b->version_args));
+	ck_assert(strv_eq(a->help_args, b->help_args));
+	ck_assert_str_eq(a->output, b->output);
+	ck_assert(strv_eq(a->approval_patterns, b->approval_patterns));
+	ck_assert_str_eq(a->approve_keys, b->approve_keys);
+	ck_assert_str_eq(a->deny_keys, b->deny_keys);
+	ck_assert((a->model == NULL) == (b->model == NULL));
+	if (a->model != NULL)
+		ck_assert_str_eq(a->model, b->model);
+	ck_assert_int_eq(a->builtin, b->builtin);
+}
+
+START_TEST(test_provider_roundtrip)
+{
+	struct config		*c = config_default();
+	const struct provider	*p;
+	struct provider		*q;
+	struct json_object	*o, *o2;
+	size_t			 i;
+
+	ck_assert_int_eq(load(c, "{\"providers\": {\"gemini\": {"
+	    "\"command\": \"/opt/gemini/bin/gemini\","
+	    "\"args\": [\"--prompt\", \"{prompt}\", \"--model\", \"{model}\"],"
+	    "\"required_env\": [\"GEMINI_API_KEY\"],"
+	    "\"version_args\": [\"--version\"],"
+	    "\"help_args\": [\"--help\"],"
+	    "\"output\": \"jsonl\","
+	    "\"approval_patterns\": [\"Allow .*\\\\? \\\\[y/N\\\\]\"],"
+	    "\"approve_keys\": \"y\\r\","
+	    "\"deny_keys\": \"\\u001b\","
+	    "\"model\": \"gemini-2.5-pro\","
+	    "\"builtin\": 0,"
+	    "\"name\": \"ignored\""
+	    "}}}"), 0);
+	p = config_provider(c, "gemini");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->name, "gemini");
+	ck_assert_str_eq(p->command, "/opt/gemini/bin/gemini");
+	ck_assert_uint_eq(strv_len(p->args), 4);
+	ck_assert_str_eq(p->args[3], "{model}");
+	ck_assert_str_eq(p->required_env[0], "GEMINI_API_KEY");
+	ck_assert_str_eq(p->version_args[0], "--version");
+	ck_assert_str_eq(p->help_args[0], "--help");
+	ck_assert_str_eq(p->output, "jsonl");
+	ck_assert_str_eq(p->approval_patterns[0], "Allow .*\\? \\[y/N\\]");
+	ck_assert_str_eq(p->approve_keys, "y\r");
+	ck_assert_str_eq(p->deny_keys, "\033");
+	ck_assert_str_eq(p->model, "gemini-2.5-pro");
+	ck_assert_int_eq(p->builtin, 0);
+
+	/* Every provider, built-in or not, survives a JSON round trip. */
+	for (i = 0; c->providers[i] != NULL; i++) {
+		p = c->providers[i];
+		o = provider_to_json(p);
+		/* Through text, as START carries it. */
+		o2 = json_tokener_parse(json_object_to_json_string(o));
+		ck_assert_ptr_nonnull(o2);
+		q = provider_from_json(p->name, o2, cause, sizeof cause);
+		ck_assert_msg(q != NULL, "%s: %s", p->name, cause);
+		provider_eq(p, q);
+		provider_free(q);
+		json_object_put(o);
+		json_object_put(o2);
+	}
+
+	/* A minimal entry gets the defaults. */
+	o = json_tokener_parse("{\"command\": \"aider\"}");
+	q = provider_from_json("aider", o, cause, sizeof cause);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_str_eq(q->output, "raw");
+	ck_assert_uint_eq(strv_len(q->args), 0);
+	ck_assert_ptr_null(q->version_args);
+	ck_assert_str_eq(q->approve_keys, "y\r");
+	ck_assert_str_eq(q->deny_keys, "n\r");
+	provider_free(q);
+	json_object_put(o);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_provider_override)
+{
+	struct config		*c = config_default();
+	const struct provider	*p;
+	size_t			 n = 0;
+
+	while (c->providers[n] != NULL)
+		n++;
+	/* Same name: replaces, does not add. */
+	ck_assert_int_eq(load(c, "{\"providers\": {\"codex\": {"
+	    "\"command\": \"/usr/local/bin/codex\", \"builtin\": 1}}}"), 0);
+	p = config_provider(c, "codex");
+	ck_assert_str_eq(p->command, "/usr/local/bin/codex");
+	ck_assert_ptr_nonnull(c->providers[n - 1]);
+	ck_assert_ptr_null(c->providers[n]);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_listen)
+{
+	static const char *const bad[] = { "", "nocolon", ":80", "host:",
+	    "host:99999", "host:65536", "host:abc", "host:-1", "host: 80",
+	    "host:+80", "host:80x", "[::1]", "[::1]80", "[::1]:", "[]:80",
+	    "[::1:80", "host:99999999999999999999", NULL };
+	struct config	*c = config_default();
+	size_t		 i;
+
+	ck_assert_int_eq(config_set_listen(c, "127.0.0.1:8080", cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(c->listen_host, "127.0.0.1");
+	ck_assert_int_eq(c->listen_port, 8080);
+	ck_assert_int_eq(c->listen_set, 1);
+	ck_assert_int_eq(config_set_listen(c, "[::1]:3000", cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(c->listen_host, "::1");
+	ck_assert_int_eq(c->listen_port, 3000);
+	ck_assert_int_eq(config_set_listen(c, "[fe80::1%eth0]:1", cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(c->listen_host, "fe80::1%eth0");
+	ck_assert_int_eq(config_set_listen(c, "localhost:0", cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(c->listen_host, "localhost");
+	ck_assert_int_eq(c->listen_port, 0);
+	ck_assert_int_eq(config_set_listen(c, "0.0.0.0:65535", cause,
+	    sizeof cause), 0);
+	ck_assert_int_eq(c->listen_port, 65535);
+
+	for (i = 0; bad[i] != NULL; i++) {
+		cause[0] = '\0';
+		ck_assert_msg(config_set_listen(c, bad[i], cause,
+		    sizeof cause) == -1, "accepted '%s'", bad[i]);
+		ck_assert_msg(strncmp(cause, "listen", 6) == 0, "'%s': %s",
+		    bad[i], cause);
+		/* A failure leaves the previous value. */
+		ck_assert_str_eq(c->listen_host, "0.0.0.0");
+		ck_assert_int_eq(c->listen_port, 65535);
+	}
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_env)
+{
+	struct config	*c;
+
+	clear_env();
+	c = config_default();
+	ck_assert_int_eq(config_load_env(c, cause, sizeof cause), 0);
+	ck_assert_int_eq(c->max_sessions, 10);
+	ck_assert_int_eq(c->listen_set, 0);
+
+	setenv("RUNNER_MAX_SESSIONS", "25", 1);
+	setenv("PORT", "0", 1);
+	setenv("HOST", "0.0.0.0", 1);
+	setenv("RUNNER_STATE_DIR", "/srv/state", 1);
+	setenv("RUNNER_WORKSPACE_DIR", "/srv/ws", 1);
+	setenv("RUNNER_CACHE_DIR", "/srv/cache", 1);
+	setenv("RUNNER_SOCKET", "/srv/s.sock", 1);
+	setenv("JWT_SECRET", "jwt", 1);
+	ck_assert_int_eq(config_load_env(c, cause, sizeof cause), 0);
+	ck_assert_int_eq(c->max_sessions, 25);
+	ck_assert_int_eq(c->listen_port, 0);
+	ck_assert_int_eq(c->listen_set, 1);
+	ck_assert_str_eq(c->listen_host, "0.0.0.0");
+	ck_assert_str_eq(c->state_dir, "/srv/state");
+	ck_assert_str_eq(c->workspace_dir, "/srv/ws");
+	ck_assert_str_eq(c->cache_dir, "/srv/cache");
+	ck_assert_str_eq(c->socket_path, "/srv/s.sock");
+	ck_assert_str_eq(c->jwt_secret, "jwt");
+	setenv("PORT", "65535", 1);
+	setenv("RUNNER_MAX_SESSIONS", "100000", 1);
+	ck_assert_int_eq(config_load_env(c, cause, sizeof cause), 0);
+	ck_assert_int_eq(c->listen_port, 65535);
+	ck_assert_int_eq(c->max_sessions, 100000);
+	/* Empty means unset. */
+	setenv("PORT", "", 1);
+	setenv("RUNNER_MAX_SESSIONS", "", 1);
+	ck_assert_int_eq(config_load_env(c, cause, sizeof cause), 0);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_env_bad)
+{
+	static const char *const sessions[] = { "0", "-1", "abc", "5x", " 5",
+	    "+5", "100001", "99999999999999999999", "1e3", NULL };
+	static const char *const ports[] = { "-1", "-0", "65536", "http",
+	    " 80", "+80", "80 ", "0x50", "99999999999999999999", NULL };
+	struct config	*c;
+	size_t		 i;
+
+	clear_env();
+	for (i = 0; sessions[i] != NULL; i++) {
+		c = config_default();
+		setenv("RUNNER_MAX_SESSIONS", sessions[i], 1);
+		cause[0] = '\0';
+		ck_assert_msg(config_load_env(c, cause, sizeof cause) == -1,
+		    "RUNNER_MAX_SESSIONS='%s' accepted", sessions[i]);
+		ck_assert_msg(strncmp(cause, "RUNNER_MAX_SESSIONS", 19) == 0,
+		    "cause: %s", cause);
+		ck_assert_int_eq(c->max_sessions, 10);
+		config_free(c);
+	}
+	unsetenv("RUNNER_MAX_SESSIONS");
+	for (i = 0; ports[i] != NULL; i++) {
+		c = config_default();
+		setenv("PORT", ports[i], 1);
+		cause[0] = '\0';
+		ck_assert_msg(config_load_env(c, cause, sizeof cause) == -1,
+		    "PORT='%s' accepted", ports[i]);
+		ck_assert_msg(strncmp(cause, "PORT", 4) == 0, "cause: %s",
+		    cause);
+		ck_assert_int_eq(c->listen_port, 3000);
+		config_free(c);
+	}
+}
+END_TEST
+
+START_TEST(test_strv)
+{
+	struct json_object	*a;
+	char			**v;
+
+	ck_assert_uint_eq(strv_len(NULL), 0);
+	a = json_tokener_parse("[\"a\", \"\", \"c\"]");
+	v = strv_from_json(a);
+	ck_assert_uint_eq(strv_len(v), 3);
+	ck_assert_str_eq(v[1], "");
+	json_object_put(a);
+	a = strv_to_json(v);
+	ck_assert_str_eq(json_object_to_json_string_ext(a,
+	    JSON_C_TO_STRING_PLAIN), "[\"a\",\"\",\"c\"]");
+	json_object_put(a);
+	strv_free(v);
+	a = json_tokener_parse("[\"a\", null]");
+	ck_assert_ptr_null(strv_from_json(a));
+	json_object_put(a);
+	a = json_tokener_parse("{}");
+	ck_assert_ptr_null(strv_from_json(a));
+	json_object_put(a);
+	strv_free(NULL);
+}
+END_TEST
+
+/* Every test of this file, a TCase per area. */
+static Suite *
+conf_suite(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_strv);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file");
+	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_wrong_types);
+	tcase_add_test(tc, test_bad_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("providers");
+	tcase_add_test(tc, test_provider_roundtrip);
+	tcase_add_test(tc, test_provider_override);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("listen");
+	tcase_add_test(tc, test_listen);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("environment");
+	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_env_bad);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+/* Run the suite; nonzero when a test failed. */
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(conf_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

@@ -1,2 +1,675 @@
-/* placeholder: being written */
-int main(void) { return 77; }
+/* Workspace: checkouts from a repository built in the test, and path escapes. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <git2.h>
+
+#include "util.h"
+#include "workspace.h"
+
+static char	 tmp[128];		/* per test */
+static char	 allowed[256];		/* tmp/allowed */
+static char	 repo_path[384];	/* tmp/allowed/repo */
+static char	*roots[2];
+static char	 c1[GIT_OID_HEXSZ + 1];	/* main~1, tags v1 and v1-ann */
+static char	 c2[GIT_OID_HEXSZ + 1];	/* main */
+static char	 c3[GIT_OID_HEXSZ + 1];	/* feature */
+static char	 cause[1024];
+static char	 commit[64];
+static int	 seq;
+
+/* Commit a tree holding README with content onto ref, from parent. */
+static void
+make_commit(git_repository *repo, const char *ref, const char *content,
+    git_commit *parent, git_oid *out)
+{
+	git_oid			 blob, tree_id;
+	git_treebuilder		*tb;
+	git_tree		*tree;
+	git_signature		*sig;
+	const git_commit	*parents[1];
+
+	ck_assert_int_eq(git_blob_create_from_buffer(&blob, repo, content,
+	    strlen(content)), 0);
+	ck_assert_int_eq(git_treebuilder_new(&tb, repo, NULL), 0);
+	ck_assert_int_eq(git_treebuilder_insert(NULL, tb, "README", &blob,
+	    GIT_FILEMODE_BLOB), 0);
+	ck_assert_int_eq(git_treebuilder_write(&tree_id, tb), 0);
+	git_treebuilder_free(tb);
+	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
+	ck_assert_int_eq(git_signature_new(&sig, "Test", "test@example.invalid",
+	    1700000000, 0), 0);
+	parents[0] = parent;
+	ck_assert_int_eq(git_commit_create(out, repo, ref, sig, sig, NULL,
+	    content, tree, parent != NULL ? 1 : 0, parents), 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+}
+
+/*
+ * A repository: main has c1 ("one") then c2 ("two"); feature branches off
+ * c1 with c3 ("feature"); v1 is a lightweight tag and v1-ann an annotated
+ * one, both on c1.
+ */
+static void
+setup(void)
+{
+	git_repository			*repo;
+	git_repository_init_options	 opts;
+	git_commit			*k1;
+	git_object			*o1;
+	git_signature			*sig;
+	git_oid				 o, tag;
+
+	snprintf(tmp, sizeof tmp, "/tmp/check_workspace.%ld.%d",
+	    (long)getpid(), seq++);
+	rm_rf(tmp);
+	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	snprintf(allowed, sizeof allowed, "%s/allowed", tmp);
+	snprintf(repo_path, sizeof repo_path, "%s/repo", allowed);
+	ck_assert_int_eq(mkdir_p(repo_path, 0755), 0);
+	roots[0] = allowed;
+	roots[1] = NULL;
+
+	git_libgit2_init();
+	git_repository_init_options_init(&opts,
+	    GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+	opts.initial_head = "main";
+	ck_assert_int_eq(git_repository_init_ext(&repo, repo_path, &opts), 0);
+
+	make_commit(repo, "HEAD", "one\n", NULL, &o);
+	git_oid_tostr(c1, sizeof c1, &o);
+	ck_assert_int_eq(git_commit_lookup(&k1, repo, &o), 0);
+	make_commit(repo, "HEAD", "two\n", k1, &o);
+	git_oid_tostr(c2, sizeof c2, &o);
+	make_commit(repo, "refs/heads/feature", "feature\n", k1, &o);
+	git_oid_tostr(c3, sizeof c3, &o);
+
+	o1 = (git_object *)k1;
+	ck_assert_int_eq(git_tag_create_lightweight(&tag, repo, "v1", o1, 0),
+	    0);
+	ck_assert_int_eq(git_signature_new(&sig, "Test",
+	    "test@example.invalid", 1700000000, 0), 0);
+	ck_assert_int_eq(git_tag_create(&tag, repo, "v1-ann", o1, sig,
+	    "release one", 0), 0);
+	git_signature_free(sig);
+	git_commit_free(k1);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+static void
+teardown(void)
+{
+	rm_rf(tmp);
+}
+
+/* A spec for a branch checkout into tmp/ws/NAME. */
+static struct workspace_spec
+spec_for(enum workspace_kind kind, const char *ref, const char *name)
+{
+	struct workspace_spec	sp;
+	static char		dir[512];
+
+	snprintf(dir, sizeof dir, "%s/ws/%s", tmp, name);
+	memset(&sp, 0, sizeof sp);
+	sp.provider = "local";
+	sp.repo_path = repo_path;
+	sp.kind = kind;
+	sp.ref = ref;
+	sp.allowed_roots = roots;
+	sp.dir = dir;
+	return (sp);
+}
+
+/* The README a workspace holds. */
+static char *
+readme(const struct workspace_spec *sp)
+{
+	char	*path, *data;
+
+	path = xasprintf("%s/README", sp->dir);
+	data = read_file(path, NULL);
+	free(path);
+	ck_assert_ptr_nonnull(data);
+	return (data);
+}
+
+/* HEAD's commit in a workspace, and whether it is detached. */
+static void
+head_of(const char *dir, char *hex, int *detached, char *refname,
+    size_t reflen)
+{
+	git_repository	*repo;
+	git_reference	*head;
+	git_oid		 o;
+
+	git_libgit2_init();
+	ck_assert_int_eq(git_repository_open(&repo, dir), 0);
+	ck_assert_int_eq(git_reference_name_to_id(&o, repo, "HEAD"), 0);
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &o);
+	*detached = git_repository_head_detached(repo);
+	ck_assert_int_eq(git_repository_head(&head, repo), 0);
+	snprintf(refname, reflen, "%s", git_reference_name(head));
+	git_reference_free(head);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+/* Whether a path exists. */
+static int
+exists(const char *path)
+{
+	struct stat	st;
+
+	return (lstat(path, &st) == 0);
+}
+
+START_TEST(test_branch_main)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "a");
+	char			 hex[64], ref[256], *data;
+	int			 detached;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c2);
+	data = readme(&sp);
+	ck_assert_str_eq(data, "two\n");
+	free(data);
+	head_of(sp.dir, hex, &detached, ref, sizeof ref);
+	ck_assert_str_eq(hex, c2);
+	ck_assert_int_eq(detached, 1);
+}
+END_TEST
+
+START_TEST(test_branch_other)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "feature",
+				    "b");
+	char			*data;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c3);
+	data = readme(&sp);
+	ck_assert_str_eq(data, "feature\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_commit_full)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_COMMIT, c1, "c");
+	char			*data;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c1);
+	data = readme(&sp);
+	ck_assert_str_eq(data, "one\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_commit_short)
+{
+	char			 abbrev[8];
+	struct workspace_spec	 sp;
+	char			*data;
+
+	snprintf(abbrev, sizeof abbrev, "%.7s", c3);
+	sp = spec_for(WORKSPACE_COMMIT, abbrev, "d");
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c3);
+	data = readme(&sp);
+	ck_assert_str_eq(data, "feature\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_tag_lightweight)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v1", "e");
+	char			*data;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c1);
+	data = readme(&sp);
+	ck_assert_str_eq(data, "one\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_tag_annotated)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v1-ann", "f");
+	char			 hex[64], ref[256];
+	int			 detached;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c1);
+	head_of(sp.dir, hex, &detached, ref, sizeof ref);
+	ck_assert_str_eq(hex, c1);
+	ck_assert_int_eq(detached, 1);
+}
+END_TEST
+
+START_TEST(test_branch_name)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v1", "g");
+	char			 hex[64], ref[256], *data;
+	int			 detached;
+
+	sp.branch_name = "runner/task-1";
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	head_of(sp.dir, hex, &detached, ref, sizeof ref);
+	ck_assert_str_eq(hex, c1);
+	ck_assert_int_eq(detached, 0);
+	ck_assert_str_eq(ref, "refs/heads/runner/task-1");
+	data = readme(&sp);
+	ck_assert_str_eq(data, "one\n");
+	free(data);
+}
+END_TEST
+
+START_TEST(test_branch_name_existing)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_COMMIT, c1, "h");
+	char			 hex[64], ref[256];
+	int			 detached;
+
+	/* "main" exists in the clone already: it moves to the commit. */
+	sp.branch_name = "main";
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	head_of(sp.dir, hex, &detached, ref, sizeof ref);
+	ck_assert_str_eq(hex, c1);
+	ck_assert_str_eq(ref, "refs/heads/main");
+}
+END_TEST
+
+START_TEST(test_branch_name_invalid)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "i");
+
+	sp.branch_name = "bad..name";
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_str_eq(cause, "invalid branch name 'bad..name'");
+	ck_assert_int_eq(exists(sp.dir), 0);
+}
+END_TEST
+
+START_TEST(test_unknown_branch)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "nope", "j");
+	char			*want;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("branch 'nope' not found in repository '%s'",
+	    repo_path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	ck_assert_int_eq(exists(sp.dir), 0);
+}
+END_TEST
+
+START_TEST(test_unknown_commit)
+{
+	struct workspace_spec	 sp;
+	char			*want;
+	static const char	*bad[] = { "deadbeef", "HEAD~1", "abc",
+				    "main" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		sp = spec_for(WORKSPACE_COMMIT, bad[i], "k");
+		ck_assert_int_eq(workspace_create(&sp, commit, cause,
+		    sizeof cause), -1);
+		want = xasprintf("commit '%s' not found in repository '%s'",
+		    bad[i], repo_path);
+		ck_assert_str_eq(cause, want);
+		free(want);
+		ck_assert_int_eq(exists(sp.dir), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_unknown_tag)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v9", "l");
+	char			*want;
+
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("tag 'v9' not found in repository '%s'", repo_path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+
+	sp = spec_for(WORKSPACE_TAG, "..", "l");
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "tag '..' not found"));
+}
+END_TEST
+
+START_TEST(test_missing_repo)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "m");
+	char			 path[512], want[1024];
+
+	snprintf(path, sizeof path, "%s/nope", allowed);
+	sp.repo_path = path;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	snprintf(want, sizeof want, "repository '%s' not found", path);
+	ck_assert_str_eq(cause, want);
+	ck_assert_int_eq(exists(sp.dir), 0);
+}
+END_TEST
+
+START_TEST(test_not_a_repo)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "n");
+	char			 path[512], want[1024];
+
+	snprintf(path, sizeof path, "%s/plain", allowed);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	sp.repo_path = path;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	snprintf(want, sizeof want, "'%s' is not a git repository", path);
+	ck_assert_str_eq(cause, want);
+
+	/* A directory inside a repository is not one either. */
+	snprintf(path, sizeof path, "%s/.git/objects", repo_path);
+	sp.repo_path = path;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	snprintf(want, sizeof want, "'%s' is not a git repository", path);
+	ck_assert_str_eq(cause, want);
+}
+END_TEST
+
+START_TEST(test_remote)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "o");
+
+	sp.provider = "github";
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_str_eq(cause,
+	    "remote repositories (github) are not supported yet");
+}
+END_TEST
+
+START_TEST(test_existing_dir)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "p");
+	char			*keep;
+
+	ck_assert_int_eq(mkdir_p(sp.dir, 0755), 0);
+	keep = xasprintf("%s/keep", sp.dir);
+	ck_assert_int_eq(write_file_atomic(keep, "x", 1), 0);
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "cannot create workspace"));
+	/* Not ours: left alone. */
+	ck_assert_int_eq(exists(keep), 1);
+	free(keep);
+}
+END_TEST
+
+START_TEST(test_outside_roots)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "q");
+	char			*other, *want;
+	char			*narrow[2];
+
+	/* A repository that exists but is not under the root. */
+	narrow[0] = xasprintf("%s/elsewhere", tmp);
+	narrow[1] = NULL;
+	ck_assert_int_eq(mkdir(narrow[0], 0755), 0);
+	sp.allowed_roots = narrow;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("repository path '%s' is outside the allowed roots",
+	    repo_path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+
+	/* A missing path outside is "outside", not "not found". */
+	other = xasprintf("%s/missing", tmp);
+	sp.repo_path = other;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "is outside the allowed roots"));
+	free(other);
+	free(narrow[0]);
+
+	/* No roots at all: nothing is allowed. */
+	narrow[0] = NULL;
+	sp.repo_path = repo_path;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "is outside the allowed roots"));
+
+	/* Relative paths are refused. */
+	sp.repo_path = "allowed/repo";
+	sp.allowed_roots = roots;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_str_eq(cause, "repository path 'allowed/repo' must be "
+	    "absolute");
+}
+END_TEST
+
+START_TEST(test_dotdot_escape)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "r");
+	char			*inner, *path, *want;
+	char			*narrow[2];
+
+	/* Root is allowed/inner; the repo is reached by inner/../repo. */
+	inner = xasprintf("%s/inner", allowed);
+	ck_assert_int_eq(mkdir(inner, 0755), 0);
+	narrow[0] = inner;
+	narrow[1] = NULL;
+	path = xasprintf("%s/../repo", inner);
+	sp.repo_path = path;
+	sp.allowed_roots = narrow;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("repository path '%s' is outside the allowed roots",
+	    path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(path);
+
+	/* The same through a root that is written with "..". */
+	path = xasprintf("%s/../allowed/repo", allowed);
+	sp.repo_path = path;
+	sp.allowed_roots = roots;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	free(path);
+	free(inner);
+}
+END_TEST
+
+START_TEST(test_symlink_escape)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "s");
+	char			*outside, *link, *want, *inside;
+	char			*narrow[2];
+
+	/* allowed/inner/link -> allowed/repo, with root allowed/inner. */
+	inside = xasprintf("%s/inner", allowed);
+	ck_assert_int_eq(mkdir(inside, 0755), 0);
+	link = xasprintf("%s/link", inside);
+	ck_assert_int_eq(symlink(repo_path, link), 0);
+	narrow[0] = inside;
+	narrow[1] = NULL;
+	sp.repo_path = link;
+	sp.allowed_roots = narrow;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("repository path '%s' is outside the allowed roots",
+	    link);
+	ck_assert_str_eq(cause, want);
+	free(want);
+
+	/* A symlink to a repository inside the root is fine. */
+	outside = xasprintf("%s/link2", allowed);
+	ck_assert_int_eq(symlink(repo_path, outside), 0);
+	sp.repo_path = outside;
+	sp.allowed_roots = roots;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+
+	/* A root that is a symlink counts where it points. */
+	free(link);
+	link = xasprintf("%s/rootlink", tmp);
+	ck_assert_int_eq(symlink(allowed, link), 0);
+	narrow[0] = link;
+	sp = spec_for(WORKSPACE_BRANCH, "main", "s2");
+	sp.allowed_roots = narrow;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	free(link);
+	free(outside);
+	free(inside);
+}
+END_TEST
+
+START_TEST(test_path_under)
+{
+	ck_assert_int_eq(workspace_path_under("/a/b", "/"), 1);
+	ck_assert_int_eq(workspace_path_under("/a/b", "/a"), 1);
+	ck_assert_int_eq(workspace_path_under("/a/b", "/a/"), 1);
+	ck_assert_int_eq(workspace_path_under("/a/b", "/a/b"), 1);
+	ck_assert_int_eq(workspace_path_under("/a/b/c", "/a/b"), 1);
+	ck_assert_int_eq(workspace_path_under("/a/bc", "/a/b"), 0);
+	ck_assert_int_eq(workspace_path_under("/a", "/a/b"), 0);
+	ck_assert_int_eq(workspace_path_under("/x/a/b", "/a"), 0);
+}
+END_TEST
+
+START_TEST(test_path_normalize)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} cases[] = {
+		{ "/", "/" },
+		{ "/a/b", "/a/b" },
+		{ "//a///b/", "/a/b" },
+		{ "/a/./b/.", "/a/b" },
+		{ "/a/b/../c", "/a/c" },
+		{ "/a/../../..", "/" },
+		{ "/../etc", "/etc" },
+		{ "/a/b/../../c/d/..", "/c" },
+	};
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		s = workspace_path_normalize(cases[i].in);
+		ck_assert_str_eq(s, cases[i].out);
+		free(s);
+	}
+}
+END_TEST
+
+START_TEST(test_kind_parse)
+{
+	ck_assert_int_eq(workspace_kind_parse("branch"), WORKSPACE_BRANCH);
+	ck_assert_int_eq(workspace_kind_parse("commit"), WORKSPACE_COMMIT);
+	ck_assert_int_eq(workspace_kind_parse("tag"), WORKSPACE_TAG);
+	ck_assert_int_eq(workspace_kind_parse("sha"), -1);
+	ck_assert_int_eq(workspace_kind_parse(""), -1);
+}
+END_TEST
+
+static Suite *
+workspace_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("workspace");
+
+	tc = tcase_create("checkout");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_branch_main);
+	tcase_add_test(tc, test_branch_other);
+	tcase_add_test(tc, test_commit_full);
+	tcase_add_test(tc, test_commit_short);
+	tcase_add_test(tc, test_tag_lightweight);
+	tcase_add_test(tc, test_tag_annotated);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("branch name");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_branch_name);
+	tcase_add_test(tc, test_branch_name_existing);
+	tcase_add_test(tc, test_branch_name_invalid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failures");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_unknown_branch);
+	tcase_add_test(tc, test_unknown_commit);
+	tcase_add_test(tc, test_unknown_tag);
+	tcase_add_test(tc, test_missing_repo);
+	tcase_add_test(tc, test_not_a_repo);
+	tcase_add_test(tc, test_remote);
+	tcase_add_test(tc, test_existing_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("allowed roots");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_outside_roots);
+	tcase_add_test(tc, test_dotdot_escape);
+	tcase_add_test(tc, test_symlink_escape);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paths");
+	tcase_add_test(tc, test_path_under);
+	tcase_add_test(tc, test_path_normalize);
+	tcase_add_test(tc, test_kind_parse);
+	suite_add_tcase(s, tc);
+
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(workspace_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed != 0);
+}
