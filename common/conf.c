@@ -176,6 +176,13 @@ config_default(void)
 	c->stop_grace_ms = 10 * 1000;
 	c->shutdown_grace_ms = 15 * 1000;
 	c->max_log_bytes = 256 * 1024 * 1024;
+	c->gateway_max_buffer_bytes = 8 * 1024 * 1024;
+	c->gateway_max_connections = 1024;
+	c->gateway_max_message_bytes = 1024 * 1024;
+	c->gateway_idle_timeout_ms = 60 * 1000;
+	c->sse_heartbeat_ms = 15 * 1000;
+	c->sio_ping_interval_ms = 25 * 1000;
+	c->sio_ping_timeout_ms = 20 * 1000;
 	c->tokens = xcalloc(1, sizeof *c->tokens);
 	c->allowed_roots = strv_make(roots);
 	path = getenv("PATH");
@@ -562,6 +569,36 @@ config_load_file(struct config *c, const char *path, char *cause,
 		} else if (strcmp(k, "shutdown_grace_ms") == 0) {
 			if (conf_int(v, k, 0, 3600 * 1000,
 			    &c->shutdown_grace_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "gateway_max_buffer_bytes") == 0) {
+			if (conf_int(v, k, 65536, INT64_MAX / 2, &n, cause,
+			    causelen))
+				goto out;
+			c->gateway_max_buffer_bytes = (size_t)n;
+		} else if (strcmp(k, "gateway_max_connections") == 0) {
+			if (conf_int(v, k, 1, 1000000, &n, cause, causelen))
+				goto out;
+			c->gateway_max_connections = (int)n;
+		} else if (strcmp(k, "gateway_max_message_bytes") == 0) {
+			if (conf_int(v, k, 1024, 64 * 1024 * 1024, &n, cause,
+			    causelen))
+				goto out;
+			c->gateway_max_message_bytes = (size_t)n;
+		} else if (strcmp(k, "gateway_idle_timeout_ms") == 0) {
+			if (conf_int(v, k, 1000, 24 * 3600 * 1000,
+			    &c->gateway_idle_timeout_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "sse_heartbeat_ms") == 0) {
+			if (conf_int(v, k, 100, 3600 * 1000,
+			    &c->sse_heartbeat_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "sio_ping_interval_ms") == 0) {
+			if (conf_int(v, k, 100, 3600 * 1000,
+			    &c->sio_ping_interval_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "sio_ping_timeout_ms") == 0) {
+			if (conf_int(v, k, 100, 3600 * 1000,
+			    &c->sio_ping_timeout_ms, cause, causelen))
 				goto out;
 		} else if (strcmp(k, "verbose") == 0) {
 			if (conf_int(v, k, 0, 3, &n, cause, causelen))

@@ -43,6 +43,14 @@ struct config {
 	int64_t		  stop_grace_ms;
 	int64_t		  shutdown_grace_ms;
 	size_t		  max_log_bytes;	/* per session event log cap */
+	/* The real-time gateway (WebSocket, Socket.IO, SSE). */
+	size_t		  gateway_max_buffer_bytes;	/* per subscriber */
+	int		  gateway_max_connections;
+	size_t		  gateway_max_message_bytes;	/* from a client */
+	int64_t		  gateway_idle_timeout_ms;
+	int64_t		  sse_heartbeat_ms;
+	int64_t		  sio_ping_interval_ms;
+	int64_t		  sio_ping_timeout_ms;
 	char		**tokens;		/* NULL-terminated */
 	char		 *jwt_secret;
 	char		**allowed_roots;	/* local repositories */

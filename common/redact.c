@@ -18,11 +18,13 @@
  * bytes from it to the end of what we have are a proper prefix of some
  * secret (so more input could make it, or a longer one, match).
  *
- * Candidates are found with a table of the secrets' first bytes (memchr
- * when they all share one) and a bitmap of their first two bytes; only then
- * are the secrets starting with that byte compared, longest first. The scan
- * is linear in the input; a feed that begins while a tail is held re-reads
- * at most that tail (shorter than the longest secret).
+ * Candidates are found with memchr when all secrets share a first byte,
+ * else with one lookup per byte in a bitmap of their first two bytes; only
+ * at a candidate are the secrets starting with that byte compared, longest
+ * first. So the scan is one pass over the input, plus a comparison bounded
+ * by the secrets' lengths at each candidate (rare in ordinary output); a
+ * feed that starts while a tail is held re-reads only that tail, which is
+ * shorter than the longest secret.
  */
 
 struct redact_secret {

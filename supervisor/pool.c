@@ -29,6 +29,7 @@
 #define POOL_BACKOFF_MIN	100		/* ms */
 #define POOL_BACKOFF_MAX	30000
 #define POOL_LINGER_MS		10000		/* after SESSION_ENDED */
+#define POOL_EOF_WAIT_MS	5000		/* reaped, channel still open */
 
 struct worker {
 	pid_t			 pid;
@@ -36,6 +37,8 @@ struct worker {
 	int			 ready;
 	int			 dead;		/* killed or channel closed */
 	int			 released;	/* session done with it */
+	int			 exited;	/* reaped; status is valid */
+	int			 status;
 	struct session		*session;
 	int64_t			 forked_at;
 	struct event		*linger;
@@ -50,6 +53,7 @@ static int		 pool_stopping;
 static void	pool_read_cb(struct bufferevent *, void *);
 static void	pool_event_cb(struct bufferevent *, short, void *);
 static void	pool_schedule_refill(void);
+static void	pool_finish(struct worker *);
 
 /*
  * Fork a worker: a re-exec of our own binary in worker mode with its end of
@@ -227,7 +231,10 @@ pool_read_cb(struct bufferevent *bev, void *arg)
 	pool_read_frames(w);
 }
 
-/* EOF or error on the channel: the process's fate comes with SIGCHLD. */
+/*
+ * EOF or error on the channel. Everything the worker sent has been read by
+ * now; if it was already reaped, its end can be judged.
+ */
 static void
 pool_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -240,23 +247,9 @@ pool_event_cb(struct bufferevent *bev, short what, void *arg)
 		pool_read_frames(w);
 		if (!w->dead)
 			pool_close_channel(w);
+		if (w->exited)
+			pool_finish(w);
 	}
-}
-
-/* Read what a dead worker left in the socket before we judge its end. */
-static void
-pool_drain(struct worker *w)
-{
-	struct evbuffer	*in;
-	int		 fd;
-
-	if (w->bev == NULL || w->dead)
-		return;
-	in = bufferevent_get_input(w->bev);
-	fd = bufferevent_getfd(w->bev);
-	while (evbuffer_read(in, fd, 65536) > 0)
-		;
-	pool_read_frames(w);
 }
 
 static void
@@ -269,14 +262,61 @@ pool_free(struct worker *w)
 	free(w);
 }
 
-/* SIGCHLD: reap every exited worker and tell its session. */
+/* A reaped worker whose channel is read to the end: tell its session. */
+static void
+pool_finish(struct worker *w)
+{
+	char	*why;
+
+	if (WIFSIGNALED(w->status))
+		why = xasprintf("worker exited on signal %d",
+		    WTERMSIG(w->status));
+	else
+		why = xasprintf("worker exited with status %d",
+		    WEXITSTATUS(w->status));
+	if (w->session != NULL) {
+		log_debug("worker %ld: %s", (long)w->pid, why);
+		metrics_worker_crash();
+		session_worker_gone(w->session, why);
+	} else if (w->released)
+		log_debug("worker %ld: %s", (long)w->pid, why);
+	else if (!pool_stopping) {
+		log_warnx("idle worker %ld: %s", (long)w->pid, why);
+		pool_backoff = pool_backoff == 0 ?
+		    POOL_BACKOFF_MIN : pool_backoff * 2;
+		if (pool_backoff > POOL_BACKOFF_MAX)
+			pool_backoff = POOL_BACKOFF_MAX;
+	}
+	free(why);
+	pool_free(w);
+	pool_schedule_refill();
+}
+
+/* The channel of a reaped worker never reached EOF: judge it anyway. */
+static void
+pool_eof_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	log_warnx("worker %ld exited but its channel stays open",
+	    (long)w->pid);
+	pool_read_frames(w);
+	pool_finish(w);
+}
+
+/*
+ * SIGCHLD: reap every exited worker. Its last frames may still be in the
+ * socket (SIGCHLD can beat them to us, and a socket bufferevent's input
+ * cannot be read into by hand): while its channel is open, its end is
+ * judged at the channel's EOF, once every byte it sent has been read.
+ */
 void
 pool_reap(void)
 {
 	struct worker	*w;
 	pid_t		 pid;
 	int		 status;
-	char		*why;
+	struct timeval	 tv = { POOL_EOF_WAIT_MS / 1000, 0 };
 
 	for (;;) {
 		pid = waitpid(-1, &status, WNOHANG);
@@ -289,29 +329,16 @@ pool_reap(void)
 				break;
 		if (w == NULL)
 			continue;
-		if (WIFSIGNALED(status))
-			why = xasprintf("worker exited on signal %d",
-			    WTERMSIG(status));
-		else
-			why = xasprintf("worker exited with status %d",
-			    WEXITSTATUS(status));
-		pool_drain(w);
-		if (w->session != NULL) {
-			log_debug("worker %ld: %s", (long)pid, why);
-			if (!w->released)
-				metrics_worker_crash();
-			session_worker_gone(w->session, why);
-		} else if (w->released)
-			log_debug("worker %ld: %s", (long)pid, why);
-		else if (!pool_stopping) {
-			log_warnx("idle worker %ld: %s", (long)pid, why);
-			pool_backoff = pool_backoff == 0 ?
-			    POOL_BACKOFF_MIN : pool_backoff * 2;
-			if (pool_backoff > POOL_BACKOFF_MAX)
-				pool_backoff = POOL_BACKOFF_MAX;
+		w->exited = 1;
+		w->status = status;
+		if (w->bev == NULL || w->dead) {
+			pool_finish(w);
+			continue;
 		}
-		free(why);
-		pool_free(w);
+		if (w->linger != NULL)
+			event_free(w->linger);
+		w->linger = evtimer_new(server_base, pool_eof_timeout_cb, w);
+		evtimer_add(w->linger, &tv);
 	}
 	pool_schedule_refill();
 }
@@ -428,6 +455,8 @@ pool_linger_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 
+	if (w->exited)
+		return;
 	pool_kill(w, "still running after its session ended");
 }
 
@@ -444,7 +473,7 @@ pool_release(struct worker *w)
 		return;
 	w->session = NULL;
 	w->released = 1;
-	if (!w->dead && w->linger == NULL) {
+	if (!w->dead && !w->exited && w->linger == NULL) {
 		w->linger = evtimer_new(server_base, pool_linger_cb, w);
 		evtimer_add(w->linger, &tv);
 	}

@@ -134,6 +134,13 @@ START_TEST(test_every_key)
 	    "  \"session_timeout_ms\": 60000,\n"
 	    "  \"stop_grace_ms\": 2000,\n"
 	    "  \"shutdown_grace_ms\": 3000,\n"
+	    "  \"gateway_max_buffer_bytes\": 131072,\n"
+	    "  \"gateway_max_connections\": 77,\n"
+	    "  \"gateway_max_message_bytes\": 4096,\n"
+	    "  \"gateway_idle_timeout_ms\": 5000,\n"
+	    "  \"sse_heartbeat_ms\": 1500,\n"
+	    "  \"sio_ping_interval_ms\": 2500,\n"
+	    "  \"sio_ping_timeout_ms\": 2000,\n"
 	    "  \"verbose\": 2,\n"
 	    "  \"providers\": {\"gemini\": {\"command\": \"gemini\"}}\n"
 	    "}\n"), 0);
@@ -158,6 +165,13 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c->session_timeout_ms, 60000);
 	ck_assert_int_eq(c->stop_grace_ms, 2000);
 	ck_assert_int_eq(c->shutdown_grace_ms, 3000);
+	ck_assert_uint_eq(c->gateway_max_buffer_bytes, 131072);
+	ck_assert_int_eq(c->gateway_max_connections, 77);
+	ck_assert_uint_eq(c->gateway_max_message_bytes, 4096);
+	ck_assert_int_eq(c->gateway_idle_timeout_ms, 5000);
+	ck_assert_int_eq(c->sse_heartbeat_ms, 1500);
+	ck_assert_int_eq(c->sio_ping_interval_ms, 2500);
+	ck_assert_int_eq(c->sio_ping_timeout_ms, 2000);
 	ck_assert_int_eq(c->verbose, 2);
 	p = config_provider(c, "gemini");
 	ck_assert_ptr_nonnull(p);
@@ -219,6 +233,16 @@ START_TEST(test_wrong_types)
 		{ "{\"session_timeout_ms\": 1}", "session_timeout_ms" },
 		{ "{\"stop_grace_ms\": \"1s\"}", "stop_grace_ms" },
 		{ "{\"shutdown_grace_ms\": -5}", "shutdown_grace_ms" },
+		{ "{\"gateway_max_buffer_bytes\": 1}",
+		    "gateway_max_buffer_bytes" },
+		{ "{\"gateway_max_connections\": \"many\"}",
+		    "gateway_max_connections" },
+		{ "{\"gateway_max_message_bytes\": 0}",
+		    "gateway_max_message_bytes" },
+		{ "{\"gateway_idle_timeout_ms\": []}", "gateway_idle_timeout_ms" },
+		{ "{\"sse_heartbeat_ms\": 1}", "sse_heartbeat_ms" },
+		{ "{\"sio_ping_interval_ms\": null}", "sio_ping_interval_ms" },
+		{ "{\"sio_ping_timeout_ms\": 0.5}", "sio_ping_timeout_ms" },
 		{ "{\"verbose\": 9}", "verbose" },
 		{ "{\"providers\": []}", "providers" },
 		{ "{\"providers\": {\"p\": 1}}", "providers.p" },

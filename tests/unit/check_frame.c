@@ -224,6 +224,7 @@ START_TEST(test_roundtrip_every_type)
 		ck_assert_msg(json_object_equal(o, got), "%s != %s",
 		    json_object_to_json_string(o),
 		    json_object_to_json_string(got));
+		json_object_put(got);
 		ck_assert_uint_eq(evbuffer_get_length(in), 0);
 		ck_assert_int_eq(frame_read(in, &got, &type, &ev, cause,
 		    sizeof cause), 0);
