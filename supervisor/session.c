@@ -825,7 +825,8 @@ session_pause(struct session *s, struct sess_err *err)
 {
 	if (session_need_live(s, "pause", err) == -1)
 		return (-1);
-	if (s->state != ST_RUNNING && s->state != ST_WAITING_FOR_APPROVAL) {
+	/* A pending approval is answered, not paused (DESIGN section 3). */
+	if (s->state != ST_RUNNING) {
 		ERR(err, 409, "INVALID_STATE", "session is %s; only a RUNNING "
 		    "session can be paused", session_state_name(s->state));
 		return (-1);

@@ -49,9 +49,9 @@ struct output {
 	size_t			 linelen;
 	size_t			 linemax;
 	int			 overflow;	/* lost its start: not JSON */
-	int			 cr;		/* \r seen: \n ends, else clear */
+	int			 cr;		/* \r: \n ends, else clear */
 	enum output_esc		 esc;
-	int			 changed;	/* since the last prompt check */
+	int			 changed;	/* since the last check */
 	int			 matched;	/* prompt taken for this line */
 	int			 refused;	/* prompt to offer again */
 };
@@ -67,6 +67,7 @@ output_timer_cb(int fd, short events, void *arg)
 	output_send(o);
 }
 
+/* A pipeline for one CLI; NULL with a cause if a pattern is bad. */
 struct output *
 output_create(struct event_base *base, const struct output_cb *cb,
     char **patterns, int jsonl, char *cause, size_t causelen)
@@ -103,6 +104,7 @@ output_create(struct event_base *base, const struct output_cb *cb,
 	return (o);
 }
 
+/* Free a pipeline; whatever it still holds is dropped. */
 void
 output_free(struct output *o)
 {
@@ -127,18 +129,21 @@ output_free(struct output *o)
 	free(o);
 }
 
+/* Add a secret (every START env value) to replace with [REDACTED]. */
 void
 output_add_secret(struct output *o, const char *secret)
 {
 	redact_add(o->redact, secret);
 }
 
+/* Data bytes sent in chunks so far, for terminalKb. */
 size_t
 output_sent(const struct output *o)
 {
 	return (o->sent);
 }
 
+/* A prompt line for an approval: trimmed, at most max characters. */
 char *
 output_summary(const char *s, size_t max)
 {
@@ -388,6 +393,7 @@ output_clean(struct output *o, int final)
 	evbuffer_add_buffer(o->pending, o->clean);
 }
 
+/* Pty bytes: redact, sanitize, follow lines, coalesce, maybe send. */
 void
 output_feed(struct output *o, const unsigned char *buf, size_t len)
 {
@@ -407,6 +413,7 @@ output_feed(struct output *o, const unsigned char *buf, size_t len)
 	}
 }
 
+/* End of output: release held bytes, end the line, send it all. */
 void
 output_flush(struct output *o)
 {
@@ -417,6 +424,7 @@ output_flush(struct output *o)
 	output_send(o);
 }
 
+/* Offer a refused prompt again (after a resume). */
 void
 output_recheck(struct output *o)
 {

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "conf.h"
 #include "log.h"
 #include "provider.h"
+#include "utf8.h"
 #include "util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
@@ -43,62 +45,105 @@ provider_skip_escape(const char *s)
 {
 	s++;
 	if (*s == '[') {
-		for (s++; *s != '\0' && !(*s >= 0x40 && *s <= 0x7e); s++)
+		for (s++; *s != '\0' && *s != '\n' &&
+		    !(*s >= 0x40 && *s <= 0x7e); s++)
 			;
-		return (*s != '\0' ? s + 1 : s);
+		return (*s != '\0' && *s != '\n' ? s + 1 : s);
 	}
-	return (*s != '\0' ? s + 1 : s);
+	return (*s != '\0' && *s != '\n' ? s + 1 : s);
 }
 
+/* Replace a string (freed) by its UTF-8 sanitized copy. */
+static char *
+provider_sanitize(char *s, size_t *len)
+{
+	struct utf8_carry	 carry = { { 0 }, 0 };
+	struct evbuffer		*b;
+	char			*out;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	utf8_sanitize(&carry, (unsigned char *)s, *len, b);
+	utf8_flush(&carry, b);
+	*len = evbuffer_get_length(b);
+	out = xmalloc(*len + 1);
+	evbuffer_remove(b, out, *len);
+	out[*len] = '\0';
+	evbuffer_free(b);
+	free(s);
+	return (out);
+}
+
+/* Line s..end with escapes and controls removed and trimmed; or NULL. */
+static char *
+provider_clean_line(const char *s, const char *end)
+{
+	char	*line;
+	size_t	 len = 0;
+
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	line = xmalloc((size_t)(end - s) + 1);
+	while (s < end) {
+		if (*s == '\033') {
+			s = provider_skip_escape(s);
+			continue;
+		}
+		if ((unsigned char)*s >= 0x20 || *s == '\t')
+			line[len++] = *s;
+		s++;
+	}
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		len--;
+	if (len == 0) {
+		free(line);
+		return (NULL);
+	}
+	line[len] = '\0';
+	/* It may be sent (providerVersion): make it valid UTF-8. */
+	if (!utf8_valid((unsigned char *)line, len))
+		line = provider_sanitize(line, &len);
+	if (len > PROVIDER_LINE_MAX) {
+		/* Cut on a UTF-8 character boundary. */
+		len = PROVIDER_LINE_MAX;
+		while (len > 0 && ((unsigned char)line[len] & 0xc0) == 0x80)
+			len--;
+	}
+	line[len] = '\0';
+	return (line);
+}
+
+/*
+ * The first non-empty line that holds a version number, else the first
+ * non-empty line: a CLI may warn on stderr before it prints its version
+ * (codex does when its home is under /tmp).
+ */
 char *
 provider_version_line(const char *text)
 {
-	const char	*s, *start, *end;
-	char		*line;
-	size_t		 len = 0;
+	const char	*s, *end;
+	char		*line, *first = NULL, *v;
 
 	if (text == NULL)
 		return (NULL);
 	for (s = text; *s != '\0'; s = *end != '\0' ? end + 1 : end) {
 		end = strchrnul(s, '\n');
-		start = s;
-		while (start < end && isspace((unsigned char)*start))
-			start++;
-		if (start == end)
+		if ((line = provider_clean_line(s, end)) == NULL)
 			continue;
-		line = xmalloc((size_t)(end - start) + 1);
-		for (s = start; s < end; ) {
-			if (*s == '\033') {
-				s = provider_skip_escape(s);
-				if (s > end)
-					s = end;
-				continue;
-			}
-			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				line[len++] = *s;
-			s++;
+		if ((v = provider_version_number(line)) != NULL) {
+			free(v);
+			free(first);
+			return (line);
 		}
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			len--;
-		line[len] = '\0';
-		if (len == 0) {
+		if (first == NULL)
+			first = line;
+		else
 			free(line);
-			s = end;
-			continue;
-		}
-		if (len > PROVIDER_LINE_MAX) {
-			/* Cut on a UTF-8 character boundary. */
-			len = PROVIDER_LINE_MAX;
-			while (len > 0 && ((unsigned char)line[len] & 0xc0) ==
-			    0x80)
-				len--;
-			line[len] = '\0';
-		}
-		return (line);
 	}
-	return (NULL);
+	return (first);
 }
 
+/* The first dotted number in a line ("0.169.0"), or NULL. */
 char *
 provider_version_number(const char *line)
 {
@@ -172,6 +217,7 @@ provider_has_command(const char *help, const char *cmd)
 	return (0);
 }
 
+/* The features a built-in provider's help text shows. */
 int
 provider_features(enum provider_kind kind, const char *help)
 {
@@ -211,6 +257,7 @@ provider_features(enum provider_kind kind, const char *help)
 	return (f);
 }
 
+/* Feature names for the probe's report. */
 char **
 provider_feature_names(int f)
 {
@@ -393,6 +440,7 @@ struct provider_args {
 	size_t	  n;
 };
 
+/* Append a copy of s to an argv. */
 static void
 provider_push(struct provider_args *a, const char *s)
 {
@@ -401,6 +449,7 @@ provider_push(struct provider_args *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
+/* Append s to an argv and free it. */
 static void
 provider_pushf(struct provider_args *a, char *s)
 {
@@ -642,6 +691,7 @@ provider_capture(const struct provider *p, const char *file,
 	return (out);
 }
 
+/* Find the CLI in PATH and detect its version and features. */
 int
 provider_detect(const struct provider *p, const char *path, const char *home,
     const char *lang, struct provider_detect *d, char *cause, size_t causelen)
@@ -665,7 +715,7 @@ provider_detect(const struct provider *p, const char *path, const char *home,
 		out = provider_capture(p, d->path, NULL, p->help_args, env,
 		    "help");
 		d->features = provider_features(provider_kind(p), out);
-		/* codex keeps exec's options (--json) in "codex exec --help". */
+		/* codex lists exec's options (--json) in "exec --help". */
 		if (provider_kind(p) == PROVIDER_CODEX &&
 		    (d->features & PROVIDER_F_EXEC)) {
 			more = provider_capture(p, d->path, "exec",
@@ -682,6 +732,7 @@ provider_detect(const struct provider *p, const char *path, const char *home,
 	return (0);
 }
 
+/* Free what detection found. */
 void
 provider_detect_clear(struct provider_detect *d)
 {
@@ -700,6 +751,7 @@ provider_probe_usage(void)
 	return (1);
 }
 
+/* runnerd --probe-provider: detection as JSON on stdout. */
 int
 provider_probe_main(int argc, char **argv)
 {

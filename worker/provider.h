@@ -11,7 +11,7 @@ struct provider;
 #define PROVIDER_F_JSON		0x0002	/* codex exec --json */
 #define PROVIDER_F_MODEL	0x0004	/* --model */
 #define PROVIDER_F_PRINT	0x0008	/* claude: -p, --print */
-#define PROVIDER_F_STREAM_JSON	0x0010	/* claude: --output-format stream-json */
+#define PROVIDER_F_STREAM_JSON	0x0010	/* --output-format stream-json */
 #define PROVIDER_F_VERBOSE	0x0020	/* claude: --verbose */
 #define PROVIDER_F_ALLOWED	0x0040	/* claude: --allowedTools */
 #define PROVIDER_F_DISALLOWED	0x0080	/* claude: --disallowedTools */
@@ -48,7 +48,10 @@ struct provider_detect {
 };
 
 enum provider_kind provider_kind(const struct provider *);
-/* The first non-empty line of a command's output, trimmed; or NULL. */
+/*
+ * The version line of a command's output, trimmed: the first non-empty line
+ * with a version number in it, else the first non-empty line; or NULL.
+ */
 char	*provider_version_line(const char *);
 /* The first dotted version number (1.2 or 1.2.3...) in a line; or NULL. */
 char	*provider_version_number(const char *);

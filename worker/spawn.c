@@ -39,6 +39,7 @@ spawn_setenv(char ***envp, size_t *n, const char *name, const char *value)
 	*envp = env;
 }
 
+/* The CLI's whole environment: the base four, then START env. */
 char **
 spawn_env(const char *path, const char *home, const char *lang,
     struct json_object *extra)
@@ -119,6 +120,7 @@ spawn_child(const struct spawn *sp, pid_t parent)
 	_exit(127);
 }
 
+/* Fork the CLI on a new pty; its pid and the master, or -1. */
 pid_t
 spawn_pty(const struct spawn *sp, int *master, char *cause, size_t causelen)
 {

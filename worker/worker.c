@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "provider.h"
 #include "spawn.h"
+#include "utf8.h"
 #include "util.h"
 #include "worker.h"
 #include "workspace.h"
@@ -31,7 +32,7 @@
 #define WORKER_HIGH_WATER	(4 * 1024 * 1024)  /* stop reading the pty */
 #define WORKER_LOW_WATER	(1024 * 1024)	   /* read it again */
 #define WORKER_DRAIN_MS		200	/* output after the CLI exited */
-#define WORKER_LINGER_MS	10000	/* for the channel to drain at the end */
+#define WORKER_LINGER_MS	10000	/* for the channel to drain */
 #define WORKER_INPUT_MAX	(1024 * 1024)	/* unwritten terminal input */
 #define WORKER_READ_SIZE	(64 * 1024)
 #define WORKER_CAUSE_MAX	1024
@@ -71,7 +72,7 @@ struct worker {
 	struct event		*timeout_ev;
 	struct event		*kill_ev;	/* SIGKILL after the grace */
 	struct event		*drain_ev;	/* end of output after exit */
-	struct event		*linger_ev;	/* give up flushing the channel */
+	struct event		*linger_ev;	/* stop flushing the channel */
 
 	enum session_state	 state;
 	enum session_state	 paused_from;
@@ -173,18 +174,37 @@ worker_emit(struct json_object *ev)
 	worker_throttle();
 }
 
-/* Move to another state; only legal moves are ever asked for. */
+/*
+ * Move to another state; only legal moves are ever asked for. A reason can
+ * quote libgit2, which can quote file names: it is made valid UTF-8, as
+ * the supervisor rejects any frame that is not.
+ */
 static void
 worker_move(enum session_state to, const char *reason)
 {
+	struct utf8_carry	 carry = { { 0 }, 0 };
+	struct evbuffer		*b = NULL;
+
 	if (!session_state_can_move(wk.state, to))
 		fatalx("illegal transition %s -> %s",
 		    session_state_name(wk.state), session_state_name(to));
+	if (reason != NULL && !utf8_valid((const unsigned char *)reason,
+	    strlen(reason))) {
+		if ((b = evbuffer_new()) == NULL)
+			fatalx("evbuffer_new");
+		utf8_sanitize(&carry, (const unsigned char *)reason,
+		    strlen(reason), b);
+		utf8_flush(&carry, b);
+		evbuffer_add(b, "", 1);
+		reason = (const char *)evbuffer_pullup(b, -1);
+	}
 	log_info("%s -> %s%s%s", session_state_name(wk.state),
 	    session_state_name(to), reason != NULL ? ": " : "",
 	    reason != NULL ? reason : "");
 	worker_emit(event_state_changed(wk.state, to, reason));
 	wk.state = to;
+	if (b != NULL)
+		evbuffer_free(b);
 }
 
 /* Seconds for a reason: "30" or "1.5". */
@@ -325,6 +345,8 @@ worker_pty_write(void)
 
 	while (evbuffer_get_length(wk.input) > 0) {
 		n = evbuffer_write(wk.input, wk.master);
+		if (n == 0)
+			break;
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1272,6 +1294,7 @@ worker_cleanup(void)
 	json_object_put(wk.start);
 }
 
+/* The worker: READY, then one session on the channel, then exit. */
 void
 worker_main(int verbose)
 {

@@ -134,6 +134,7 @@ workspace_git_error(void)
 	return (e != NULL && e->message != NULL ? e->message : "unknown error");
 }
 
+/* Check a local repository path; its real path, or NULL and a cause. */
 char *
 workspace_resolve_local(const char *path, char **roots, char *cause,
     size_t causelen)
@@ -320,6 +321,7 @@ workspace_checkout(git_repository *repo, const struct workspace_spec *sp,
 	return (0);
 }
 
+/* Clone and check out the workspace; -1 with a cause. */
 int
 workspace_create(const struct workspace_spec *sp, char *commit_hex,
     char *cause, size_t causelen)

@@ -18,7 +18,7 @@ struct workspace_spec {
 	const char		 *ref;		/* branch, sha or tag */
 	const char		 *branch_name;	/* task.branchName or NULL */
 	char			**allowed_roots;	/* NULL-terminated */
-	const char		 *dir;		/* the checkout; must not exist */
+	const char		 *dir;		/* checkout; must not exist */
 };
 
 /* The checkout kind for its START name ("branch", "commit", "tag"), or -1. */

@@ -199,11 +199,26 @@ START_TEST(test_version_line)
 	s = provider_version_line("codex-cli 0.169.0\n");
 	ck_assert_str_eq(s, "codex-cli 0.169.0");
 	free(s);
-	s = provider_version_line("\n  \r\n  2.1.197 (Claude Code)  \r\nmore\n");
+	s = provider_version_line("\n \r\n  2.1.197 (Claude Code) \r\nmore\n");
 	ck_assert_str_eq(s, "2.1.197 (Claude Code)");
 	free(s);
 	s = provider_version_line("\033[1maider\033[0m v0.86.1");
 	ck_assert_str_eq(s, "aider v0.86.1");
+	free(s);
+	/* What codex 0.169.0 prints with its home under /tmp. */
+	s = provider_version_line("WARNING: proceeding, even though we could "
+	    "not create PATH aliases: Refusing to create helper binaries under "
+	    "temporary dir \"/tmp\" (codex_home: AbsolutePathBuf("
+	    "\"/tmp/wh/.codex\"))\ncodex-cli 0.169.0\n");
+	ck_assert_str_eq(s, "codex-cli 0.169.0");
+	free(s);
+	/* Invalid UTF-8 never leaves: it could be sent as providerVersion. */
+	s = provider_version_line("tool \377\376 beta \303\n");
+	ck_assert_str_eq(s, "tool \xef\xbf\xbd\xef\xbf\xbd beta \xef\xbf\xbd");
+	free(s);
+	/* No version anywhere: the first line. */
+	s = provider_version_line("\nsomething\nelse\n");
+	ck_assert_str_eq(s, "something");
 	free(s);
 	ck_assert_ptr_null(provider_version_line(""));
 	ck_assert_ptr_null(provider_version_line(" \n\t\n"));
@@ -428,7 +443,8 @@ START_TEST(test_argv_claude)
 	int			  jsonl, all;
 	const char		 *full[] = { "claude", "-p", "PROMPT",
 				    "--output-format", "stream-json",
-				    "--verbose", "--allowedTools", "Bash(git:*)",
+				    "--verbose", "--allowedTools",
+				    "Bash(git:*)",
 				    "Bash(npm test:*)", "Read", "Edit", "Write",
 				    "--disallowedTools", "Bash(rm:*)",
 				    "Bash(curl:*)", NULL };

@@ -1,4 +1,4 @@
-/* Workspace: checkouts from a repository built in the test, and path escapes. */
+/* Workspace: checkouts of a repository built by the test; path escapes. */
 #include "config.h"
 
 #include <sys/stat.h>
