@@ -22,7 +22,8 @@ frame_write(struct evbuffer *out, struct json_object *obj, char *cause,
 	size_t		 len;
 	uint32_t	 hdr;
 
-	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN,
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &len);
 	if (s == NULL) {
 		snprintf(cause, causelen, "out of memory");

@@ -18,6 +18,8 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "gateway.h"
+#include "sse.h"
 #include "auth.h"
 #include "conf.h"
 #include "event.h"
@@ -191,6 +193,16 @@ api_reply(struct api_ctx *ctx, int status, const char *type,
 	metrics_http(ctx->name, status);
 	log_debug("http: %s %s %s -> %d", ctx->who.user_id, ctx->method,
 	    ctx->name, status);
+}
+
+/* The request was taken over (upgrade, event stream): count it once. */
+static void
+api_handed_over(struct api_ctx *ctx, int status)
+{
+	ctx->replied = 1;
+	metrics_http(ctx->name, status);
+	log_debug("http: %s %s %s -> %d (taken over)", ctx->who.user_id,
+	    ctx->method, ctx->name, status);
 }
 
 /* Send a JSON object (consumed) with a status. */
@@ -653,8 +665,9 @@ api_events(struct api_ctx *ctx)
 	if (accept != NULL && strcasestr(accept, "text/event-stream") != NULL)
 		sse = 1;
 	if (sse) {
-		api_error(ctx, 501, "NOT_IMPLEMENTED",
-		    "SSE arrives with the real-time gateway", NULL);
+		/* The stream owns the request from here (sse.c). */
+		api_handed_over(ctx, 200);
+		sse_start(ctx->req, s, after);
 		return;
 	}
 
@@ -842,6 +855,49 @@ api_approval(struct api_ctx *ctx)
 	api_reply_json(ctx, 200, o);
 }
 
+
+/*
+ * /ws and /socket.io/ belong to the gateway (gateway.c), which upgrades the
+ * connection or answers by itself. A Unix socket peer is trusted; a TCP
+ * client with valid HTTP credentials comes with them, one without is left
+ * to the gateway (Socket.IO carries its token in the CONNECT packet).
+ */
+static int
+api_gateway(struct api_ctx *ctx, const char *path)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+	struct evkeyvalq		*h;
+	const struct auth_result	*who = NULL;
+	char				 cause[256];
+	long				 uid;
+	int				 fd = -1, trusted = 0;
+
+	if (path == NULL || (strcmp(path, "/ws") != 0 &&
+	    strcmp(path, "/socket.io") != 0 &&
+	    strncmp(path, "/socket.io/", 11) != 0))
+		return (0);
+	ctx->name = path[1] == 'w' ? "/ws" : "/socket.io/";
+	if ((conn = evhttp_request_get_connection(ctx->req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
+		fd = bufferevent_getfd(bev);
+	if (auth_unix_peer(fd, &ctx->who, &uid)) {
+		trusted = 1;
+		who = &ctx->who;
+	} else {
+		h = evhttp_request_get_input_headers(ctx->req);
+		if (auth_check(server_cfg, evhttp_find_header(h,
+		    "Authorization"), evhttp_find_header(h, "Cookie"),
+		    (int64_t)time(NULL), &ctx->who, cause, sizeof cause) == 0)
+			who = &ctx->who;
+	}
+	if (gateway_request(ctx->req, trusted, who)) {
+		api_handed_over(ctx, 101);
+		return (1);
+	}
+	return (0);
+}
+
 /* Route one request: 404 by path, 405 by method, 401, then the handler. */
 static void
 api_request_cb(struct evhttp_request *req, void *arg)
@@ -862,6 +918,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	snprintf(ctx.who.user_id, sizeof ctx.who.user_id, "-");
 
 	uri = evhttp_request_get_evhttp_uri(req);
+	if (uri != NULL && api_gateway(&ctx, evhttp_uri_get_path(uri)))
+		goto out;
 	ctx.route = api_match(&ctx, uri != NULL ? evhttp_uri_get_path(uri) :
 	    NULL);
 	if (ctx.route == API_NONE) {

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "eventlog.h"
+#include "gateway.h"
 #include "log.h"
 #include "pool.h"
 #include "server.h"
@@ -168,6 +169,7 @@ server_exit_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (session_active_count() > 0)
 		session_fail_all("supervisor shutting down");
+	gateway_shutdown();
 	pool_shutdown();
 	eventlog_sync_all();
 	event_base_loopexit(server_base, NULL);
@@ -316,6 +318,7 @@ server_main(int argc, char **argv)
 	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	api_init(server_http);
+	gateway_init();
 
 	session_restore_all();
 	pool_init();

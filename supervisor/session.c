@@ -172,7 +172,7 @@ session_save(struct session *s)
 	json_object_object_add(o, "record", json_object_get(s->record));
 	json_object_object_add(o, "approvals", json_object_get(s->approvals));
 	text = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PRETTY, &len);
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	dir = session_dir(s->id);
 	path = xasprintf("%s/session.json", dir);
 	if (write_file_atomic(path, text, len) == -1)
@@ -501,8 +501,8 @@ session_emit(struct session *s, struct json_object *ev)
 		json_object_object_add(ev, "repoRef", json_object_get(v));
 	json_object_object_add(ev, "ts", json_object_new_int64(now_ms()));
 	json_object_object_add(ev, "seq", json_object_new_int64((int64_t)seq));
-	line = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN,
-	    &len);
+	line = json_object_to_json_string_length(ev,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (eventlog_append(s->log, seq, line, len) == -1) {
 		log_warnx("session %s: event %llu not recorded", s->id,
 		    (unsigned long long)seq);

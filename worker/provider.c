@@ -812,7 +812,7 @@ provider_probe_main(int argc, char **argv)
 		json_object_object_add(o, "found",
 		    json_object_new_boolean(0));
 		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		fprintf(stderr, "runnerd: %s\n", cause);
 		json_object_put(o);
 		config_free(c);
