@@ -951,6 +951,12 @@ api_request_cb(struct evhttp_request *req, void *arg)
 
 	if (entry->auth && api_auth(&ctx) != 0)
 		goto out;
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    server_cfg->max_body_bytes) {
+		api_error(&ctx, 413, "PAYLOAD_TOO_LARGE", "request body is "
+		    "larger than the limit (max_body_bytes)", NULL);
+		goto out;
+	}
 	entry->handler(&ctx);
 
 out:

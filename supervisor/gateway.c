@@ -63,6 +63,8 @@
 #define GW_JOIN_WINDOW_MS	5000
 #define GW_CONNECT_TIMEOUT_MS	45000		/* Socket.IO CONNECT */
 #define GW_NAME_MAX		128		/* a room's id */
+/* How we write JSON: compact, and "/" left alone. */
+#define GW_JSON	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 enum gw_proto {
 	GW_SIO,
@@ -180,6 +182,7 @@ static void	gw_client_pump(struct gw_client *);
 static void	gw_client_close(struct gw_client *, int, const char *);
 static void	gw_replay_schedule(struct gw_client *);
 
+/* A blob holding a copy of data, with one reference. */
 struct gw_blob *
 gateway_blob_new(const void *data, size_t len)
 {
@@ -193,6 +196,7 @@ gateway_blob_new(const void *data, size_t len)
 	return (b);
 }
 
+/* One more holder of a blob. */
 struct gw_blob *
 gateway_blob_ref(struct gw_blob *b)
 {
@@ -200,6 +204,7 @@ gateway_blob_ref(struct gw_blob *b)
 	return (b);
 }
 
+/* One holder less; the last one frees it. */
 void
 gateway_blob_unref(struct gw_blob *b)
 {
@@ -254,6 +259,7 @@ gw_room_parse(const char *full, enum gw_kind *kind, const char **name)
 	return (-1);
 }
 
+/* A room by kind and id, or NULL. */
 static struct gw_room *
 gw_room_find(enum gw_kind kind, const char *name)
 {
@@ -282,6 +288,7 @@ gw_room_match(struct gw_room *r, struct session *s)
 	}
 }
 
+/* A subscription's cursor for a session, or NULL. */
 static struct gw_cursor *
 gw_cursor_find(struct gw_sub *sub, const char *sid)
 {
@@ -293,6 +300,7 @@ gw_cursor_find(struct gw_sub *sub, const char *sid)
 	return (NULL);
 }
 
+/* Start following a session at seq. */
 static struct gw_cursor *
 gw_cursor_add(struct gw_sub *sub, const char *sid, uint64_t seq)
 {
@@ -329,6 +337,7 @@ gw_sub_free(struct gw_sub *sub)
 	free(sub);
 }
 
+/* A client's subscription to a room, or NULL. */
 static struct gw_sub *
 gw_sub_find(struct gw_client *c, enum gw_kind kind, const char *name)
 {
@@ -382,10 +391,11 @@ gw_sub_cursor(struct gw_sub *sub)
 
 /*
  * Join a room with an optional cursor (since: a seq for agent and session
- * rooms, an object {sessionId: seq} for any room). Sessions of the room
- * start at their cursor, or at their last seq (live) without one; in an
- * object, a session of the room that is absent starts at 0. 0 and the
- * starting cursor, or -1 with a cause.
+ * rooms, an object {sessionId: seq} for any room, 0 for a village room to
+ * mean every session from its start). Sessions of the room start at their
+ * cursor, or at their last seq (live) without one; in an object, a session
+ * of the room that is absent starts at 0. 0 and the starting cursor, or -1
+ * with a cause.
  */
 static int
 gw_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
@@ -398,7 +408,7 @@ gw_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
 	struct session		*s;
 	struct json_object	*v;
 	uint64_t		 start, num = 0, val;
-	int			 behind = 0;
+	int			 behind = 0, per_session = 0;
 
 	*cursor = NULL;
 	if (!gw_name_valid(name)) {
@@ -414,24 +424,28 @@ gw_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
 		    "(at most %d)", GW_MAX_SUBS);
 		return (-1);
 	}
-	if (since != NULL) {
-		if (json_object_is_type(since, json_type_object)) {
-			json_object_object_foreach(since, k, sv) {
-				(void)k;
-				if (gw_seq_value(sv, &val) == -1) {
-					snprintf(cause, causelen, "since: "
-					    "cursor values must be seqs");
-					return (-1);
-				}
+	if (since != NULL && json_object_is_type(since, json_type_object)) {
+		per_session = 1;
+		json_object_object_foreach(since, k, sv) {
+			(void)k;
+			if (gw_seq_value(sv, &val) == -1) {
+				snprintf(cause, causelen, "since: cursor values "
+				    "must be seqs");
+				return (-1);
 			}
-		} else if (kind == GW_VILLAGE) {
+		}
+	} else if (since != NULL && gw_seq_value(since, &num) == -1) {
+		snprintf(cause, causelen, "since: must be a seq or an object "
+		    "{sessionId: seq}");
+		return (-1);
+	} else if (since != NULL && kind == GW_VILLAGE) {
+		/* A seq means nothing across sessions; 0 is "from the start". */
+		if (num != 0) {
 			snprintf(cause, causelen, "since: a village cursor is "
-			    "an object {sessionId: seq}");
-			return (-1);
-		} else if (gw_seq_value(since, &num) == -1) {
-			snprintf(cause, causelen, "since: must be a seq");
+			    "an object {sessionId: seq}, or 0 for everything");
 			return (-1);
 		}
+		per_session = 1;
 	}
 
 	if ((r = gw_room_find(kind, name)) == NULL) {
@@ -454,10 +468,10 @@ gw_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
 		if (!gw_room_match(r, s))
 			continue;
 		start = s->last_seq;
-		if (since != NULL && json_object_is_type(since,
-		    json_type_object)) {
+		if (per_session) {
 			start = 0;
-			if (json_object_object_get_ex(since, s->id, &v))
+			if (json_object_is_type(since, json_type_object) &&
+			    json_object_object_get_ex(since, s->id, &v))
 				gw_seq_value(v, &start);
 		} else if (since != NULL)
 			start = num;
@@ -542,7 +556,7 @@ gw_sio_blob(const char *name, struct json_object *arg)
 	size_t		 len;
 
 	b = evbuffer_new();
-	s = json_object_to_json_string_length(arg, JSON_C_TO_STRING_PLAIN,
+	s = json_object_to_json_string_length(arg, GW_JSON,
 	    &len);
 	sio_encode_event(b, "/", SIO_NO_ACK, name, s, len);
 	blob = gw_blob_from(b);
@@ -621,6 +635,7 @@ gw_enc_ws(struct gw_enc *e, struct gw_room *r)
 	return (e->ws[r->kind]);
 }
 
+/* The SSE form of the event. */
 static struct gw_blob *
 gw_enc_sse(struct gw_enc *e)
 {
@@ -629,6 +644,7 @@ gw_enc_sse(struct gw_enc *e)
 	return (e->sse);
 }
 
+/* Drop the encodings made for one event. */
 static void
 gw_enc_release(struct gw_enc *e)
 {
@@ -718,7 +734,7 @@ gw_client_slow(struct gw_client *c, size_t want)
 			    json_object_new_boolean(0));
 			json_object_object_add(err, "error", e);
 			s = json_object_to_json_string_length(err,
-			    JSON_C_TO_STRING_PLAIN, &len);
+			    GW_JSON, &len);
 			sio_encode_event(b, "/", SIO_NO_ACK, "ws_error", s,
 			    len);
 		} else {
@@ -731,7 +747,7 @@ gw_client_slow(struct gw_client *c, size_t want)
 			    "message")));
 			json_object_put(e);
 			s = json_object_to_json_string_length(err,
-			    JSON_C_TO_STRING_PLAIN, &len);
+			    GW_JSON, &len);
 			evbuffer_add(b, s, len);
 		}
 		ws_send(c->ws, evbuffer_pullup(b, -1), evbuffer_get_length(b));
@@ -884,6 +900,7 @@ gw_session_cb(struct session *s, struct json_object *ev, enum event_type t,
 	gw_enc_release(&e);
 }
 
+/* Catch up from the log from the loop, not from here. */
 static void
 gw_replay_schedule(struct gw_client *c)
 {
@@ -892,9 +909,19 @@ gw_replay_schedule(struct gw_client *c)
 		event_active(c->replay_ev, 0, 0);
 }
 
+/* How much a replay leaves queued before waiting for the client. */
+static size_t
+gw_replay_low(void)
+{
+	size_t	half = server_cfg->gateway_max_buffer_bytes / 2;
+
+	return (half < GW_REPLAY_LOW ? half : GW_REPLAY_LOW);
+}
+
 /*
  * Read one cursor's events from the log and deliver them, at most *budget
- * and while the client holds little. -1 if the client was closed.
+ * and while the client holds less than gw_replay_low(): what was read past
+ * that is read again next time. -1 if the client was closed.
  */
 static int
 gw_replay_cursor(struct gw_client *c, struct gw_sub *sub,
@@ -905,10 +932,10 @@ gw_replay_cursor(struct gw_client *c, struct gw_sub *sub,
 	struct json_tokener	*tok;
 	struct json_object	*ev;
 	struct gw_enc		 e;
-	const char		*p;
-	size_t			 count, len, off, end, i;
+	const char		*p, *why = NULL;
+	size_t			 count, len, off, end, i, low = gw_replay_low();
 	uint64_t		 last;
-	int			 rv = 0;
+	int			 full = 0;
 
 	if ((s = session_find(cur->sid)) == NULL) {
 		/* Deleted: there is nothing more to read or to wait for. */
@@ -922,31 +949,27 @@ gw_replay_cursor(struct gw_client *c, struct gw_sub *sub,
 	buf = evbuffer_new();
 	tok = json_tokener_new();
 	while (*budget > 0 && cur->seq < s->last_seq && !c->closing &&
-	    !c->dying && gw_client_queued(c) < GW_REPLAY_LOW) {
+	    !c->dying && !full && why == NULL) {
 		if (session_events_write(s, cur->seq, *budget <
 		    GW_REPLAY_BATCH ? (size_t)*budget : GW_REPLAY_BATCH, buf,
 		    &count, &last) == -1 || count == 0) {
-			log_warnx("gateway: session %s: cannot read events "
-			    "after %" PRIu64 " from the log", s->id, cur->seq);
-			gw_client_close(c, 1011, "cannot read the event log");
-			rv = -1;
+			why = "cannot read the event log";
 			break;
 		}
 		len = evbuffer_get_length(buf);
 		p = (const char *)evbuffer_pullup(buf, -1);
-		for (i = 0, off = 0; i < count && off < len &&
-		    !c->closing; i++) {
+		for (i = 0, off = 0; i < count && off < len && !c->closing;
+		    i++) {
+			if (gw_client_queued(c) >= low) {
+				full = 1;
+				break;
+			}
 			json_tokener_reset(tok);
 			ev = json_tokener_parse_ex(tok, p + off,
 			    (int)(len - off));
 			end = json_tokener_get_parse_end(tok);
 			if (ev == NULL) {
-				log_warnx("gateway: session %s: unreadable "
-				    "event after %" PRIu64 " in the log",
-				    s->id, cur->seq);
-				gw_client_close(c, 1011, "unreadable event "
-				    "log");
-				rv = -1;
+				why = "unreadable event in the log";
 				break;
 			}
 			gw_enc_init(&e, s, ev, p + off, end);
@@ -955,31 +978,29 @@ gw_replay_cursor(struct gw_client *c, struct gw_sub *sub,
 				cur->seq = e.seq;
 				gw_stats.replayed++;
 			} else
-				log_warnx("gateway: session %s: seq %" PRIu64
-				    " in the log after %" PRIu64, s->id,
-				    e.seq, cur->seq);
+				why = "seq out of order in the log";
 			gw_enc_release(&e);
 			json_object_put(ev);
+			if (why != NULL)
+				break;
 			off += end;
 			if (off < len && p[off] == ',')
 				off++;
 			(*budget)--;
 		}
 		evbuffer_drain(buf, len);
-		if (rv == -1 || c->closing)
-			break;
-		if (cur->seq < last) {
-			/* The log disagrees with itself: stop here. */
-			gw_client_close(c, 1011, "inconsistent event log");
-			rv = -1;
-			break;
-		}
 	}
 	json_tokener_free(tok);
 	evbuffer_free(buf);
-	if (rv == 0 && cur->seq >= s->last_seq)
+	if (why != NULL) {
+		log_warnx("gateway: session %s: %s after seq %" PRIu64, s->id,
+		    why, cur->seq);
+		gw_client_close(c, 1011, why);
+		return (-1);
+	}
+	if (cur->seq >= s->last_seq)
 		cur->behind = 0;
-	return (rv);
+	return (c->closing || c->dying ? -1 : 0);
 }
 
 /* Catch up every cursor that is behind, a bounded amount per loop turn. */
@@ -1004,7 +1025,7 @@ gw_replay_cb(evutil_socket_t fd, short what, void *arg)
 			if (cur->behind)
 				more = 1;
 			if (budget == 0 ||
-			    gw_client_queued(c) >= GW_REPLAY_LOW)
+			    gw_client_queued(c) >= gw_replay_low())
 				goto out;
 		}
 	}
@@ -1020,17 +1041,18 @@ out:
 		return;
 	}
 	/* More to read: next turn, or when the client drains. */
-	if (gw_client_queued(c) < GW_REPLAY_LOW)
+	if (gw_client_queued(c) < gw_replay_low())
 		event_active(c->replay_ev, 0, 0);
 }
 
+/* A transport has room again: pump, then resume replay. */
 void
 gateway_client_drained(struct gw_client *c)
 {
 	if (c->dying || c->closing)
 		return;
 	gw_client_pump(c);
-	if (c->replaying && gw_client_queued(c) < GW_REPLAY_LOW)
+	if (c->replaying && gw_client_queued(c) < gw_replay_low())
 		event_active(c->replay_ev, 0, 0);
 }
 
@@ -1071,6 +1093,7 @@ gw_reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A transport is gone: mark the client, reap it from the loop. */
 void
 gateway_client_gone(struct gw_client *c)
 {
@@ -1108,6 +1131,7 @@ gw_client_close(struct gw_client *c, int code, const char *reason)
 		c->tr->close(c->tr_arg, code, reason);
 }
 
+/* A client with nothing queued and no room. */
 static struct gw_client *
 gw_client_new(enum gw_proto proto, const char *peer)
 {
@@ -1128,6 +1152,7 @@ gw_client_new(enum gw_proto proto, const char *peer)
 	return (c);
 }
 
+/* The connection limit and shutdown, checked before any upgrade. */
 int
 gateway_admit(char *msg, size_t msglen)
 {
@@ -1145,6 +1170,7 @@ gateway_admit(char *msg, size_t msglen)
 	return (1);
 }
 
+/* An SSE client following one session from a seq. */
 struct gw_client *
 gateway_follow(const struct gw_transport *tr, void *arg, struct session *s,
     uint64_t after, const char *peer)
@@ -1189,6 +1215,7 @@ gw_sio_send(void *arg, const char *buf, size_t len, int urgent)
 		gw_client_push_bytes(c, buf, len);
 }
 
+/* Socket.IO wants the connection closed. */
 static void
 gw_sio_close(void *arg, int code, const char *reason)
 {
@@ -1376,7 +1403,7 @@ gw_ws_reply(struct gw_client *c, struct json_object *o)
 	const char	*s;
 	size_t		 len;
 
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
+	s = json_object_to_json_string_length(o, GW_JSON,
 	    &len);
 	gw_client_push_bytes(c, s, len);
 	json_object_put(o);
@@ -1478,6 +1505,7 @@ gw_ws_message_cb(void *arg, int binary, const unsigned char *data,
 		gw_ws_request(c, (const char *)data, len);
 }
 
+/* The WebSocket wrote what it had. */
 static void
 gw_ws_drained_cb(void *arg)
 {
@@ -1517,7 +1545,7 @@ gw_reply(struct evhttp_request *req, int status, const char *code,
 	json_object_object_add(o, "error", e);
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN));
+	    GW_JSON));
 	json_object_put(o);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	if (status == 503)
@@ -1526,6 +1554,8 @@ gw_reply(struct evhttp_request *req, int status, const char *code,
 		evhttp_add_header(h, "Sec-WebSocket-Version", "13");
 	if (status == 401)
 		evhttp_add_header(h, "WWW-Authenticate", "Bearer");
+	if (status == 405)
+		evhttp_add_header(h, "Allow", "GET");
 	evhttp_send_reply(req, status, NULL, b);
 	evbuffer_free(b);
 }
@@ -1542,7 +1572,7 @@ gw_reply_eio(struct evhttp_request *req, int code, const char *message)
 	json_object_object_add(o, "message", json_object_new_string(message));
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN));
+	    GW_JSON));
 	json_object_put(o);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
@@ -1624,6 +1654,7 @@ gw_sio_check_query(struct evhttp_request *req, const struct evkeyvalq *q)
 	return (0);
 }
 
+/* Upgrade /ws and /socket.io/ requests, or answer why not. */
 int
 gateway_request(struct evhttp_request *req, int trusted,
     const struct auth_result *who)
@@ -1668,6 +1699,12 @@ gateway_request(struct evhttp_request *req, int trusted,
 		goto done;
 	}
 	memset(&me, 0, sizeof me);
+	/* Credentials that can only have come from a cross-site cookie. */
+	if (who != NULL && !trusted && !gw_same_origin(
+	    evhttp_request_get_input_headers(req)) &&
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization") == NULL)
+		who = NULL;
 	authed = trusted || who != NULL;
 	if (who != NULL)
 		me = *who;
@@ -1715,6 +1752,7 @@ done:
 	return (1);
 }
 
+/* Start listening to sessions; needs server_base. */
 void
 gateway_init(void)
 {
@@ -1725,6 +1763,7 @@ gateway_init(void)
 	gw_reap_ev = event_new(server_base, -1, 0, gw_reap_cb, NULL);
 }
 
+/* Close every client now and refuse new ones. */
 void
 gateway_shutdown(void)
 {
@@ -1752,6 +1791,7 @@ gateway_shutdown(void)
 		log_info("gateway: closed %d connections", n);
 }
 
+/* The gateway's counters in the Prometheus text format. */
 void
 gateway_metrics(struct evbuffer *out)
 {

@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 
+#include "gateway.h"
 #include "metrics.h"
 #include "pool.h"
 #include "session.h"
@@ -137,4 +138,5 @@ metrics_render(struct evbuffer *out)
 		evbuffer_add_printf(out, "runnerd_http_requests_total{route=\""
 		    "%s\",status=\"%d\"} %llu\n", m_http[i].route,
 		    m_http[i].status, (unsigned long long)m_http[i].count);
+	gateway_metrics(out);
 }

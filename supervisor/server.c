@@ -33,6 +33,7 @@
 
 #define SERVER_DEFAULT_CONF	"/etc/runnerd/runnerd.conf"
 #define SERVER_SYNC_MS		100
+#define SERVER_BODY_CAP_FACTOR	4	/* evhttp's hard cap, times ours */
 
 struct event_base	*server_base;
 struct config		*server_cfg;
@@ -312,7 +313,14 @@ server_main(int argc, char **argv)
 	}
 	if ((server_http = evhttp_new(server_base)) == NULL)
 		fatalx("evhttp_new");
-	evhttp_set_max_body_size(server_http, (ev_ssize_t)c->max_body_bytes);
+	/*
+	 * evhttp reads a whole body before calling us, and answers past its
+	 * own cap with an HTML page (libevent 2.1 has no hook before that).
+	 * Its cap is set above ours so that most oversized bodies get our
+	 * JSON 413 (api.c); only the grossly oversized get evhttp's.
+	 */
+	evhttp_set_max_body_size(server_http,
+	    (ev_ssize_t)c->max_body_bytes * SERVER_BODY_CAP_FACTOR);
 	evhttp_set_timeout(server_http, 60);
 	evhttp_set_allowed_methods(server_http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |

@@ -26,6 +26,9 @@
 #include "util.h"
 
 #define SIO_JSON_DEPTH	32	/* nesting accepted in client JSON */
+/* How we write JSON: compact, and "/" left alone. */
+#define SIO_JSON	(JSON_C_TO_STRING_PLAIN | \
+			    JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct sio_conn {
 	const struct sio_ops	*ops;
@@ -49,6 +52,7 @@ struct sio_conn {
 		snprintf(cause, causelen, __VA_ARGS__);			\
 } while (0)
 
+/* The type digit and the rest of an Engine.IO packet. */
 int
 eio_parse(const char *buf, size_t len, enum eio_type *type,
     const char **payload, size_t *plen, char *cause, size_t causelen)
@@ -67,6 +71,7 @@ eio_parse(const char *buf, size_t len, enum eio_type *type,
 	return (0);
 }
 
+/* Strict JSON from a client: whole input, UTF-8, bounded depth. */
 struct json_object *
 sio_parse_json(const char *s, size_t len, char *cause, size_t causelen)
 {
@@ -79,7 +84,7 @@ sio_parse_json(const char *s, size_t len, char *cause, size_t causelen)
 		SIO_CAUSE("JSON too large");
 		return (NULL);
 	}
-	/* json-c lets overlong forms through; wslay would not, neither do we. */
+	/* json-c lets overlong forms through; wslay would not. */
 	if (!utf8_valid((const unsigned char *)s, len)) {
 		SIO_CAUSE("bad JSON: not UTF-8");
 		return (NULL);
@@ -142,6 +147,7 @@ sio_payload_valid(enum sio_type type, struct json_object *data)
 	return (0);
 }
 
+/* A Socket.IO packet, field by field as socket.io-parser reads it. */
 int
 sio_parse(const char *buf, size_t len, struct sio_packet *p, char *cause,
     size_t causelen)
@@ -222,6 +228,7 @@ sio_parse(const char *buf, size_t len, struct sio_packet *p, char *cause,
 	return (0);
 }
 
+/* Release what a parsed packet holds. */
 void
 sio_packet_clear(struct sio_packet *p)
 {
@@ -229,6 +236,7 @@ sio_packet_clear(struct sio_packet *p)
 	p->data = NULL;
 }
 
+/* The Engine.IO handshake, the first packet a client gets. */
 void
 eio_encode_open(struct evbuffer *out, const char *sid, int64_t interval,
     int64_t timeout, size_t max_payload)
@@ -239,6 +247,7 @@ eio_encode_open(struct evbuffer *out, const char *sid, int64_t interval,
 	    sid, (long long)interval, (long long)timeout, max_payload);
 }
 
+/* Any Socket.IO packet inside an Engine.IO message. */
 void
 sio_encode(struct evbuffer *out, enum sio_type type, const char *nsp,
     long long ack, const char *json, size_t len)
@@ -252,6 +261,7 @@ sio_encode(struct evbuffer *out, enum sio_type type, const char *nsp,
 		evbuffer_add(out, json, len);
 }
 
+/* An EVENT: the name as a JSON string, then its argument. */
 void
 sio_encode_event(struct evbuffer *out, const char *nsp, long long ack,
     const char *name, const char *json, size_t len)
@@ -262,7 +272,7 @@ sio_encode_event(struct evbuffer *out, const char *nsp, long long ack,
 
 	sio_encode(out, SIO_EVENT, nsp, ack, NULL, 0);
 	s = json_object_new_string(name);
-	q = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN,
+	q = json_object_to_json_string_length(s, SIO_JSON,
 	    &qlen);
 	evbuffer_add(out, "[", 1);
 	evbuffer_add(out, q, qlen);
@@ -312,6 +322,7 @@ sio_close(struct sio_conn *sio, int code, const char *reason)
 	sio->ops->close(sio->arg, code, reason);
 }
 
+/* Arm a timer for ms milliseconds. */
 static void
 sio_arm(struct event *ev, int64_t ms)
 {
@@ -350,6 +361,7 @@ sio_connect_cb(evutil_socket_t fd, short what, void *arg)
 	sio_close(sio, 1008, "no Socket.IO CONNECT in time");
 }
 
+/* A connection that has not spoken yet. */
 struct sio_conn *
 sio_create(struct event_base *base, const struct sio_ops *ops, void *arg,
     int64_t ping_interval, int64_t ping_timeout, int64_t connect_timeout,
@@ -371,6 +383,7 @@ sio_create(struct event_base *base, const struct sio_ops *ops, void *arg,
 	return (sio);
 }
 
+/* Free a connection and its timers. */
 void
 sio_free(struct sio_conn *sio)
 {
@@ -381,6 +394,7 @@ sio_free(struct sio_conn *sio)
 	free(sio);
 }
 
+/* Open the Engine.IO session and start counting. */
 void
 sio_start(struct sio_conn *sio)
 {
@@ -414,7 +428,7 @@ sio_on_connect(struct sio_conn *sio, struct sio_packet *p)
 		json_object_object_add(o, "message",
 		    json_object_new_string("Invalid namespace"));
 		s = json_object_to_json_string_length(o,
-		    JSON_C_TO_STRING_PLAIN, &len);
+		    SIO_JSON, &len);
 		sio_encode(b, SIO_CONNECT_ERROR, p->nsp, SIO_NO_ACK, s, len);
 	} else if (sio->connected ||
 	    sio->ops->connect(sio->arg, p->data, msg, sizeof msg) == 0) {
@@ -423,13 +437,13 @@ sio_on_connect(struct sio_conn *sio, struct sio_packet *p)
 		json_object_object_add(o, "sid",
 		    json_object_new_string(sio->nsp_sid));
 		s = json_object_to_json_string_length(o,
-		    JSON_C_TO_STRING_PLAIN, &len);
+		    SIO_JSON, &len);
 		sio_encode(b, SIO_CONNECT, "/", SIO_NO_ACK, s, len);
 	} else {
 		json_object_object_add(o, "message",
 		    json_object_new_string(msg));
 		s = json_object_to_json_string_length(o,
-		    JSON_C_TO_STRING_PLAIN, &len);
+		    SIO_JSON, &len);
 		sio_encode(b, SIO_CONNECT_ERROR, "/", SIO_NO_ACK, s, len);
 	}
 	json_object_put(o);
@@ -443,7 +457,8 @@ sio_on_packet(struct sio_conn *sio, const char *buf, size_t len)
 {
 	struct sio_packet	 p;
 	struct json_object	*name;
-	char			 cause[SIO_CAUSE_MAX], reason[SIO_CAUSE_MAX + 16];
+	char			 cause[SIO_CAUSE_MAX];
+	char			 reason[SIO_CAUSE_MAX + 16];
 
 	if (sio_parse(buf, len, &p, cause, sizeof cause) == -1) {
 		snprintf(reason, sizeof reason, "parse error: %s", cause);
@@ -482,6 +497,7 @@ sio_on_packet(struct sio_conn *sio, const char *buf, size_t len)
 	sio_packet_clear(&p);
 }
 
+/* One Engine.IO packet from the client. */
 void
 sio_input(struct sio_conn *sio, const char *buf, size_t len)
 {
@@ -527,6 +543,7 @@ sio_input(struct sio_conn *sio, const char *buf, size_t len)
 	}
 }
 
+/* An event from us to this client alone. */
 void
 sio_emit(struct sio_conn *sio, const char *name, struct json_object *arg)
 {
@@ -539,12 +556,13 @@ sio_emit(struct sio_conn *sio, const char *name, struct json_object *arg)
 	b = evbuffer_new();
 	if (arg != NULL)
 		s = json_object_to_json_string_length(arg,
-		    JSON_C_TO_STRING_PLAIN, &len);
+		    SIO_JSON, &len);
 	sio_encode_event(b, "/", SIO_NO_ACK, name, s, len);
 	sio_send_buf(sio, b, 0);
 	evbuffer_free(b);
 }
 
+/* Answer the client's ack id. */
 void
 sio_ack(struct sio_conn *sio, long long ack, struct json_object *args)
 {
@@ -555,19 +573,21 @@ sio_ack(struct sio_conn *sio, long long ack, struct json_object *args)
 	if (sio->closed || ack < 0)
 		return;
 	b = evbuffer_new();
-	s = json_object_to_json_string_length(args, JSON_C_TO_STRING_PLAIN,
+	s = json_object_to_json_string_length(args, SIO_JSON,
 	    &len);
 	sio_encode(b, SIO_ACK, "/", ack, s, len);
 	sio_send_buf(sio, b, 0);
 	evbuffer_free(b);
 }
 
+/* Whether CONNECT to "/" succeeded. */
 int
 sio_connected(struct sio_conn *sio)
 {
 	return (sio->connected);
 }
 
+/* The Engine.IO session id. */
 const char *
 sio_sid(struct sio_conn *sio)
 {

@@ -47,9 +47,10 @@ struct sse_stream {
 	struct event			*heartbeat;
 	struct event			*deferred;
 	enum sse_end			 end;
-	int				 detached;	/* req is ours to free */
+	int				 detached;	/* req is ours */
 };
 
+/* A seq from a header or a cursor: 1 to 19 digits. */
 int
 sse_last_event_id(const char *s, uint64_t *out)
 {
@@ -67,6 +68,7 @@ sse_last_event_id(const char *s, uint64_t *out)
 	return (0);
 }
 
+/* One event as SSE, ready to share. */
 struct gw_blob *
 sse_encode(uint64_t seq, const char *type, const char *line, size_t len)
 {
@@ -88,6 +90,7 @@ sse_encode(uint64_t seq, const char *type, const char *line, size_t len)
 	return (blob);
 }
 
+/* Free a stream's own state (not the request). */
 static void
 sse_free(struct sse_stream *st)
 {
@@ -122,6 +125,7 @@ sse_chunk(struct sse_stream *st, struct evbuffer *b)
 		    st);
 }
 
+/* Put a blob on the response by reference. */
 static void
 sse_send(void *arg, struct gw_blob *blob)
 {
@@ -135,6 +139,7 @@ sse_send(void *arg, struct gw_blob *blob)
 	evbuffer_free(b);
 }
 
+/* What the connection has not written yet. */
 static size_t
 sse_pending(void *arg)
 {
@@ -146,6 +151,7 @@ sse_pending(void *arg)
 	    evhttp_connection_get_bufferevent(st->evcon))));
 }
 
+/* End the stream from the loop: gracefully or at once. */
 static void
 sse_close(void *arg, int code, const char *reason)
 {
@@ -226,6 +232,7 @@ sse_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	evbuffer_free(b);
 }
 
+/* Start an event stream on the request. */
 void
 sse_start(struct evhttp_request *req, struct session *s, uint64_t after)
 {
@@ -265,6 +272,11 @@ sse_start(struct evhttp_request *req, struct session *s, uint64_t after)
 	    "charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-cache");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* The headers a stream would have, and no stream. */
+		evhttp_send_reply(req, 200, "OK", NULL);
+		return;
+	}
 	/* One stream per connection: evhttp frees it when the stream ends. */
 	evhttp_add_header(h, "Connection", "close");
 	evhttp_send_reply_start(req, 200, "OK");

@@ -36,8 +36,8 @@
 #include "ws.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_OUT_HIGH	(256 * 1024)	/* wslay stops writing into the output */
-#define WS_OUT_LOW	(64 * 1024)	/* ...and is asked for more below this */
+#define WS_OUT_HIGH	(256 * 1024)	/* output wslay may fill up to */
+#define WS_OUT_LOW	(64 * 1024)	/* owner asked for more below */
 #define WS_IN_HIGH	(256 * 1024)	/* unread input kept at most */
 #define WS_CLOSE_WAIT_MS 5000		/* bound on the close handshake */
 #define WS_FLUSH_MAX	(64 * 1024)	/* written at once by ws_free */
@@ -55,7 +55,7 @@ struct ws_conn {
 	const struct ws_ops		*ops;
 	void				*arg;
 	enum ws_state			 state;
-	int				 in_recv;	/* in wslay_event_recv */
+	int				 in_recv;	/* in wslay recv */
 	int				 kick;		/* input was buffered */
 	int				 close_pending;	/* after queued data */
 	uint16_t			 close_code;
@@ -111,6 +111,7 @@ ws_key_valid(const char *key)
 	return (strchr("AQgw", key[21]) != NULL);
 }
 
+/* Token lists like "keep-alive, Upgrade", compared without case. */
 int
 ws_header_has_token(const char *value, const char *tok)
 {
@@ -157,6 +158,7 @@ ws_header_count(const struct evkeyvalq *h, const char *key,
 	return (-1);							\
 } while (0)
 
+/* What RFC 6455 section 4.2.1 asks of an opening handshake. */
 int
 ws_check_upgrade(int method, int major, int minor,
     const struct evkeyvalq *h, int *status, char *cause, size_t causelen)
@@ -461,6 +463,7 @@ ws_evcon_closed_cb(struct evhttp_connection *evcon, void *arg)
 	}
 }
 
+/* Answer 101 and move the connection from evhttp to us. */
 struct ws_conn *
 ws_upgrade(struct evhttp_request *req, const struct ws_ops *ops, void *arg,
     size_t max_msg, int64_t idle_ms)
@@ -529,6 +532,7 @@ ws_upgrade(struct evhttp_request *req, const struct ws_ops *ops, void *arg,
 	return (ws);
 }
 
+/* Queue one text message behind the others. */
 int
 ws_send(struct ws_conn *ws, const void *data, size_t len)
 {
@@ -545,6 +549,7 @@ ws_send(struct ws_conn *ws, const void *data, size_t len)
 	return (0);
 }
 
+/* What wslay still holds plus what the socket has not taken. */
 size_t
 ws_pending(struct ws_conn *ws)
 {
@@ -603,6 +608,7 @@ ws_write_now(struct ws_conn *ws)
 		log_debug("ws %s: close frame not written", ws->peer);
 }
 
+/* Shutdown: a last close frame if it fits, then drop everything. */
 void
 ws_free(struct ws_conn *ws, uint16_t code, const char *reason)
 {
@@ -626,6 +632,7 @@ ws_free(struct ws_conn *ws, uint16_t code, const char *reason)
 	ws_destroy(ws);
 }
 
+/* The peer, for logs. */
 const char *
 ws_peer(struct ws_conn *ws)
 {
