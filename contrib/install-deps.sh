@@ -2,7 +2,7 @@
 # Install what building and testing runnerd needs from Debian's packages,
 # only what is missing. Used by contrib/demo.sh and contrib/test.sh.
 set -e
-pkgs="gcc make autoconf automake pkg-config git curl jq ca-certificates
+pkgs="gcc make autoconf automake pkg-config git curl jq ca-certificates python3
 libevent-dev libjson-c-dev libgit2-dev libssl-dev libwslay-dev check"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
