@@ -28,7 +28,7 @@
 enum fake_op {
 	OP_PRINT, OP_PRINTN, OP_SLEEP, OP_READ, OP_WRITE, OP_APPEND, OP_DELETE,
 	OP_CAT, OP_PWD, OP_PROMPT, OP_FLOOD, OP_ENV, OP_ENVSPLIT, OP_EXIT,
-	OP_SIGNAL, OP_HANG, OP_SPAWN_CHILD
+	OP_SIGNAL, OP_HANG, OP_SPAWN_CHILD, OP_RENAME, OP_MKDIR
 };
 
 /* Argument shapes: none, TEXT, a number, a word, WORD TEXT, WORD NUMBER. */
@@ -56,6 +56,8 @@ static const struct fake_cmd {
 	{ "signal", OP_SIGNAL, A_WORD },
 	{ "hang", OP_HANG, A_NONE },
 	{ "spawn-child", OP_SPAWN_CHILD, A_NONE },
+	{ "rename", OP_RENAME, A_WORD_TEXT },
+	{ "mkdir", OP_MKDIR, A_WORD },
 };
 
 static const struct {
@@ -288,6 +290,10 @@ fake_parse(const char *line, size_t len, size_t lineno, struct fake_step *st)
 	case A_WORD_TEXT:
 		st->text = fake_unescape(rest, (size_t)(end - rest),
 		    &st->textlen);
+		if (st->cmd->op == OP_RENAME && (st->textlen == 0 ||
+		    strchr(st->text, ' ') != NULL))
+			fake_die(2, "command %zu: rename needs OLD NEW",
+			    lineno);
 		break;
 	case A_WORD_NUM:
 		while (rest < end && (*rest == ' ' || *rest == '\t'))
@@ -481,6 +487,17 @@ fake_run(const struct fake_step *st)
 		    rmdir(st->word) == -1))
 			fake_die(1, "delete %s: %s", st->word, strerror(errno));
 		break;
+	case OP_RENAME:
+		fake_mkparents(st->text);
+		if (rename(st->word, st->text) == -1)
+			fake_die(1, "rename %s %s: %s", st->word, st->text,
+			    strerror(errno));
+		break;
+	case OP_MKDIR:
+		fake_mkparents(st->word);
+		if (mkdir(st->word, 0777) == -1 && errno != EEXIST)
+			fake_die(1, "mkdir %s: %s", st->word, strerror(errno));
+		break;
 	case OP_CAT:
 		if ((fd = open(st->word, O_RDONLY | O_CLOEXEC)) == -1)
 			fake_die(1, "cat %s: %s", st->word, strerror(errno));
@@ -592,6 +609,7 @@ fake_usage(FILE *f)
 	    "SCRIPT: commands separated by newlines or ';' (\\; in text):\n"
 	    "  print TEXT, printn TEXT, sleep MS, read, prompt TEXT,\n"
 	    "  write PATH TEXT, append PATH TEXT, delete PATH, cat PATH, pwd,\n"
+	    "  rename OLD NEW, mkdir DIR,\n"
 	    "  flood SIZE[K|M|G], env NAME, envsplit NAME MS, exit K,\n"
 	    "  signal NAME|NUM, hang, spawn-child\n"
 	    "TEXT escapes: \\n \\t \\r \\\\ \\e \\xHH \\;\n");

@@ -1,1 +1,49 @@
-/* placeholder */
+/* Changes to the workspace as they happen: recursive inotify, .git left out. */
+#ifndef WATCH_H
+#define WATCH_H
+
+#include <stddef.h>
+
+struct event_base;
+struct watch;
+
+#define WATCH_COALESCE_MS	100	/* one event per path and reason */
+
+enum watch_reason {
+	WATCH_READ,
+	WATCH_WRITE,
+	WATCH_DELETE
+};
+
+/* What the watch reports; every callback gets arg. */
+struct watch_cb {
+	/* A path (relative to the root) was read, written or deleted. */
+	void	(*touched)(const char *, enum watch_reason, void *);
+	/* Any write or delete, coalesced or not (for a quiet-tree timer). */
+	void	(*changed)(void *);
+	/* The watch is incomplete (out of inotify watches): title, text. */
+	void	(*alert)(const char *, const char *, void *);
+	void	 *arg;
+};
+
+/*
+ * Watch every directory under root (but .git), and directories created
+ * later. max_watches caps the watches like the kernel's limit would (for
+ * tests; 0 for none). NULL with a cause when inotify is unavailable.
+ */
+struct watch	*watch_create(struct event_base *, const char *,
+		    const struct watch_cb *, size_t, char *, size_t);
+/* Stop watching and free; what is still queued is dropped. */
+void		 watch_free(struct watch *);
+/* Read and report what the kernel has queued now; reads only if asked. */
+void		 watch_flush(struct watch *, int);
+/* Distinct paths reported so far. */
+size_t		 watch_paths(const struct watch *);
+/* Directories watched now. */
+size_t		 watch_dirs(const struct watch *);
+/* "read", "write" or "delete". */
+const char	*watch_reason_name(enum watch_reason);
+/* Whether a workspace-relative path lies in room ("src", "./src/", "/"). */
+int		 watch_in_room(const char *, const char *);
+
+#endif

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "diff.h"
 #include "event.h"
 #include "frame.h"
 #include "log.h"
@@ -26,6 +27,7 @@
 #include "spawn.h"
 #include "utf8.h"
 #include "util.h"
+#include "watch.h"
 #include "worker.h"
 #include "workspace.h"
 
@@ -36,6 +38,7 @@
 #define WORKER_INPUT_MAX	(1024 * 1024)	/* unwritten terminal input */
 #define WORKER_READ_SIZE	(64 * 1024)
 #define WORKER_CAUSE_MAX	1024
+#define WORKER_QUIET_MS		1000	/* tree unchanged: DIFF_SUMMARY */
 
 #define WORKER_TIMEOUT_MS	(3600 * 1000)	/* defaults if START has none */
 #define WORKER_GRACE_MS		(10 * 1000)
@@ -73,6 +76,7 @@ struct worker {
 	struct event		*kill_ev;	/* SIGKILL after the grace */
 	struct event		*drain_ev;	/* end of output after exit */
 	struct event		*linger_ev;	/* stop flushing the channel */
+	struct event		*quiet_ev;	/* the tree went quiet */
 
 	enum session_state	 state;
 	enum session_state	 paused_from;
@@ -117,6 +121,10 @@ struct worker {
 
 	char			 approval_id[37];	/* pending, or "" */
 	int			 approvals;
+
+	char			 commit[64];	/* start commit, or "" */
+	struct watch		*watch;		/* FILE_TOUCHED */
+	size_t			 files_touched;	/* once the watch is gone */
 
 	int64_t			 start_ms;	/* monotonic, at START */
 	int64_t			 spawn_ms;
@@ -249,7 +257,9 @@ worker_end(void)
 	    json_object_new_int64((ran + 500) / 1000));
 	json_object_object_add(usage, "terminalKb", json_object_new_int64(
 	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
-	json_object_object_add(usage, "filesTouched", json_object_new_int(0));
+	json_object_object_add(usage, "filesTouched", json_object_new_int64(
+	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
+	    wk.files_touched)));
 	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
 	json_object_object_add(usage, "approvalsRequested",
 	    json_object_new_int(wk.approvals));
@@ -269,10 +279,105 @@ worker_end(void)
 	}
 }
 
+/* A path in the workspace was read, written or deleted. */
+static void
+worker_touched_cb(const char *path, enum watch_reason why, void *arg)
+{
+	struct json_object	*ev;
+
+	if (wk.closing)
+		return;
+	ev = event_create(EV_FILE_TOUCHED);
+	json_object_object_add(ev, "path", json_object_new_string(path));
+	if (wk.room_path != NULL && watch_in_room(path, wk.room_path))
+		json_object_object_add(ev, "roomPath",
+		    json_object_new_string(wk.room_path));
+	json_object_object_add(ev, "reason",
+	    json_object_new_string(watch_reason_name(why)));
+	worker_emit(ev);
+}
+
+/* A write or delete: DIFF_SUMMARY once the tree is quiet again. */
+static void
+worker_changed_cb(void *arg)
+{
+	struct timeval	tv = { WORKER_QUIET_MS / 1000,
+			    (WORKER_QUIET_MS % 1000) * 1000 };
+
+	if (!wk.closing && wk.quiet_ev != NULL)
+		evtimer_add(wk.quiet_ev, &tv);
+}
+
+/* The workspace is only partly watched: one ALERT_RAISED, carry on. */
+static void
+worker_watch_alert_cb(const char *title, const char *desc, void *arg)
+{
+	struct json_object	*ev;
+	char			 id[37];
+
+	uuid_v4(id);
+	ev = event_create(EV_ALERT_RAISED);
+	json_object_object_add(ev, "alertId", json_object_new_string(id));
+	json_object_object_add(ev, "severity", json_object_new_string("warn"));
+	json_object_object_add(ev, "category",
+	    json_object_new_string("workspace"));
+	json_object_object_add(ev, "title", json_object_new_string(title));
+	json_object_object_add(ev, "description",
+	    json_object_new_string(desc));
+	worker_emit(ev);
+}
+
+/*
+ * DIFF_SUMMARY of the workspace against the start commit. What the agent
+ * did so far is reported first; the reads libgit2 itself makes of the work
+ * tree are then dropped, not reported as the agent's.
+ */
+static void
+worker_diff(void)
+{
+	struct json_object	*ev;
+	char			 cause[WORKER_CAUSE_MAX];
+
+	if (wk.commit[0] == '\0')
+		return;
+	watch_flush(wk.watch, 1);
+	if (wk.quiet_ev != NULL)
+		evtimer_del(wk.quiet_ev);
+	ev = event_create(EV_DIFF_SUMMARY);
+	if (diff_summary(wk.dir, wk.commit, ev, cause, sizeof cause) == -1) {
+		log_warnx("diff summary: %s", cause);
+		json_object_put(ev);
+	} else
+		worker_emit(ev);
+	watch_flush(wk.watch, 0);
+}
+
+/* The tree was quiet for a while after changes. */
+static void
+worker_quiet_cb(int fd, short events, void *arg)
+{
+	if (!wk.closing)
+		worker_diff();
+}
+
+/* The session is ending: the last DIFF_SUMMARY, then stop watching. */
+static void
+worker_changes_end(void)
+{
+	if (wk.commit[0] == '\0')
+		return;
+	worker_diff();
+	wk.commit[0] = '\0';
+	wk.files_touched = watch_paths(wk.watch);
+	watch_free(wk.watch);
+	wk.watch = NULL;
+}
+
 /* The session failed before or while starting the CLI. */
 static void
 worker_fail(const char *reason)
 {
+	worker_changes_end();
 	worker_move(ST_FAILED, reason);
 	worker_end();
 }
@@ -495,6 +600,7 @@ worker_finish(void)
 		reason = xasprintf("provider killed by signal %d (%s)", sig,
 		    signal_name(sig));
 	}
+	worker_changes_end();
 	worker_move(final, reason);
 	free(reason);
 	worker_end();
@@ -850,7 +956,9 @@ worker_schedule(enum worker_step step)
 static void
 worker_step_workspace(void)
 {
-	char	cause[WORKER_CAUSE_MAX], commit[64];
+	struct watch_cb	wcb = { worker_touched_cb, worker_changed_cb,
+			    worker_watch_alert_cb, NULL };
+	char		cause[WORKER_CAUSE_MAX], commit[64];
 
 	if (workspace_create(&wk.spec, commit, cause, sizeof cause) == -1) {
 		log_warnx("workspace: %s", cause);
@@ -860,6 +968,11 @@ worker_step_workspace(void)
 	log_info("workspace %s at %s%s%s", wk.dir, commit,
 	    wk.spec.branch_name != NULL ? " on branch " : "",
 	    wk.spec.branch_name != NULL ? wk.spec.branch_name : "");
+	/* From here on, not before: the checkout is not the agent's doing. */
+	snprintf(wk.commit, sizeof wk.commit, "%s", commit);
+	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, 0, cause,
+	    sizeof cause)) == NULL)
+		log_warnx("no FILE_TOUCHED events: %s", cause);
 	worker_move(ST_STARTING_PROVIDER, NULL);
 	worker_schedule(STEP_PROVIDER);
 }
@@ -995,6 +1108,7 @@ worker_step_cb(int fd, short events, void *arg)
 		return;
 	if (wk.stop_early) {
 		worker_move(ST_STOPPING, "stop requested");
+		worker_changes_end();
 		worker_move(ST_COMPLETED, "stopped before start");
 		worker_end();
 		return;
@@ -1264,7 +1378,7 @@ worker_cleanup(void)
 {
 	struct event	**evs[] = { &wk.step_ev, &wk.sigchld_ev, &wk.read_ev,
 			    &wk.write_ev, &wk.timeout_ev, &wk.kill_ev,
-			    &wk.drain_ev, &wk.linger_ev };
+			    &wk.drain_ev, &wk.linger_ev, &wk.quiet_ev };
 	size_t		  i;
 
 	for (i = 0; i < nitems(evs); i++) {
@@ -1272,6 +1386,7 @@ worker_cleanup(void)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
+	watch_free(wk.watch);
 	output_free(wk.out);
 	if (wk.input != NULL)
 		evbuffer_free(wk.input);
@@ -1331,6 +1446,8 @@ worker_main(int verbose)
 	    (wk.drain_ev = evtimer_new(wk.base, worker_drain_cb,
 	    NULL)) == NULL ||
 	    (wk.linger_ev = evtimer_new(wk.base, worker_linger_cb,
+	    NULL)) == NULL ||
+	    (wk.quiet_ev = evtimer_new(wk.base, worker_quiet_cb,
 	    NULL)) == NULL)
 		fatalx("evtimer_new");
 

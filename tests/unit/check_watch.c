@@ -1,2 +1,368 @@
-/* placeholder: being written */
-int main(void) { return 77; }
+/* Watch: recursive inotify of a tree, reasons, .git, renames, coalescing. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <event2/event.h>
+
+#include "util.h"
+#include "watch.h"
+
+#define NREC	256
+
+static char		 tmp[128];
+static struct event_base *base;
+static char		*rec[NREC];	/* "write a/b" */
+static size_t		 nrec;
+static int		 changes;
+static int		 alerts;
+static int		 seq;
+
+static void
+rec_touched(const char *path, enum watch_reason r, void *arg)
+{
+	ck_assert_uint_lt(nrec, NREC);
+	rec[nrec++] = xasprintf("%s %s", watch_reason_name(r), path);
+}
+
+static void
+rec_changed(void *arg)
+{
+	changes++;
+}
+
+static void
+rec_alert(const char *title, const char *desc, void *arg)
+{
+	ck_assert_ptr_nonnull(strstr(desc, "max_user_watches"));
+	alerts++;
+}
+
+static const struct watch_cb cb = { rec_touched, rec_changed, rec_alert,
+				    NULL };
+
+/* How many recorded events equal s. */
+static int
+seen(const char *s)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < nrec; i++)
+		if (strcmp(rec[i], s) == 0)
+			n++;
+	return (n);
+}
+
+static void
+put(const char *rel, const char *data)
+{
+	char	*p;
+	int	 fd;
+
+	p = xasprintf("%s/%s", tmp, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, strlen(data)), (int)strlen(data));
+	close(fd);
+	free(p);
+}
+
+static void
+get(const char *rel)
+{
+	char	*p, buf[64];
+	int	 fd;
+
+	p = xasprintf("%s/%s", tmp, rel);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(read(fd, buf, sizeof buf), 0);
+	close(fd);
+	free(p);
+}
+
+static void
+mk(const char *rel)
+{
+	char	*p;
+
+	p = xasprintf("%s/%s", tmp, rel);
+	ck_assert_int_eq(mkdir_p(p, 0755), 0);
+	free(p);
+}
+
+static void
+setup(void)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/check_watch.%ld.%d", (long)getpid(),
+	    seq++);
+	rm_rf(tmp);
+	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	mk(".git/objects");
+	mk("src/deep");
+	put("README", "hello\n");
+	put("src/main.c", "int main;\n");
+	base = event_base_new();
+	ck_assert_ptr_nonnull(base);
+	nrec = 0;
+	changes = 0;
+	alerts = 0;
+}
+
+static void
+teardown(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nrec; i++)
+		free(rec[i]);
+	event_base_free(base);
+	rm_rf(tmp);
+}
+
+static struct watch *
+start(size_t max)
+{
+	struct watch	*w;
+	char		 cause[256];
+
+	w = watch_create(base, tmp, &cb, max, cause, sizeof cause);
+	ck_assert_msg(w != NULL, "%s", cause);
+	return (w);
+}
+
+START_TEST(test_reasons)
+{
+	struct watch	*w = start(0);
+	char		*p;
+
+	ck_assert_uint_eq(watch_dirs(w), 3);	/* root, src, src/deep */
+	watch_flush(w, 1);
+	ck_assert_uint_eq(nrec, 0);		/* nothing before the watch */
+	put("src/main.c", "int main(void);\n");
+	get("README");
+	p = xasprintf("%s/src/deep/x", tmp);
+	put("src/deep/x", "x");
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write src/main.c"), 1);
+	ck_assert_int_eq(seen("read README"), 1);
+	ck_assert_int_eq(seen("write src/deep/x"), 1);
+	ck_assert_int_eq(seen("delete src/deep/x"), 1);
+	ck_assert_uint_eq(nrec, 4);
+	ck_assert_int_ge(changes, 3);
+	ck_assert_uint_eq(watch_paths(w), 3);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_reads_skipped)
+{
+	struct watch	*w = start(0);
+
+	get("README");
+	put("src/main.c", "x\n");
+	watch_flush(w, 0);
+	ck_assert_int_eq(seen("read README"), 0);
+	ck_assert_int_eq(seen("write src/main.c"), 1);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_git_excluded)
+{
+	struct watch	*w = start(0);
+
+	put(".git/HEAD", "ref: refs/heads/main\n");
+	put(".git/objects/ab", "x");
+	get(".git/HEAD");
+	mk(".git/refs/heads");
+	watch_flush(w, 1);
+	ck_assert_uint_eq(nrec, 0);
+	ck_assert_uint_eq(watch_dirs(w), 3);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_new_dirs)
+{
+	struct watch	*w = start(0);
+
+	/* Created and filled before the watch can see the directory. */
+	mk("a/b/c");
+	put("a/b/c/f", "f");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write a/b/c/f"), 1);
+	ck_assert_uint_eq(watch_dirs(w), 6);
+	/* Now watched: later files are seen as they come. */
+	put("a/b/g", "g");
+	get("a/b/c/f");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write a/b/g"), 1);
+	ck_assert_int_eq(seen("read a/b/c/f"), 1);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_rename)
+{
+	struct watch	*w = start(0);
+	char		*a, *b;
+
+	a = xasprintf("%s/README", tmp);
+	b = xasprintf("%s/src/README.md", tmp);
+	ck_assert_int_eq(rename(a, b), 0);
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("delete README"), 1);
+	ck_assert_int_eq(seen("write src/README.md"), 1);
+	ck_assert_uint_eq(nrec, 2);
+	free(a);
+	free(b);
+
+	/* A directory moved: watched under its new name, not its old. */
+	a = xasprintf("%s/src/deep", tmp);
+	b = xasprintf("%s/shallow", tmp);
+	ck_assert_int_eq(rename(a, b), 0);
+	watch_flush(w, 1);
+	ck_assert_uint_eq(watch_dirs(w), 3);
+	put("shallow/y", "y");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write shallow/y"), 1);
+	ck_assert_int_eq(seen("write src/deep/y"), 0);
+	free(a);
+	free(b);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_coalesce)
+{
+	struct watch	*w = start(0);
+	int		 i;
+
+	for (i = 0; i < 20; i++)
+		put("README", "again\n");
+	for (i = 0; i < 5; i++)
+		get("README");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write README"), 1);
+	ck_assert_int_eq(seen("read README"), 1);
+	usleep((WATCH_COALESCE_MS + 50) * 1000);
+	put("README", "later\n");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write README"), 2);
+	ck_assert_uint_eq(watch_paths(w), 1);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_out_of_watches)
+{
+	struct watch	*w = start(2);
+
+	ck_assert_int_eq(alerts, 1);
+	ck_assert_uint_eq(watch_dirs(w), 2);
+	mk("more/dirs");
+	put("README", "still seen\n");
+	watch_flush(w, 1);
+	ck_assert_int_eq(alerts, 1);		/* once */
+	ck_assert_int_eq(seen("write README"), 1);
+	watch_free(w);
+}
+END_TEST
+
+static void
+loop_timeout_cb(int fd, short events, void *arg)
+{
+	event_base_loopbreak(base);
+}
+
+START_TEST(test_event_loop)
+{
+	struct watch	*w = start(0);
+	struct event	*t;
+	struct timeval	 tv = { 0, 200 * 1000 };
+
+	put("src/main.c", "changed\n");
+	t = evtimer_new(base, loop_timeout_cb, NULL);
+	evtimer_add(t, &tv);
+	event_base_dispatch(base);
+	event_free(t);
+	ck_assert_int_eq(seen("write src/main.c"), 1);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_room)
+{
+	ck_assert_int_eq(watch_in_room("src/a.c", "src"), 1);
+	ck_assert_int_eq(watch_in_room("src/a.c", "./src/"), 1);
+	ck_assert_int_eq(watch_in_room("src", "src"), 1);
+	ck_assert_int_eq(watch_in_room("srcx/a.c", "src"), 0);
+	ck_assert_int_eq(watch_in_room("lib/a.c", "src"), 0);
+	ck_assert_int_eq(watch_in_room("a/b/c", "a/b"), 1);
+	ck_assert_int_eq(watch_in_room("x", "/"), 1);
+	ck_assert_int_eq(watch_in_room("x", "."), 1);
+	ck_assert_str_eq(watch_reason_name(WATCH_DELETE), "delete");
+}
+END_TEST
+
+START_TEST(test_missing_root)
+{
+	char	cause[256];
+
+	ck_assert_ptr_null(watch_create(base, "/nonexistent/check_watch", &cb,
+	    0, cause, sizeof cause));
+	ck_assert_ptr_nonnull(strstr(cause, "cannot watch"));
+}
+END_TEST
+
+static Suite *
+watch_suite(void)
+{
+	Suite	*s = suite_create("watch");
+	TCase	*tc;
+
+	tc = tcase_create("events");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_reasons);
+	tcase_add_test(tc, test_reads_skipped);
+	tcase_add_test(tc, test_git_excluded);
+	tcase_add_test(tc, test_new_dirs);
+	tcase_add_test(tc, test_rename);
+	tcase_add_test(tc, test_coalesce);
+	tcase_add_test(tc, test_event_loop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_out_of_watches);
+	tcase_add_test(tc, test_missing_root);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rooms");
+	tcase_add_test(tc, test_room);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(watch_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
