@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,7 @@ config_default(void)
 	c->session_timeout_ms = 3600 * 1000;
 	c->stop_grace_ms = 10 * 1000;
 	c->shutdown_grace_ms = 15 * 1000;
+	c->retention_ms = 24 * 3600 * 1000;
 	c->max_log_bytes = 256 * 1024 * 1024;
 	c->gateway_max_buffer_bytes = 8 * 1024 * 1024;
 	c->gateway_max_connections = 1024;
@@ -566,6 +568,10 @@ config_load_file(struct config *c, const char *path, char *cause,
 			if (conf_int(v, k, 0, 3600 * 1000, &c->stop_grace_ms,
 			    cause, causelen))
 				goto out;
+		} else if (strcmp(k, "retention_ms") == 0) {
+			if (conf_int(v, k, 100, INT64_MAX / 2, &c->retention_ms,
+			    cause, causelen))
+				goto out;
 		} else if (strcmp(k, "shutdown_grace_ms") == 0) {
 			if (conf_int(v, k, 0, 3600 * 1000,
 			    &c->shutdown_grace_ms, cause, causelen))
@@ -682,4 +688,195 @@ config_finish(struct config *c)
 {
 	if (c->socket_path == NULL)
 		c->socket_path = xasprintf("%s/runnerd.sock", c->state_dir);
+}
+
+#define CONF_MASK	"********"
+
+struct json_object *
+config_to_json(const struct config *c)
+{
+	struct json_object	*o, *a, *ps, *p;
+	char			*listen;
+	size_t			 i;
+
+	o = json_object_new_object();
+	if (strchr(c->listen_host, ':') != NULL)
+		listen = xasprintf("[%s]:%d", c->listen_host, c->listen_port);
+	else
+		listen = xasprintf("%s:%d", c->listen_host, c->listen_port);
+	json_object_object_add(o, "listen", json_object_new_string(listen));
+	free(listen);
+#define S(k, v) json_object_object_add(o, k, (v) != NULL ? \
+	json_object_new_string(v) : NULL)
+#define I(k, v) json_object_object_add(o, k, json_object_new_int64( \
+	(int64_t)(v)))
+	S("socket", c->socket_path);
+	S("state_dir", c->state_dir);
+	S("workspace_dir", c->workspace_dir);
+	S("cache_dir", c->cache_dir);
+	I("max_sessions", c->max_sessions);
+	I("pool_size", c->pool_size);
+	I("max_body_bytes", c->max_body_bytes);
+	I("max_log_bytes", c->max_log_bytes);
+	I("session_timeout_ms", c->session_timeout_ms);
+	I("stop_grace_ms", c->stop_grace_ms);
+	I("shutdown_grace_ms", c->shutdown_grace_ms);
+	I("gateway_max_buffer_bytes", c->gateway_max_buffer_bytes);
+	I("gateway_max_connections", c->gateway_max_connections);
+	I("gateway_max_message_bytes", c->gateway_max_message_bytes);
+	I("gateway_idle_timeout_ms", c->gateway_idle_timeout_ms);
+	I("sse_heartbeat_ms", c->sse_heartbeat_ms);
+	I("sio_ping_interval_ms", c->sio_ping_interval_ms);
+	I("sio_ping_timeout_ms", c->sio_ping_timeout_ms);
+	/* Secrets: how many, never what (nor how long). */
+	a = json_object_new_array();
+	for (i = 0; c->tokens != NULL && c->tokens[i] != NULL; i++)
+		json_object_array_add(a, json_object_new_string(CONF_MASK));
+	json_object_object_add(o, "tokens", a);
+	S("jwt_secret", c->jwt_secret != NULL ? CONF_MASK : NULL);
+	json_object_object_add(o, "allowed_roots",
+	    strv_to_json(c->allowed_roots));
+	S("agent_path", c->agent_path);
+	S("worker_path", c->worker_path);
+	I("verbose", c->verbose);
+#undef S
+#undef I
+	ps = json_object_new_object();
+	for (i = 0; c->providers[i] != NULL; i++) {
+		p = provider_to_json(c->providers[i]);
+		json_object_object_del(p, "name");
+		json_object_object_add(ps, c->providers[i]->name, p);
+	}
+	json_object_object_add(o, "providers", ps);
+	return (o);
+}
+
+/* Append ", name" (or "name") to a list being built in buf. */
+static void
+conf_note(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	used = strlen(buf);
+
+	if (used > 0 && used + 2 < len) {
+		snprintf(buf + used, len - used, ", ");
+		used += 2;
+	}
+	if (used >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static int
+conf_strv_eq(char **a, char **b)
+{
+	size_t	i;
+
+	if (strv_len(a) != strv_len(b))
+		return (0);
+	for (i = 0; a != NULL && a[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return (0);
+	return (1);
+}
+
+static int
+conf_str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+static int
+conf_providers_eq(struct provider **a, struct provider **b)
+{
+	struct json_object	*ja, *jb;
+	size_t			 i;
+	int			 eq;
+
+	ja = json_object_new_array();
+	jb = json_object_new_array();
+	for (i = 0; a[i] != NULL; i++)
+		json_object_array_add(ja, provider_to_json(a[i]));
+	for (i = 0; b[i] != NULL; i++)
+		json_object_array_add(jb, provider_to_json(b[i]));
+	eq = json_object_equal(ja, jb);
+	json_object_put(ja);
+	json_object_put(jb);
+	return (eq);
+}
+
+void
+config_reload(struct config *live, struct config *next, char *applied,
+    size_t alen, char *restart, size_t rlen)
+{
+	void	*tmp;
+
+	*applied = '\0';
+	*restart = '\0';
+#define SWAP(f) do { tmp = (void *)live->f; live->f = next->f; \
+	next->f = tmp; } while (0)
+#define NUM(f) do { if (live->f != next->f) {				\
+	conf_note(applied, alen, "%s %lld -> %lld", #f,			\
+	    (long long)live->f, (long long)next->f);			\
+	live->f = next->f; } } while (0)
+	/* Limits: read where they are used, so they apply from now on. */
+	NUM(max_sessions);
+	NUM(pool_size);
+	NUM(max_body_bytes);
+	NUM(max_log_bytes);
+	NUM(session_timeout_ms);
+	NUM(stop_grace_ms);
+	NUM(retention_ms);
+	NUM(shutdown_grace_ms);
+	NUM(gateway_max_buffer_bytes);
+	NUM(gateway_max_connections);
+	NUM(gateway_max_message_bytes);
+	NUM(gateway_idle_timeout_ms);
+	NUM(sse_heartbeat_ms);
+	NUM(sio_ping_interval_ms);
+	NUM(sio_ping_timeout_ms);
+	NUM(verbose);
+#undef NUM
+	/* Secrets: say that they changed, never to what. */
+	if (!conf_strv_eq(live->tokens, next->tokens)) {
+		conf_note(applied, alen, "tokens (%zu -> %zu)",
+		    strv_len(live->tokens), strv_len(next->tokens));
+		SWAP(tokens);
+	}
+	if (!conf_str_eq(live->jwt_secret, next->jwt_secret)) {
+		conf_note(applied, alen, "jwt_secret");
+		SWAP(jwt_secret);
+	}
+	if (!conf_strv_eq(live->allowed_roots, next->allowed_roots)) {
+		conf_note(applied, alen, "allowed_roots");
+		SWAP(allowed_roots);
+	}
+	if (!conf_str_eq(live->agent_path, next->agent_path)) {
+		conf_note(applied, alen, "agent_path");
+		SWAP(agent_path);
+	}
+	/* Providers are looked up at each start: running sessions keep theirs. */
+	if (!conf_providers_eq(live->providers, next->providers)) {
+		conf_note(applied, alen, "providers");
+		SWAP(providers);
+	}
+#undef SWAP
+	/* Bound or created at start-up: left alone until a restart. */
+	if (!conf_str_eq(live->listen_host, next->listen_host) ||
+	    live->listen_port != next->listen_port)
+		conf_note(restart, rlen, "listen");
+	if (!conf_str_eq(live->socket_path, next->socket_path))
+		conf_note(restart, rlen, "socket");
+	if (!conf_str_eq(live->state_dir, next->state_dir))
+		conf_note(restart, rlen, "state_dir");
+	if (!conf_str_eq(live->workspace_dir, next->workspace_dir))
+		conf_note(restart, rlen, "workspace_dir");
+	if (!conf_str_eq(live->cache_dir, next->cache_dir))
+		conf_note(restart, rlen, "cache_dir");
+	if (!conf_str_eq(live->worker_path, next->worker_path))
+		conf_note(restart, rlen, "worker_path");
 }

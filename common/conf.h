@@ -42,6 +42,7 @@ struct config {
 	int64_t		  session_timeout_ms;
 	int64_t		  stop_grace_ms;
 	int64_t		  shutdown_grace_ms;
+	int64_t		  retention_ms;	/* ended sessions kept this long */
 	size_t		  max_log_bytes;	/* per session event log cap */
 	/* The real-time gateway (WebSocket, Socket.IO, SSE). */
 	size_t		  gateway_max_buffer_bytes;	/* per subscriber */
@@ -73,6 +74,20 @@ int		 config_set_listen(struct config *, const char *, char *,
 /* Resolve dirs that depend on others (socket in the state dir...). */
 void		 config_finish(struct config *);
 const struct provider *config_provider(const struct config *, const char *);
+/*
+ * The effective config as a JSON object in the file's own keys, secrets
+ * (tokens, jwt_secret) masked; the caller owns it.
+ */
+struct json_object *config_to_json(const struct config *);
+/*
+ * SIGHUP: move what can change live from next (a whole new config, already
+ * loaded and checked) into live. applied gets the names of what changed
+ * (never a secret's value), restart what changed but needs a restart (left
+ * as it was); both are "" when nothing did. next keeps the old values and
+ * is the caller's to free.
+ */
+void		 config_reload(struct config *, struct config *, char *, size_t,
+		    char *, size_t);
 
 struct json_object *provider_to_json(const struct provider *);
 /* Parse a provider object (config file or START); NULL with a cause. */

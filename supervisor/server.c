@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <git2.h>
+#include <json-c/json.h>
 
 #include "api.h"
 #include "auth.h"
@@ -26,7 +27,9 @@
 #include "eventlog.h"
 #include "gateway.h"
 #include "log.h"
+#include "notify.h"
 #include "pool.h"
+#include "retention.h"
 #include "server.h"
 #include "session.h"
 #include "util.h"
@@ -47,11 +50,24 @@ static struct event			*server_sync_ev;
 static struct event			*server_exit_ev;
 static int64_t				 server_exit_deadline;
 
+/* What the command line said, kept for SIGHUP (file < env < flags). */
+static const char	*server_opt_conf;
+static const char	*server_opt_listen;
+static const char	*server_opt_sock;
+static const char	*server_opt_state;
+static int		 server_opt_verbose;
+
+/* systemd: socket activation, STATUS= updates and the watchdog. */
+static int		 server_unix_activated;
+static struct event	*server_status_ev;
+static struct event	*server_watchdog_ev;
+static char		 server_status_last[256];
+
 static __attribute__((noreturn)) void
 server_usage(void)
 {
-	fprintf(stderr, "usage: runnerd [-v] [-c file] [-l host:port] "
-	    "[-s socket] [-d state_dir]\n");
+	fprintf(stderr, "usage: runnerd [-v] [--check-config] [-c file] "
+	    "[-l host:port] [-s socket] [-d state_dir]\n");
 	exit(2);
 }
 
@@ -152,6 +168,154 @@ server_listen_unix(const char *path)
 	return (fd);
 }
 
+/*
+ * Build a whole config: embedded defaults < file < environment < flags.
+ * Used at start, by --check-config and by SIGHUP; NULL with a cause naming
+ * the key on any error, so a bad file is never half-applied.
+ */
+static struct config *
+server_config_load(char *cause, size_t causelen)
+{
+	struct config	*c;
+	const char	*conf = server_opt_conf;
+	char		 why[256];
+
+	c = config_default();
+	if (conf == NULL && access(SERVER_DEFAULT_CONF, F_OK) == 0)
+		conf = SERVER_DEFAULT_CONF;
+	if (conf != NULL && config_load_file(c, conf, why, sizeof why) == -1) {
+		snprintf(cause, causelen, "config %s: %s", conf, why);
+		goto fail;
+	}
+	if (config_load_env(c, why, sizeof why) == -1) {
+		snprintf(cause, causelen, "environment: %s", why);
+		goto fail;
+	}
+	if (server_opt_listen != NULL && config_set_listen(c,
+	    server_opt_listen, why, sizeof why) == -1) {
+		snprintf(cause, causelen, "-l: %s", why);
+		goto fail;
+	}
+	if (server_opt_sock != NULL) {
+		free(c->socket_path);
+		c->socket_path = xstrdup(server_opt_sock);
+	}
+	if (server_opt_state != NULL) {
+		free(c->state_dir);
+		c->state_dir = xstrdup(server_opt_state);
+	}
+	config_finish(c);
+	if (!auth_configured(c) && !server_is_loopback(c->listen_host)) {
+		snprintf(cause, causelen, "refusing to listen on %s without "
+		    "credentials: configure \"tokens\" or JWT_SECRET, or "
+		    "listen on a loopback address", c->listen_host);
+		goto fail;
+	}
+	return (c);
+
+fail:
+	config_free(c);
+	return (NULL);
+}
+
+/* An activated TCP socket bound beyond loopback needs credentials too. */
+static int
+server_fd_is_loopback(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+
+	if (getsockname(fd, (void *)&ss, &len) == -1)
+		return (0);
+	if (ss.ss_family == AF_INET)
+		return ((ntohl(((struct sockaddr_in *)(void *)&ss)->
+		    sin_addr.s_addr) >> 24) == 127);
+	if (ss.ss_family == AF_INET6)
+		return (IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)
+		    (void *)&ss)->sin6_addr));
+	return (0);
+}
+
+/* One STATUS= line for systemctl status: sessions and workers. */
+static void
+server_status_text(char *buf, size_t len)
+{
+	struct session	*s;
+	int		 total = 0;
+
+	for (s = session_first(); s != NULL; s = session_next(s))
+		total++;
+	snprintf(buf, len, "%d sessions active, %d known; workers %d idle, "
+	    "%d busy", session_active_count(), total, pool_idle_count(),
+	    pool_busy_count());
+}
+
+/* Send STATUS= when it changed; checked once a second under systemd. */
+static void
+server_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char	status[sizeof server_status_last];
+
+	server_status_text(status, sizeof status);
+	if (strcmp(status, server_status_last) == 0)
+		return;
+	if (notify_sendf("STATUS=%s", status) == 1)
+		snprintf(server_status_last, sizeof server_status_last, "%s",
+		    status);
+}
+
+static void
+server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	notify_send("WATCHDOG=1");
+}
+
+/*
+ * SIGHUP: load a whole new config; if it is good, take what can change
+ * live (providers, limits, tokens, JWT secret, log level) and say what
+ * needs a restart. Running sessions keep what they started with.
+ */
+static void
+server_reload(void)
+{
+	struct config	*next;
+	char		 cause[512], applied[1024], restart[256];
+	char		 status[sizeof server_status_last];
+	int		 v;
+
+	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%lld",
+	    (long long)mono_ms() * 1000);
+	if ((next = server_config_load(cause, sizeof cause)) == NULL) {
+		log_warnx("SIGHUP: %s; the running configuration is kept",
+		    cause);
+		server_status_text(status, sizeof status);
+		notify_sendf("READY=1\nSTATUS=reload failed (see the log); "
+		    "%s", status);
+		return;
+	}
+	config_reload(server_cfg, next, applied, sizeof applied, restart,
+	    sizeof restart);
+	config_free(next);
+	v = server_cfg->verbose > server_opt_verbose ? server_cfg->verbose :
+	    server_opt_verbose;
+	if (v != log_getverbose()) {
+		log_setverbose(v);
+		log_info("SIGHUP: log level now %s", v > 0 ? "debug" : "info");
+	}
+	evhttp_set_max_body_size(server_http,
+	    (ev_ssize_t)server_cfg->max_body_bytes * SERVER_BODY_CAP_FACTOR);
+	if (*applied != '\0')
+		log_info("SIGHUP: configuration reloaded; changed: %s",
+		    applied);
+	else
+		log_info("SIGHUP: configuration reloaded; nothing changed");
+	if (*restart != '\0')
+		log_warnx("SIGHUP: changed but kept until a restart: %s",
+		    restart);
+	server_status_text(status, sizeof status);
+	notify_sendf("READY=1\nSTATUS=%s", status);
+}
+
 static void
 server_sync_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -187,7 +351,8 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		pool_reap();
 		return;
 	case SIGHUP:
-		log_info("SIGHUP: configuration reload is not supported yet");
+		if (!server_exiting)
+			server_reload();
 		return;
 	case SIGTERM:
 	case SIGINT:
@@ -196,6 +361,8 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" :
 		    "SIGINT");
 		server_exiting = 1;
+		notify_sendf("STOPPING=1\nSTATUS=stopping %d sessions",
+		    session_active_count());
 		if (server_tcp != NULL)
 			evhttp_del_accept_socket(server_http, server_tcp);
 		if (server_unix != NULL)
@@ -219,29 +386,42 @@ int
 server_main(int argc, char **argv)
 {
 	struct config	*c;
-	const char	*conf = NULL, *listen = NULL, *sock = NULL;
-	const char	*state = NULL;
-	char		 cause[256], self[PATH_MAX];
-	int		 ch, verbose = 0, ufd;
+	char		 cause[512], self[PATH_MAX];
+	char		 status[sizeof server_status_last];
+	int		 ch, verbose = 0, ufd, check = 0, nact, first;
 	ssize_t		 n;
 	struct event	*sigs[5];
 	int		 signos[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct timeval	 tv = { 0, SERVER_SYNC_MS * 1000 };
+	struct timeval	 stv = { 1, 0 }, wtv;
+	struct notify_fd act[NOTIFY_MAX_FDS];
+	struct evhttp_bound_socket *bs;
+	uint64_t	 wd;
 	size_t		 i;
+	static const struct option longopts[] = {
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:d:hl:s:vV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:hl:s:vV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			check = 1;
+			break;
 		case 'c':
-			conf = optarg;
+			server_opt_conf = optarg;
 			break;
 		case 'd':
-			state = optarg;
+			server_opt_state = optarg;
 			break;
 		case 'l':
-			listen = optarg;
+			server_opt_listen = optarg;
 			break;
 		case 's':
-			sock = optarg;
+			server_opt_sock = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -256,36 +436,41 @@ server_main(int argc, char **argv)
 	if (optind != argc)
 		server_usage();
 	log_init(verbose, "runnerd");
+	server_opt_verbose = verbose;
 
 	/* Embedded defaults < file < environment < flags. */
-	c = config_default();
-	if (conf == NULL && access(SERVER_DEFAULT_CONF, F_OK) == 0)
-		conf = SERVER_DEFAULT_CONF;
-	if (conf != NULL && config_load_file(c, conf, cause,
-	    sizeof cause) == -1)
-		fatalx("config %s: %s", conf, cause);
-	if (config_load_env(c, cause, sizeof cause) == -1)
-		fatalx("environment: %s", cause);
-	if (listen != NULL && config_set_listen(c, listen, cause,
-	    sizeof cause) == -1)
-		fatalx("-l: %s", cause);
-	if (sock != NULL) {
-		free(c->socket_path);
-		c->socket_path = xstrdup(sock);
+	if ((c = server_config_load(cause, sizeof cause)) == NULL) {
+		if (check) {
+			fprintf(stderr, "runnerd: %s\n", cause);
+			return (1);
+		}
+		fatalx("%s", cause);
 	}
-	if (state != NULL) {
-		free(c->state_dir);
-		c->state_dir = xstrdup(state);
+	if (check) {
+		struct json_object *j = config_to_json(c);
+
+		printf("%s\n", json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+		config_free(c);
+		return (0);
 	}
-	config_finish(c);
 	if (c->verbose > verbose)
 		log_setverbose(c->verbose);
 	server_cfg = c;
 
-	if (!auth_configured(c) && !server_is_loopback(c->listen_host))
-		fatalx("refusing to listen on %s without credentials: "
-		    "configure \"tokens\" or JWT_SECRET, or listen on a "
-		    "loopback address", c->listen_host);
+	/* Socket activation: taken (and the variables unset) before forking. */
+	if ((nact = notify_listen_fds(act, nitems(act), cause,
+	    sizeof cause)) == -1)
+		fatalx("socket activation: %s", cause);
+	for (i = 0; i < (size_t)nact; i++) {
+		if (act[i].family != AF_UNIX && !auth_configured(c) &&
+		    !server_fd_is_loopback(act[i].fd))
+			fatalx("refusing to serve activated socket %s (fd %d) "
+			    "beyond loopback without credentials",
+			    act[i].name, act[i].fd);
+	}
 
 	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) == -1)
 		fatal("readlink /proc/self/exe");
@@ -330,17 +515,66 @@ server_main(int argc, char **argv)
 
 	session_restore_all();
 	pool_init();
+	retention_init();
 
-	server_tcp = evhttp_bind_socket_with_handle(server_http,
-	    c->listen_host, (ev_uint16_t)c->listen_port);
-	if (server_tcp == NULL)
-		fatalx("cannot listen on %s:%d", c->listen_host,
-		    c->listen_port);
-	ufd = server_listen_unix(c->socket_path);
-	if ((server_unix = evhttp_accept_socket_with_handle(server_http,
-	    ufd)) == NULL)
-		fatalx("cannot serve on %s", c->socket_path);
+	/*
+	 * Activated sockets first (systemd owns them: the Unix socket file is
+	 * not ours to unlink); whatever kind systemd did not pass is bound
+	 * from the config as usual. One socket of each kind is the usual
+	 * case; extra ones are served too.
+	 */
+	first = 1;
+	for (i = 0; i < (size_t)nact; i++) {
+		if ((bs = evhttp_accept_socket_with_handle(server_http,
+		    act[i].fd)) == NULL)
+			fatalx("cannot serve on activated fd %d", act[i].fd);
+		log_info("socket activation: fd %d (%s) %s", act[i].fd,
+		    act[i].name, act[i].family == AF_UNIX ? "unix" : "tcp");
+		if (act[i].family == AF_UNIX) {
+			if (!server_unix_activated)
+				server_unix = bs;
+			server_unix_activated = 1;
+		} else if (first) {
+			server_tcp = bs;
+			first = 0;
+		}
+	}
+	if (server_tcp == NULL) {
+		server_tcp = evhttp_bind_socket_with_handle(server_http,
+		    c->listen_host, (ev_uint16_t)c->listen_port);
+		if (server_tcp == NULL)
+			fatalx("cannot listen on %s:%d", c->listen_host,
+			    c->listen_port);
+	}
+	if (!server_unix_activated) {
+		ufd = server_listen_unix(c->socket_path);
+		if ((server_unix = evhttp_accept_socket_with_handle(
+		    server_http, ufd)) == NULL)
+			fatalx("cannot serve on %s", c->socket_path);
+	}
 	server_print_bound(server_tcp);
+
+	/* systemd: ready once listening; STATUS= and the watchdog after. */
+	server_status_text(status, sizeof status);
+	if (notify_sendf("READY=1\nSTATUS=%s", status) == -1)
+		log_warnx("NOTIFY_SOCKET: cannot notify the service manager");
+	snprintf(server_status_last, sizeof server_status_last, "%s", status);
+	if (notify_enabled()) {
+		server_status_ev = event_new(server_base, -1, EV_PERSIST,
+		    server_status_cb, NULL);
+		evtimer_add(server_status_ev, &stv);
+	}
+	if ((wd = notify_watchdog_usec()) != 0) {
+		/* Half the interval, as sd_watchdog_enabled(3) advises. */
+		wtv.tv_sec = (time_t)(wd / 2 / 1000000);
+		wtv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+		server_watchdog_ev = event_new(server_base, -1, EV_PERSIST,
+		    server_watchdog_cb, NULL);
+		evtimer_add(server_watchdog_ev, &wtv);
+		notify_send("WATCHDOG=1");
+		log_info("watchdog: pinging every %llu ms",
+		    (unsigned long long)(wd / 2000));
+	}
 
 	server_sync_ev = event_new(server_base, -1, EV_PERSIST,
 	    server_sync_cb, NULL);
@@ -350,11 +584,16 @@ server_main(int argc, char **argv)
 
 	log_info("exiting");
 	eventlog_sync_all();
-	unlink(c->socket_path);
+	if (!server_unix_activated)
+		unlink(c->socket_path);
 	evhttp_free(server_http);
 	pool_free_all();
 	session_free_all();
 	event_free(server_sync_ev);
+	if (server_status_ev != NULL)
+		event_free(server_status_ev);
+	if (server_watchdog_ev != NULL)
+		event_free(server_watchdog_ev);
 	if (server_exit_ev != NULL)
 		event_free(server_exit_ev);
 	for (i = 0; i < nitems(signos); i++)
