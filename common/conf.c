@@ -721,6 +721,7 @@ config_to_json(const struct config *c)
 	I("session_timeout_ms", c->session_timeout_ms);
 	I("stop_grace_ms", c->stop_grace_ms);
 	I("shutdown_grace_ms", c->shutdown_grace_ms);
+	I("retention_ms", c->retention_ms);
 	I("gateway_max_buffer_bytes", c->gateway_max_buffer_bytes);
 	I("gateway_max_connections", c->gateway_max_connections);
 	I("gateway_max_message_bytes", c->gateway_max_message_bytes);
