@@ -39,6 +39,7 @@
 #define WS_OUT_HIGH	(256 * 1024)	/* output wslay may fill up to */
 #define WS_OUT_LOW	(64 * 1024)	/* owner asked for more below */
 #define WS_IN_HIGH	(256 * 1024)	/* unread input kept at most */
+#define WS_LINGER_MS		500	/* quiet peer after our close */
 #define WS_CLOSE_WAIT_MS 5000		/* bound on the close handshake */
 #define WS_FLUSH_MAX	(64 * 1024)	/* written at once by ws_free */
 
@@ -58,6 +59,9 @@ struct ws_conn {
 	int				 in_recv;	/* in wslay recv */
 	int				 kick;		/* input was buffered */
 	int				 close_pending;	/* after queued data */
+	int				 raw_close;	/* our own 1002 went out */
+	int				 shut_wr;	/* FIN sent, draining */
+	int64_t				 closing_at;	/* mono ms */
 	uint16_t			 close_code;
 	char				 close_reason[124];
 	int64_t				 idle_ms;
@@ -228,6 +232,28 @@ ws_closing(struct ws_conn *ws)
 	if (ws->state != WS_OPEN)
 		return;
 	ws->state = WS_CLOSING;
+	ws->closing_at = mono_ms();
+	evtimer_add(ws->timer, &tv);
+}
+
+/*
+ * Draining after our close: wait until the peer has been quiet for
+ * WS_LINGER_MS (it has read our close and has nothing more to say), never
+ * past the close wait.
+ */
+static void
+ws_linger(struct ws_conn *ws)
+{
+	int64_t		left;
+	struct timeval	tv;
+
+	left = ws->closing_at + WS_CLOSE_WAIT_MS - mono_ms();
+	if (left > WS_LINGER_MS)
+		left = WS_LINGER_MS;
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
 	evtimer_add(ws->timer, &tv);
 }
 
@@ -242,15 +268,27 @@ ws_check(struct ws_conn *ws)
 	if (!wslay_event_get_read_enabled(ws->ctx) ||
 	    !wslay_event_get_write_enabled(ws->ctx))
 		ws_closing(ws);
-	if (ws->state != WS_CLOSING || !wslay_event_get_close_sent(ws->ctx) ||
-	    wslay_event_get_read_enabled(ws->ctx) ||
+	if (ws->state != WS_CLOSING || (!wslay_event_get_close_sent(ws->ctx) &&
+	    !ws->raw_close) || wslay_event_get_read_enabled(ws->ctx) ||
 	    evbuffer_get_length(bufferevent_get_output(ws->bev)) != 0)
 		return;
-	if (wslay_event_get_close_received(ws->ctx))
+	if (wslay_event_get_close_received(ws->ctx)) {
 		code = wslay_event_get_status_code_received(ws->ctx);
-	else
-		code = wslay_event_get_status_code_sent(ws->ctx);
-	ws_die(ws, code, "closed");
+		ws_die(ws, code, "closed");
+		return;
+	}
+	/*
+	 * We closed (an error, a slow subscriber) and the peer has not
+	 * answered. Closing the socket now, with its data unread, would make
+	 * the kernel reset the connection, and a reset can destroy our close
+	 * frame before the peer reads it. Half-close instead and drain what
+	 * it still sends until its EOF or the end of the close wait.
+	 */
+	if (!ws->shut_wr) {
+		ws->shut_wr = 1;
+		shutdown(bufferevent_getfd(ws->bev), SHUT_WR);
+		ws_linger(ws);
+	}
 }
 
 /* Hand wslay's queue to the socket's output, as far as it takes it. */
@@ -317,6 +355,26 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	return ((ssize_t)len);
 }
 
+/*
+ * wslay answers some protocol violations with a close frame that has no
+ * status code; RFC 6455 wants 1002. When that close is all wslay holds (no
+ * frame half written), send our own 1002 instead and stop wslay's writer.
+ */
+static void
+ws_close_protocol_error(struct ws_conn *ws)
+{
+	static const uint8_t	close1002[] = { 0x88, 0x02,
+				    WSLAY_CODE_PROTOCOL_ERROR >> 8,
+				    WSLAY_CODE_PROTOCOL_ERROR & 0xff };
+
+	if (ws->raw_close || wslay_event_get_close_sent(ws->ctx) ||
+	    wslay_event_get_queued_msg_count(ws->ctx) != 1)
+		return;
+	wslay_event_shutdown_write(ws->ctx);
+	bufferevent_write(ws->bev, close1002, sizeof close1002);
+	ws->raw_close = 1;
+}
+
 /* A whole message from wslay: data goes to the owner while we are open. */
 static void
 ws_msg_cb(wslay_event_context_ptr ctx,
@@ -326,6 +384,11 @@ ws_msg_cb(wslay_event_context_ptr ctx,
 
 	if (ws->state != WS_OPEN)
 		return;
+	/* A close payload of one byte cannot hold a status code. */
+	if (m->opcode == WSLAY_CONNECTION_CLOSE && m->msg_length == 1) {
+		ws_close_protocol_error(ws);
+		return;
+	}
 	if (m->opcode == WSLAY_TEXT_FRAME || m->opcode == WSLAY_BINARY_FRAME)
 		ws->ops->message(ws->arg, m->opcode == WSLAY_BINARY_FRAME,
 		    m->msg, m->msg_length);
@@ -344,6 +407,8 @@ ws_read_cb(struct bufferevent *bev, void *arg)
 	if (!wslay_event_get_read_enabled(ws->ctx)) {
 		/* Past a close or an error, input means nothing. */
 		evbuffer_drain(in, evbuffer_get_length(in));
+		if (ws->shut_wr)
+			ws_linger(ws);
 		ws_check(ws);
 		return;
 	}
@@ -355,10 +420,10 @@ ws_read_cb(struct bufferevent *bev, void *arg)
 		 * Our recv callback only fails when it has nothing to give,
 		 * so this is a framing violation (a control frame over 125
 		 * bytes or fragmented, a bad length): wslay stopped reading
-		 * and queued a close frame, without a status code. Send it,
-		 * then drop the connection.
+		 * and queued a close frame without a status code.
 		 */
 		log_debug("ws %s: framing error", ws->peer);
+		ws_close_protocol_error(ws);
 		ws_closing(ws);
 	}
 	ws_flush(ws);
@@ -388,7 +453,10 @@ ws_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (ws->state == WS_DEAD)
 		return;
-	if (what & BEV_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && ws->shut_wr)
+		ws_die(ws, ws->raw_close ? WSLAY_CODE_PROTOCOL_ERROR :
+		    wslay_event_get_status_code_sent(ws->ctx), "closed");
+	else if (what & BEV_EVENT_EOF)
 		ws_die(ws, WSLAY_CODE_ABNORMAL_CLOSURE, "peer closed the "
 		    "connection");
 	else if (what & BEV_EVENT_TIMEOUT)
@@ -413,8 +481,13 @@ ws_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case WS_DEAD:
 		return;
 	case WS_CLOSING:
-		ws_die(ws, WSLAY_CODE_ABNORMAL_CLOSURE, "close handshake "
-		    "timed out");
+		if (ws->shut_wr)
+			ws_die(ws, ws->raw_close ? WSLAY_CODE_PROTOCOL_ERROR :
+			    wslay_event_get_status_code_sent(ws->ctx),
+			    "closed");
+		else
+			ws_die(ws, WSLAY_CODE_ABNORMAL_CLOSURE, "close "
+			    "handshake timed out");
 		return;
 	case WS_OPEN:
 		wslay_event_queue_msg(ws->ctx, &ping);
