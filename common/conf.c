@@ -170,6 +170,10 @@ config_default(void)
 		c->state_dir = xasprintf("/tmp/runnerd-%ld", (long)geteuid());
 	c->workspace_dir = xstrdup("/tmp/ai-village-workspaces");
 	c->cache_dir = xstrdup("/tmp/ai-village-cache");
+	c->cache_max_age_ms = 300 * 1000;
+	c->github_url = xstrdup("https://github.com");
+	c->gitlab_url = xstrdup("https://gitlab.com");
+	c->bitbucket_url = xstrdup("https://bitbucket.org");
 	c->max_sessions = 10;
 	c->pool_size = 2;
 	c->max_body_bytes = 1024 * 1024;
@@ -212,6 +216,9 @@ config_free(struct config *c)
 	free(c->state_dir);
 	free(c->workspace_dir);
 	free(c->cache_dir);
+	free(c->github_url);
+	free(c->gitlab_url);
+	free(c->bitbucket_url);
 	strv_free(c->tokens);
 	free(c->jwt_secret);
 	strv_free(c->allowed_roots);
@@ -526,6 +533,19 @@ config_load_file(struct config *c, const char *path, char *cause,
 		} else if (strcmp(k, "cache_dir") == 0) {
 			if (conf_str(v, k, &c->cache_dir, cause, causelen))
 				goto out;
+		} else if (strcmp(k, "cache_max_age_ms") == 0) {
+			if (conf_int(v, k, 0, INT64_MAX / 2,
+			    &c->cache_max_age_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "github_url") == 0) {
+			if (conf_str(v, k, &c->github_url, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "gitlab_url") == 0) {
+			if (conf_str(v, k, &c->gitlab_url, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "bitbucket_url") == 0) {
+			if (conf_str(v, k, &c->bitbucket_url, cause, causelen))
+				goto out;
 		} else if (strcmp(k, "agent_path") == 0) {
 			if (conf_str(v, k, &c->agent_path, cause, causelen))
 				goto out;
@@ -714,6 +734,10 @@ config_to_json(const struct config *c)
 	S("state_dir", c->state_dir);
 	S("workspace_dir", c->workspace_dir);
 	S("cache_dir", c->cache_dir);
+	I("cache_max_age_ms", c->cache_max_age_ms);
+	S("github_url", c->github_url);
+	S("gitlab_url", c->gitlab_url);
+	S("bitbucket_url", c->bitbucket_url);
 	I("max_sessions", c->max_sessions);
 	I("pool_size", c->pool_size);
 	I("max_body_bytes", c->max_body_bytes);
@@ -841,6 +865,7 @@ config_reload(struct config *live, struct config *next, char *applied,
 	NUM(sio_ping_interval_ms);
 	NUM(sio_ping_timeout_ms);
 	NUM(verbose);
+	NUM(cache_max_age_ms);
 #undef NUM
 	/* Secrets: say that they changed, never to what. */
 	if (!conf_strv_eq(live->tokens, next->tokens)) {
@@ -855,6 +880,19 @@ config_reload(struct config *live, struct config *next, char *applied,
 	if (!conf_strv_eq(live->allowed_roots, next->allowed_roots)) {
 		conf_note(applied, alen, "allowed_roots");
 		SWAP(allowed_roots);
+	}
+	/* Read at each session start. */
+	if (!conf_str_eq(live->github_url, next->github_url)) {
+		conf_note(applied, alen, "github_url");
+		SWAP(github_url);
+	}
+	if (!conf_str_eq(live->gitlab_url, next->gitlab_url)) {
+		conf_note(applied, alen, "gitlab_url");
+		SWAP(gitlab_url);
+	}
+	if (!conf_str_eq(live->bitbucket_url, next->bitbucket_url)) {
+		conf_note(applied, alen, "bitbucket_url");
+		SWAP(bitbucket_url);
 	}
 	if (!conf_str_eq(live->agent_path, next->agent_path)) {
 		conf_note(applied, alen, "agent_path");

@@ -36,6 +36,10 @@ struct config {
 	char		 *state_dir;
 	char		 *workspace_dir;
 	char		 *cache_dir;
+	int64_t		  cache_max_age_ms;	/* mirror fetched when older */
+	char		 *github_url;		/* remote repository bases */
+	char		 *gitlab_url;
+	char		 *bitbucket_url;
 	int		  max_sessions;
 	int		  pool_size;
 	size_t		  max_body_bytes;

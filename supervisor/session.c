@@ -283,15 +283,54 @@ session_arm_backstop(struct session *s, int64_t ms)
 	evtimer_add(s->backstop, &tv);
 }
 
+/*
+ * A remote repoRef's URL, <base>/<owner>/<name>.git, and the name of the
+ * variable that holds its host's token; NULL for a local one.
+ */
+static char *
+session_remote_url(struct session *s, const char **token_var)
+{
+	struct json_object	*repo, *v;
+	const char		*prov, *owner, *name, *base;
+	size_t			 len;
+
+	if (!json_object_object_get_ex(s->record, "repoRef", &repo) ||
+	    !json_object_object_get_ex(repo, "provider", &v))
+		return (NULL);
+	prov = json_object_get_string(v);
+	if (strcmp(prov, "github") == 0) {
+		base = server_cfg->github_url;
+		*token_var = "GITHUB_TOKEN";
+	} else if (strcmp(prov, "gitlab") == 0) {
+		base = server_cfg->gitlab_url;
+		*token_var = "GITLAB_TOKEN";
+	} else if (strcmp(prov, "bitbucket") == 0) {
+		base = server_cfg->bitbucket_url;
+		*token_var = "BITBUCKET_TOKEN";
+	} else
+		return (NULL);
+	if (!json_object_object_get_ex(repo, "owner", &v))
+		return (NULL);
+	owner = json_object_get_string(v);
+	if (!json_object_object_get_ex(repo, "name", &v))
+		return (NULL);
+	name = json_object_get_string(v);
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	return (xasprintf("%.*s/%s/%s.git", (int)len, base, owner, name));
+}
+
 /* The START message: everything the worker needs, secrets included. */
 static struct json_object *
 session_start_msg(struct session *s, struct json_object *env)
 {
-	struct json_object	*o, *sess, *v;
+	struct json_object	*o, *sess, *v, *wenv;
 	const struct provider	*p;
-	const char		*home, *lang;
+	const char		*home, *lang, *token_var = NULL, *token;
 	static const char	*keys[] = { "repoRef", "checkout", "task",
 				    "policy", "roomPath" };
+	char			*url;
 	size_t			 i;
 
 	o = json_object_new_object();
@@ -312,8 +351,39 @@ session_start_msg(struct session *s, struct json_object *env)
 		if (json_object_object_get_ex(s->record, keys[i], &v))
 			json_object_object_add(o, keys[i], json_object_get(v));
 	}
-	/* env is borrowed from the request; this reference dies with o. */
-	json_object_object_add(o, "env", json_object_get(env));
+	url = session_remote_url(s, &token_var);
+	if (url != NULL && (env == NULL ||
+	    !json_object_object_get_ex(env, token_var, NULL)) &&
+	    (token = getenv(token_var)) != NULL && *token != '\0') {
+		/*
+		 * The daemon's own token, in START's copy of env only: the
+		 * record never sees it, and its value is redacted from the
+		 * terminal output like every other START.env value.
+		 */
+		wenv = json_object_new_object();
+		if (env != NULL) {
+			json_object_object_foreach(env, ek, ev) {
+				/* Kept by wenv, which dies with o. */
+				json_object_object_add(wenv, ek,
+				    json_object_get(ev));
+			}
+		}
+		json_object_object_add(wenv, token_var,
+		    json_object_new_string(token));
+		json_object_object_add(o, "env", wenv);
+	} else {
+		/* env is borrowed from the request; this ref dies with o. */
+		json_object_object_add(o, "env", json_object_get(env));
+	}
+	if (url != NULL) {
+		json_object_object_add(o, "remoteUrl",
+		    json_object_new_string(url));
+		free(url);
+	}
+	json_object_object_add(o, "cacheDir",
+	    json_object_new_string(server_cfg->cache_dir));
+	json_object_object_add(o, "cacheMaxAgeMs",
+	    json_object_new_int64(server_cfg->cache_max_age_ms));
 	p = config_provider(server_cfg, s->provider_id);
 	json_object_object_add(o, "provider", provider_to_json(p));
 	json_object_object_add(o, "workspaceDir",

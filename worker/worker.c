@@ -771,6 +771,46 @@ worker_parse_checkout(struct json_object *repo, struct json_object *co,
 	return (0);
 }
 
+/*
+ * A remote repoRef: its URL, the mirror cache and the host's token from
+ * env (GITHUB_TOKEN, GITLAB_TOKEN, BITBUCKET_TOKEN), never logged.
+ */
+static int
+worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
+{
+	struct json_object	*v;
+	const char		*var = NULL;
+	int64_t			 n;
+
+	if (worker_jstr(o, "remoteUrl", &wk.spec.remote_url, cause,
+	    causelen) == -1 ||
+	    worker_jstr(o, "cacheDir", &wk.spec.cache_dir, cause,
+	    causelen) == -1 ||
+	    worker_jint(o, "cacheMaxAgeMs", 0, INT64_MAX / 4, 300 * 1000, &n,
+	    cause, causelen) == -1)
+		return (-1);
+	wk.spec.cache_max_age_ms = (long long)n;
+	if (wk.spec.provider == NULL || wk.spec.remote_url == NULL)
+		return (0);
+	if (wk.spec.cache_dir == NULL || wk.spec.cache_dir[0] != '/') {
+		snprintf(cause, causelen, "cacheDir must be an absolute path");
+		return (-1);
+	}
+	/* Named in errors and logs instead of a local path. */
+	wk.spec.repo_path = wk.spec.remote_url;
+	if (strcmp(wk.spec.provider, "github") == 0)
+		var = "GITHUB_TOKEN";
+	else if (strcmp(wk.spec.provider, "gitlab") == 0)
+		var = "GITLAB_TOKEN";
+	else if (strcmp(wk.spec.provider, "bitbucket") == 0)
+		var = "BITBUCKET_TOKEN";
+	if (var != NULL && wk.env != NULL &&
+	    json_object_object_get_ex(wk.env, var, &v) &&
+	    json_object_is_type(v, json_type_string))
+		wk.spec.token = json_object_get_string(v);
+	return (0);
+}
+
 /* Everything in START but the session identity; -1 with a cause. */
 static int
 worker_parse_start(struct json_object *o, char *cause, size_t causelen)
@@ -868,6 +908,8 @@ worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 	}
 	if (wk.spec.allowed_roots == NULL)
 		wk.spec.allowed_roots = xcalloc(1, sizeof (char *));
+	if (worker_parse_remote(o, cause, causelen) == -1)
+		return (-1);
 
 	if (worker_jint(o, "cols", 1, 1000, SPAWN_COLS, &n, cause,
 	    causelen) == -1)

@@ -19,6 +19,11 @@ struct workspace_spec {
 	const char		 *branch_name;	/* task.branchName or NULL */
 	char			**allowed_roots;	/* NULL-terminated */
 	const char		 *dir;		/* checkout; must not exist */
+	/* Remote repositories (provider github, gitlab, bitbucket). */
+	const char		 *remote_url;	/* <base>/<owner>/<name>.git */
+	const char		 *token;	/* or NULL; never logged */
+	const char		 *cache_dir;	/* holds mirrors/ */
+	long long		  cache_max_age_ms;	/* fetch when older */
 };
 
 /* The checkout kind for its START name ("branch", "commit", "tag"), or -1. */
@@ -33,6 +38,14 @@ char	*workspace_path_normalize(const char *);
  * path (malloc'd), or NULL with a cause for the session's errorMessage.
  */
 char	*workspace_resolve_local(const char *, char **, char *, size_t);
+/*
+ * A remote repository's bare mirror, <cache>/mirrors/<host>/<owner>/<name>
+ * .git, created or fetched (when older than the maximum age) under an
+ * exclusive flock on <mirror>.lock. Its path (malloc'd) and the lock's fd,
+ * now held shared for the clone from it; NULL with a cause.
+ */
+char	*workspace_mirror(const struct workspace_spec *, int *, char *,
+	    size_t);
 /*
  * Clone the repository into spec->dir and check out the requested commit
  * (detached HEAD, or spec->branch_name created there). On success 0 and the
