@@ -14,8 +14,7 @@
 # counted, while fast clients get everything and runnerd's RSS stays far
 # below 200 MB (gateway_max_buffer_bytes lowered to 4 MiB: room enough for
 # a fast client that is descheduled for a moment on a loaded machine); a
-# namespace
-# other than "/" and bad or missing tokens are refused with CONNECT_ERROR;
+# namespace other than "/" and bad or missing tokens are refused with CONNECT_ERROR;
 # a polling request gets 400 naming websocket; too many joins get an error
 # event and the connection stays up; SIGTERM closes clients, exit 0.
 # Skipped (77) only when node/npm are missing or the npm registry cannot be
