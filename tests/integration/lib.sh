@@ -192,3 +192,45 @@ assert_seq_contiguous() {
 	events "$1" | jq -e '[.[].seq] == [range(1; length + 1)]' >/dev/null ||
 	    fail "session $1: seq not contiguous: $(events "$1" | jq -c '[.[].seq]')"
 }
+
+# skip REASON: exit 77 (a prerequisite cannot exist here), saying why.
+skip() {
+	echo "SKIP: $TEST_NAME: $*" >&2
+	trap - EXIT
+	rm -rf "$T"
+	exit 77
+}
+
+# node_setup: the pinned clients of tests/node, installed with npm ci into
+# $TESTS_BUILDDIR/node once per lockfile (a checksum in .installed), the
+# scripts copied beside them (a read-only source tree, as in make
+# distcheck, is only read). Sets NODE_DIR.
+node_setup() {
+	: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
+	command -v node >/dev/null 2>&1 || skip "node is not installed"
+	command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+	src=$TESTS_SRCDIR/node
+	NODE_DIR=$TESTS_BUILDDIR/node
+	mkdir -p "$NODE_DIR" || fail "cannot create $NODE_DIR"
+	# In an in-tree build the copy is the source directory itself.
+	same=0
+	[ "$(cd "$src" && pwd -P)" = "$(cd "$NODE_DIR" && pwd -P)" ] && same=1
+	exec 9>"$NODE_DIR/.lock"
+	flock -w 900 9 || fail "cannot lock $NODE_DIR/.lock"
+	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$NODE_DIR/.installed" 2>/dev/null)" != "$stamp" ] ||
+	    [ ! -d "$NODE_DIR/node_modules/socket.io-client" ]; then
+		rm -f "$NODE_DIR/.installed"
+		[ "$same" = 1 ] ||
+		    install -m 644 "$src/package.json" "$src/package-lock.json" "$NODE_DIR/"
+		if ! npm ci --prefix "$NODE_DIR" --no-audit --no-fund >"$T/npm.log" 2>&1; then
+			npm ping >/dev/null 2>&1 ||
+			    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
+			fail "npm ci failed: $(tail -30 "$T/npm.log")"
+		fi
+		echo "$stamp" >"$NODE_DIR/.installed"
+	fi
+	[ "$same" = 1 ] || install -m 644 "$src"/*.js "$NODE_DIR/" ||
+	    fail "cannot copy the node scripts to $NODE_DIR"
+	exec 9>&-
+}

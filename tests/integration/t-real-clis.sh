@@ -10,13 +10,6 @@
 
 : "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
 
-skip() {
-	echo "SKIP: $TEST_NAME: $*" >&2
-	trap - EXIT
-	rm -rf "$T"
-	exit 77
-}
-
 command -v npm >/dev/null 2>&1 || skip "npm is not installed"
 command -v node >/dev/null 2>&1 || skip "node is not installed"
 
