@@ -690,7 +690,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 {
 	struct json_object	*v, *ap, *copy;
 	const char		*id, *ns, *ps;
-	char			 cause[160];
+	char			 cause[160], *reason;
 	int			 to, from;
 	struct worker		*w;
 
@@ -800,12 +800,9 @@ bad:
 		pool_kill(w, cause);
 		pool_release(w);
 	}
-	{
-		char	*reason = xasprintf("protocol error: %s", cause);
-
-		session_end(s, ST_FAILED, reason);
-		free(reason);
-	}
+	reason = xasprintf("protocol error: %s", cause);
+	session_end(s, ST_FAILED, reason);
+	free(reason);
 }
 
 void
