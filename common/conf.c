@@ -9,9 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2/version.h>
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "netallow.h"
 #include "util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
@@ -194,6 +196,20 @@ config_default(void)
 	path = getenv("PATH");
 	c->agent_path = xstrdup(path != NULL && *path != '\0' ? path :
 	    "/usr/local/bin:/usr/bin:/bin");
+	c->workspace_mode = xstrdup("auto");
+	c->cache_max_bytes = (int64_t)10 << 30;
+	c->sandbox = 1;
+	c->sandbox_uid = 65534;
+	c->sandbox_gid = 65534;
+	c->sandbox_required = xcalloc(1, sizeof *c->sandbox_required);
+	c->sandbox_expose = xcalloc(1, sizeof *c->sandbox_expose);
+	c->nofile_max = 4096;
+	c->memory_max_bytes = 8LL * 1024 * 1024 * 1024;
+	c->pids_max = 4096;
+	c->cpu_max_pct = 0;
+	c->usage_tick_ms = 30 * 1000;
+	c->approval_timeout_ms = 600 * 1000;
+	c->network_allowlist = strv_make(netallow_default);
 	c->providers = xcalloc(1, sizeof *c->providers);
 	config_add_provider(c, provider_builtin("codex", "codex",
 	    "OPENAI_API_KEY", 1));
@@ -223,6 +239,13 @@ config_free(struct config *c)
 	free(c->jwt_secret);
 	strv_free(c->allowed_roots);
 	free(c->agent_path);
+	free(c->workspace_mode);
+	strv_free(c->sandbox_required);
+	strv_free(c->sandbox_expose);
+	free(c->cgroup_base);
+	json_object_put(c->exec_approval_patterns);
+	strv_free(c->test_patterns);
+	strv_free(c->network_allowlist);
 	free(c->worker_path);
 	for (i = 0; c->providers[i] != NULL; i++)
 		provider_free(c->providers[i]);
@@ -311,6 +334,18 @@ conf_int(struct json_object *v, const char *key, int64_t min, int64_t max,
 		    (long long)*out, (long long)min, (long long)max);
 		return (-1);
 	}
+	return (0);
+}
+
+static int
+conf_bool(struct json_object *v, const char *key, int *out, char *cause,
+    size_t causelen)
+{
+	if (!json_object_is_type(v, json_type_boolean)) {
+		CAUSE("%s: must be true or false", key);
+		return (-1);
+	}
+	*out = json_object_get_boolean(v);
 	return (0);
 }
 
@@ -626,6 +661,176 @@ config_load_file(struct config *c, const char *path, char *cause,
 			if (conf_int(v, k, 100, 3600 * 1000,
 			    &c->sio_ping_timeout_ms, cause, causelen))
 				goto out;
+		} else if (strcmp(k, "workspace_mode") == 0) {
+			if (conf_str(v, k, &c->workspace_mode, cause, causelen))
+				goto out;
+			if (strcmp(c->workspace_mode, "auto") != 0 &&
+			    strcmp(c->workspace_mode, "overlay") != 0 &&
+			    strcmp(c->workspace_mode, "clone") != 0) {
+				CAUSE("%s: must be auto, overlay or clone", k);
+				goto out;
+			}
+		} else if (strcmp(k, "cache_max_bytes") == 0) {
+			if (conf_int(v, k, 0, INT64_MAX, &c->cache_max_bytes,
+			    cause, causelen))
+				goto out;
+		} else if (strcmp(k, "shallow") == 0) {
+			if (conf_bool(v, k, &c->shallow, cause, causelen))
+				goto out;
+#if LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR < 7
+			/* git_fetch_options.depth came with libgit2 1.7. */
+			if (c->shallow) {
+				CAUSE("%s: not supported: libgit2 %s cannot "
+				    "fetch shallow (1.7 or later can)", k,
+				    LIBGIT2_VERSION);
+				goto out;
+			}
+#endif
+		} else if (strcmp(k, "sandbox") == 0) {
+			if (conf_bool(v, k, &c->sandbox, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "sandbox_uid") == 0) {
+			if (conf_int(v, k, 0, 4294967294LL, &c->sandbox_uid,
+			    cause, causelen))
+				goto out;
+		} else if (strcmp(k, "sandbox_gid") == 0) {
+			if (conf_int(v, k, 0, 4294967294LL, &c->sandbox_gid,
+			    cause, causelen))
+				goto out;
+		} else if (strcmp(k, "nofile_max") == 0) {
+			if (conf_int(v, k, 16, 1048576, &c->nofile_max, cause,
+			    causelen))
+				goto out;
+		} else if (strcmp(k, "sandbox_required") == 0) {
+			/* The names of worker/sandbox.h, in its order. */
+			static const char *const layers[] = { "identity",
+			    "namespaces", "network", "landlock", "seccomp",
+			    "exec_policy", "cgroup", "rlimits" };
+			size_t	i, j;
+
+			if (conf_strv(v, k, &c->sandbox_required, cause,
+			    causelen))
+				goto out;
+			for (i = 0; c->sandbox_required[i] != NULL; i++) {
+				const char *l = c->sandbox_required[i];
+
+				for (j = 0; j < nitems(layers); j++)
+					if (strcmp(l, layers[j]) == 0)
+						break;
+				if (strcmp(l, "all") == 0 && i == 0 &&
+				    c->sandbox_required[1] == NULL)
+					continue;
+				if (j == nitems(layers)) {
+					CAUSE("%s: \"%.64s\" is not a layer "
+					    "(identity, namespaces, network, "
+					    "landlock, seccomp, exec_policy, "
+					    "cgroup, rlimits; or [\"all\"])",
+					    k, l);
+					goto out;
+				}
+			}
+		} else if (strcmp(k, "sandbox_expose") == 0) {
+			size_t	i;
+
+			if (conf_strv(v, k, &c->sandbox_expose, cause,
+			    causelen))
+				goto out;
+			for (i = 0; c->sandbox_expose[i] != NULL; i++) {
+				if (c->sandbox_expose[i][0] != '/') {
+					CAUSE("%s: \"%.64s\" is not an "
+					    "absolute path", k,
+					    c->sandbox_expose[i]);
+					goto out;
+				}
+			}
+		} else if (strcmp(k, "cgroup_base") == 0) {
+			if (conf_str(v, k, &c->cgroup_base, cause, causelen))
+				goto out;
+			if (c->cgroup_base[0] != '/' &&
+			    strcmp(c->cgroup_base, "auto") != 0 &&
+			    strcmp(c->cgroup_base, "v1") != 0) {
+				CAUSE("%s: must be \"auto\", \"v1\" or an "
+				    "absolute path", k);
+				goto out;
+			}
+		} else if (strcmp(k, "memory_max_bytes") == 0) {
+			/* 0, or enough for an agent to start at all. */
+			if (conf_int(v, k, 0, INT64_MAX / 2,
+			    &c->memory_max_bytes, cause, causelen))
+				goto out;
+			if (c->memory_max_bytes != 0 &&
+			    c->memory_max_bytes < 4 * 1024 * 1024) {
+				CAUSE("%s: must be 0 (no limit) or at least "
+				    "4194304", k);
+				goto out;
+			}
+		} else if (strcmp(k, "pids_max") == 0) {
+			if (conf_int(v, k, 0, 4194304, &c->pids_max, cause,
+			    causelen))
+				goto out;
+			if (c->pids_max != 0 && c->pids_max < 8) {
+				CAUSE("%s: must be 0 (no limit) or at least 8",
+				    k);
+				goto out;
+			}
+		} else if (strcmp(k, "cpu_max_pct") == 0) {
+			if (conf_int(v, k, 0, 100000, &c->cpu_max_pct, cause,
+			    causelen))
+				goto out;
+		} else if (strcmp(k, "usage_tick_ms") == 0) {
+			if (conf_int(v, k, 100, 24 * 3600 * 1000,
+			    &c->usage_tick_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "exec_approval_patterns") == 0) {
+			char	**pv = NULL;
+
+			if (!json_object_is_type(v, json_type_object)) {
+				CAUSE("%s: must be an object of category: "
+				    "[patterns]", k);
+				goto out;
+			}
+			json_object_object_foreach(v, ck, cv) {
+				if (strcmp(ck, "merge") != 0 &&
+				    strcmp(ck, "deps_add") != 0 &&
+				    strcmp(ck, "secrets") != 0 &&
+				    strcmp(ck, "deploy") != 0 &&
+				    strcmp(ck, "shell") != 0 &&
+				    strcmp(ck, "network") != 0) {
+					CAUSE("%s.%s: not a category (merge, "
+					    "deps_add, secrets, deploy, shell, "
+					    "network)", k, ck);
+					goto out;
+				}
+				if (conf_strv(cv, k, &pv, cause, causelen))
+					goto out;
+				strv_free(pv);
+				pv = NULL;
+			}
+			json_object_put(c->exec_approval_patterns);
+			/* Outlives the parsed file: a reference of our own. */
+			c->exec_approval_patterns = json_object_get(v);
+		} else if (strcmp(k, "test_patterns") == 0) {
+			if (conf_strv(v, k, &c->test_patterns, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "approval_timeout_ms") == 0) {
+			if (conf_int(v, k, 100, INT64_MAX / 4,
+			    &c->approval_timeout_ms, cause, causelen))
+				goto out;
+		} else if (strcmp(k, "approval_deny_continues") == 0) {
+			if (conf_bool(v, k, &c->approval_deny_continues, cause,
+			    causelen))
+				goto out;
+		} else if (strcmp(k, "network_allowlist") == 0) {
+			struct netallow	*na;
+
+			if (conf_strv(v, k, &c->network_allowlist, cause,
+			    causelen))
+				goto out;
+			/* A bad pattern is an error here, not in a session. */
+			if ((na = netallow_create(c->network_allowlist, cause,
+			    causelen)) == NULL)
+				goto out;
+			netallow_free(na);
 		} else if (strcmp(k, "verbose") == 0) {
 			if (conf_int(v, k, 0, 3, &n, cause, causelen))
 				goto out;
@@ -764,6 +969,34 @@ config_to_json(const struct config *c)
 	S("agent_path", c->agent_path);
 	S("worker_path", c->worker_path);
 	I("verbose", c->verbose);
+	S("workspace_mode", c->workspace_mode);
+	I("cache_max_bytes", c->cache_max_bytes);
+	json_object_object_add(o, "shallow",
+	    json_object_new_boolean(c->shallow));
+	json_object_object_add(o, "sandbox",
+	    json_object_new_boolean(c->sandbox));
+	I("sandbox_uid", c->sandbox_uid);
+	I("sandbox_gid", c->sandbox_gid);
+	json_object_object_add(o, "sandbox_required",
+	    strv_to_json(c->sandbox_required));
+	json_object_object_add(o, "sandbox_expose",
+	    strv_to_json(c->sandbox_expose));
+	I("nofile_max", c->nofile_max);
+	S("cgroup_base", c->cgroup_base);
+	I("memory_max_bytes", c->memory_max_bytes);
+	I("pids_max", c->pids_max);
+	I("cpu_max_pct", c->cpu_max_pct);
+	I("usage_tick_ms", c->usage_tick_ms);
+	/* null: the built-in patterns (runnerd.conf(5)). */
+	json_object_object_add(o, "exec_approval_patterns",
+	    json_object_get(c->exec_approval_patterns));
+	json_object_object_add(o, "test_patterns", c->test_patterns != NULL ?
+	    strv_to_json(c->test_patterns) : NULL);
+	I("approval_timeout_ms", c->approval_timeout_ms);
+	json_object_object_add(o, "approval_deny_continues",
+	    json_object_new_boolean(c->approval_deny_continues));
+	json_object_object_add(o, "network_allowlist",
+	    strv_to_json(c->network_allowlist));
 #undef S
 #undef I
 	ps = json_object_new_object();
@@ -898,6 +1131,80 @@ config_reload(struct config *live, struct config *next, char *applied,
 		conf_note(applied, alen, "agent_path");
 		SWAP(agent_path);
 	}
+	/* Read at each session start (the overlay probe stays as it was). */
+	if (!conf_str_eq(live->workspace_mode, next->workspace_mode)) {
+		conf_note(applied, alen, "workspace_mode %s -> %s",
+		    live->workspace_mode, next->workspace_mode);
+		SWAP(workspace_mode);
+	}
+	if (live->cache_max_bytes != next->cache_max_bytes) {
+		conf_note(applied, alen, "cache_max_bytes %lld -> %lld",
+		    (long long)live->cache_max_bytes,
+		    (long long)next->cache_max_bytes);
+		live->cache_max_bytes = next->cache_max_bytes;
+	}
+	if (live->shallow != next->shallow) {
+		conf_note(applied, alen, "shallow");
+		live->shallow = next->shallow;
+	}
+	if (live->sandbox != next->sandbox) {
+		conf_note(applied, alen, "sandbox");
+		live->sandbox = next->sandbox;
+	}
+	/* Read at each session start. */
+	if (live->sandbox_uid != next->sandbox_uid ||
+	    live->sandbox_gid != next->sandbox_gid) {
+		conf_note(applied, alen, "sandbox_uid/gid");
+		live->sandbox_uid = next->sandbox_uid;
+		live->sandbox_gid = next->sandbox_gid;
+	}
+	if (live->nofile_max != next->nofile_max) {
+		conf_note(applied, alen, "nofile_max");
+		live->nofile_max = next->nofile_max;
+	}
+	if (!conf_strv_eq(live->sandbox_required, next->sandbox_required)) {
+		conf_note(applied, alen, "sandbox_required");
+		SWAP(sandbox_required);
+	}
+	if (!conf_strv_eq(live->sandbox_expose, next->sandbox_expose)) {
+		conf_note(applied, alen, "sandbox_expose");
+		SWAP(sandbox_expose);
+	}
+	/* Read at each session start: running sessions keep their limits. */
+#define CG_NUM(f) do { if (live->f != next->f) {			\
+	conf_note(applied, alen, "%s %lld -> %lld", #f,			\
+	    (long long)live->f, (long long)next->f);			\
+	live->f = next->f; } } while (0)
+	CG_NUM(memory_max_bytes);
+	CG_NUM(pids_max);
+	CG_NUM(cpu_max_pct);
+	CG_NUM(usage_tick_ms);
+#undef CG_NUM
+	/* Read at each session start. */
+	if (!json_object_equal(live->exec_approval_patterns,
+	    next->exec_approval_patterns)) {
+		conf_note(applied, alen, "exec_approval_patterns");
+		SWAP(exec_approval_patterns);
+	}
+	if ((live->test_patterns == NULL) != (next->test_patterns == NULL) ||
+	    !conf_strv_eq(live->test_patterns, next->test_patterns)) {
+		conf_note(applied, alen, "test_patterns");
+		SWAP(test_patterns);
+	}
+	if (live->approval_timeout_ms != next->approval_timeout_ms) {
+		conf_note(applied, alen, "approval_timeout_ms %lld -> %lld",
+		    (long long)live->approval_timeout_ms,
+		    (long long)next->approval_timeout_ms);
+		live->approval_timeout_ms = next->approval_timeout_ms;
+	}
+	if (live->approval_deny_continues != next->approval_deny_continues) {
+		conf_note(applied, alen, "approval_deny_continues");
+		live->approval_deny_continues = next->approval_deny_continues;
+	}
+	if (!conf_strv_eq(live->network_allowlist, next->network_allowlist)) {
+		conf_note(applied, alen, "network_allowlist");
+		SWAP(network_allowlist);
+	}
 	/* Providers are looked up at each start: running sessions keep theirs. */
 	if (!conf_providers_eq(live->providers, next->providers)) {
 		conf_note(applied, alen, "providers");
@@ -918,4 +1225,7 @@ config_reload(struct config *live, struct config *next, char *applied,
 		conf_note(restart, rlen, "cache_dir");
 	if (!conf_str_eq(live->worker_path, next->worker_path))
 		conf_note(restart, rlen, "worker_path");
+	/* The supervisor moved into it at start-up. */
+	if (!conf_str_eq(live->cgroup_base, next->cgroup_base))
+		conf_note(restart, rlen, "cgroup_base");
 }

@@ -61,6 +61,26 @@ struct config {
 	char		**allowed_roots;	/* local repositories */
 	char		 *agent_path;		/* PATH given to agents */
 	char		 *worker_path;		/* re-exec'd as worker; NULL = us */
+	char		 *workspace_mode;	/* "auto", "overlay" or "clone" */
+	int64_t		  cache_max_bytes;	/* mirrors + checkouts; 0 = no cap */
+	int		  shallow;		/* mirrors fetched with depth 1 */
+	int		  sandbox;		/* 0: agents run unconfined */
+	int64_t		  sandbox_uid;		/* the agent's, as root */
+	int64_t		  sandbox_gid;
+	char		**sandbox_required;	/* layer names, or ["all"] */
+	char		**sandbox_expose;	/* bound read-only into it */
+	int64_t		  nofile_max;		/* the agent's RLIMIT_NOFILE */
+	char		 *cgroup_base;		/* NULL = auto; "v1"; a path */
+	int64_t		  memory_max_bytes;	/* per session; 0 = none */
+	int64_t		  pids_max;		/* per session; 0 = none */
+	int64_t		  cpu_max_pct;		/* 100 = one core; 0 = none */
+	int64_t		  usage_tick_ms;	/* USAGE_TICK interval */
+	/* {category: [pattern]}; a category here replaces its built-ins */
+	struct json_object *exec_approval_patterns;	/* NULL: built in */
+	char		**test_patterns;	/* NULL: built in */
+	int64_t		  approval_timeout_ms;	/* unanswered: denied */
+	int		  approval_deny_continues;	/* else FAILED */
+	char		**network_allowlist;	/* restricted sessions' egress */
 	int		  verbose;
 	struct provider	**providers;		/* NULL-terminated */
 };

@@ -7,9 +7,17 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <netdb.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,7 +36,11 @@
 enum fake_op {
 	OP_PRINT, OP_PRINTN, OP_SLEEP, OP_READ, OP_WRITE, OP_APPEND, OP_DELETE,
 	OP_CAT, OP_PWD, OP_PROMPT, OP_FLOOD, OP_ENV, OP_ENVSPLIT, OP_EXIT,
-	OP_SIGNAL, OP_HANG, OP_SPAWN_CHILD, OP_RENAME, OP_MKDIR
+	OP_SIGNAL, OP_HANG, OP_SPAWN_CHILD, OP_RENAME, OP_MKDIR,
+	/* Hostile ones, for the sandbox tests: each says what happened. */
+	OP_SH, OP_TRY_WRITE, OP_TRY_READ, OP_TRY_KILL, OP_TRY_PTRACE,
+	OP_TRY_MOUNT, OP_TRY_TIOCSTI, OP_FORKBOMB, OP_HOG, OP_CONNECT,
+	OP_WHOAMI
 };
 
 /* Argument shapes: none, TEXT, a number, a word, WORD TEXT, WORD NUMBER. */
@@ -58,6 +70,17 @@ static const struct fake_cmd {
 	{ "spawn-child", OP_SPAWN_CHILD, A_NONE },
 	{ "rename", OP_RENAME, A_WORD_TEXT },
 	{ "mkdir", OP_MKDIR, A_WORD },
+	{ "sh", OP_SH, A_TEXT },
+	{ "try-write", OP_TRY_WRITE, A_WORD },
+	{ "try-read", OP_TRY_READ, A_WORD },
+	{ "try-kill", OP_TRY_KILL, A_NUM },
+	{ "try-ptrace", OP_TRY_PTRACE, A_NUM },
+	{ "try-mount", OP_TRY_MOUNT, A_NONE },
+	{ "try-tiocsti", OP_TRY_TIOCSTI, A_TEXT },
+	{ "forkbomb", OP_FORKBOMB, A_NUM },
+	{ "hog", OP_HOG, A_NUM },
+	{ "connect", OP_CONNECT, A_WORD_NUM },
+	{ "whoami", OP_WHOAMI, A_NONE },
 };
 
 static const struct {
@@ -81,6 +104,19 @@ struct fake_step {
 	size_t			 textlen;
 	long long		 num;
 };
+
+/*
+ * In a sanitizer build, LeakSanitizer stops the world with ptrace at exit,
+ * which the sandbox's seccomp filter refuses: it would turn every sandboxed
+ * run into a failure. The fake agent's leaks are not what the tests are for.
+ */
+const char	*__lsan_default_options(void);
+
+const char *
+__lsan_default_options(void)
+{
+	return ("detect_leaks=0");
+}
 
 /* The parsed script: lives until exit (a global, so no leak checker minds). */
 static struct fake_step	*fake_steps;
@@ -445,6 +481,267 @@ fake_flood(long long size)
 	}
 }
 
+/* One result line, in one write. */
+static __attribute__((format(printf, 1, 2))) void
+fake_result(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	fake_write(STDOUT_FILENO, buf, (size_t)n);
+}
+
+/* "NAME ARG: ok" or "NAME ARG: denied (why)" for a return of 0 or -1. */
+static void
+fake_outcome(const char *name, const char *arg, int rc, int error)
+{
+	if (rc == 0)
+		fake_result("%s%s%s: ok", name, *arg != '\0' ? " " : "", arg);
+	else
+		fake_result("%s%s%s: denied (%s)", name, *arg != '\0' ? " " :
+		    "", arg, strerror(error));
+}
+
+/* Open HOST PORT over TCP within 3 s; 0 or -1 with errno. */
+static int
+fake_connect(const char *host, long long port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pollfd	 pfd;
+	char		 serv[16];
+	socklen_t	 len;
+	int		 fd = -1, rc, error = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof serv, "%lld", port);
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
+		errno = EHOSTUNREACH;
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			error = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 3000) == 1) {
+				len = sizeof error;
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &error,
+				    &len);
+				if (error == 0)
+					break;
+			} else
+				error = ETIMEDOUT;
+		} else
+			error = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		errno = error;
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/* Fork up to n children that sleep; then take them all down again. */
+static void
+fake_forkbomb(long long n)
+{
+	pid_t		*kids;
+	long long	 i;
+	int		 error = 0;
+
+	kids = fake_alloc((size_t)n * sizeof *kids);
+	for (i = 0; i < n; i++) {
+		if ((kids[i] = fork()) == -1) {
+			error = errno;
+			break;
+		}
+		if (kids[i] == 0) {
+			for (;;)
+				pause();
+		}
+	}
+	if (error != 0)
+		fake_result("forkbomb: %lld forked, then %s", i,
+		    strerror(error));
+	else
+		fake_result("forkbomb: %lld forked", i);
+	while (i-- > 0) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	free(kids);
+}
+
+/* Allocate and touch mb MiB, page by page. */
+static void
+fake_hog(long long mb)
+{
+	size_t	 len = (size_t)mb * 1024 * 1024, off;
+	char	*p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fake_result("hog: %s", strerror(errno));
+		return;
+	}
+	for (off = 0; off < len; off += 4096)
+		p[off] = 1;
+	fake_result("hog: %lld MiB", mb);
+	munmap(p, len);
+}
+
+/* Run a shell command on our terminal; say how it ended. */
+static void
+fake_sh(const char *cmd)
+{
+	pid_t	pid;
+	int	status;
+
+	switch (pid = fork()) {
+	case -1:
+		fake_result("sh: %s", strerror(errno));
+		return;
+	case 0:
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		dprintf(STDERR_FILENO, "sh: cannot run /bin/sh: %s\n",
+		    strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			fake_result("sh: %s", strerror(errno));
+			return;
+		}
+	if (WIFEXITED(status))
+		fake_result("sh: exit %d", WEXITSTATUS(status));
+	else
+		fake_result("sh: signal %d", WTERMSIG(status));
+}
+
+/* The hostile commands: try, and report; never die of a refusal. */
+static void
+fake_hostile(const struct fake_step *st)
+{
+	char		 arg[64], buf[4096], dir[] = "/tmp/fake-mount.XXXXXX";
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 i;
+	int		 fd, rc, error = 0;
+	ssize_t		 n;
+
+	snprintf(arg, sizeof arg, "%lld", st->num);
+	switch (st->cmd->op) {
+	case OP_SH:
+		fake_sh(st->text);
+		break;
+	case OP_TRY_WRITE:
+		fd = open(st->word, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0666);
+		if (fd == -1 || write(fd, "x\n", 2) != 2)
+			error = errno;
+		if (fd != -1)
+			close(fd);
+		fake_outcome("try-write", st->word, error ? -1 : 0, error);
+		break;
+	case OP_TRY_READ:
+		if ((fd = open(st->word, O_RDONLY | O_CLOEXEC)) == -1)
+			error = errno;
+		else if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			/* A directory: can we list it? */
+			if ((d = fdopendir(fd)) == NULL)
+				error = errno;
+			else {
+				errno = 0;
+				if (readdir(d) == NULL && errno != 0)
+					error = errno;
+				closedir(d);	/* closes fd */
+			}
+			fd = -1;
+		} else if ((n = read(fd, buf, sizeof buf)) == -1)
+			error = errno;
+		if (fd != -1)
+			close(fd);
+		fake_outcome("try-read", st->word, error ? -1 : 0, error);
+		break;
+	case OP_TRY_KILL:
+		rc = kill((pid_t)st->num, SIGKILL);
+		fake_outcome("try-kill", arg, rc, errno);
+		break;
+	case OP_TRY_PTRACE:
+		rc = ptrace(PTRACE_ATTACH, (pid_t)st->num, NULL, NULL) == -1 ?
+		    -1 : 0;
+		error = errno;
+		if (rc == 0)
+			ptrace(PTRACE_DETACH, (pid_t)st->num, NULL, NULL);
+		fake_outcome("try-ptrace", arg, rc, error);
+		break;
+	case OP_TRY_MOUNT:
+		if (mkdtemp(dir) == NULL) {
+			fake_outcome("try-mount", "", -1, errno);
+			break;
+		}
+		rc = mount("none", dir, "tmpfs", 0, NULL);
+		error = errno;
+		if (rc == 0)
+			umount(dir);
+		rmdir(dir);
+		fake_outcome("try-mount", "", rc, error);
+		break;
+	case OP_TRY_TIOCSTI:
+		rc = 0;
+		for (i = 0; i < st->textlen && rc == 0; i++)
+			if ((rc = ioctl(STDIN_FILENO, TIOCSTI,
+			    &st->text[i])) == -1)
+				error = errno;
+		fake_outcome("try-tiocsti", "", rc, error);
+		break;
+	case OP_FORKBOMB:
+		fake_forkbomb(st->num);
+		break;
+	case OP_HOG:
+		fake_hog(st->num);
+		break;
+	case OP_CONNECT:
+		rc = fake_connect(st->word, st->num);
+		error = errno;
+		if (rc == 0)
+			fake_result("connect %s %lld: ok", st->word, st->num);
+		else
+			fake_result("connect %s %lld: failed (%s)", st->word,
+			    st->num, strerror(error));
+		break;
+	case OP_WHOAMI:
+		fake_result("whoami: uid=%ld gid=%ld pid=%ld ppid=%ld",
+		    (long)getuid(), (long)getgid(), (long)getpid(),
+		    (long)getppid());
+		break;
+	default:
+		break;
+	}
+}
+
 /* Run one command. */
 static void
 fake_run(const struct fake_step *st)
@@ -527,6 +824,19 @@ fake_run(const struct fake_step *st)
 			fake_die(1, "pwd: %s", strerror(errno));
 		fake_say(cwd, strlen(cwd), NULL, 0, "\n");
 		free(cwd);
+		break;
+	case OP_SH:
+	case OP_TRY_WRITE:
+	case OP_TRY_READ:
+	case OP_TRY_KILL:
+	case OP_TRY_PTRACE:
+	case OP_TRY_MOUNT:
+	case OP_TRY_TIOCSTI:
+	case OP_FORKBOMB:
+	case OP_HOG:
+	case OP_CONNECT:
+	case OP_WHOAMI:
+		fake_hostile(st);
 		break;
 	case OP_PROMPT:
 		fake_say(st->text, st->textlen, NULL, 0, " [y/n] ");
@@ -611,7 +921,10 @@ fake_usage(FILE *f)
 	    "  write PATH TEXT, append PATH TEXT, delete PATH, cat PATH, pwd,\n"
 	    "  rename OLD NEW, mkdir DIR,\n"
 	    "  flood SIZE[K|M|G], env NAME, envsplit NAME MS, exit K,\n"
-	    "  signal NAME|NUM, hang, spawn-child\n"
+	    "  signal NAME|NUM, hang, spawn-child,\n"
+	    "  sh TEXT, try-write PATH, try-read PATH, try-kill PID,\n"
+	    "  try-ptrace PID, try-mount, try-tiocsti TEXT, forkbomb N,\n"
+	    "  hog MIB, connect HOST PORT, whoami\n"
 	    "TEXT escapes: \\n \\t \\r \\\\ \\e \\xHH \\;\n");
 }
 

@@ -25,7 +25,9 @@
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
+#include "overlay.h"
 #include "pool.h"
+#include "sandbox.h"
 #include "server.h"
 #include "session.h"
 #include "util.h"
@@ -481,6 +483,10 @@ api_healthz(struct api_ctx *ctx)
 	    json_object_new_string(RUNNERD_VERSION));
 	json_object_object_add(o, "sessions", sessions);
 	json_object_object_add(o, "pool", pool);
+	json_object_object_add(o, "workspace",
+	    overlay_health(server_cfg->workspace_mode));
+	json_object_object_add(o, "sandbox",
+	    sandbox_health(server_cfg->sandbox));
 	api_reply_json(ctx, 200, o);
 }
 

@@ -23,16 +23,20 @@
 
 #include "api.h"
 #include "auth.h"
+#include "cgroup.h"
 #include "conf.h"
 #include "eventlog.h"
 #include "gateway.h"
 #include "log.h"
 #include "notify.h"
+#include "overlay.h"
 #include "pool.h"
 #include "retention.h"
+#include "sandbox.h"
 #include "server.h"
 #include "session.h"
 #include "util.h"
+#include "workspace.h"
 
 #define SERVER_DEFAULT_CONF	"/etc/runnerd/runnerd.conf"
 #define SERVER_SYNC_MS		100
@@ -62,6 +66,21 @@ static int		 server_unix_activated;
 static struct event	*server_status_ev;
 static struct event	*server_watchdog_ev;
 static char		 server_status_last[256];
+
+/*
+ * The version, and the libgit2 it runs with: what it can do with
+ * repositories (shallow mirrors) depends on that.
+ */
+static void
+server_version(void)
+{
+	int	major, minor, rev;
+
+	git_libgit2_version(&major, &minor, &rev);
+	printf("runnerd %s (libgit2 %d.%d.%d, shallow fetch %s)\n",
+	    RUNNERD_VERSION, major, minor, rev,
+	    workspace_can_shallow() ? "yes" : "no");
+}
 
 static __attribute__((noreturn)) void
 server_usage(void)
@@ -382,6 +401,36 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Session cgroups: found (and, under cgroup v2, the supervisor moved into
+ * its own leaf) once. Without them sessions still run, unlimited; the
+ * sandbox layer report says so.
+ */
+static void
+server_cgroup_init(const struct config *c)
+{
+	char	resolved[PATH_MAX], cause[512], detail[512];
+
+	if (cgroup_prepare(c->cgroup_base, resolved, sizeof resolved, cause,
+	    sizeof cause) == -1) {
+		log_warnx("cgroup: sessions run without resource limits: %s",
+		    cause);
+		return;
+	}
+	cgroup_probe(resolved, detail, sizeof detail);
+	log_info("session cgroups: %s; limits per session: memory %lld "
+	    "bytes, pids %lld, cpu %lld%% (0 = unlimited)", detail,
+	    (long long)c->memory_max_bytes, (long long)c->pids_max,
+	    (long long)c->cpu_max_pct);
+}
+
+/* Whether a session of that id exists (the overlay sweep asks). */
+static int
+server_session_known(const char *id)
+{
+	return (session_find(id) != NULL);
+}
+
 int
 server_main(int argc, char **argv)
 {
@@ -427,7 +476,7 @@ server_main(int argc, char **argv)
 			verbose++;
 			break;
 		case 'V':
-			printf("runnerd %s\n", RUNNERD_VERSION);
+			server_version();
 			return (0);
 		default:
 			server_usage();
@@ -513,7 +562,19 @@ server_main(int argc, char **argv)
 	api_init(server_http);
 	gateway_init();
 
+	/*
+	 * Before the pool forks, workers must start in the right
+	 * cgroup; before sessions are restored, the cgroups of those that
+	 * were live are removed.
+	 */
+	server_cgroup_init(c);
 	session_restore_all();
+	/* Stale overlay mounts, then whether overlays work at all. */
+	overlay_sweep(c->workspace_dir, server_session_known);
+	overlay_init(c->workspace_mode, c->cache_dir, c->workspace_dir);
+	/* Each sandbox layer probed once; missing ones are logged. */
+	sandbox_probe((uid_t)c->sandbox_uid, (gid_t)c->sandbox_gid,
+	    c->cgroup_base);
 	pool_init();
 	retention_init();
 

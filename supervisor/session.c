@@ -15,13 +15,16 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "cgroup.h"
 #include "conf.h"
 #include "eventlog.h"
 #include "log.h"
 #include "mapping.h"
 #include "metrics.h"
+#include "overlay.h"
 #include "pool.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "server.h"
 #include "session.h"
 #include "util.h"
@@ -40,6 +43,9 @@ static void	session_emit(struct session *, struct json_object *);
 static void	session_end(struct session *, enum session_state,
 		    const char *);
 static void	session_finished(struct session *);
+static void	session_approval_arm(struct session *, const char *, int64_t);
+static void	session_approval_disarm(struct session *, const char *);
+static void	session_approvals_close(struct session *);
 
 #define ERR(e, st, c, ...) do {						\
 	(e)->status = (st);						\
@@ -198,11 +204,13 @@ session_alloc(const char *id)
 static void
 session_free(struct session *s)
 {
+	session_approval_disarm(s, NULL);
 	if (s->backstop != NULL)
 		event_free(s->backstop);
 	eventlog_close(s->log);
 	json_object_put(s->record);
 	json_object_put(s->approvals);
+	json_object_put(s->last_usage);
 	free(s->org_id);
 	free(s->user_id);
 	free(s->village_id);
@@ -321,6 +329,37 @@ session_remote_url(struct session *s, const char **token_var)
 	return (xasprintf("%.*s/%s/%s.git", (int)len, base, owner, name));
 }
 
+/*
+ * The session's resource limits for START: the config's, lowered by the
+ * request's policy.limits (validate.c kept those within the config's).
+ */
+static struct json_object *
+session_start_limits(struct session *s)
+{
+	struct json_object	*o, *pol, *req, *v;
+	static const char *const keys[] = {
+		"memoryMaxBytes", "pidsMax", "cpuMaxPct"
+	};
+	int64_t			 val[3];
+	size_t			 i;
+
+	val[0] = server_cfg->memory_max_bytes;
+	val[1] = server_cfg->pids_max;
+	val[2] = server_cfg->cpu_max_pct;
+	if (!json_object_object_get_ex(s->record, "policy", &pol) ||
+	    !json_object_object_get_ex(pol, "limits", &req))
+		req = NULL;
+	o = json_object_new_object();
+	for (i = 0; i < nitems(keys); i++) {
+		if (req != NULL && json_object_object_get_ex(req, keys[i], &v) &&
+		    json_object_is_type(v, json_type_int))
+			val[i] = json_object_get_int64(v);
+		json_object_object_add(o, keys[i],
+		    json_object_new_int64(val[i]));
+	}
+	return (o);
+}
+
 /* The START message: everything the worker needs, secrets included. */
 static struct json_object *
 session_start_msg(struct session *s, struct json_object *env)
@@ -392,6 +431,50 @@ session_start_msg(struct session *s, struct json_object *env)
 	    strv_to_json(server_cfg->allowed_roots));
 	json_object_object_add(o, "cols", json_object_new_int(120));
 	json_object_object_add(o, "rows", json_object_new_int(40));
+	json_object_object_add(o, "workspaceMode", json_object_new_string(
+	    overlay_mode(server_cfg->workspace_mode, NULL)));
+	/* auto: a mount that fails anyway falls back to a clone. */
+	json_object_object_add(o, "workspaceFallback", json_object_new_boolean(
+	    strcmp(server_cfg->workspace_mode, "auto") == 0));
+	json_object_object_add(o, "cacheMaxBytes",
+	    json_object_new_int64(server_cfg->cache_max_bytes));
+	/* A cached checkout no workspace used for a retention is pruned. */
+	json_object_object_add(o, "checkoutMaxAgeMs",
+	    json_object_new_int64(server_cfg->retention_ms));
+	json_object_object_add(o, "shallow",
+	    json_object_new_boolean(server_cfg->shallow));
+	json_object_object_add(o, "sandbox",
+	    json_object_new_boolean(server_cfg->sandbox));
+	json_object_object_add(o, "sandboxUid",
+	    json_object_new_int64(server_cfg->sandbox_uid));
+	json_object_object_add(o, "sandboxGid",
+	    json_object_new_int64(server_cfg->sandbox_gid));
+	json_object_object_add(o, "sandboxRequired",
+	    strv_to_json(server_cfg->sandbox_required));
+	json_object_object_add(o, "sandboxExpose",
+	    strv_to_json(server_cfg->sandbox_expose));
+	json_object_object_add(o, "nofileMax",
+	    json_object_new_int64(server_cfg->nofile_max));
+	json_object_object_add(o, "stateDir",
+	    json_object_new_string(server_cfg->state_dir));
+	json_object_object_add(o, "cgroupBase", cgroup_resolved() != NULL ?
+	    json_object_new_string(cgroup_resolved()) : NULL);
+	json_object_object_add(o, "limits", session_start_limits(s));
+	json_object_object_add(o, "usageTickMs",
+	    json_object_new_int64(server_cfg->usage_tick_ms));
+	if (server_cfg->exec_approval_patterns != NULL)
+		/* START keeps a reference of its own, dropped with o. */
+		json_object_object_add(o, "execApprovalPatterns",
+		    json_object_get(server_cfg->exec_approval_patterns));
+	if (server_cfg->test_patterns != NULL)
+		json_object_object_add(o, "testPatterns",
+		    strv_to_json(server_cfg->test_patterns));
+	json_object_object_add(o, "approvalTimeoutMs",
+	    json_object_new_int64(server_cfg->approval_timeout_ms));
+	json_object_object_add(o, "approvalDenyContinues",
+	    json_object_new_boolean(server_cfg->approval_deny_continues));
+	json_object_object_add(o, "networkAllowlist",
+	    strv_to_json(server_cfg->network_allowlist));
 	json_object_object_add(o, "timeoutMs",
 	    json_object_new_int64(server_cfg->session_timeout_ms));
 	json_object_object_add(o, "graceMs",
@@ -405,6 +488,35 @@ session_start_msg(struct session *s, struct json_object *env)
 	json_object_object_add(o, "lang", json_object_new_string(
 	    lang != NULL && *lang != '\0' ? lang : "C.UTF-8"));
 	return (o);
+}
+
+/*
+ * sandbox_required names layers a session may not run without: when one
+ * is missing on this host (or the sandbox is off), refuse with 503.
+ */
+static int
+session_sandbox_check(struct sess_err *err)
+{
+	unsigned	required;
+	char		names[160], why[160];
+
+	if (sandbox_layers_parse(server_cfg->sandbox_required, &required, why,
+	    sizeof why) == -1) {
+		ERR(err, 503, "SANDBOX_UNAVAILABLE", "sandbox_required: %s",
+		    why);
+		return (-1);
+	}
+	if (sandbox_missing(server_cfg->sandbox, required, names,
+	    sizeof names) == 0)
+		return (0);
+	if (!server_cfg->sandbox)
+		ERR(err, 503, "SANDBOX_UNAVAILABLE", "the sandbox is off "
+		    "(sandbox: false) but sandbox_required names: %s", names);
+	else
+		ERR(err, 503, "SANDBOX_UNAVAILABLE", "required sandbox layers "
+		    "are unavailable on this host: %s (see GET /healthz)",
+		    names);
+	return (-1);
 }
 
 int
@@ -427,6 +539,9 @@ session_start(struct json_object *req, struct json_object *env,
 		    "when one ends", server_cfg->max_sessions);
 		return (-1);
 	}
+	/* Fail closed when a required sandbox layer is missing. */
+	if (session_sandbox_check(err) == -1)
+		return (-1);
 	uuid_v4(id);
 	s = session_alloc(id);
 	s->org_id = xstrdup(org);
@@ -624,6 +739,29 @@ session_move(struct session *s, enum session_state to, const char *reason)
 }
 
 /*
+ * The worker's own counts from its last USAGE_TICK, for a SESSION_ENDED
+ * the supervisor makes: better than zeros for what only the worker sees.
+ */
+static void
+session_last_usage(struct session *s, struct json_object *usage)
+{
+	static const char *const keys[] = {
+		"filesTouched", "commandsRun", "cpuSeconds", "peakMemoryBytes"
+	};
+	struct json_object	*v;
+	size_t			 i;
+
+	for (i = 0; s->last_usage != NULL && i < nitems(keys); i++) {
+		if (!json_object_object_get_ex(s->last_usage, keys[i], &v) ||
+		    !(json_object_is_type(v, json_type_int) ||
+		    json_object_is_type(v, json_type_double)))
+			continue;
+		/* usage shares the value with last_usage: a ref each. */
+		json_object_object_add(usage, keys[i], json_object_get(v));
+	}
+}
+
+/*
  * End a session from the supervisor's side (crash, protocol error, restart,
  * backstop): the final transition and SESSION_ENDED, unless already ended.
  */
@@ -642,6 +780,7 @@ session_end(struct session *s, enum session_state final, const char *reason)
 			session_move(s, ST_STOPPING, reason);
 		session_move(s, final, reason);
 	}
+	session_approvals_close(s);
 	ev = event_create(EV_SESSION_ENDED);
 	json_object_object_add(ev, "finalState",
 	    json_object_new_string(session_state_name(s->state)));
@@ -656,6 +795,7 @@ session_end(struct session *s, enum session_state final, const char *reason)
 	    json_object_new_int64((int64_t)(s->terminal_bytes / 1024)));
 	json_object_object_add(usage, "filesTouched", json_object_new_int(0));
 	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
+	session_last_usage(s, usage);
 	json_object_object_add(usage, "approvalsRequested",
 	    json_object_new_int(json_object_object_length(s->approvals)));
 	json_object_object_add(ev, "totalUsage", usage);
@@ -669,6 +809,8 @@ session_end(struct session *s, enum session_state final, const char *reason)
 	/* The agent is in its own session and process group: take it too. */
 	if (s->provider_pid > 0)
 		kill(-s->provider_pid, SIGKILL);
+	/* And whatever is left in its cgroup, with the cgroup. */
+	cgroup_remove_later(server_base, cgroup_resolved(), s->id);
 }
 
 /* Bookkeeping once SESSION_ENDED is recorded, whoever sent it. */
@@ -757,16 +899,33 @@ session_worker_event(struct session *s, struct json_object *ev,
 		}
 		json_object_object_add(ap, "sessionId",
 		    json_object_new_string(s->id));
+		/* Ours to enforce: unanswered by then, it is denied. */
+		iso8601_ms(now_ms() + server_cfg->approval_timeout_ms, cause,
+		    sizeof cause);
+		json_object_object_add(ap, "timeoutAt",
+		    json_object_new_string(cause));
 		copy = NULL;
 		json_object_deep_copy(ap, &copy, NULL);
 		json_object_object_add(copy, "status",
 		    json_object_new_string("pending"));
 		json_object_object_add(s->approvals, id, copy);
+		session_approval_arm(s, id, server_cfg->approval_timeout_ms);
 		break;
 	case EV_APPROVAL_RESOLVED:
 		snprintf(cause, sizeof cause, "APPROVAL_RESOLVED is the "
 		    "supervisor's to send");
 		goto bad;
+	case EV_USAGE_TICK:
+		if (!json_object_object_get_ex(ev, "units", &v) ||
+		    !json_object_is_type(v, json_type_object)) {
+			snprintf(cause, sizeof cause, "USAGE_TICK without "
+			    "units");
+			goto bad;
+		}
+		json_object_put(s->last_usage);
+		s->last_usage = NULL;
+		json_object_deep_copy(v, &s->last_usage, NULL);
+		break;
 	case EV_SESSION_ENDED:
 		if (!session_state_final(s->state)) {
 			snprintf(cause, sizeof cause, "SESSION_ENDED in state "
@@ -780,6 +939,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 		}
 		json_object_object_add(ev, "finalState",
 		    json_object_new_string(session_state_name(s->state)));
+		session_approvals_close(s);
 		session_emit(s, ev);
 		session_finished(s);
 		if ((w = s->worker) != NULL) {
@@ -935,11 +1095,130 @@ session_stop(struct session *s, int graceful, struct sess_err *err)
 	return (0);
 }
 
+/*
+ * Approval deadlines: a timer per pending approval, approval_timeout_ms
+ * after the request. Expired, it counts as a denial (DESIGN section 3).
+ */
+struct session_approval_timer {
+	struct session		*s;
+	char			 id[37];
+	struct event		*ev;
+	TAILQ_ENTRY(session_approval_timer) entry;
+};
+static TAILQ_HEAD(, session_approval_timer) session_approval_timers =
+    TAILQ_HEAD_INITIALIZER(session_approval_timers);
+
+/* APPROVAL_RESOLVED, and the approval's record. */
+static void
+session_approval_resolved(struct session *s, struct json_object *ap,
+    const char *id, const char *status, const char *decision,
+    const char *by, const char *note)
+{
+	struct json_object	*ev;
+
+	json_object_object_add(ap, "status", json_object_new_string(status));
+	json_object_object_add(ap, "resolvedBy", json_object_new_string(by));
+	if (note != NULL)
+		json_object_object_add(ap, "note",
+		    json_object_new_string(note));
+	ev = event_create(EV_APPROVAL_RESOLVED);
+	json_object_object_add(ev, "approvalId", json_object_new_string(id));
+	json_object_object_add(ev, "decision",
+	    json_object_new_string(decision));
+	json_object_object_add(ev, "resolvedBy", json_object_new_string(by));
+	if (note != NULL)
+		json_object_object_add(ev, "note",
+		    json_object_new_string(note));
+	session_emit(s, ev);
+	json_object_put(ev);
+}
+
+/* Nobody answered in time: expired, and the worker is told it is denied. */
+static void
+session_approval_expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_approval_timer	*t = arg;
+	struct session			*s = t->s;
+	struct json_object		*ap, *st, *o;
+
+	/* The timer stays listed (not freed in its own callback). */
+	if (!json_object_object_get_ex(s->approvals, t->id, &ap) ||
+	    (st = json_object_object_get(ap, "status")) == NULL ||
+	    strcmp(json_object_get_string(st), "pending") != 0 || s->ended)
+		return;
+	log_info("session %s: approval %s timed out", s->id, t->id);
+	if (s->worker != NULL) {
+		o = session_msg("APPROVE");
+		json_object_object_add(o, "approvalId",
+		    json_object_new_string(t->id));
+		json_object_object_add(o, "decision",
+		    json_object_new_string("deny"));
+		json_object_object_add(o, "note",
+		    json_object_new_string("timed out"));
+		if (pool_send(s->worker, o) == -1)
+			log_warnx("session %s: cannot send the expired "
+			    "approval %s to the worker", s->id, t->id);
+		json_object_put(o);
+	}
+	session_approval_resolved(s, ap, t->id, "expired", "deny", "timeout",
+	    "timed out");
+}
+
+static void
+session_approval_arm(struct session *s, const char *id, int64_t ms)
+{
+	struct session_approval_timer	*t;
+	struct timeval			 tv;
+
+	t = xcalloc(1, sizeof *t);
+	t->s = s;
+	snprintf(t->id, sizeof t->id, "%s", id);
+	if ((t->ev = evtimer_new(server_base, session_approval_expire_cb,
+	    t)) == NULL)
+		fatalx("evtimer_new");
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(t->ev, &tv);
+	TAILQ_INSERT_TAIL(&session_approval_timers, t, entry);
+}
+
+/* Drop the timer of an approval of s, or (id NULL) all of them. */
+static void
+session_approval_disarm(struct session *s, const char *id)
+{
+	struct session_approval_timer	*t, *next;
+
+	for (t = TAILQ_FIRST(&session_approval_timers); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->s != s || (id != NULL && strcmp(t->id, id) != 0))
+			continue;
+		TAILQ_REMOVE(&session_approval_timers, t, entry);
+		event_free(t->ev);
+		free(t);
+	}
+}
+
+/* The session ends: what is still pending will never be answered. */
+static void
+session_approvals_close(struct session *s)
+{
+	struct json_object	*st;
+
+	json_object_object_foreach(s->approvals, id, ap) {
+		if ((st = json_object_object_get(ap, "status")) != NULL &&
+		    strcmp(json_object_get_string(st), "pending") == 0)
+			session_approval_resolved(s, ap, id, "cancelled",
+			    "deny", "runnerd", "session ended");
+	}
+	session_approval_disarm(s, NULL);
+}
+
 int
 session_approve(struct session *s, const char *id, const char *decision,
     const char *note, const char *by, struct sess_err *err)
 {
-	struct json_object	*ap, *st, *o, *ev;
+	struct json_object	*ap, *st, *o;
+	const char		*status;
 
 	if (!json_object_object_get_ex(s->approvals, id, &ap)) {
 		ERR(err, 404, "NOT_FOUND", "no approval '%.40s' in this "
@@ -947,9 +1226,15 @@ session_approve(struct session *s, const char *id, const char *decision,
 		return (-1);
 	}
 	st = json_object_object_get(ap, "status");
-	if (strcmp(json_object_get_string(st), "pending") != 0) {
+	status = st != NULL ? json_object_get_string(st) : "pending";
+	if (strcmp(status, "expired") == 0) {
+		ERR(err, 409, "EXPIRED", "approval '%.40s' expired: nobody "
+		    "answered it in time, so it was denied", id);
+		return (-1);
+	}
+	if (strcmp(status, "pending") != 0) {
 		ERR(err, 409, "ALREADY_RESOLVED", "approval '%.40s' is "
-		    "already resolved (%s)", id, json_object_get_string(st));
+		    "already resolved (%s)", id, status);
 		return (-1);
 	}
 	if (session_need_live(s, "an approval", err) == -1)
@@ -962,17 +1247,16 @@ session_approve(struct session *s, const char *id, const char *decision,
 		json_object_object_add(o, "note", json_object_new_string(note));
 	if (session_send(s, o, err) == -1)
 		return (-1);
-	json_object_object_add(ap, "status", json_object_new_string(decision));
-	ev = event_create(EV_APPROVAL_RESOLVED);
-	json_object_object_add(ev, "approvalId", json_object_new_string(id));
-	json_object_object_add(ev, "decision",
-	    json_object_new_string(decision));
-	json_object_object_add(ev, "resolvedBy", json_object_new_string(by));
-	if (note != NULL)
-		json_object_object_add(ev, "note",
-		    json_object_new_string(note));
-	session_emit(s, ev);
-	json_object_put(ev);
+	session_approval_disarm(s, id);
+	/*
+	 * Who answered: the authenticated user, else "api" (auth.c names
+	 * a loopback client without credentials "local", a static token
+	 * "token": neither is a user).
+	 */
+	if (by == NULL || *by == '\0' || strcmp(by, "-") == 0 ||
+	    strcmp(by, "local") == 0 || strcmp(by, "token") == 0)
+		by = "api";
+	session_approval_resolved(s, ap, id, decision, decision, by, note);
 	return (0);
 }
 
@@ -986,6 +1270,8 @@ session_delete(struct session *s, struct sess_err *err)
 		    "deleting it", session_state_name(s->state));
 		return (-1);
 	}
+	/* An overlay workspace is unmounted first (worker/overlay.c). */
+	(void)overlay_remove(server_cfg->workspace_dir, s->id);
 	/* Only ever remove what lies in our own workspace directory. */
 	ws = xasprintf("%s/%s", server_cfg->workspace_dir, s->id);
 	if (rm_rf(ws) == -1)

@@ -49,6 +49,7 @@ struct session {
 	int			 ended;		/* SESSION_ENDED recorded */
 	struct event		*backstop;	/* kills a worker that hangs */
 	size_t			 terminal_bytes;
+	struct json_object	*last_usage;	/* last USAGE_TICK's units */
 	int			 capped;	/* log cap reached */
 	size_t			 dropped_bytes;	/* terminal output not kept */
 	TAILQ_ENTRY(session)	 entry;

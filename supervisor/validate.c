@@ -652,6 +652,63 @@ fail:
 	return (-1);
 }
 
+/*
+ * policy.limits {memoryMaxBytes, pidsMax, cpuMaxPct}: a session may ask for
+ * less than the config's limits, never for more (0 in the config means no
+ * limit, so anything goes). Only what was given lands in norm.policy; the
+ * supervisor fills in the rest from the config when it starts the worker.
+ */
+static int
+validate_limits(struct json_object *body, const struct config *cfg,
+    struct json_object *norm, struct validate_err *e)
+{
+	static const char *const keys[] = {
+		"memoryMaxBytes", "pidsMax", "cpuMaxPct", NULL
+	};
+	/* pidsMax: the worker is in the cgroup while it forks the CLI. */
+	const int64_t		 min[] = { 4 * 1024 * 1024, 8, 1 };
+	const int64_t		 max[] = {
+		cfg->memory_max_bytes > 0 ? cfg->memory_max_bytes :
+		INT64_MAX / 2, cfg->pids_max > 0 ? cfg->pids_max : 4194304,
+		cfg->cpu_max_pct > 0 ? cfg->cpu_max_pct : 100000
+	};
+	struct json_object	*policy, *limits, *v, *out, *np;
+	char			 field[64];
+	size_t			 i;
+	int64_t			 n;
+
+	if (!json_object_object_get_ex(body, "policy", &policy) ||
+	    !json_object_object_get_ex(policy, "limits", &limits))
+		return (0);
+	if (!json_object_is_type(limits, json_type_object))
+		return (validate_fail(e, "policy.limits", "must be an object"));
+	if (validate_keys(limits, "policy.limits", keys, e) != 0)
+		return (-1);
+	out = json_object_new_object();
+	for (i = 0; keys[i] != NULL; i++) {
+		if (!json_object_object_get_ex(limits, keys[i], &v))
+			continue;
+		snprintf(field, sizeof field, "policy.limits.%s", keys[i]);
+		if (!json_object_is_type(v, json_type_int)) {
+			json_object_put(out);
+			return (validate_fail(e, field, "must be an integer"));
+		}
+		n = json_object_get_int64(v);
+		if (n < min[i] || n > max[i]) {
+			json_object_put(out);
+			return (validate_fail(e, field, "must be %lld..%lld "
+			    "(the server's limit)", (long long)min[i],
+			    (long long)max[i]));
+		}
+		json_object_object_add(out, keys[i], json_object_new_int64(n));
+	}
+	if (json_object_object_get_ex(norm, "policy", &np))
+		json_object_object_add(np, "limits", out);
+	else
+		json_object_put(out);
+	return (0);
+}
+
 /* policy: shell allow/deny lists, approval categories, network mode. */
 static int
 validate_policy(struct json_object *body, struct json_object *norm,
@@ -659,7 +716,7 @@ validate_policy(struct json_object *body, struct json_object *norm,
 {
 	static const char *const keys[] = {
 		"shellAllowlist", "shellDenylist", "requiresApprovalFor",
-		"networkMode", NULL
+		"networkMode", "limits", NULL
 	};
 	static const char *const allow_all[] = { "*", NULL };
 	static const char *const modes[] = { "restricted", "open", NULL };
@@ -958,6 +1015,8 @@ validate_start(struct json_object *body, const struct config *cfg,
 	if (validate_task(body, norm, e) != 0)
 		goto fail;
 	if (validate_policy(body, norm, e) != 0)
+		goto fail;
+	if (validate_limits(body, cfg, norm, e) != 0)
 		goto fail;
 	if (validate_env(body, &env, e) != 0)
 		goto fail;

@@ -39,6 +39,7 @@ struct output {
 	struct evbuffer		*pending;	/* coalesced, not yet sent */
 	struct event		*timer;
 	size_t			 sent;
+	size_t			 found[REDACT_NKINDS];	/* credentials */
 
 	int			 jsonl;
 	regex_t			*re;
@@ -65,6 +66,16 @@ output_timer_cb(int fd, short events, void *arg)
 	struct output	*o = arg;
 
 	output_send(o);
+}
+
+/* The redactor replaced a credential: the first of its kind is told. */
+static void
+output_found_cb(enum redact_kind kind, void *arg)
+{
+	struct output	*o = arg;
+
+	if (o->found[kind]++ == 0 && o->cb.secret != NULL)
+		o->cb.secret(redact_kind_name(kind), o->cb.arg);
 }
 
 /* A pipeline for one CLI; NULL with a cause if a pattern is bad. */
@@ -96,6 +107,7 @@ output_create(struct event_base *base, const struct output_cb *cb,
 	o->linemax = jsonl ? OUTPUT_RECORD_MAX : OUTPUT_PROMPT_MAX;
 	o->line = xmalloc(o->linemax + 1);
 	o->redact = redact_create();
+	redact_patterns(o->redact, output_found_cb, o);
 	if ((o->redacted = evbuffer_new()) == NULL ||
 	    (o->clean = evbuffer_new()) == NULL ||
 	    (o->pending = evbuffer_new()) == NULL ||
@@ -129,11 +141,25 @@ output_free(struct output *o)
 	free(o);
 }
 
-/* Add a secret (every START env value) to replace with [REDACTED]. */
+/*
+ * Add a secret (every START env value) to replace with [REDACTED]; the
+ * credential shapes of redact.h are recognised whatever the secrets.
+ */
 void
 output_add_secret(struct output *o, const char *secret)
 {
 	redact_add(o->redact, secret);
+}
+
+/* Credentials recognised by shape and redacted so far, of every kind. */
+size_t
+output_credentials(const struct output *o)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < REDACT_NKINDS; i++)
+		n += o->found[i];
+	return (n);
 }
 
 /* Data bytes sent in chunks so far, for terminalKb. */
@@ -417,11 +443,19 @@ output_feed(struct output *o, const unsigned char *buf, size_t len)
 void
 output_flush(struct output *o)
 {
+	int	i;
+
 	redact_flush(o->redact, o->redacted);
 	output_clean(o, 1);
 	if (o->linelen > 0)
 		output_line_end(o, 1);
 	output_send(o);
+	for (i = 0; i < REDACT_NKINDS; i++) {
+		if (o->found[i] > 0)
+			log_info("redacted %zu %s credential%s from the output",
+			    o->found[i], redact_kind_name(i),
+			    o->found[i] == 1 ? "" : "s");
+	}
 }
 
 /* Offer a refused prompt again (after a resume). */

@@ -26,6 +26,12 @@ struct output_cb {
 	 */
 	int	(*prompt)(const char *, void *);
 	void	 *arg;
+	/*
+	 * A credential of this kind ("github-token", ...) was redacted from
+	 * the output: called once per kind, the rest are only counted. May be
+	 * NULL.
+	 */
+	void	(*secret)(const char *, void *);
 };
 
 /*
@@ -44,6 +50,8 @@ void		 output_feed(struct output *, const unsigned char *, size_t);
 void		 output_flush(struct output *);
 /* Offer the current line to the prompt callback again if it was refused. */
 void		 output_recheck(struct output *);
+/* Credentials recognised by shape and redacted so far. */
+size_t		 output_credentials(const struct output *);
 /* Data bytes sent in chunks so far. */
 size_t		 output_sent(const struct output *);
 /* Approval summary: s trimmed and cut to max characters; malloc'd. */

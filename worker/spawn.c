@@ -3,6 +3,7 @@
 
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <pty.h>
 #include <signal.h>
@@ -14,10 +15,14 @@
 
 #include <json-c/json.h>
 
+#include "log.h"
+#include "sandbox.h"
 #include "spawn.h"
 #include "util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
+
+#define SPAWN_NOTIFY_MS	10000	/* for the child's exec listener */
 
 /* Set NAME=value in env, replacing an entry with the same name. */
 static void
@@ -64,7 +69,7 @@ spawn_env(const char *path, const char *home, const char *lang,
 }
 
 /* The terminal a login would get: cooked, echo, UTF-8, usual keys. */
-static void
+void
 spawn_termios(struct termios *tio)
 {
 	memset(tio, 0, sizeof *tio);
@@ -92,14 +97,16 @@ spawn_termios(struct termios *tio)
 
 /*
  * In the child: die with the worker, default signals and an empty mask,
- * into the workspace, no descriptor but the pty, then exec. Failures are
- * written to the pty, so they show in the session's terminal, and end with
- * _exit(127); never exit() or return, which would run the worker's code.
+ * into the workspace, the exec listener to the worker (sock, when asked
+ * for), no descriptor but the pty, then exec. Failures are written to the
+ * pty, so they show in the session's terminal, and end with _exit(127);
+ * never exit() or return, which would run the worker's code.
  */
 static void __attribute__((noreturn))
-spawn_child(const struct spawn *sp, pid_t parent)
+spawn_child(const struct spawn *sp, pid_t parent, int sock)
 {
 	sigset_t	set;
+	char		cause[256];
 	int		sig;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
@@ -113,6 +120,9 @@ spawn_child(const struct spawn *sp, pid_t parent)
 		    sp->cwd, strerror(errno));
 		_exit(127);
 	}
+	/* Without a listener the worker logs why; the CLI runs anyway. */
+	if (sock != -1)
+		(void)sandbox_notify_child(sock, cause, sizeof cause);
 	close_from(STDERR_FILENO + 1);
 	execve(sp->path, sp->argv, sp->envp);
 	dprintf(STDERR_FILENO, "runnerd: cannot run %s: %s\r\n", sp->path,
@@ -120,14 +130,23 @@ spawn_child(const struct spawn *sp, pid_t parent)
 	_exit(127);
 }
 
-/* Fork the CLI on a new pty; its pid and the master, or -1. */
+/* Fork the CLI on a new pty; its pid, the master and listener, or -1. */
 pid_t
-spawn_pty(const struct spawn *sp, int *master, char *cause, size_t causelen)
+spawn_pty(const struct spawn *sp, int *master, int *notify_fd, char *cause,
+    size_t causelen)
 {
 	struct termios	tio;
 	struct winsize	ws;
 	pid_t		pid, parent;
-	int		fd;
+	int		fd, sock[2] = { -1, -1 };
+	char		why[256];
+
+	*notify_fd = -1;
+	if (sp->notify && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sock) == -1) {
+		CAUSE("socketpair: %s", strerror(errno));
+		return (-1);
+	}
 
 	spawn_termios(&tio);
 	memset(&ws, 0, sizeof ws);
@@ -138,14 +157,32 @@ spawn_pty(const struct spawn *sp, int *master, char *cause, size_t causelen)
 	switch (pid = forkpty(&fd, NULL, &tio, &ws)) {
 	case -1:
 		CAUSE("cannot create a pty: %s", strerror(errno));
+		if (sock[0] != -1) {
+			close(sock[0]);
+			close(sock[1]);
+		}
 		return (-1);
 	case 0:
-		spawn_child(sp, parent);
+		if (sock[0] != -1)
+			close(sock[0]);
+		spawn_child(sp, parent, sock[1]);
+	}
+	if (sock[0] != -1) {
+		/* Before the loop: the CLI's own execve waits on it. */
+		close(sock[1]);
+		*notify_fd = sandbox_notify_recv(sock[0], SPAWN_NOTIFY_MS, why,
+		    sizeof why);
+		if (*notify_fd == -1)
+			log_warnx("no exec policy for this session: %s", why);
+		close(sock[0]);
 	}
 	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1) {
 		CAUSE("pty: %s", strerror(errno));
 		kill(pid, SIGKILL);
 		close(fd);
+		if (*notify_fd != -1)
+			close(*notify_fd);
+		*notify_fd = -1;
 		return (-1);
 	}
 	*master = fd;

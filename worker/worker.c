@@ -16,14 +16,19 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "cgroup.h"
 #include "conf.h"
 #include "diff.h"
 #include "event.h"
+#include "execpol.h"
 #include "frame.h"
 #include "log.h"
 #include "output.h"
+#include "overlay.h"
 #include "proto.h"
 #include "provider.h"
+#include "proxy.h"
+#include "sandbox.h"
 #include "spawn.h"
 #include "utf8.h"
 #include "util.h"
@@ -62,7 +67,8 @@ enum worker_step {
 enum worker_stop {
 	STOP_NONE,
 	STOP_REQUESTED,
-	STOP_TIMEOUT
+	STOP_TIMEOUT,
+	STOP_DENIED		/* a held exec was denied */
 };
 
 struct worker {
@@ -126,6 +132,33 @@ struct worker {
 	struct watch		*watch;		/* FILE_TOUCHED */
 	size_t			 files_touched;	/* once the watch is gone */
 
+	struct cgroup		*cg;		/* cgroup.c, or NULL */
+	struct execpol		*exec;		/* execpol.c, or NULL */
+	struct proxy		*proxy;		/* proxy.c, or NULL */
+	size_t			 commands_run;	/* execs seen */
+	int			 notify_fd;	/* exec listener, or -1 */
+	int			 exec_notify;	/* want an exec listener */
+	int			 sandboxed;	/* START sandbox */
+	struct sandbox_policy	 sbp;
+	char			**sb_expose;	/* START sandboxExpose */
+	int			 sb_status_fd;	/* init's report, or -1 */
+	int			 proxy_fd;	/* to the bridge, or -1 */
+	const char		*cg_base;	/* START cgroupBase, or NULL */
+	struct cgroup_limits	 cg_limits;
+	struct cgroup_usage	 cg_usage;	/* the last reading */
+	int			 cg_read;	/* cg_usage holds one */
+	int64_t			 usage_tick_ms;
+	struct event		*usage_ev;	/* USAGE_TICK */
+	int64_t			 usage_last_ms;	/* monotonic, last tick */
+	struct json_object	*exec_patterns;	/* START, borrowed */
+	char			**exec_tests;	/* START testPatterns */
+	int64_t			 approval_timeout_ms;
+	int			 deny_continues;	/* approvalDenyContinues */
+	char			*denied;	/* why STOP_DENIED */
+	char			**net_allow;	/* START networkAllowlist */
+	char			**net_alerted;	/* host:port alerted once */
+	size_t			 net_nalerted;
+	size_t			 net_refused;	/* connections refused */
 	int64_t			 start_ms;	/* monotonic, at START */
 	int64_t			 spawn_ms;
 	int64_t			 exit_ms;
@@ -143,6 +176,8 @@ worker_peer_gone(const char *why)
 	log_warnx("%s", why);
 	if (wk.pid > 0 && !wk.closing)
 		killpg(wk.pid, SIGKILL);
+	/* And whatever left the group, with the cgroup itself. */
+	cgroup_destroy(wk.cg);
 	_exit(1);
 }
 
@@ -180,6 +215,28 @@ worker_emit(struct json_object *ev)
 		log_warnx("event dropped: %s", cause);
 	json_object_put(ev);
 	worker_throttle();
+}
+
+/* ALERT_RAISED {severity warn, category}, with its context (consumed) or not. */
+static void
+worker_alert(const char *category, const char *title, const char *desc,
+    struct json_object *ctx)
+{
+	struct json_object	*ev;
+	char			 id[37];
+
+	uuid_v4(id);
+	ev = event_create(EV_ALERT_RAISED);
+	json_object_object_add(ev, "alertId", json_object_new_string(id));
+	json_object_object_add(ev, "severity", json_object_new_string("warn"));
+	json_object_object_add(ev, "category",
+	    json_object_new_string(category));
+	json_object_object_add(ev, "title", json_object_new_string(title));
+	json_object_object_add(ev, "description",
+	    json_object_new_string(desc));
+	if (ctx != NULL)
+		json_object_object_add(ev, "context", ctx);
+	worker_emit(ev);
 }
 
 /*
@@ -224,6 +281,170 @@ worker_seconds(int64_t ms)
 	return (xasprintf("%.1f", (double)ms / 1000.0));
 }
 
+/* Read the session's cgroup into wk.cg_usage; 0, or -1 without one. */
+static int
+worker_cg_read(void)
+{
+	if (wk.cg == NULL || cgroup_read(wk.cg, &wk.cg_usage) == -1)
+		return (-1);
+	wk.cg_read = 1;
+	return (0);
+}
+
+/* Seconds with millisecond precision, as a JSON number ("1.25"). */
+static struct json_object *
+worker_json_seconds(double s)
+{
+	char	buf[64];
+	size_t	len;
+
+	snprintf(buf, sizeof buf, "%.3f", s < 0 ? 0.0 : s);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+	return (json_object_new_double_s(s, buf));
+}
+
+/*
+ * The units only the worker knows precisely: agentSeconds to the
+ * millisecond, then CPU seconds and peak memory from the cgroup (null
+ * without one).
+ */
+static void
+worker_usage_cg(struct json_object *units, int64_t ran_ms)
+{
+	worker_cg_read();
+	json_object_object_add(units, "agentSeconds",
+	    worker_json_seconds((double)ran_ms / 1000.0));
+	if (wk.cg_read && wk.cg_usage.cpu_seconds >= 0)
+		json_object_object_add(units, "cpuSeconds",
+		    worker_json_seconds(wk.cg_usage.cpu_seconds));
+	else
+		json_object_object_add(units, "cpuSeconds", NULL);
+	if (wk.cg_read && wk.cg_usage.memory_peak >= 0)
+		json_object_object_add(units, "peakMemoryBytes",
+		    json_object_new_int64(wk.cg_usage.memory_peak));
+	else
+		json_object_object_add(units, "peakMemoryBytes", NULL);
+}
+
+/* USAGE_TICK while the CLI runs: the totals so far. */
+static void
+worker_usage_tick_cb(int fd, short events, void *arg)
+{
+	struct json_object	*ev, *units;
+	int64_t			 now = mono_ms();
+
+	if (wk.closing || wk.exited || wk.spawn_ms == 0)
+		return;
+	units = json_object_new_object();
+	json_object_object_add(units, "terminalKb", json_object_new_int64(
+	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
+	json_object_object_add(units, "filesTouched", json_object_new_int64(
+	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
+	    wk.files_touched)));
+	json_object_object_add(units, "commandsRun",
+	    json_object_new_int64((int64_t)wk.commands_run));
+	json_object_object_add(units, "approvalsRequested",
+	    json_object_new_int(wk.approvals));
+	worker_usage_cg(units, now - wk.spawn_ms);
+	ev = event_create(EV_USAGE_TICK);
+	json_object_object_add(ev, "providerId",
+	    json_object_new_string(wk.provider->name));
+	json_object_object_add(ev, "units", units);
+	json_object_object_add(ev, "intervalMs",
+	    json_object_new_int64(now - wk.usage_last_ms));
+	wk.usage_last_ms = now;
+	worker_emit(ev);
+}
+
+/* Start the USAGE_TICK timer once the CLI runs. */
+static void
+worker_usage_start(void)
+{
+	struct timeval	tv;
+
+	if (wk.usage_tick_ms <= 0)
+		return;
+	wk.usage_last_ms = wk.spawn_ms;
+	if ((wk.usage_ev = event_new(wk.base, -1, EV_PERSIST,
+	    worker_usage_tick_cb, NULL)) == NULL)
+		fatalx("event_new");
+	tv.tv_sec = wk.usage_tick_ms / 1000;
+	tv.tv_usec = (wk.usage_tick_ms % 1000) * 1000;
+	evtimer_add(wk.usage_ev, &tv);
+}
+
+/*
+ * The session's cgroup, made before the CLI is spawned so that the
+ * sandbox can put its init in it before releasing it. Without one the
+ * session still runs, unlimited, and says so.
+ */
+static void
+worker_cg_create(void)
+{
+	char	cause[WORKER_CAUSE_MAX];
+
+	if (wk.cg_base == NULL)
+		return;
+	wk.cg = cgroup_create(wk.cg_base, wk.session_id, &wk.cg_limits, cause,
+	    sizeof cause);
+	if (wk.cg != NULL) {
+		log_info("cgroup %s: memory %lld, pids %lld, cpu %lld%%",
+		    cgroup_kind(wk.cg), (long long)wk.cg_limits.memory_max,
+		    (long long)wk.cg_limits.pids_max,
+		    (long long)wk.cg_limits.cpu_max_pct);
+		/* Until the CLI is forked: it is born in the cgroup. */
+		if (cgroup_enter(wk.cg, cause, sizeof cause) == -1)
+			log_warnx("cgroup: %s", cause);
+		return;
+	}
+	log_warnx("no cgroup: %s", cause);
+	worker_alert("resources", "session runs without resource limits",
+	    cause, NULL);
+}
+
+/*
+ * The CLI is forked: the worker leaves the cgroup it entered for the
+ * fork, so the CLI (or the sandbox's init) was born in it. Attaching the
+ * CLI again changes nothing then; it is what puts it there when entering
+ * failed, racing its exec (what it forks before this write escapes).
+ */
+static void
+worker_cg_attach(void)
+{
+	char	cause[WORKER_CAUSE_MAX];
+
+	if (wk.cg == NULL)
+		return;
+	if (cgroup_leave(wk.cg, cause, sizeof cause) == -1)
+		log_warnx("cgroup: %s", cause);
+	if (wk.pid > 0 && cgroup_attach(wk.cg, wk.pid, cause,
+	    sizeof cause) == -1)
+		log_warnx("cgroup: %s", cause);
+}
+
+/* Whether the cgroup's OOM killer struck during the session. */
+static int
+worker_cg_oom(void)
+{
+	return (worker_cg_read() == 0 && wk.cg_usage.oom_kills > 0);
+}
+
+/* The end of the session's accounting: stop ticking, drop the cgroup. */
+static void
+worker_cg_end(void)
+{
+	if (wk.usage_ev != NULL) {
+		event_free(wk.usage_ev);
+		wk.usage_ev = NULL;
+	}
+	cgroup_destroy(wk.cg);
+	wk.cg = NULL;
+}
+
 /*
  * The session is over (the final state is set): send SESSION_ENDED, then
  * wait for the channel to drain before exiting.
@@ -260,9 +481,15 @@ worker_end(void)
 	json_object_object_add(usage, "filesTouched", json_object_new_int64(
 	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
 	    wk.files_touched)));
-	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
+	json_object_object_add(usage, "commandsRun",
+	    json_object_new_int64((int64_t)wk.commands_run));
 	json_object_object_add(usage, "approvalsRequested",
 	    json_object_new_int(wk.approvals));
+	worker_usage_cg(usage, ran);
+	/* After the final reading: whatever is left in the cgroup dies. */
+	worker_cg_end();
+	json_object_object_add(usage, "connectionsRefused",
+	    json_object_new_int64((int64_t)wk.net_refused));
 	json_object_object_add(ev, "totalUsage", usage);
 	worker_emit(ev);
 
@@ -312,19 +539,8 @@ worker_changed_cb(void *arg)
 static void
 worker_watch_alert_cb(const char *title, const char *desc, void *arg)
 {
-	struct json_object	*ev;
-	char			 id[37];
-
-	uuid_v4(id);
-	ev = event_create(EV_ALERT_RAISED);
-	json_object_object_add(ev, "alertId", json_object_new_string(id));
-	json_object_object_add(ev, "severity", json_object_new_string("warn"));
-	json_object_object_add(ev, "category",
-	    json_object_new_string("workspace"));
-	json_object_object_add(ev, "title", json_object_new_string(title));
-	json_object_object_add(ev, "description",
-	    json_object_new_string(desc));
-	worker_emit(ev);
+	(void)arg;
+	worker_alert("workspace", title, desc, NULL);
 }
 
 /*
@@ -407,24 +623,57 @@ worker_record_cb(struct json_object *obj, void *arg)
 	worker_emit(ev);
 }
 
+/* A credential was redacted from the output: once per kind, never its value. */
+static void
+worker_secret_cb(const char *kind, void *arg)
+{
+	char	*desc;
+
+	(void)arg;
+	desc = xasprintf("a credential of kind %s appeared in the terminal "
+	    "output and was replaced by [REDACTED:%s]; further ones of this "
+	    "kind are redacted without an alert", kind, kind);
+	worker_alert("security", "credential in output", desc, NULL);
+	free(desc);
+}
+
+/*
+ * Send APPROVAL_REQUESTED for ap (borrowed) and wait for the answer. A
+ * provider prompt and held execs (execpol.c) may wait at the same time;
+ * the session is WAITING_FOR_APPROVAL until the last one is answered.
+ */
+static void
+worker_approval_send(struct json_object *ap)
+{
+	struct json_object	*ev;
+
+	wk.approvals++;
+	ev = event_create(EV_APPROVAL_REQUESTED);
+	/* The event keeps a reference of its own. */
+	json_object_object_add(ev, "approval", json_object_get(ap));
+	worker_emit(ev);
+	if (wk.state == ST_RUNNING)
+		worker_move(ST_WAITING_FOR_APPROVAL, "approval requested");
+}
+
 /*
  * An approval prompt: request an approval and wait. While paused it is
- * offered again on resume; in any other state (already waiting, stopping)
- * it is dropped.
+ * offered again on resume; while stopping, or with a prompt already
+ * waiting, it is dropped.
  */
 static int
 worker_prompt_cb(const char *summary, void *arg)
 {
-	struct json_object	*ev, *ap;
+	struct json_object	*ap;
 	char			 ts[32];
+	int64_t			 now = now_ms();
 
 	if (wk.state == ST_PAUSED_BY_HUMAN)
 		return (0);
-	if (wk.state != ST_RUNNING || wk.closing)
+	if ((wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL) ||
+	    wk.closing || wk.approval_id[0] != '\0')
 		return (1);
 	uuid_v4(wk.approval_id);
-	wk.approvals++;
-	iso8601_ms(now_ms(), ts, sizeof ts);
 
 	ap = json_object_new_object();
 	json_object_object_add(ap, "approvalId",
@@ -434,12 +683,82 @@ worker_prompt_cb(const char *summary, void *arg)
 	json_object_object_add(ap, "category", json_object_new_string("shell"));
 	json_object_object_add(ap, "summary", json_object_new_string(summary));
 	json_object_object_add(ap, "risk", json_object_new_string("medium"));
+	iso8601_ms(now, ts, sizeof ts);
 	json_object_object_add(ap, "requestedAt", json_object_new_string(ts));
-	ev = event_create(EV_APPROVAL_REQUESTED);
-	json_object_object_add(ev, "approval", ap);
-	worker_emit(ev);
-	worker_move(ST_WAITING_FOR_APPROVAL, "approval requested");
+	iso8601_ms(now + wk.approval_timeout_ms, ts, sizeof ts);
+	json_object_object_add(ap, "timeoutAt", json_object_new_string(ts));
+	worker_approval_send(ap);
+	json_object_put(ap);
 	return (1);
+}
+
+/* An event of the exec policy (TEST_RUN_*, ALERT_RAISED). */
+static void
+worker_exec_event_cb(struct json_object *ev, void *arg)
+{
+	if (wk.closing) {
+		json_object_put(ev);
+		return;
+	}
+	worker_emit(ev);
+}
+
+/* A gated exec is held: ask a human now (1), later (0) or never (-1). */
+static int
+worker_exec_request_cb(struct json_object *ap, void *arg)
+{
+	if (wk.pid <= 0 || wk.exited || wk.closing || wk.stopping != STOP_NONE)
+		return (-1);
+	if (wk.state == ST_PAUSED_BY_HUMAN)
+		return (0);
+	if (wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL)
+		return (-1);
+	worker_approval_send(ap);
+	return (1);
+}
+
+/* One more command ran (commandsRun). */
+static void
+worker_exec_ran_cb(void *arg)
+{
+	wk.commands_run++;
+}
+
+/* What the pty holds now, read before the policy ends a test run. */
+static void
+worker_exec_drain_cb(void *arg)
+{
+	unsigned char	buf[WORKER_READ_SIZE];
+	ssize_t		n;
+
+	/* EOF and errors are left to worker_pty_read_cb. */
+	if (!wk.reading || wk.master == -1 || wk.closing ||
+	    (n = read(wk.master, buf, sizeof buf)) <= 0)
+		return;
+	output_feed(wk.out, buf, (size_t)n);
+	execpol_output(wk.exec, (const char *)buf, (size_t)n);
+}
+
+/* The exec policy takes the listener of the CLI's tree. */
+static void
+worker_exec_start(void)
+{
+	struct execpol_cb	 cb = { worker_exec_event_cb,
+				    worker_exec_request_cb, worker_exec_ran_cb,
+				    worker_exec_drain_cb, NULL };
+	struct execpol_params	 pp;
+
+	memset(&pp, 0, sizeof pp);
+	pp.session_id = wk.session_id;
+	pp.allow = wk.task.shell_allow;
+	pp.deny = wk.task.shell_deny;
+	pp.categories = wk.task.approval_for;
+	pp.patterns = wk.exec_patterns;
+	pp.tests = wk.exec_tests;
+	pp.env = wk.env;
+	pp.timeout_ms = wk.approval_timeout_ms;
+	wk.exec = execpol_create(wk.base, wk.notify_fd, &pp, &cb);
+	wk.notify_fd = -1;
 }
 
 /* Write as much pending terminal input as the pty takes. */
@@ -501,6 +820,9 @@ worker_pty_read_cb(int fd, short events, void *arg)
 	n = read(wk.master, buf, sizeof buf);
 	if (n > 0) {
 		output_feed(wk.out, buf, (size_t)n);
+		/* Test runners' summary lines, as soon as they are read. */
+		if (wk.exec != NULL)
+			execpol_output(wk.exec, (const char *)buf, (size_t)n);
 		return;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -530,6 +852,13 @@ worker_sigchld_cb(int sig, short events, void *arg)
 			continue;
 		wk.exited = 1;
 		wk.status = status;
+		/* Init (pid 1) reports how the agent itself ended. */
+		if (wk.sb_status_fd != -1) {
+			wk.status = status = sandbox_status(wk.sb_status_fd,
+			    status);
+			close(wk.sb_status_fd);
+			wk.sb_status_fd = -1;
+		}
 		wk.exit_ms = mono_ms();
 		if (WIFEXITED(status))
 			log_info("provider exited with code %d",
@@ -581,15 +910,31 @@ worker_finish(void)
 	output_flush(wk.out);
 	close(wk.master);
 	wk.master = -1;
+	/* The last test runs, before the final state. */
+	if (wk.exec != NULL)
+		execpol_finish(wk.exec);
 
 	if (wk.stopping == STOP_REQUESTED) {
 		final = ST_COMPLETED;
 		reason = xstrdup("stopped on request");
+	} else if (wk.stopping == STOP_DENIED) {
+		final = ST_FAILED;
+		reason = xstrdup(wk.denied);
 	} else if (wk.stopping == STOP_TIMEOUT) {
 		final = ST_FAILED;
 		secs = worker_seconds(wk.timeout_ms);
 		reason = xasprintf("session timed out after %s s", secs);
 		free(secs);
+	} else if (!(WIFEXITED(wk.status) && WEXITSTATUS(wk.status) == 0) &&
+	    worker_cg_oom()) {
+		/* The CLI died and the cgroup's OOM killer had struck. */
+		final = ST_FAILED;
+		if (wk.cg_limits.memory_max > 0)
+			reason = xasprintf("out of memory (limit %lld MiB)",
+			    (long long)(wk.cg_limits.memory_max /
+			    (1024 * 1024)));
+		else
+			reason = xstrdup("out of memory (no limit set)");
 	} else if (WIFEXITED(wk.status)) {
 		final = WEXITSTATUS(wk.status) == 0 ? ST_COMPLETED : ST_FAILED;
 		reason = xasprintf("provider exited with code %d",
@@ -811,6 +1156,128 @@ worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
 	return (0);
 }
 
+/* START's cgroupBase, limits and usageTickMs. */
+static int
+worker_parse_cgroup(struct json_object *o, char *cause, size_t causelen)
+{
+	struct json_object	*lim;
+
+	if (worker_jstr(o, "cgroupBase", &wk.cg_base, cause, causelen) == -1 ||
+	    worker_jobj(o, "limits", &lim, cause, causelen) == -1 ||
+	    worker_jint(lim, "memoryMaxBytes", 0, INT64_MAX / 2, 0,
+	    &wk.cg_limits.memory_max, cause, causelen) == -1 ||
+	    worker_jint(lim, "pidsMax", 0, INT32_MAX, 0,
+	    &wk.cg_limits.pids_max, cause, causelen) == -1 ||
+	    worker_jint(lim, "cpuMaxPct", 0, 100000, 0,
+	    &wk.cg_limits.cpu_max_pct, cause, causelen) == -1 ||
+	    worker_jint(o, "usageTickMs", 100, INT32_MAX, 30 * 1000,
+	    &wk.usage_tick_ms, cause, causelen) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * The sandbox: on or off, the agent's uid and gid, required layers,
+ * exposed paths, nofile, and the places to hide (the workspace root, the
+ * state and cache dirs). As root, the workspace is the agent's.
+ */
+static int
+worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
+{
+	struct json_object	*v;
+	char			**req = NULL;
+	const char		*state_dir;
+	int64_t			 n;
+	size_t			 i;
+	int			 rv;
+
+	if (json_object_object_get_ex(o, "sandbox", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(cause, causelen, "sandbox must be a boolean");
+			return (-1);
+		}
+		wk.sandboxed = json_object_get_boolean(v);
+	}
+	if (worker_jint(o, "sandboxUid", 0, UINT32_MAX - 1, 65534, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.sbp.uid = (uid_t)n;
+	if (worker_jint(o, "sandboxGid", 0, UINT32_MAX - 1, 65534, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.sbp.gid = (gid_t)n;
+	if (worker_jint(o, "nofileMax", 0, INT32_MAX, 4096, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.sbp.nofile_max = (long)n;
+	if (worker_jstrv(o, "sandboxExpose", &wk.sb_expose, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(o, "sandboxRequired", &req, cause, causelen) == -1 ||
+	    worker_jstr(o, "stateDir", &state_dir, cause, causelen) == -1)
+		return (-1);
+	rv = sandbox_layers_parse(req, &wk.sbp.required, cause, causelen);
+	strv_free(req);
+	if (rv == -1)
+		return (-1);
+	for (i = 0; wk.sb_expose != NULL && wk.sb_expose[i] != NULL; i++) {
+		if (wk.sb_expose[i][0] != '/') {
+			snprintf(cause, causelen, "sandboxExpose: %.64s is not "
+			    "an absolute path", wk.sb_expose[i]);
+			return (-1);
+		}
+	}
+	wk.sbp.expose = wk.sb_expose;
+	wk.sbp.hide[0] = wk.workspace_dir;
+	wk.sbp.hide[1] = state_dir;
+	wk.sbp.hide[2] = wk.spec.cache_dir;
+	wk.sbp.network_restricted = wk.task.network_mode != NULL &&
+	    strcmp(wk.task.network_mode, "restricted") == 0;
+	if (wk.sandboxed && geteuid() == 0) {
+		wk.spec.owner_uid = wk.sbp.uid;
+		wk.spec.owner_gid = wk.sbp.gid;
+	}
+	return (0);
+}
+
+/*
+ * The exec policy's part of START: execApprovalPatterns {category:
+ * [pattern]}, testPatterns, approvalTimeoutMs, approvalDenyContinues.
+ * Every session asks its spawn for an exec listener.
+ */
+static int
+worker_parse_exec(struct json_object *o, char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	if (worker_jobj(o, "execApprovalPatterns", &wk.exec_patterns, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(o, "testPatterns", &wk.exec_tests, cause,
+	    causelen) == -1 ||
+	    worker_jint(o, "approvalTimeoutMs", 1, INT64_MAX / 4,
+	    EXECPOL_TIMEOUT_MS, &wk.approval_timeout_ms, cause, causelen) == -1)
+		return (-1);
+	if (wk.exec_patterns != NULL) {
+		json_object_object_foreach(wk.exec_patterns, k, pv) {
+			if (!json_object_is_type(pv, json_type_array)) {
+				snprintf(cause, causelen, "execApprovalPatterns."
+				    "%.32s must be an array of strings", k);
+				return (-1);
+			}
+		}
+	}
+	if (json_object_object_get_ex(o, "approvalDenyContinues", &v) &&
+	    v != NULL) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(cause, causelen, "approvalDenyContinues must "
+			    "be a boolean");
+			return (-1);
+		}
+		wk.deny_continues = json_object_get_boolean(v);
+	}
+	wk.exec_notify = 1;
+	return (0);
+}
+
 /* Everything in START but the session identity; -1 with a cause. */
 static int
 worker_parse_start(struct json_object *o, char *cause, size_t causelen)
@@ -935,6 +1402,42 @@ worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 	if (wk.lang == NULL)
 		wk.lang = "C.UTF-8";
 
+	/* Leave ownership alone unless the sandbox (tag sb, below) sets it. */
+	wk.spec.owner_uid = (uid_t)-1;
+	wk.spec.owner_gid = (gid_t)-1;
+	if (worker_jstr(o, "workspaceMode", &s, cause, causelen) == -1 ||
+	    worker_jint(o, "cacheMaxBytes", 0, INT64_MAX, 0, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	if (s != NULL && strcmp(s, "overlay") == 0)
+		wk.spec.mode = WORKSPACE_OVERLAY;
+	else if (s != NULL && strcmp(s, "clone") != 0) {
+		snprintf(cause, causelen, "workspaceMode must be overlay or "
+		    "clone");
+		return (-1);
+	}
+	wk.spec.cache_max_bytes = (long long)n;
+	if (worker_jint(o, "checkoutMaxAgeMs", 0, INT64_MAX / 4, 0, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.spec.checkout_max_age_ms = (long long)n;
+	{
+		struct json_object	*b;
+
+		if (json_object_object_get_ex(o, "workspaceFallback", &b))
+			wk.spec.fallback = json_object_get_boolean(b);
+		if (json_object_object_get_ex(o, "shallow", &b))
+			wk.spec.shallow = json_object_get_boolean(b);
+	}
+	if (worker_parse_sandbox(o, cause, causelen) == -1)
+		return (-1);
+	if (worker_parse_cgroup(o, cause, causelen) == -1)
+		return (-1);
+	if (worker_parse_exec(o, cause, causelen) == -1)
+		return (-1);
+	if (worker_jstrv(o, "networkAllowlist", &wk.net_allow, cause,
+	    causelen) == -1)
+		return (-1);
 	wk.dir = xasprintf("%s/%s", wk.workspace_dir, wk.session_id);
 	wk.spec.dir = wk.dir;
 	wk.task.session_id = wk.session_id;
@@ -1024,7 +1527,7 @@ static void
 worker_step_provider(void)
 {
 	struct output_cb	 cb = { worker_chunk_cb, worker_record_cb,
-				    worker_prompt_cb, NULL };
+				    worker_prompt_cb, NULL, worker_secret_cb };
 	char			 cause[WORKER_CAUSE_MAX], *reason;
 	int			 jsonl;
 
@@ -1078,6 +1581,76 @@ worker_env_free(char **env)
 	strv_free(env);
 }
 
+/* The most host:port alerts per session; past it, only counted. */
+#define WORKER_NET_ALERTS	64
+
+/*
+ * The proxy refused a connection. Every one is counted; the first
+ * for each host:port raises ALERT_RAISED, so a retrying agent cannot
+ * flood the event log.
+ */
+static void
+worker_net_refused_cb(const char *host, int port, const char *why, void *arg)
+{
+	struct json_object	*ctx;
+	char			 name[NETALLOW_HOST_MAX + 8], *desc;
+	size_t			 i;
+
+	wk.net_refused++;
+	if (wk.closing)
+		return;
+	netallow_format(host, port, name, sizeof name);
+	for (i = 0; i < wk.net_nalerted; i++)
+		if (strcmp(wk.net_alerted[i], name) == 0)
+			return;
+	if (wk.net_nalerted == WORKER_NET_ALERTS)
+		return;
+	wk.net_alerted = xrealloc(wk.net_alerted, (wk.net_nalerted + 2) *
+	    sizeof *wk.net_alerted);
+	wk.net_alerted[wk.net_nalerted++] = xstrdup(name);
+	wk.net_alerted[wk.net_nalerted] = NULL;
+	log_info("network: connection to %s refused: %s", name, why);
+
+	desc = xasprintf("connection to %s refused: %s (later refusals of "
+	    "it are counted in connectionsRefused, not alerted)", name, why);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "host", json_object_new_string(host));
+	json_object_object_add(ctx, "port", json_object_new_int(port));
+	worker_alert("network", "connection refused by policy", desc, ctx);
+	free(desc);
+}
+
+/* The proxy let a connection through. */
+static void
+worker_net_allowed_cb(const char *host, int port, void *arg)
+{
+	log_debug("network: %s port %d allowed", host, port);
+}
+
+/*
+ * Serve the bridge of a restricted session (the proxy owns its end
+ * of the socketpair from here). Without a proxy the agent simply has no
+ * network at all; say so.
+ */
+static void
+worker_net_start(void)
+{
+	struct proxy_cb	cb = { worker_net_refused_cb,
+			    worker_net_allowed_cb, NULL };
+	char		cause[WORKER_CAUSE_MAX];
+
+	wk.proxy = proxy_create(wk.base, wk.proxy_fd, wk.net_allow, &cb,
+	    cause, sizeof cause);
+	wk.proxy_fd = -1;
+	if (wk.proxy == NULL) {
+		log_warnx("network proxy: %s", cause);
+		worker_alert("network", "network proxy unavailable", cause, NULL);
+		return;
+	}
+	log_info("network restricted: proxy on port %d, %zu allowlist "
+	    "patterns", PROXY_PORT, strv_len(wk.net_allow));
+}
+
 /* Start the CLI on its pty; the session is RUNNING. */
 static void
 worker_step_spawn(void)
@@ -1093,21 +1666,54 @@ worker_step_spawn(void)
 	    NULL)) == NULL || evsignal_add(wk.sigchld_ev, NULL) == -1)
 		fatalx("evsignal SIGCHLD");
 
-	env = spawn_env(wk.path, wk.home, wk.lang, wk.env);
+	/* The session's cgroup, for the spawn to put the CLI in. */
+	worker_cg_create();
+	/*
+	 * In the sandbox HOME is a private one and, for a restricted
+	 * session, the proxy is the way out.
+	 */
+	env = spawn_env(wk.path, wk.sandboxed ? SANDBOX_HOME : wk.home,
+	    wk.lang, wk.env);
+	if (wk.sandboxed && wk.sbp.network_restricted)
+		env = proxy_env(env, SANDBOX_PROXY_PORT);
 	sp.path = wk.detect.path;
 	sp.argv = wk.argv;
 	sp.envp = env;
 	sp.cwd = wk.dir;
 	sp.cols = wk.cols;
 	sp.rows = wk.rows;
-	wk.pid = spawn_pty(&sp, &wk.master, cause, sizeof cause);
+	sp.notify = wk.exec_notify;
+	if (wk.sandboxed) {
+		struct sandbox_proc	proc;
+
+		wk.sbp.workspace = wk.dir;
+		wk.sbp.exec_notify = wk.exec_notify;
+		if (sandbox_spawn(&sp, &wk.sbp, wk.cg, &proc, cause,
+		    sizeof cause) == 0) {
+			wk.pid = proc.pid;
+			wk.master = proc.master;
+			wk.notify_fd = proc.notify_fd;
+			wk.proxy_fd = proc.proxy_fd;
+			wk.sb_status_fd = proc.status_fd;
+		} else
+			wk.pid = -1;
+	} else
+		wk.pid = spawn_pty(&sp, &wk.master, &wk.notify_fd, cause,
+		    sizeof cause);
 	worker_env_free(env);
 	if (wk.pid == -1) {
 		log_warnx("%s", cause);
 		worker_fail(cause);
 		return;
 	}
+	/* From here every exec of its tree goes through the policy. */
+	if (wk.notify_fd != -1)
+		worker_exec_start();
+	/* A restricted session's way out, through the bridge. */
+	if (wk.proxy_fd != -1)
+		worker_net_start();
 	wk.spawn_ms = mono_ms();
+	worker_cg_attach();
 	log_info("provider %s started, pid %ld", wk.provider->name,
 	    (long)wk.pid);
 
@@ -1140,6 +1746,7 @@ worker_step_spawn(void)
 		tv.tv_usec = (wk.timeout_ms % 1000) * 1000;
 		evtimer_add(wk.timeout_ev, &tv);
 	}
+	worker_usage_start();
 }
 
 /* The next start step, unless a STOP came first. */
@@ -1236,14 +1843,31 @@ worker_msg_resume(void)
 	    wk.paused_from : ST_RUNNING, "resumed on request");
 	if (wk.out != NULL)
 		output_recheck(wk.out);
+	/* Held execs that could not be asked about while paused. */
+	if (wk.exec != NULL)
+		execpol_recheck(wk.exec);
 }
 
-/* APPROVE {approvalId, decision, note?}: answer the prompt on the pty. */
+/* An approval was answered: RUNNING again once none is left waiting. */
+static void
+worker_approval_done(const char *reason)
+{
+	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
+	    (wk.exec == NULL || execpol_pending(wk.exec) == 0))
+		worker_move(ST_RUNNING, reason);
+}
+
+/*
+ * APPROVE {approvalId, decision, note?}: a provider prompt is answered on
+ * the pty; a held exec proceeds or fails with EACCES, and then, denied,
+ * the session stops FAILED (DESIGN section 3) unless the config says
+ * approval_deny_continues.
+ */
 static void
 worker_msg_approve(struct json_object *o)
 {
 	const char	*id, *decision, *note, *keys;
-	char		 cause[128];
+	char		 cause[128], cmd[1200];
 	int		 allow;
 
 	if (worker_jstr(o, "approvalId", &id, cause, sizeof cause) == -1 ||
@@ -1252,16 +1876,34 @@ worker_msg_approve(struct json_object *o)
 	    id == NULL || decision == NULL || (strcmp(decision, "allow") != 0 &&
 	    strcmp(decision, "deny") != 0))
 		worker_peer_gone("malformed APPROVE");
-	if (!worker_live() || wk.state != ST_WAITING_FOR_APPROVAL ||
-	    strcmp(id, wk.approval_id) != 0) {
+	allow = strcmp(decision, "allow") == 0;
+	if (worker_live() && wk.approval_id[0] != '\0' &&
+	    strcmp(id, wk.approval_id) == 0) {
+		keys = allow ? wk.provider->approve_keys :
+		    wk.provider->deny_keys;
+		wk.approval_id[0] = '\0';
+		worker_pty_input(keys, strlen(keys));
+		worker_approval_done(allow ? "approval allowed" :
+		    "approval denied");
+		return;
+	}
+	if (wk.closing || wk.exec == NULL ||
+	    execpol_resolve(wk.exec, id, allow, cmd, sizeof cmd) == -1) {
 		log_warnx("approval %.40s is not pending: ignored", id);
 		return;
 	}
-	allow = strcmp(decision, "allow") == 0;
-	keys = allow ? wk.provider->approve_keys : wk.provider->deny_keys;
-	wk.approval_id[0] = '\0';
-	worker_pty_input(keys, strlen(keys));
-	worker_move(ST_RUNNING, allow ? "approval allowed" : "approval denied");
+	if (allow || wk.deny_continues || wk.stopping != STOP_NONE ||
+	    !worker_live()) {
+		worker_approval_done(allow ? "approval allowed" :
+		    "approval denied");
+		return;
+	}
+	free(wk.denied);
+	if (note != NULL && *note != '\0')
+		wk.denied = xasprintf("approval denied: %s (%s)", cmd, note);
+	else
+		wk.denied = xasprintf("approval denied: %s", cmd);
+	worker_stop(STOP_DENIED, wk.denied, 1);
 }
 
 /* INPUT {data}: to the CLI's terminal. */
@@ -1430,10 +2072,16 @@ worker_cleanup(void)
 	}
 	watch_free(wk.watch);
 	output_free(wk.out);
+	execpol_free(wk.exec);		/* ex */
+	strv_free(wk.exec_tests);
+	free(wk.denied);
 	if (wk.input != NULL)
 		evbuffer_free(wk.input);
 	if (wk.master != -1)
 		close(wk.master);
+	proxy_free(wk.proxy);
+	strv_free(wk.net_allow);
+	strv_free(wk.net_alerted);
 	bufferevent_free(wk.chan);
 	event_base_free(wk.base);
 	provider_detect_clear(&wk.detect);
@@ -1443,6 +2091,7 @@ worker_cleanup(void)
 	free(wk.version);
 	free(wk.dir);
 	strv_free(wk.spec.allowed_roots);
+	strv_free(wk.sb_expose);
 	strv_free(wk.task.constraints);
 	strv_free(wk.task.acceptance);
 	strv_free(wk.task.shell_allow);
@@ -1463,6 +2112,7 @@ worker_main(int verbose)
 	memset(&wk, 0, sizeof wk);
 	wk.pid = -1;
 	wk.master = -1;
+	wk.notify_fd = wk.sb_status_fd = wk.proxy_fd = -1;	/* sb */
 	wk.state = ST_CREATED;
 
 	if ((wk.base = event_base_new()) == NULL)

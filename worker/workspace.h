@@ -2,7 +2,15 @@
 #ifndef WORKSPACE_H
 #define WORKSPACE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+
+/* How the work tree is made. */
+enum workspace_mode {
+	WORKSPACE_CLONE,	/* a libgit2 clone and checkout of its own */
+	WORKSPACE_OVERLAY	/* an overlay over a cached checkout */
+};
 
 enum workspace_kind {
 	WORKSPACE_BRANCH,
@@ -24,10 +32,22 @@ struct workspace_spec {
 	const char		 *token;	/* or NULL; never logged */
 	const char		 *cache_dir;	/* holds mirrors/ */
 	long long		  cache_max_age_ms;	/* fetch when older */
+	/*
+	 * Who owns the files ((uid_t)-1 / (gid_t)-1: leave them as created),
+	 * set when the sandbox runs the agent as an unprivileged uid.
+	 */
+	uid_t			  owner_uid;
+	gid_t			  owner_gid;
+	enum workspace_mode	  mode;
+	int			  fallback;	/* overlay fails: clone instead */
+	long long		  cache_max_bytes;	/* 0: no cap */
+	long long		  checkout_max_age_ms;	/* unused: pruned */
+	int			  shallow;	/* fetch mirrors with depth 1 */
 };
 
 /* The checkout kind for its START name ("branch", "commit", "tag"), or -1. */
 int	 workspace_kind_parse(const char *);
+int	 workspace_can_shallow(void);
 /* Whether an absolute, normalized path lies under root, by component. */
 int	 workspace_path_under(const char *, const char *);
 /* Lexically normalize an absolute path (".", "..", "//"); malloc'd. */
@@ -47,10 +67,12 @@ char	*workspace_resolve_local(const char *, char **, char *, size_t);
 char	*workspace_mirror(const struct workspace_spec *, int *, char *,
 	    size_t);
 /*
- * Clone the repository into spec->dir and check out the requested commit
- * (detached HEAD, or spec->branch_name created there). On success 0 and the
- * commit's hex id in commit (41 bytes); -1 with a cause, the partial
- * checkout removed.
+ * Make the workspace spec->dir at the requested commit (detached HEAD, or
+ * spec->branch_name created there): in overlay mode an overlay mount over
+ * the cached checkout of that commit (built once, see overlay.h), else a
+ * clone and checkout of its own; then prune the cache past its cap. On
+ * success 0 and the commit's hex id in commit (41 bytes); -1 with a cause,
+ * the partial workspace removed.
  */
 int	 workspace_create(const struct workspace_spec *, char *, char *,
 	    size_t);

@@ -34,6 +34,9 @@ cleanup() {
 		wait "$DPID" 2>/dev/null
 	fi
 	# Workers and agents of a killed daemon end when their channel closes.
+	# Overlay workspaces (worker/overlay.c) stay mounted until DELETE.
+	awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
+	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
 		[ $rc -ne 0 ] && [ "${KEEP:-0}" != 1 ] && [ -f "$T/runnerd.log" ] &&
 		    tail -40 "$T/runnerd.log" >&2
@@ -58,7 +61,7 @@ assert_match() {
 
 # write_conf [JSON merged into the base config]
 write_conf() {
-	jq -n --argjson extra "${1:-{\}}" '{pool_size: 2} * $extra' \
+	jq -n --argjson extra "${1:-{\}}" '{pool_size: 2, sandbox: false} * $extra' \
 	    >"$T/runnerd.conf"
 }
 

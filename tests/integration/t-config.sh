@@ -41,6 +41,13 @@ assert_eq "$(jq -r '.providers | has("codex") and has("claude_code")' <<<"$OUT")
 grep -q 'super-secret' "$T/out" "$T/err" && fail "a secret was printed"
 ok "--check-config prints the effective config, secrets masked"
 
+# The shipped example is a valid configuration and says what it seems to.
+check_config -- -c "$TESTS_SRCDIR/../contrib/runnerd.conf.example"
+assert_eq "$RC" 0 "contrib/runnerd.conf.example is valid ($ERR)"
+assert_eq "$(jq -c '[.sandbox, .sandbox_required[0], .providers.aider.command]' <<<"$OUT")" \
+    '[true,"identity","aider"]' "the example's sandbox and provider"
+ok "contrib/runnerd.conf.example is accepted"
+
 # Precedence: file < environment < flags.
 check_config RUNNER_MAX_SESSIONS=7 PORT=4200 -- -c "$T/good.conf" -d "$T/st"
 assert_eq "$RC" 0 "env over file ($ERR)"
@@ -85,8 +92,8 @@ write_conf '{"max_sessions": 10}'
 start_daemon
 start_session 'print waiting;read;print after reload'
 wait_output "$SID" waiting
-jq -n --arg self "$RUNNERD" '{pool_size: 2, max_sessions: 3, verbose: 1,
-    worker_path: $self,
+jq -n --arg self "$RUNNERD" '{pool_size: 2, sandbox: false, max_sessions: 3,
+    verbose: 1, worker_path: $self,
     providers: {fake2: {command: "runnerd-fake-agent", args: ["{goal}"]}}}' \
     >"$T/runnerd.conf"
 kill -HUP "$DPID"

@@ -6,7 +6,8 @@
 # again; a token (request env, or the daemon's GITHUB_TOKEN) goes through
 # libgit2's credential callback and never shows; no token → "authentication
 # failed"; server down → "cannot fetch"; five concurrent sessions on one
-# repository all complete.
+# repository all complete; shallow mirrors (where libgit2 can) hold one
+# commit and still give a working workspace.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
 unset GITHUB_TOKEN GITLAB_TOKEN BITBUCKET_TOKEN
@@ -247,5 +248,36 @@ fsck=$(git --git-dir="$T/cache/mirrors/127.0.0.1_$PORT/acme/lib.git" fsck 2>&1) 
     fail "the mirror is corrupt: $fsck"
 ok "five concurrent sessions on one repository"
 
+# Shallow mirrors: depth 1 where libgit2 can fetch shallow (1.7 and later),
+# refused at load where it cannot.
 stop_daemon
+jq -n --arg u "http://127.0.0.1:$PORT" '{github_url: $u, shallow: true}' >"$T/shallow.conf"
+if "$RUNNERD" -V | grep -q 'shallow fetch yes'; then
+	git clone -q --bare "$SRV/acme/app.git" "$SRV/acme/deep.git"
+	tip=$(git --git-dir="$SRV/acme/deep.git" rev-parse main)
+	deep=$(git --git-dir="$SRV/acme/deep.git" rev-list --count main)
+	[ "$deep" -ge 3 ] || fail "deep.git has only $deep commits"
+	start_daemon "$(cat "$T/shallow.conf")"
+	remote_session 'sh n=$(git log --format=%H) && echo "log=$(echo "$n" | wc -l)"
+write new.txt shallow
+sh git add new.txt && git -c user.name=a -c user.email=a@localhost commit -qm one && echo commit=ok
+print end' deep
+	ended "$SID" COMPLETED
+	M=$T/cache/mirrors/127.0.0.1_$PORT/acme/deep.git
+	[ -s "$M/shallow" ] || fail "the mirror is not shallow"
+	assert_eq "$(git --git-dir="$M" rev-list --count main)" 1 "mirror: one commit of $deep"
+	out=$(output "$SID" | tr -d '\r')
+	assert_match "$out" 'log=1' "the agent's git log: one commit, no error"
+	assert_match "$out" 'commit=ok' "git commit in a shallow workspace"
+	assert_eq "$(git -C "$WS/$SID" rev-parse HEAD~1)" "$tip" "the session's commit is on the tip"
+	assert_eq "$(events "$SID" | jq -c '[.[] | select(.type=="DIFF_SUMMARY")][-1] | {filesChanged, linesAdded, linesRemoved}')" \
+	    '{"filesChanged":1,"linesAdded":1,"linesRemoved":0}' "DIFF_SUMMARY in a shallow workspace"
+	ok "shallow: the mirror holds 1 of $deep commits; the workspace works (log, commit, diff)"
+	stop_daemon
+else
+	out=$("$RUNNERD" --check-config -c "$T/shallow.conf" 2>&1) &&
+	    fail "shallow accepted: $("$RUNNERD" -V)"
+	assert_match "$out" 'shallow: not supported' "shallow refused"
+	ok "shallow: refused by $("$RUNNERD" -V) ($out)"
+fi
 stop_server

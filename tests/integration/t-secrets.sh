@@ -66,6 +66,55 @@ grep -q 'debug' "$T/runnerd.log" || fail "test bug: the daemon log has no debug 
 assert_nowhere "while running"
 ok "the value is in no event, record, API answer or debug log line; envNames has MY_TOKEN"
 
+# Credential shapes that are in no env: a GitHub token (twice, the second
+# split across two writes 300 ms apart), a JWT split the same way and a PEM
+# private key whose block spans writes. Each is replaced by its marker and
+# raises one ALERT_RAISED (category security) per kind, not per sighting.
+# The fakes have the documented shapes; none is a real credential.
+GH1=ghp_0123456789ABCDEFGHIJKLMNOPQRSTUVWXyz
+GH2=ghp_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210
+JWT=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c
+PEM1=MIIEowIBAAKCAQEAfakefakefakefakefakefakefakefakefakefakefakefakeAB
+PEM2=QyNTUxOQAAACBmYWtlLWtleS1mYWtlLWtleS1mYWtlLWtleS1mYWtlLWtlCD
+start_session "print first $GH1
+printn split ${GH2:0:20}
+sleep 300
+print ${GH2:20}
+printn Bearer ${JWT:0:40}
+sleep 300
+print ${JWT:40}
+print -----BEGIN RSA PRIVATE KEY-----\\n$PEM1
+sleep 300
+print $PEM2\\n-----END RSA PRIVATE KEY-----
+print done" "$T/repo"
+shapes=$SID
+wait_ended "$shapes"
+assert_eq "$(state_of "$shapes")" COMPLETED "shapes: state"
+ev=$(events "$shapes")
+out=$(jq -j '.[] | select(.type == "TERMINAL_CHUNK") | .data' <<<"$ev" | tr -d '\r')
+for s in "$GH1" "$GH2" "${GH2:0:20}" "${GH2:20}" "$JWT" "${JWT:0:40}" "${JWT:40}" \
+    "$PEM1" "$PEM2" "BEGIN RSA PRIVATE KEY" "END RSA PRIVATE KEY"; do
+	grep -qF -- "$s" <<<"$out" && fail "shapes: the output holds '$s': $out"
+done
+assert_eq "$out" "$(printf 'first [REDACTED:github-token]\nsplit [REDACTED:github-token]\nBearer [REDACTED:jwt]\n[REDACTED:private-key]\ndone')" "shapes: output"
+[ "$(jq '[.[] | select(.type == "TERMINAL_CHUNK")] | length' <<<"$ev")" -ge 2 ] ||
+    fail "shapes: expected the split output in separate chunks"
+ok "a GitHub token, a JWT and a PEM private key, whole and split across writes: markers only"
+
+alerts=$(jq -c '[.[] | select(.type == "ALERT_RAISED" and .category == "security")]' <<<"$ev")
+assert_eq "$(jq length <<<"$alerts")" 3 "shapes: security alerts ($alerts)"
+for kind in github-token jwt private-key; do
+	assert_eq "$(jq --arg k "$kind" '[.[] | select(.description | contains("kind " + $k + " "))] | length' <<<"$alerts")" 1 "alerts naming $kind"
+done
+jq -e 'all(.[]; .severity == "warn" and .title == "credential in output" and (.alertId | length) == 36)' \
+    <<<"$alerts" >/dev/null || fail "shapes: alert fields: $alerts"
+for s in ghp_ eyJ MIIE QyNT; do
+	grep -qF -- "$s" <<<"$alerts" && fail "shapes: an alert holds '$s': $alerts"
+done
+api GET /healthz
+assert_eq "$STATUS" 200 "healthz after the shapes session"
+ok "one ALERT_RAISED (warn, security) per kind, naming the kind and never the value; daemon healthy"
+
 stop_daemon
 assert_nowhere "after shutdown"
 ok "nothing under the test dir holds the value after shutdown"

@@ -735,7 +735,7 @@ static struct output *
 make_output(int jsonl)
 {
 	struct output_cb	 cb = { seen_chunk, seen_record, seen_prompt,
-				    &seen };
+				    &seen, NULL };
 	struct output		*o;
 	char			 cause[256];
 
@@ -886,7 +886,7 @@ END_TEST
 START_TEST(test_output_bad_pattern)
 {
 	struct output_cb	 cb = { seen_chunk, seen_record, seen_prompt,
-				    &seen };
+				    &seen, NULL };
 	char			*bad[] = { "ok", "([", NULL };
 	char			 cause[256];
 	struct event_base	*b = event_base_new();

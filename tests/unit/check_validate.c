@@ -476,6 +476,90 @@ START_TEST(test_list_limits)
 }
 END_TEST
 
+/* policy.limits: within the config's limits, kept in norm.policy. */
+START_TEST(test_policy_limits)
+{
+	struct json_object	*body, *norm, *env, *lim;
+	struct validate_err	 e;
+	static const struct {
+		const char	*limits;
+		const char	*field;		/* NULL = valid */
+	} cases[] = {
+		{ "{}", NULL },
+		{ "{\"memoryMaxBytes\":4194304,\"pidsMax\":8,"
+		    "\"cpuMaxPct\":1}", NULL },
+		{ "{\"pidsMax\":7}", "policy.limits.pidsMax" },
+		{ "{\"memoryMaxBytes\":67108864}", NULL },
+		{ "{\"memoryMaxBytes\":67108865}",
+		    "policy.limits.memoryMaxBytes" },
+		{ "{\"memoryMaxBytes\":4194303}",
+		    "policy.limits.memoryMaxBytes" },
+		{ "{\"pidsMax\":64}", NULL },
+		{ "{\"pidsMax\":65}", "policy.limits.pidsMax" },
+		{ "{\"pidsMax\":0}", "policy.limits.pidsMax" },
+		{ "{\"pidsMax\":-1}", "policy.limits.pidsMax" },
+		{ "{\"pidsMax\":\"8\"}", "policy.limits.pidsMax" },
+		{ "{\"pidsMax\":8.5}", "policy.limits.pidsMax" },
+		{ "{\"pidsMax\":null}", "policy.limits.pidsMax" },
+		{ "{\"cpuMaxPct\":100000}", NULL },
+		{ "{\"cpuMaxPct\":100001}", "policy.limits.cpuMaxPct" },
+		{ "{\"cpuMaxPct\":9223372036854775807}",
+		    "policy.limits.cpuMaxPct" },
+		{ "{\"diskMax\":1}", "policy.limits.diskMax" },
+		{ "[]", "policy.limits" },
+		{ "7", "policy.limits" },
+	};
+	char			*text;
+	size_t			 i;
+
+	cfg->memory_max_bytes = 64 * 1024 * 1024;
+	cfg->pids_max = 64;
+	cfg->cpu_max_pct = 0;		/* no limit: up to 1000 cores */
+	for (i = 0; i < nitems(cases); i++) {
+		text = xasprintf("{\"providerId\":\"fake\"," MIN_REPO ","
+		    MIN_TASK ",\"policy\":{\"limits\":%s}}",
+		    cases[i].limits);
+		if (cases[i].field == NULL)
+			ck_assert_msg(start(text, &e) == 0, "%s: %s",
+			    cases[i].limits, e.message);
+		else {
+			ck_assert_msg(start(text, &e) == -1, "%s accepted",
+			    cases[i].limits);
+			ck_assert_str_eq(e.field, cases[i].field);
+			ck_assert_int_eq(e.status, 400);
+		}
+		free(text);
+	}
+
+	/* What was given is kept; nothing is made up when absent. */
+	body = parse("{\"providerId\":\"fake\"," MIN_REPO "," MIN_TASK
+	    ",\"policy\":{\"limits\":{\"pidsMax\":16}}}");
+	ck_assert_int_eq(validate_start(body, cfg, &norm, &env, &e), 0);
+	lim = json_object_object_get(json_object_object_get(norm, "policy"),
+	    "limits");
+	ck_assert_ptr_nonnull(lim);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(lim,
+	    "pidsMax")), 16);
+	ck_assert(!json_object_object_get_ex(lim, "memoryMaxBytes", NULL));
+	json_object_put(norm);
+	json_object_put(env);
+	json_object_put(body);
+	body = parse(MIN_BODY);
+	ck_assert_int_eq(validate_start(body, cfg, &norm, &env, &e), 0);
+	ck_assert(!json_object_object_get_ex(json_object_object_get(norm,
+	    "policy"), "limits", NULL));
+	json_object_put(norm);
+	json_object_put(env);
+	json_object_put(body);
+
+	/* A config without a memory limit takes any size a request names. */
+	cfg->memory_max_bytes = 0;
+	ck_assert_int_eq(start("{\"providerId\":\"fake\"," MIN_REPO ","
+	    MIN_TASK ",\"policy\":{\"limits\":{\"memoryMaxBytes\":"
+	    "1099511627776}}}", &e), 0);
+}
+END_TEST
+
 START_TEST(test_cred_request_env)
 {
 	struct json_object	*body, *norm, *env;
@@ -843,6 +927,7 @@ validate_suite(void)
 	tcase_add_loop_test(tc, test_bad_field, 0, (int)nitems(bad_cases));
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_list_limits);
+	tcase_add_test(tc, test_policy_limits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("credentials");

@@ -1,7 +1,9 @@
 /* Workspace: checkouts of a repository built by the test; path escapes. */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <check.h>
 #include <git2.h>
 
+#include "overlay.h"
 #include "util.h"
 #include "workspace.h"
 
@@ -106,9 +109,28 @@ setup(void)
 	git_libgit2_shutdown();
 }
 
+/* Unmount whatever a failed test left mounted below tmp. */
+static void
+unmount_under(const char *dir)
+{
+	FILE	*f;
+	char	 line[4096], mp[4096];
+	size_t	 len = strlen(dir);
+
+	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
+		    strncmp(mp, dir, len) == 0 && mp[len] == '/')
+			(void)umount2(mp, MNT_DETACH);
+	}
+	fclose(f);
+}
+
 static void
 teardown(void)
 {
+	unmount_under(tmp);
 	rm_rf(tmp);
 }
 
@@ -117,9 +139,11 @@ static struct workspace_spec
 spec_for(enum workspace_kind kind, const char *ref, const char *name)
 {
 	struct workspace_spec	sp;
-	static char		dir[512];
+	static char		dirs[8][512];	/* a test holds a few specs */
+	static int		next;
+	char			*dir = dirs[next++ % nitems(dirs)];
 
-	snprintf(dir, sizeof dir, "%s/ws/%s", tmp, name);
+	snprintf(dir, sizeof dirs[0], "%s/ws/%s", tmp, name);
 	memset(&sp, 0, sizeof sp);
 	sp.provider = "local";
 	sp.repo_path = repo_path;
@@ -127,7 +151,62 @@ spec_for(enum workspace_kind kind, const char *ref, const char *name)
 	sp.ref = ref;
 	sp.allowed_roots = roots;
 	sp.dir = dir;
+	sp.owner_uid = (uid_t)-1;
+	sp.owner_gid = (gid_t)-1;
 	return (sp);
+}
+
+/* The same in overlay mode, its cache in tmp/cache. */
+static struct workspace_spec
+overlay_for(enum workspace_kind kind, const char *ref, const char *name)
+{
+	struct workspace_spec	sp = spec_for(kind, ref, name);
+	static char		cache[256];
+
+	snprintf(cache, sizeof cache, "%s/cache", tmp);
+	sp.mode = WORKSPACE_OVERLAY;
+	sp.cache_dir = cache;
+	return (sp);
+}
+
+/* Whether dir is a mount point: another device than its parent's. */
+static int
+is_mount(const char *dir)
+{
+	struct stat	 a, b;
+	char		*parent;
+	int		 rv;
+
+	parent = xasprintf("%s/..", dir);
+	rv = stat(dir, &a) == 0 && stat(parent, &b) == 0 &&
+	    a.st_dev != b.st_dev;
+	free(parent);
+	return (rv);
+}
+
+/* How many cached checkouts tmp/cache holds, and the last one's path. */
+static int
+checkouts(char *last, size_t len)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*dir;
+	int		 n = 0;
+
+	dir = xasprintf("%s/cache/checkouts", tmp);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strlen(de->d_name) != 64 ||
+			    strspn(de->d_name, "0123456789abcdef") != 64)
+				continue;
+			n++;
+			if (last != NULL)
+				snprintf(last, len, "%s/%s", dir, de->d_name);
+		}
+		closedir(d);
+	}
+	free(dir);
+	return (n);
 }
 
 /* The README a workspace holds. */
@@ -556,6 +635,224 @@ START_TEST(test_symlink_escape)
 }
 END_TEST
 
+/* Every file of a tree (the tree itself too) owned by uid. */
+static int
+owned_by(const char *path, uid_t uid)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*child;
+	int		 ok = 1;
+
+	if (lstat(path, &st) == -1 || st.st_uid != uid)
+		return (0);
+	if (!S_ISDIR(st.st_mode) || (d = opendir(path)) == NULL)
+		return (1);
+	while (ok && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		child = xasprintf("%s/%s", path, de->d_name);
+		ok = owned_by(child, uid);
+		free(child);
+	}
+	closedir(d);
+	return (ok);
+}
+
+/* libgit2's status of a workspace: how many entries differ. */
+static size_t
+status_count(const char *dir)
+{
+	git_repository		*repo;
+	git_status_list		*st;
+	git_status_options	 opts;
+	size_t			 n;
+
+	git_libgit2_init();
+	(void)git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	ck_assert_int_eq(git_repository_open(&repo, dir), 0);
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
+	ck_assert_int_eq(git_status_list_new(&st, repo, &opts), 0);
+	n = git_status_list_entrycount(st);
+	git_status_list_free(st);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return (n);
+}
+
+START_TEST(test_overlay_reuse)
+{
+	struct workspace_spec	 a, b, c;
+	char			 lower[512], hex[64], ref[256], *p, *data;
+	struct stat		 idx, f;
+	int			 detached;
+
+	if (geteuid() != 0)
+		return;		/* mounting needs root */
+	a = overlay_for(WORKSPACE_BRANCH, "main", "oa");
+	ck_assert_int_eq(workspace_create(&a, commit, cause, sizeof cause), 0);
+	ck_assert_str_eq(commit, c2);
+	ck_assert_int_eq(is_mount(a.dir), 1);
+	ck_assert_int_eq(checkouts(lower, sizeof lower), 1);
+	b = overlay_for(WORKSPACE_COMMIT, c2, "ob");
+	ck_assert_int_eq(workspace_create(&b, commit, cause, sizeof cause), 0);
+	/* The same commit by another name: the same checkout. */
+	ck_assert_int_eq(checkouts(NULL, 0), 1);
+	data = readme(&b);
+	ck_assert_str_eq(data, "two\n");
+	free(data);
+	ck_assert_uint_eq(status_count(b.dir), 0);
+
+	/* The index is newer than every file: git never finds it racy. */
+	p = xasprintf("%s/.git/index", lower);
+	ck_assert_int_eq(stat(p, &idx), 0);
+	free(p);
+	p = xasprintf("%s/README", lower);
+	ck_assert_int_eq(stat(p, &f), 0);
+	free(p);
+	ck_assert_int_gt(idx.st_mtim.tv_sec, f.st_mtim.tv_sec);
+
+	/* Private edits. */
+	p = xasprintf("%s/README", a.dir);
+	ck_assert_int_eq(write_file_atomic(p, "mine\n", 5), 0);
+	free(p);
+	data = readme(&b);
+	ck_assert_str_eq(data, "two\n");
+	free(data);
+	ck_assert_uint_eq(status_count(a.dir), 1);
+	ck_assert_uint_eq(status_count(b.dir), 0);
+
+	/* A branch is the session's, in its overlay only. */
+	c = overlay_for(WORKSPACE_TAG, "v1", "oc");
+	c.branch_name = "runner/x";
+	ck_assert_int_eq(workspace_create(&c, commit, cause, sizeof cause), 0);
+	ck_assert_str_eq(commit, c1);
+	ck_assert_int_eq(checkouts(NULL, 0), 2);
+	head_of(c.dir, hex, &detached, ref, sizeof ref);
+	ck_assert_str_eq(ref, "refs/heads/runner/x");
+	ck_assert_str_eq(hex, c1);
+	head_of(lower, hex, &detached, ref, sizeof ref);
+	ck_assert_int_eq(detached, 1);
+	ck_assert_str_eq(hex, c2);
+
+	/* Reference counts: one per workspace; gone with its private dir. */
+	p = xasprintf("%s/ws", tmp);
+	ck_assert_int_eq(overlay_refcount(p, lower), 2);
+	overlay_discard(a.dir);
+	ck_assert_int_eq(overlay_refcount(p, lower), 1);
+	overlay_discard(b.dir);
+	overlay_discard(c.dir);
+	ck_assert_int_eq(overlay_refcount(p, lower), 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_overlay_failures)
+{
+	struct workspace_spec	 sp;
+	char			*dir, *want;
+
+	if (geteuid() != 0)
+		return;
+	/* An unknown ref: the clone's message, nothing built. */
+	sp = overlay_for(WORKSPACE_BRANCH, "nope", "of");
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	want = xasprintf("branch 'nope' not found in repository '%s'",
+	    repo_path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	ck_assert_int_eq(exists(sp.dir), 0);
+	ck_assert_int_eq(checkouts(NULL, 0), 0);
+
+	/* A path that cannot be an overlay layer: required → fails. */
+	sp = overlay_for(WORKSPACE_BRANCH, "main", "x,y");
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(cause, "(workspace_mode is overlay)"));
+	ck_assert_int_eq(exists(sp.dir), 0);
+	dir = xasprintf("%s/ws/.overlay/x,y", tmp);
+	ck_assert_int_eq(exists(dir), 0);
+	free(dir);
+	/* auto → a clone instead. */
+	sp.fallback = 1;
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_str_eq(commit, c2);
+	ck_assert_int_eq(is_mount(sp.dir), 0);
+	ck_assert_uint_eq(status_count(sp.dir), 0);
+}
+END_TEST
+
+START_TEST(test_owner_clone)
+{
+	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "ow");
+	git_repository		*repo;
+	git_index		*idx;
+	const git_index_entry	*e;
+	char			*p;
+	struct stat		 st;
+
+	if (geteuid() != 0)
+		return;		/* chown needs root */
+	sp.owner_uid = 65534;
+	sp.owner_gid = 65534;
+	sp.branch_name = "runner/o";
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	ck_assert_int_eq(owned_by(sp.dir, 65534), 1);
+	/* The index says so too: git status has nothing to refresh. */
+	git_libgit2_init();
+	ck_assert_int_eq(git_repository_open(&repo, sp.dir), 0);
+	ck_assert_int_eq(git_repository_index(&idx, repo), 0);
+	ck_assert_ptr_nonnull((e = git_index_get_bypath(idx, "README", 0)));
+	ck_assert_uint_eq(e->uid, 65534);
+	p = xasprintf("%s/README", sp.dir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(e->ctime.seconds, (int32_t)st.st_ctim.tv_sec);
+	ck_assert_uint_eq(e->ctime.nanoseconds, (uint32_t)st.st_ctim.tv_nsec);
+	free(p);
+	git_index_free(idx);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	ck_assert_uint_eq(status_count(sp.dir), 0);
+	/* The source repository is not chowned through a hard link. */
+	ck_assert_int_eq(owned_by(repo_path, 0), 1);
+}
+END_TEST
+
+START_TEST(test_owner_overlay)
+{
+	struct workspace_spec	 a, b;
+	struct stat		 st;
+
+	if (geteuid() != 0)
+		return;
+	a = overlay_for(WORKSPACE_BRANCH, "main", "oo1");
+	ck_assert_int_eq(workspace_create(&a, commit, cause, sizeof cause), 0);
+	b = overlay_for(WORKSPACE_BRANCH, "main", "oo2");
+	b.owner_uid = 65534;
+	b.owner_gid = 65534;
+	b.branch_name = "runner/b";
+	ck_assert_int_eq(workspace_create(&b, commit, cause, sizeof cause), 0);
+	/* The owner is part of the key: a checkout of its own. */
+	ck_assert_int_eq(checkouts(NULL, 0), 2);
+	ck_assert_int_eq(stat(a.dir, &st), 0);
+	ck_assert_int_eq(st.st_uid, 0);
+	ck_assert_int_eq(stat(b.dir, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	/* What the worker wrote through the mount (the branch) too. */
+	ck_assert_int_eq(owned_by(b.dir, 65534), 1);
+	ck_assert_uint_eq(status_count(b.dir), 0);
+	overlay_discard(a.dir);
+	overlay_discard(b.dir);
+	ck_assert_int_eq(owned_by(repo_path, 0), 1);
+}
+END_TEST
+
 START_TEST(test_path_under)
 {
 	ck_assert_int_eq(workspace_path_under("/a/b", "/"), 1);
@@ -650,6 +947,15 @@ workspace_suite(void)
 	tcase_add_test(tc, test_outside_roots);
 	tcase_add_test(tc, test_dotdot_escape);
 	tcase_add_test(tc, test_symlink_escape);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("overlay");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_overlay_reuse);
+	tcase_add_test(tc, test_overlay_failures);
+	tcase_add_test(tc, test_owner_clone);
+	tcase_add_test(tc, test_owner_overlay);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("paths");

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Restricted networking: a session with policy.networkMode "restricted" runs
+# in a network namespace of its own. It cannot reach a loopback server of
+# the host directly (an "open" session can); through the worker's proxy
+# (HTTP_PROXY in its environment) it reaches the allowlisted server, by
+# plain HTTP and by CONNECT, while the other server is refused with 403 and
+# one ALERT_RAISED (category network) naming it, however often it retries.
+. "$TESTS_SRCDIR/integration/lib.sh"
+
+command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
+command -v unshare >/dev/null 2>&1 || skip "unshare (util-linux) is not installed"
+unshare --net true 2>/dev/null || skip "network namespaces are not available here"
+
+# serve NAME: a loopback HTTP server answering "hello from NAME"; its port
+# in $T/NAME.port.
+serve() {
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = ("hello from %s\n" % sys.argv[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+' "$1" >"$T/$1.port" 2>"$T/$1.log" &
+	echo $! >"$T/$1.pid"
+}
+serve allowed
+serve other
+SERVERS="$(cat "$T/allowed.pid") $(cat "$T/other.pid")"
+trap 'rc=$?; kill $SERVERS 2>/dev/null; (exit $rc); cleanup' EXIT
+for _ in $(seq 1 100); do
+	[ -s "$T/allowed.port" ] && [ -s "$T/other.port" ] && break
+	sleep 0.05
+done
+P1=$(cat "$T/allowed.port")
+P2=$(cat "$T/other.port")
+[ -n "$P1" ] && [ -n "$P2" ] || fail "the test servers did not start"
+curl -sS "http://127.0.0.1:$P1/" | grep -q "hello from allowed" ||
+    fail "the allowed server does not answer on the host"
+
+make_repo "$T/repo"
+start_daemon "$(jq -n --arg fake "$FAKE_AGENT_DIR" --arg a "127.0.0.1:$P1" \
+    '{sandbox: true, sandbox_expose: [$fake], network_allowlist: [$a]}')"
+
+api GET /healthz
+[ "$STATUS" = 200 ] || fail "healthz: $STATUS"
+[ "$(jq -r '.sandbox.layers.network.available // empty' <<<"$BODY")" = false ] &&
+    skip "the sandbox's network layer is unavailable: $(jq -c .sandbox.layers.network <<<"$BODY")"
+
+# The config names the patterns, and a bad one is refused at load time.
+[ "$(jq -c .network_allowlist <(RUNNER_WORKSPACE_DIR=$WS "$RUNNERD" \
+    -c "$T/runnerd.conf" --check-config 2>/dev/null))" = "[\"127.0.0.1:$P1\"]" ] ||
+    fail "--check-config does not show network_allowlist"
+jq -n '{network_allowlist: ["*.ok.example", "bad host"]}' >"$T/bad.conf"
+out=$("$RUNNERD" -c "$T/bad.conf" --check-config 2>&1) &&
+    fail "a bad network_allowlist pattern was accepted"
+assert_match "$out" "network_allowlist: 'bad host'" "bad pattern error"
+ok "network_allowlist in the config, bad patterns refused"
+
+# Restricted: no direct route; the proxy takes the allowed server only.
+script="connect 127.0.0.1 $P1
+sh curl -sS --noproxy '' -x \"\$HTTP_PROXY\" http://127.0.0.1:$P1/
+sh curl -sS --noproxy '' -p -x \"\$HTTP_PROXY\" -w 'tunnel %{http_code}\\\\n' http://127.0.0.1:$P1/
+sh curl -sS --noproxy '' -x \"\$HTTP_PROXY\" -o /dev/null -w 'other %{http_code}\\\\n' http://127.0.0.1:$P2/
+sh curl -sS --noproxy '' -p -x \"\$HTTP_PROXY\" http://127.0.0.1:$P2/ || echo tunnel refused
+print done"
+start_session "$script" "$T/repo" '.policy = {networkMode: "restricted"}'
+RSID=$SID
+wait_ended "$RSID"
+out=$(output "$RSID")
+assert_match "$out" "connect 127.0.0.1 $P1: failed" "direct connect from a restricted session"
+assert_match "$out" "hello from allowed" "plain HTTP through the proxy"
+assert_match "$out" "tunnel 200" "CONNECT through the proxy"
+assert_match "$out" "other 403" "non-allowlisted server through the proxy"
+assert_match "$out" "tunnel refused" "CONNECT to a non-allowlisted server"
+printf '%s' "$out" | grep -q "hello from other" && fail "the other server was reached"
+assert_match "$out" "done" "script ran to the end"
+ok "restricted: direct connect fails, allowlisted server reachable through the proxy, other refused"
+
+ev=$(events "$RSID")
+alerts=$(jq -c '[.[] | select(.type=="ALERT_RAISED" and .category=="network")]' <<<"$ev")
+assert_eq "$(jq length <<<"$alerts")" 1 "one alert for the refused host:port (two refusals)"
+assert_eq "$(jq -r '.[0].severity' <<<"$alerts")" warn "alert severity"
+assert_eq "$(jq -r '.[0].title' <<<"$alerts")" "connection refused by policy" "alert title"
+assert_match "$(jq -r '.[0].description' <<<"$alerts")" "127\\.0\\.0\\.1:$P2" "alert names host:port"
+assert_eq "$(jq -r '.[0].context.port' <<<"$alerts")" "$P2" "alert context port"
+assert_eq "$(jq '.[-1].totalUsage.connectionsRefused' <<<"$ev")" 2 "every refusal counted"
+assert_seq_contiguous "$RSID"
+ok "ALERT_RAISED category network naming 127.0.0.1:$P2, once; connectionsRefused 2"
+
+# Open: the host's network, no proxy.
+start_session "connect 127.0.0.1 $P1
+env HTTP_PROXY
+print done" "$T/repo" '.policy = {networkMode: "open"}'
+wait_ended "$SID"
+out=$(output "$SID")
+assert_match "$out" "connect 127.0.0.1 $P1: ok" "direct connect from an open session"
+printf '%s' "$out" | grep -q "127.0.0.1:3128" && fail "an open session got the proxy"
+assert_eq "$(events "$SID" | jq '[.[] | select(.type=="ALERT_RAISED" and .category=="network")] | length')" 0 "no network alert for an open session"
+ok "open: the loopback server is reached directly"
+
+api GET /healthz
+[ "$STATUS" = 200 ] || fail "healthz after the sessions: $STATUS"
+stop_daemon
+ok "daemon healthy and stopped cleanly"

@@ -1,0 +1,1076 @@
+/*
+ * Proxy: the allowlist patterns and matcher, the request-head parser with
+ * hostile input, the worker side over socketpairs standing in for the
+ * bridge's connections (tunnels, forwards, refusals, backpressure), and
+ * the bridge itself.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "netallow.h"
+#include "proxy.h"
+#include "util.h"
+
+/* Normalise host[:port] and match it against a one-pattern list. */
+static int
+allowed1(const char *pattern, const char *authority)
+{
+	char		*v[2] = { (char *)pattern, NULL };
+	struct netallow	*na;
+	char		 host[NETALLOW_HOST_MAX], cause[128];
+	int		 port, rv;
+
+	na = netallow_create(v, cause, sizeof cause);
+	ck_assert_msg(na != NULL, "pattern %s: %s", pattern, cause);
+	if (netallow_authority(authority, strlen(authority), 443, host,
+	    sizeof host, &port, cause, sizeof cause) == -1) {
+		netallow_free(na);
+		return (-1);
+	}
+	rv = netallow_match(na, host, port);
+	netallow_free(na);
+	return (rv);
+}
+
+START_TEST(test_exact)
+{
+	ck_assert_int_eq(allowed1("registry.npmjs.org", "registry.npmjs.org"),
+	    1);
+	ck_assert_int_eq(allowed1("registry.npmjs.org",
+	    "registry.npmjs.org:8443"), 1);
+	ck_assert_int_eq(allowed1("registry.npmjs.org", "npmjs.org"), 0);
+	ck_assert_int_eq(allowed1("registry.npmjs.org",
+	    "xregistry.npmjs.org"), 0);
+	ck_assert_int_eq(allowed1("registry.npmjs.org",
+	    "registry.npmjs.org.evil.com"), 0);
+	ck_assert_int_eq(allowed1("registry.npmjs.org",
+	    "a.registry.npmjs.org"), 0);
+	ck_assert_int_eq(allowed1("127.0.0.1", "127.0.0.1:9"), 1);
+	ck_assert_int_eq(allowed1("127.0.0.1", "127.0.0.2"), 0);
+}
+END_TEST
+
+START_TEST(test_wildcard)
+{
+	ck_assert_int_eq(allowed1("*.openai.com", "api.openai.com"), 1);
+	ck_assert_int_eq(allowed1("*.openai.com", "a.b.openai.com"), 1);
+	ck_assert_int_eq(allowed1("*.openai.com", "openai.com"), 0);
+	ck_assert_int_eq(allowed1("*.openai.com", "evilopenai.com"), 0);
+	ck_assert_int_eq(allowed1("*.openai.com", "openai.com.evil.net"), 0);
+	ck_assert_int_eq(allowed1("*.openai.com", ".openai.com"), -1);
+	ck_assert_int_eq(allowed1("*.openai.com", "x.openai.co"), 0);
+	ck_assert_int_eq(allowed1("*.openai.com:443", "cdn.openai.com"), 1);
+	ck_assert_int_eq(allowed1("*.openai.com:443", "cdn.openai.com:80"),
+	    0);
+}
+END_TEST
+
+START_TEST(test_port_case_dot)
+{
+	ck_assert_int_eq(allowed1("example.com:8080", "example.com:8080"), 1);
+	ck_assert_int_eq(allowed1("example.com:8080", "example.com:80"), 0);
+	ck_assert_int_eq(allowed1("example.com:8080", "example.com"), 0);
+	ck_assert_int_eq(allowed1("API.OpenAI.com", "api.openai.COM"), 1);
+	ck_assert_int_eq(allowed1("*.OPENAI.com", "Api.OpenAI.Com"), 1);
+	ck_assert_int_eq(allowed1("example.com.", "example.com"), 1);
+	ck_assert_int_eq(allowed1("example.com", "example.com."), 1);
+	ck_assert_int_eq(allowed1("example.com", "example.com.:443"), 1);
+	ck_assert_int_eq(allowed1("*.example.com", "a.example.com."), 1);
+	ck_assert_int_eq(allowed1("example.com", "example.com.."), -1);
+}
+END_TEST
+
+START_TEST(test_ipv6)
+{
+	ck_assert_int_eq(allowed1("[::1]", "[::1]:443"), 1);
+	ck_assert_int_eq(allowed1("[::1]", "[0:0:0:0:0:0:0:1]"), 1);
+	ck_assert_int_eq(allowed1("[::1]:8443", "[::1]:8443"), 1);
+	ck_assert_int_eq(allowed1("[::1]:8443", "[::1]:443"), 0);
+	ck_assert_int_eq(allowed1("[2001:DB8::1]", "[2001:db8:0::1]"), 1);
+	ck_assert_int_eq(allowed1("[::1]", "127.0.0.1"), 0);
+	/* The literal is what is matched: a mapped form is another host. */
+	ck_assert_int_eq(allowed1("127.0.0.1", "[::ffff:127.0.0.1]"), 0);
+	ck_assert_int_eq(allowed1("[::1]", "::1"), -1);
+	ck_assert_int_eq(allowed1("[::1]", "[::1"), -1);
+}
+END_TEST
+
+START_TEST(test_bad_patterns)
+{
+	static const char *const bad[] = { "", "*", "*.", "**.a.com",
+	    "a.*.com", "*a.com", "a.com*", "*.1.2.3.4", "*.[::1]", "a..b",
+	    ".a.com", "-a.com", "a-.com", "a.com:", "a.com:0", "a.com:65536",
+	    "a.com:80x", "a.com: 80", "a.com:+80", "a.com:-1", "[::1",
+	    "[zz::1]", "[::1]x", "[::1]:", "::1", "[fe80::1%eth0]", "127.1",
+	    "0x7f000001", "2130706433", "127.000.000.001", "1.2.3.4.5",
+	    "a b.com", "a\x01.com", "a/b.com", "user@a.com", "a.com/path",
+	    "http://a.com", "a.com:80:80", "\xc3\xa9.com", "a.123",
+	    "0177.0.0.1",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    ".com", NULL };
+	char		 cause[128], big[400];
+	char		*v[3] = { "ok.example", NULL, NULL };
+	size_t		 i;
+
+	for (i = 0; bad[i] != NULL; i++)
+		ck_assert_msg(netallow_check(bad[i], cause, sizeof cause) ==
+		    -1, "pattern '%s' accepted", bad[i]);
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (i = 60; i < sizeof big; i += 61)
+		big[i] = '.';
+	ck_assert_int_eq(netallow_check(big, cause, sizeof cause), -1);
+	/* A list fails whole, naming the pattern. */
+	v[1] = "*";
+	ck_assert_ptr_null(netallow_create(v, cause, sizeof cause));
+	ck_assert_ptr_nonnull(strstr(cause, "'*'"));
+	ck_assert_int_eq(netallow_check("under_score.example.com", cause,
+	    sizeof cause), 0);
+	ck_assert_int_eq(netallow_check("[::1]:65535", cause, sizeof cause),
+	    0);
+	ck_assert_int_eq(netallow_check("localhost", cause, sizeof cause), 0);
+}
+END_TEST
+
+START_TEST(test_hostile_hosts)
+{
+	static const char nul[] = "evil.com\0.openai.com";
+	struct netallow	*na;
+	char		*v[] = { "*.openai.com", NULL };
+	char		 host[NETALLOW_HOST_MAX], cause[128];
+	int		 port;
+
+	/* The length includes the NUL: the whole is not a host. */
+	ck_assert_int_eq(netallow_authority(nul, sizeof nul - 1, 443, host,
+	    sizeof host, &port, cause, sizeof cause), -1);
+	ck_assert_int_eq(netallow_authority("0x7f.1", 6, 443, host,
+	    sizeof host, &port, cause, sizeof cause), -1);
+	ck_assert_int_eq(netallow_authority("a.openai.com:443:1", 18, 443,
+	    host, sizeof host, &port, cause, sizeof cause), -1);
+	ck_assert_int_eq(netallow_authority("", 0, 443, host, sizeof host,
+	    &port, cause, sizeof cause), -1);
+	ck_assert_int_eq(netallow_authority("a.openai.com", 12, -1, host,
+	    sizeof host, &port, cause, sizeof cause), -1);
+	ck_assert_int_eq(netallow_authority("A.OpenAI.com.:99", 16, -1, host,
+	    sizeof host, &port, cause, sizeof cause), 0);
+	ck_assert_str_eq(host, "a.openai.com");
+	ck_assert_int_eq(port, 99);
+	na = netallow_create(v, cause, sizeof cause);
+	ck_assert_ptr_nonnull(na);
+	ck_assert_int_eq(netallow_match(na, "", 443), 0);
+	ck_assert_int_eq(netallow_match(na, "openai.com", 443), 0);
+	ck_assert_int_eq(netallow_match(na, ".openai.com", 443), 0);
+	netallow_free(na);
+	/* Empty list: nothing at all. */
+	v[0] = NULL;
+	na = netallow_create(v, cause, sizeof cause);
+	ck_assert_int_eq(netallow_match(na, "api.openai.com", 443), 0);
+	netallow_free(na);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct netallow	*na;
+	char		 cause[128];
+
+	na = netallow_create((char *const *)netallow_default, cause,
+	    sizeof cause);
+	ck_assert_msg(na != NULL, "%s", cause);
+	ck_assert_int_eq(netallow_match(na, "api.openai.com", 443), 1);
+	ck_assert_int_eq(netallow_match(na, "chatgpt.com", 443), 1);
+	ck_assert_int_eq(netallow_match(na, "api.anthropic.com", 443), 1);
+	ck_assert_int_eq(netallow_match(na, "statsig.anthropic.com", 443), 1);
+	ck_assert_int_eq(netallow_match(na, "registry.npmjs.org", 443), 1);
+	ck_assert_int_eq(netallow_match(na, "objects.githubusercontent.com",
+	    443), 1);
+	ck_assert_int_eq(netallow_match(na, "openai.com", 443), 0);
+	ck_assert_int_eq(netallow_match(na, "githubusercontent.com", 443), 0);
+	ck_assert_int_eq(netallow_match(na, "example.com", 443), 0);
+	ck_assert_int_eq(netallow_match(na, "127.0.0.1", 443), 0);
+	netallow_free(na);
+}
+END_TEST
+
+/* Parse a head given as a C string; returns the status (0 when good). */
+static int
+parse(const char *head, struct proxy_req *req)
+{
+	char	cause[256];
+
+	if (proxy_parse_head(head, strlen(head), req, cause,
+	    sizeof cause) == -1) {
+		ck_assert_int_ge(req->status, 400);
+		ck_assert_ptr_null(req->head);
+		return (req->status);
+	}
+	return (0);
+}
+
+START_TEST(test_parse_connect)
+{
+	struct proxy_req	req;
+
+	ck_assert_int_eq(parse("CONNECT api.openai.com:443 HTTP/1.1\r\n"
+	    "Host: api.openai.com:443\r\nUser-Agent: t\r\n\r\n", &req), 0);
+	ck_assert_int_eq(req.kind, PROXY_TUNNEL);
+	ck_assert_str_eq(req.host, "api.openai.com");
+	ck_assert_int_eq(req.port, 443);
+	ck_assert_ptr_null(req.head);
+
+	ck_assert_int_eq(parse("CONNECT [::1]:8443 HTTP/1.0\n\n", &req), 0);
+	ck_assert_str_eq(req.host, "::1");
+	ck_assert_int_eq(req.port, 8443);
+
+	ck_assert_int_eq(parse("CONNECT api.openai.com HTTP/1.1\r\n\r\n",
+	    &req), 400);
+	ck_assert_int_eq(parse("CONNECT api.openai.com:0 HTTP/1.1\r\n\r\n",
+	    &req), 400);
+	ck_assert_int_eq(parse("CONNECT /x HTTP/1.1\r\n\r\n", &req), 400);
+	ck_assert_int_eq(parse("CONNECT http://a.com:443 HTTP/1.1\r\n\r\n",
+	    &req), 400);
+	ck_assert_int_eq(parse("connect a.com:443 HTTP/1.1\r\n\r\n", &req),
+	    400);
+}
+END_TEST
+
+START_TEST(test_parse_forward)
+{
+	struct proxy_req	req;
+	char			head[1024];
+
+	ck_assert_int_eq(parse("GET http://Example.COM/a/b?q=1 HTTP/1.1\r\n"
+	    "Host: wrong.example\r\nProxy-Connection: keep-alive\r\n"
+	    "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\n"
+	    "Keep-Alive: 5\r\nProxy-Authorization: Basic eA==\r\n"
+	    "Accept:  */* \r\nTE: trailers\r\n\r\n", &req), 0);
+	ck_assert_int_eq(req.kind, PROXY_FORWARD);
+	ck_assert_str_eq(req.host, "example.com");
+	ck_assert_int_eq(req.port, 80);
+	ck_assert_uint_lt(req.headlen, sizeof head);
+	memcpy(head, req.head, req.headlen);
+	head[req.headlen] = '\0';
+	ck_assert_str_eq(head, "GET /a/b?q=1 HTTP/1.1\r\n"
+	    "Host: example.com\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+	proxy_req_clear(&req);
+
+	ck_assert_int_eq(parse("POST http://127.0.0.1:8080?x HTTP/1.0\n"
+	    "Content-Length: 3\n\n", &req), 0);
+	ck_assert_int_eq(req.port, 8080);
+	memcpy(head, req.head, req.headlen);
+	head[req.headlen] = '\0';
+	ck_assert_str_eq(head, "POST /?x HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n"
+	    "Content-Length: 3\r\nConnection: close\r\n\r\n");
+	proxy_req_clear(&req);
+
+	ck_assert_int_eq(parse("GET http://[::1] HTTP/1.1\r\n\r\n", &req), 0);
+	memcpy(head, req.head, req.headlen);
+	head[req.headlen] = '\0';
+	ck_assert_str_eq(head, "GET / HTTP/1.1\r\nHost: [::1]\r\n"
+	    "Connection: close\r\n\r\n");
+	proxy_req_clear(&req);
+}
+END_TEST
+
+START_TEST(test_parse_bad)
+{
+	static const struct {
+		const char	*head;
+		int		 status;
+	} bad[] = {
+		{ "GET /path HTTP/1.1\r\n\r\n", 400 },
+		{ "GET https://a.com/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET ftp://a.com/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://user:pw@a.com/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http:///x HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com/#f HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://0x7f000001/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com:99999/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET  http://a.com/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com/  HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1 x\r\n\r\n", 400 },
+		{ "GET http://a.com/\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/2.0\r\n\r\n", 505 },
+		{ "GET http://a.com/ http/1.1\r\n\r\n", 400 },
+		{ "G(T http://a.com/ HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com/\r HTTP/1.1\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+		    400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nBad Name: x\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nNoColon\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\n: empty\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nX: a\rb\r\n\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nX: a\x7f\r\n\r\n", 400 },
+		{ "POST http://a.com/ HTTP/1.1\r\nContent-Length: 1\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n", 400 },
+		{ "POST http://a.com/ HTTP/1.1\r\nContent-Length: 1\r\n"
+		    "Content-Length: 2\r\n\r\n", 400 },
+		{ "POST http://a.com/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+		    400 },
+		{ "POST http://a.com/ HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+		    400 },
+		{ "GET http://a.com/ HTTP/1.1\r\nX: y\r\n", 400 },
+		{ "GET http://a.com/ HTTP/1.1\r\n\r\nextra", 400 },
+		{ "\r\n\r\n", 400 },
+		{ "", 400 },
+		{ "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400 },
+	};
+	struct proxy_req	req;
+	char			cause[256], *big;
+	size_t			i, n;
+
+	for (i = 0; i < nitems(bad); i++)
+		ck_assert_msg(parse(bad[i].head, &req) == bad[i].status,
+		    "case %zu: status %d, want %d", i, req.status,
+		    bad[i].status);
+
+	/* A NUL in a header value. */
+	ck_assert_int_eq(proxy_parse_head("GET http://a.com/ HTTP/1.1\r\n"
+	    "X: a\0b\r\n\r\n", 33, &req, cause, sizeof cause), -1);
+	ck_assert_int_eq(req.status, 400);
+
+	/* Over the head limit. */
+	big = xmalloc(PROXY_HEAD_MAX + 64);
+	n = (size_t)snprintf(big, 64, "GET http://a.com/ HTTP/1.1\r\nX: ");
+	memset(big + n, 'a', PROXY_HEAD_MAX);
+	memcpy(big + n + PROXY_HEAD_MAX, "\r\n\r\n", 4);
+	ck_assert_int_eq(proxy_parse_head(big, n + PROXY_HEAD_MAX + 4, &req,
+	    cause, sizeof cause), -1);
+	ck_assert_int_eq(req.status, 431);
+	free(big);
+
+	/* Too many header fields. */
+	big = xmalloc(8192);
+	n = (size_t)snprintf(big, 8192, "GET http://a.com/ HTTP/1.1\r\n");
+	for (i = 0; i < 101; i++)
+		n += (size_t)snprintf(big + n, 8192 - n, "X%zu: y\r\n", i);
+	n += (size_t)snprintf(big + n, 8192 - n, "\r\n");
+	ck_assert_int_eq(proxy_parse_head(big, n, &req, cause, sizeof cause),
+	    -1);
+	free(big);
+}
+END_TEST
+
+/* Random mutations of good heads: an answer every time, never a crash. */
+START_TEST(test_parse_garbage)
+{
+	static const char *const seeds[] = {
+		"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET http://a.com:8080/p?q HTTP/1.1\r\nConnection: x, y\r\n"
+		"X: 1\r\nContent-Length: 4\r\n\r\n",
+	};
+	struct proxy_req	req;
+	char			buf[256], cause[256];
+	size_t			len, k;
+	int			i, j;
+
+	srandom(42);
+	for (i = 0; i < 50000; i++) {
+		const char	*s = seeds[i % nitems(seeds)];
+
+		len = strlen(s);
+		memcpy(buf, s, len);
+		for (j = random() % 4; j >= 0; j--) {
+			k = (size_t)random() % len;
+			switch (random() % 3) {
+			case 0:
+				buf[k] = (char)(random() & 0xff);
+				break;
+			case 1:
+				len = k + 1;
+				break;
+			default:
+				buf[k] = "\r\n :[]@*./"[random() % 10];
+				break;
+			}
+		}
+		if (proxy_parse_head(buf, len, &req, cause, sizeof cause) ==
+		    0) {
+			ck_assert_int_eq(req.status, 0);
+			ck_assert(req.port >= 1 && req.port <= 65535);
+			ck_assert(req.kind == PROXY_TUNNEL ||
+			    req.head != NULL);
+			proxy_req_clear(&req);
+		} else
+			ck_assert(req.status >= 400 && req.status < 600);
+	}
+}
+END_TEST
+
+/* An echo server for the proxy to reach; it closes after the EOF. */
+static struct event_base	*base;
+static struct evconnlistener	*echo_l;
+static int			 echo_port;
+static int			 refused_n, allowed_n;
+static char			 refused_host[256], refused_why[128];
+static int			 refused_port;
+
+static void
+echo_read_cb(struct bufferevent *bev, void *arg)
+{
+	evbuffer_add_buffer(bufferevent_get_output(bev),
+	    bufferevent_get_input(bev));
+}
+
+static void
+echo_write_cb(struct bufferevent *bev, void *arg)
+{
+	if (arg != NULL)	/* EOF seen and all written */
+		bufferevent_free(bev);
+}
+
+static void
+echo_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	if ((what & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		bufferevent_setcb(bev, NULL, echo_write_cb, NULL, bev);
+		return;
+	}
+	bufferevent_free(bev);
+}
+
+static void
+echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct bufferevent	*bev;
+
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, echo_read_cb, NULL, echo_event_cb, NULL);
+	bufferevent_enable(bev, EV_READ|EV_WRITE);
+}
+
+/* A loopback port nothing listens on (bound then closed). */
+static int
+dead_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return (port);
+}
+
+static void
+rec_refused(const char *host, int port, const char *why, void *arg)
+{
+	refused_n++;
+	snprintf(refused_host, sizeof refused_host, "%s", host);
+	snprintf(refused_why, sizeof refused_why, "%s", why);
+	refused_port = port;
+}
+
+static void
+rec_allowed(const char *host, int port, void *arg)
+{
+	allowed_n++;
+}
+
+static void	spin(int);
+
+static const struct proxy_cb	cb = { rec_refused, rec_allowed, NULL };
+static struct proxy		*px;
+static int			 ctrl[2];	/* [0] the proxy's */
+static int			 closed_port;
+
+static void
+setup(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	char			 cause[128], allow1[64], allow2[64];
+	char			*allow[5];
+
+	signal(SIGPIPE, SIG_IGN);
+	base = event_base_new();
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	echo_l = evconnlistener_new_bind(base, echo_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_REUSEABLE, 16,
+	    (struct sockaddr *)&sin, sizeof sin);
+	ck_assert_ptr_nonnull(echo_l);
+	getsockname(evconnlistener_get_fd(echo_l), (struct sockaddr *)&sin,
+	    &len);
+	echo_port = ntohs(sin.sin_port);
+	closed_port = dead_port();
+
+	snprintf(allow1, sizeof allow1, "127.0.0.1:%d", echo_port);
+	snprintf(allow2, sizeof allow2, "127.0.0.1:%d", closed_port);
+	allow[0] = allow1;
+	allow[1] = allow2;
+	allow[2] = "*.allowed.example";
+	allow[3] = "localhost";
+	allow[4] = NULL;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ctrl), 0);
+	px = proxy_create(base, ctrl[0], allow, &cb, cause, sizeof cause);
+	ck_assert_msg(px != NULL, "%s", cause);
+	refused_n = allowed_n = 0;
+	refused_host[0] = '\0';
+}
+
+static void
+teardown(void)
+{
+	proxy_free(px);
+	px = NULL;
+	close(ctrl[1]);
+	/* The echo server's ends see the close and free themselves. */
+	spin(50);
+	evconnlistener_free(echo_l);
+	event_base_free(base);
+}
+
+/* A new "TCP connection" through the bridge: our end, non-blocking. */
+static int
+connection(void)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof (int))];
+	} cbuf;
+	char		 byte = 'c';
+	int		 sp[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	memset(&msg, 0, sizeof msg);
+	memset(&cbuf, 0, sizeof cbuf);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof cbuf.buf;
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof (int));
+	memcpy(CMSG_DATA(cm), &sp[1], sizeof (int));
+	ck_assert_int_eq(sendmsg(ctrl[1], &msg, 0), 1);
+	close(sp[1]);
+	set_nonblock(sp[0]);
+	return (sp[0]);
+}
+
+/*
+ * Run the loop and read fd until buf (cap bytes) holds want, or EOF when
+ * want is NULL; within 30 s (a DNS timeout is 5 s a try). Returns the
+ * bytes read; *eof set on EOF.
+ */
+static size_t
+pump(int fd, char *buf, size_t cap, const char *want, int *eof)
+{
+	size_t	len = 0;
+	ssize_t	n;
+	int64_t	deadline = mono_ms() + 30000;
+
+	*eof = 0;
+	buf[0] = '\0';
+	while (mono_ms() < deadline) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (want != NULL && strstr(buf, want) != NULL)
+				return (len);
+			continue;
+		}
+		if (n == 0) {
+			*eof = 1;
+			return (len);
+		}
+		if (errno != EAGAIN)
+			ck_abort_msg("read: %s", strerror(errno));
+		usleep(1000);
+	}
+	ck_abort_msg("timed out; have '%s', want '%s'", buf,
+	    want != NULL ? want : "EOF");
+	return (len);
+}
+
+/* Run the loop for ms milliseconds. */
+static void
+spin(int ms)
+{
+	int64_t	end = mono_ms() + ms;
+
+	while (mono_ms() < end) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
+static void
+send_str(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+START_TEST(test_tunnel)
+{
+	char	buf[4096], req[128];
+	int	fd, eof;
+
+	fd = connection();
+	/* A client may send its first bytes right behind the head. */
+	snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\n\r\nearly,", echo_port);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, "\r\n\r\nearly,", &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+	send_str(fd, "hello through the tunnel");
+	pump(fd, buf, sizeof buf, "hello through the tunnel", &eof);
+	ck_assert_int_eq(allowed_n, 1);
+	ck_assert_int_eq(refused_n, 0);
+	/* Our EOF reaches the server, whose close reaches us. */
+	shutdown(fd, SHUT_WR);
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(eof, 1);
+	close(fd);
+	ck_assert_uint_eq(proxy_allowed(px), 1);
+}
+END_TEST
+
+START_TEST(test_refused)
+{
+	char	buf[4096], req[128];
+	int	fd, eof;
+
+	fd = connection();
+	send_str(fd, "CONNECT evil.example:443 HTTP/1.1\r\n\r\n");
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 403 Forbidden\r\n", 24), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "evil.example:443"));
+	ck_assert_int_eq(refused_n, 1);
+	ck_assert_str_eq(refused_host, "evil.example");
+	ck_assert_int_eq(refused_port, 443);
+	ck_assert_ptr_nonnull(strstr(refused_why, "allowlist"));
+	close(fd);
+
+	/* The right host on another port is another host:port. */
+	fd = connection();
+	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/ HTTP/1.1\r\n\r\n",
+	    echo_port + 1 == closed_port ? echo_port + 2 : echo_port + 1);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 403 ", 13), 0);
+	ck_assert_int_eq(refused_n, 2);
+	close(fd);
+
+	/* The apex of a wildcard is not allowed. */
+	fd = connection();
+	send_str(fd, "CONNECT allowed.example:443 HTTP/1.1\r\n\r\n");
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 403 ", 13), 0);
+	close(fd);
+	ck_assert_int_eq(allowed_n, 0);
+	ck_assert_uint_eq(proxy_refused(px), 3);
+}
+END_TEST
+
+START_TEST(test_forward)
+{
+	char	buf[4096], req[256];
+	int	fd, eof;
+
+	fd = connection();
+	/* The echo server sends back the head the proxy sent it. */
+	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/x?y HTTP/1.1\r\n"
+	    "Host: bogus\r\nProxy-Connection: keep-alive\r\n"
+	    "Content-Length: 4\r\n\r\nbody", echo_port);
+	send_str(fd, req);
+	snprintf(req, sizeof req, "GET /x?y HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "Content-Length: 4\r\nConnection: close\r\n\r\nbody", echo_port);
+	pump(fd, buf, sizeof buf, req, &eof);
+	ck_assert_ptr_null(strstr(buf, "Proxy-Connection"));
+	ck_assert_ptr_null(strstr(buf, "bogus"));
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	char	buf[4096], req[128], *big;
+	int	fd, eof;
+
+	/* Nothing listens: 502 naming the host and the reason. */
+	fd = connection();
+	snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
+	    closed_port);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 502 ", 13), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "refused"));
+	close(fd);
+
+	/* Garbage: 400, and the connection ends. */
+	fd = connection();
+	send_str(fd, "\x16\x03\x01 hello\r\n\r\n");
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 400 ", 13), 0);
+	close(fd);
+
+	/* A head that never ends: 431 once past the limit. */
+	fd = connection();
+	big = xmalloc(PROXY_HEAD_MAX + 100);
+	memset(big, 'a', PROXY_HEAD_MAX + 100);
+	memcpy(big, "GET http://x.allowed.example/ HTTP/1.1\r\nX: ", 43);
+	ck_assert_int_eq(write(fd, big, PROXY_HEAD_MAX + 100),
+	    PROXY_HEAD_MAX + 100);
+	free(big);
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 431 ", 13), 0);
+	close(fd);
+
+	/* Gone before the head: closed, no callback. */
+	fd = connection();
+	send_str(fd, "CONNECT 127.0.0.1:");
+	close(fd);
+	spin(200);
+	ck_assert_int_eq(refused_n, 0);
+	ck_assert_int_eq(allowed_n, 1);	/* the 502 one */
+}
+END_TEST
+
+/* Megabytes both ways through the tunnel with bounded buffers. */
+START_TEST(test_backpressure)
+{
+	static char	 out[64 * 1024];
+	char		 hdr[4096], req[128], *in;
+	size_t		 total = 8 * 1024 * 1024, sent = 0, got = 0, i;
+	ssize_t		 n;
+	int		 fd, eof;
+	int64_t		 deadline;
+
+	fd = connection();
+	snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
+	    echo_port);
+	send_str(fd, req);
+	pump(fd, hdr, sizeof hdr, "\r\n\r\n", &eof);
+	for (i = 0; i < sizeof out; i++)
+		out[i] = (char)(i * 7 + 3);
+	in = xmalloc(sizeof out);
+	deadline = mono_ms() + 30000;
+	while (got < total && mono_ms() < deadline) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (sent < total) {
+			n = write(fd, out + sent % sizeof out,
+			    sizeof out - sent % sizeof out);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		n = read(fd, in, sizeof out - got % sizeof out);
+		if (n > 0) {
+			ck_assert_int_eq(memcmp(in, out + got % sizeof out,
+			    (size_t)n), 0);
+			got += (size_t)n;
+		}
+	}
+	ck_assert_uint_eq(got, total);
+	free(in);
+	close(fd);
+}
+END_TEST
+
+/* A name, resolved by evdns (here from /etc/hosts), not blocking. */
+START_TEST(test_resolve)
+{
+	char	buf[4096], req[128];
+	int	fd, eof;
+
+	fd = connection();
+	snprintf(req, sizeof req, "CONNECT localhost:%d HTTP/1.1\r\n\r\n",
+	    echo_port);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, "\r\n\r\n", &eof);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "%s", buf);
+	send_str(fd, "by name");
+	pump(fd, buf, sizeof buf, "by name", &eof);
+	close(fd);
+
+	/* A name that does not resolve: 502 saying so. */
+	fd = connection();
+	send_str(fd, "CONNECT nonexistent.invalid.allowed.example:443 "
+	    "HTTP/1.1\r\n\r\n");
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 502 ", 13) == 0, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "resolve"));
+	close(fd);
+}
+END_TEST
+
+/* The bridge stops; connections in flight keep going; free is clean. */
+START_TEST(test_bridge_gone)
+{
+	char	buf[4096], req[128];
+	int	fd, fd2, eof;
+
+	fd = connection();
+	snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n",
+	    echo_port);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, "\r\n\r\n", &eof);
+	fd2 = connection();	/* left half-way through its head */
+	send_str(fd2, "CONNECT ");
+	close(ctrl[1]);
+	ctrl[1] = open("/dev/null", O_RDONLY);
+	send_str(fd, "still");
+	pump(fd, buf, sizeof buf, "still", &eof);
+	close(fd);
+	close(fd2);
+}
+END_TEST
+
+/* A free port, found by binding 0. */
+static int
+free_port(void)
+{
+	return (dead_port());
+}
+
+START_TEST(test_bridge)
+{
+	struct sockaddr_in	 sin;
+	struct msghdr		 msg;
+	struct cmsghdr		*cm;
+	struct iovec		 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof (int))];
+	} cbuf;
+	char			 byte, buf[64];
+	int			 sp[2], port, c, got = -1, status, i;
+	pid_t			 pid;
+
+	port = free_port();
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		proxy_bridge_main(sp[1], port);
+	}
+	close(sp[1]);
+
+	/* Connect (the bridge may take a moment to listen). */
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 200; i++) {
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(c, (struct sockaddr *)&sin, sizeof sin) == 0)
+			break;
+		close(c);
+		c = -1;
+		usleep(10000);
+	}
+	ck_assert_int_ne(c, -1);
+	ck_assert_int_eq(write(c, "ping", 4), 4);
+
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof cbuf.buf;
+	ck_assert_int_eq(recvmsg(sp[0], &msg, 0), 1);
+	cm = CMSG_FIRSTHDR(&msg);
+	ck_assert_ptr_nonnull(cm);
+	ck_assert_int_eq(cm->cmsg_type, SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(cm), sizeof got);
+	ck_assert_int_eq(read(got, buf, sizeof buf), 4);
+	ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+	ck_assert_int_eq(write(got, "pong", 4), 4);
+	ck_assert_int_eq(read(c, buf, sizeof buf), 4);
+	ck_assert_int_eq(memcmp(buf, "pong", 4), 0);
+	close(got);
+	close(c);
+
+	/* The worker's end closes: the bridge exits 0. */
+	close(sp[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+START_TEST(test_env)
+{
+	char	**env;
+	size_t	  i, n = 0;
+	int	  seen = 0;
+
+	env = xcalloc(3, sizeof *env);
+	env[0] = xstrdup("PATH=/bin");
+	env[1] = xstrdup("HTTPS_PROXY=http://elsewhere:1");
+	env = proxy_env(env, 3128);
+	for (i = 0; env[i] != NULL; i++) {
+		if (strcmp(env[i], "HTTPS_PROXY=http://127.0.0.1:3128") == 0 ||
+		    strcmp(env[i], "http_proxy=http://127.0.0.1:3128") == 0)
+			seen++;
+		if (strncmp(env[i], "HTTPS_PROXY=", 12) == 0)
+			n++;
+	}
+	ck_assert_int_eq(seen, 2);
+	ck_assert_uint_eq(n, 1);
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+END_TEST
+
+/* Load a config file holding text; -1 with cause. */
+static int
+load(struct config *c, const char *text, char *cause, size_t len)
+{
+	char	path[] = "/tmp/check_proxy.XXXXXX";
+	int	fd, rv;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rv = config_load_file(c, path, cause, len);
+	unlink(path);
+	return (rv);
+}
+
+START_TEST(test_config)
+{
+	static const char *const bad[] = {
+		"{\"network_allowlist\": [\"ok.example\", \"bad host\"]}",
+		"{\"network_allowlist\": [\"\"]}",
+		"{\"network_allowlist\": [\"*\"]}",
+		"{\"network_allowlist\": \"a.example\"}",
+		"{\"network_allowlist\": [1]}",
+	};
+	struct config		*c, *next;
+	struct json_object	*o, *v;
+	char			 cause[256], applied[256], restart[256];
+	size_t			 i;
+
+	c = config_default();
+	ck_assert_uint_eq(strv_len(c->network_allowlist),
+	    strv_len((char **)netallow_default));
+	ck_assert_str_eq(c->network_allowlist[0], "api.openai.com");
+	for (i = 0; i < nitems(bad); i++) {
+		ck_assert_msg(load(c, bad[i], cause, sizeof cause) == -1,
+		    "accepted %s", bad[i]);
+		ck_assert_msg(strstr(cause, "network_allowlist") != NULL,
+		    "cause '%s' does not name the key", cause);
+	}
+	config_free(c);
+
+	c = config_default();
+	ck_assert_int_eq(load(c, "{\"network_allowlist\": [\"A.example\", "
+	    "\"*.b.example:443\", \"[::1]:8080\"]}", cause, sizeof cause), 0);
+	ck_assert_uint_eq(strv_len(c->network_allowlist), 3);
+	o = config_to_json(c);
+	ck_assert(json_object_object_get_ex(o, "network_allowlist", &v));
+	ck_assert_int_eq((int)json_object_array_length(v), 3);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v,
+	    1)), "*.b.example:443");
+	json_object_put(o);
+
+	/* SIGHUP: applied to new sessions, and said so. */
+	next = config_default();
+	ck_assert_int_eq(load(next, "{\"network_allowlist\": []}", cause,
+	    sizeof cause), 0);
+	config_reload(c, next, applied, sizeof applied, restart,
+	    sizeof restart);
+	ck_assert_ptr_nonnull(strstr(applied, "network_allowlist"));
+	ck_assert_ptr_null(strstr(restart, "network_allowlist"));
+	ck_assert_uint_eq(strv_len(c->network_allowlist), 0);
+	config_free(next);
+	config_free(c);
+}
+END_TEST
+
+static Suite *
+proxy_suite(void)
+{
+	Suite	*s = suite_create("proxy");
+	TCase	*tc;
+
+	tc = tcase_create("allowlist");
+	tcase_add_test(tc, test_exact);
+	tcase_add_test(tc, test_wildcard);
+	tcase_add_test(tc, test_port_case_dot);
+	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_bad_patterns);
+	tcase_add_test(tc, test_hostile_hosts);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parser");
+	tcase_add_test(tc, test_parse_connect);
+	tcase_add_test(tc, test_parse_forward);
+	tcase_add_test(tc, test_parse_bad);
+	tcase_add_test(tc, test_parse_garbage);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("proxy");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_tunnel);
+	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_forward);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_backpressure);
+	tcase_add_test(tc, test_resolve);
+	tcase_add_test(tc, test_bridge_gone);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bridge");
+	tcase_add_test(tc, test_bridge);
+	tcase_add_test(tc, test_env);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(proxy_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

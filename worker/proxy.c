@@ -1,0 +1,1231 @@
+/*
+ * The egress proxy of a restricted session, in two halves.
+ *
+ * The bridge runs inside the agent's network namespace, which has nothing
+ * but a loopback: it accepts TCP connections on 127.0.0.1 (and ::1) and
+ * hands each connected socket to the worker over a Unix socketpair with
+ * SCM_RIGHTS. It never reads a byte of them, so it holds no state an agent
+ * could wedge, and it cannot make the agent wait: a full socketpair only
+ * pauses its accepting, which leaves connections in the listen backlog.
+ *
+ * The worker, outside the namespace, speaks HTTP proxy on each received
+ * socket from its event loop: CONNECT host:port (a tunnel, how HTTPS goes
+ * through a proxy) and absolute-URI plain HTTP, one request per
+ * connection. The host asked for must be on the allowlist; it is resolved
+ * with evdns and connected to by libevent, never blocking the loop, and
+ * the two sockets are spliced with bounded buffers on either side.
+ * Per-connection lines are debug: an agent in a retry loop must not be
+ * able to flood the log (the worker's callbacks say what matters once).
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "log.h"
+#include "netallow.h"
+#include "proxy.h"
+#include "util.h"
+
+#define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
+
+#define PROXY_MAX_CONNS		256	/* at once, per session */
+#define PROXY_BUF_MAX		(256 * 1024)	/* unsent, per direction */
+#define PROXY_MAX_HEADERS	100
+#define PROXY_HEAD_SEC		30	/* for the request head */
+#define PROXY_CONNECT_SEC	30	/* for the upstream TCP handshake */
+#define PROXY_IDLE_SEC		600	/* a tunnel with no traffic at all */
+#define PROXY_LINGER_SEC	2	/* reading after an error reply */
+#define PROXY_RECV_FDS		16	/* per recvmsg */
+#define PROXY_BACKOFF_MS	100	/* bridge: out of descriptors */
+
+enum proxy_conn_state {
+	CONN_HEAD,		/* reading the request head */
+	CONN_CONNECTING,	/* resolving and connecting upstream */
+	CONN_SPLICE,		/* bytes flow both ways */
+	CONN_CLOSING,		/* an error reply is being sent */
+	CONN_DEAD		/* waiting to be freed */
+};
+
+struct proxy_conn {
+	struct proxy		*px;
+	enum proxy_conn_state	 state;
+	struct bufferevent	*cl;		/* the agent's connection */
+	struct bufferevent	*up;		/* upstream, or NULL */
+	struct proxy_req	 req;
+	char			 name[NETALLOW_HOST_MAX + 8];
+	int			 cl_eof;	/* the agent sent EOF */
+	int			 up_eof;
+	int			 cl_shut;	/* EOF passed on to the agent */
+	int			 up_shut;
+	int64_t			 last_ms;	/* last byte either way */
+	TAILQ_ENTRY(proxy_conn)	 entry;
+};
+TAILQ_HEAD(proxy_conns, proxy_conn);
+
+struct proxy {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct netallow		*allow;
+	struct proxy_cb		 cb;
+	int			 ctrl;		/* from the bridge, or -1 */
+	struct event		*ctrl_ev;
+	struct event		*reap_ev;	/* frees the dead */
+	struct proxy_conns	 conns;
+	struct proxy_conns	 dead;
+	size_t			 nconns;
+	size_t			 refused;
+	size_t			 allowed;
+	int			 full_logged;
+};
+
+static void	proxy_conn_close(struct proxy_conn *);
+static void	proxy_conn_reply(struct proxy_conn *, int, const char *);
+
+/* The reason phrase of the statuses the proxy sends. */
+static const char *
+proxy_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return ("Connection established");
+	case 400:
+		return ("Bad Request");
+	case 403:
+		return ("Forbidden");
+	case 408:
+		return ("Request Timeout");
+	case 431:
+		return ("Request Header Fields Too Large");
+	case 501:
+		return ("Not Implemented");
+	case 502:
+		return ("Bad Gateway");
+	case 503:
+		return ("Service Unavailable");
+	case 504:
+		return ("Gateway Timeout");
+	case 505:
+		return ("HTTP Version Not Supported");
+	}
+	return ("Error");
+}
+
+/* RFC 9110 tchar: what a method or header name is made of. */
+static int
+proxy_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return (1);
+	return (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Whether a header name (n bytes) is name, case-insensitively. */
+static int
+proxy_hdr_is(const char *h, size_t n, const char *name)
+{
+	return (strlen(name) == n && strncasecmp(h, name, n) == 0);
+}
+
+struct proxy_hdr {
+	const char	*name;
+	size_t		 nlen;
+	const char	*value;
+	size_t		 vlen;
+};
+
+/* Whether the Connection header values list name as a token. */
+static int
+proxy_conn_lists(const struct proxy_hdr *hs, size_t n, const char *name,
+    size_t nlen)
+{
+	const char	*v, *e, *t;
+	size_t		 i, tl;
+
+	for (i = 0; i < n; i++) {
+		if (!proxy_hdr_is(hs[i].name, hs[i].nlen, "connection"))
+			continue;
+		v = hs[i].value;
+		e = v + hs[i].vlen;
+		while (v < e) {
+			while (v < e && (*v == ' ' || *v == '\t' || *v == ','))
+				v++;
+			t = v;
+			while (v < e && *v != ',' && *v != ' ' && *v != '\t')
+				v++;
+			tl = (size_t)(v - t);
+			if (tl > 0 && tl == nlen && strncasecmp(t, name,
+			    nlen) == 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/* Headers a proxy must not pass on (RFC 9110 7.6.1), and Host. */
+static int
+proxy_hop_by_hop(const struct proxy_hdr *hs, size_t n,
+    const struct proxy_hdr *h)
+{
+	static const char *const hop[] = { "connection", "proxy-connection",
+	    "keep-alive", "proxy-authorization", "proxy-authenticate", "te",
+	    "upgrade", "host" };
+	size_t	i;
+
+	for (i = 0; i < nitems(hop); i++)
+		if (proxy_hdr_is(h->name, h->nlen, hop[i]))
+			return (1);
+	return (proxy_conn_lists(hs, n, h->name, h->nlen));
+}
+
+/* The next line of [*p, end): its length without CR LF; -1 if none. */
+static ssize_t
+proxy_line(const char **p, const char *end, const char **line)
+{
+	const char	*nl;
+	size_t		 len;
+
+	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL)
+		return (-1);
+	*line = *p;
+	len = (size_t)(nl - *p);
+	if (len > 0 && nl[-1] == '\r')
+		len--;
+	*p = nl + 1;
+	return ((ssize_t)len);
+}
+
+/* An absolute http:// target: host, port and the origin-form path. */
+static int
+proxy_parse_uri(const char *t, size_t tlen, struct proxy_req *req,
+    const char **path, size_t *plen, char *cause, size_t causelen)
+{
+	const char	*a;
+	char		 why[128];
+	size_t		 alen;
+
+	if (tlen >= 8 && strncasecmp(t, "https://", 8) == 0) {
+		CAUSE("https:// URIs go through CONNECT");
+		return (-1);
+	}
+	if (tlen < 7 || strncasecmp(t, "http://", 7) != 0) {
+		if (tlen > 0 && t[0] == '/')
+			CAUSE("not a proxy request (origin-form target)");
+		else
+			CAUSE("only CONNECT and http:// URIs are proxied");
+		return (-1);
+	}
+	if (memchr(t, '#', tlen) != NULL) {
+		CAUSE("fragment in the request target");
+		return (-1);
+	}
+	a = t + 7;
+	alen = strcspn(a, "/?");
+	if (alen > tlen - 7)
+		alen = tlen - 7;
+	if (memchr(a, '@', alen) != NULL) {
+		CAUSE("user information in the URI");
+		return (-1);
+	}
+	if (alen == 0) {
+		CAUSE("no host in the URI");
+		return (-1);
+	}
+	if (netallow_authority(a, alen, 80, req->host, sizeof req->host,
+	    &req->port, why, sizeof why) == -1) {
+		CAUSE("%s", why);
+		return (-1);
+	}
+	*path = a + alen;
+	*plen = tlen - 7 - alen;
+	return (0);
+}
+
+/* Build the head sent upstream for a forwarded request. */
+static void
+proxy_rewrite(struct proxy_req *req, const char *method, size_t mlen,
+    const char *path, size_t plen, const char *version,
+    const struct proxy_hdr *hs, size_t n)
+{
+	struct evbuffer	*b;
+	char		 auth[NETALLOW_HOST_MAX + 8];
+	size_t		 i;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	if (req->port != 80)
+		netallow_format(req->host, req->port, auth, sizeof auth);
+	else if (strchr(req->host, ':') != NULL)
+		snprintf(auth, sizeof auth, "[%s]", req->host);
+	else
+		snprintf(auth, sizeof auth, "%s", req->host);
+	evbuffer_add(b, method, mlen);
+	evbuffer_add(b, " ", 1);
+	if (plen == 0 || path[0] != '/')
+		evbuffer_add(b, "/", 1);
+	evbuffer_add(b, path, plen);
+	evbuffer_add_printf(b, " %s\r\nHost: %s\r\n", version, auth);
+	for (i = 0; i < n; i++) {
+		if (proxy_hop_by_hop(hs, n, &hs[i]))
+			continue;
+		evbuffer_add(b, hs[i].name, hs[i].nlen);
+		evbuffer_add(b, ": ", 2);
+		evbuffer_add(b, hs[i].value, hs[i].vlen);
+		evbuffer_add(b, "\r\n", 2);
+	}
+	evbuffer_add_printf(b, "Connection: close\r\n\r\n");
+	req->headlen = evbuffer_get_length(b);
+	req->head = xmalloc(req->headlen);
+	evbuffer_remove(b, req->head, req->headlen);
+	evbuffer_free(b);
+}
+
+/* Check the header fields and body framing; fill hs. */
+static int
+proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
+    size_t *np, char *cause, size_t causelen)
+{
+	const char	*line, *colon, *v, *ve;
+	const char	*cl = NULL;
+	size_t		 n = 0, i, cllen = 0;
+	ssize_t		 len;
+	int		 te = 0;
+
+	for (;;) {
+		if ((len = proxy_line(p, end, &line)) == -1) {
+			CAUSE("the head does not end with an empty line");
+			return (-1);
+		}
+		if (len == 0)
+			break;
+		if (line[0] == ' ' || line[0] == '\t') {
+			CAUSE("folded header line");
+			return (-1);
+		}
+		if (n == PROXY_MAX_HEADERS) {
+			CAUSE("more than %d header fields", PROXY_MAX_HEADERS);
+			return (-1);
+		}
+		colon = memchr(line, ':', (size_t)len);
+		if (colon == NULL || colon == line) {
+			CAUSE("malformed header line");
+			return (-1);
+		}
+		for (v = line; v < colon; v++) {
+			if (!proxy_tchar((unsigned char)*v)) {
+				CAUSE("bad character in a header name");
+				return (-1);
+			}
+		}
+		v = colon + 1;
+		ve = line + len;
+		for (i = 0; v + i < ve; i++) {
+			unsigned char	c = (unsigned char)v[i];
+
+			if ((c < 0x20 && c != '\t') || c == 0x7f) {
+				CAUSE("control character in a header value");
+				return (-1);
+			}
+		}
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		hs[n].name = line;
+		hs[n].nlen = (size_t)(colon - line);
+		hs[n].value = v;
+		hs[n].vlen = (size_t)(ve - v);
+		if (proxy_hdr_is(line, hs[n].nlen, "transfer-encoding"))
+			te = 1;
+		if (proxy_hdr_is(line, hs[n].nlen, "content-length")) {
+			for (i = 0; i < hs[n].vlen; i++) {
+				if (v[i] < '0' || v[i] > '9')
+					break;
+			}
+			if (hs[n].vlen == 0 || i != hs[n].vlen ||
+			    hs[n].vlen > 18) {
+				CAUSE("bad Content-Length");
+				return (-1);
+			}
+			if (cl != NULL && (cllen != hs[n].vlen ||
+			    memcmp(cl, v, cllen) != 0)) {
+				CAUSE("conflicting Content-Length");
+				return (-1);
+			}
+			cl = v;
+			cllen = hs[n].vlen;
+		}
+		n++;
+	}
+	/* Both would let the two ends disagree on where the body ends. */
+	if (te && cl != NULL) {
+		CAUSE("both Transfer-Encoding and Content-Length");
+		return (-1);
+	}
+	*np = n;
+	return (0);
+}
+
+int
+proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
+    char *cause, size_t causelen)
+{
+	struct proxy_hdr	 hs[PROXY_MAX_HEADERS];
+	const char		*p = buf, *end = buf + len, *line, *sp1, *sp2;
+	const char		*path = NULL, *version;
+	char			 why[128], vers[9];
+	size_t			 n, i, mlen, tlen, plen = 0;
+	ssize_t			 llen;
+
+	memset(req, 0, sizeof *req);
+	req->status = 400;
+	if (len > PROXY_HEAD_MAX) {
+		req->status = 431;
+		CAUSE("request head over %d bytes", PROXY_HEAD_MAX);
+		return (-1);
+	}
+	if ((llen = proxy_line(&p, end, &line)) <= 0) {
+		CAUSE("no request line");
+		return (-1);
+	}
+	for (i = 0; i < (size_t)llen; i++) {
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] > 0x7e) {
+			CAUSE("bad character in the request line");
+			return (-1);
+		}
+	}
+	/* METHOD SP target SP HTTP/1.x, single spaces. */
+	if ((sp1 = memchr(line, ' ', (size_t)llen)) == NULL ||
+	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(line + llen - sp1 - 1))) ==
+	    NULL) {
+		CAUSE("malformed request line");
+		return (-1);
+	}
+	mlen = (size_t)(sp1 - line);
+	tlen = (size_t)(sp2 - sp1 - 1);
+	version = sp2 + 1;
+	if (mlen == 0 || mlen > 32 || tlen == 0) {
+		CAUSE("malformed request line");
+		return (-1);
+	}
+	for (i = 0; i < mlen; i++) {
+		if (!proxy_tchar((unsigned char)line[i])) {
+			CAUSE("bad method");
+			return (-1);
+		}
+	}
+	if ((size_t)(line + llen - version) != 8 ||
+	    (strncmp(version, "HTTP/1.1", 8) != 0 &&
+	    strncmp(version, "HTTP/1.0", 8) != 0)) {
+		if ((size_t)(line + llen - version) == 8 &&
+		    strncmp(version, "HTTP/", 5) == 0)
+			req->status = 505;
+		CAUSE("not HTTP/1.0 or HTTP/1.1");
+		return (-1);
+	}
+	if (mlen == 7 && memcmp(line, "CONNECT", 7) == 0) {
+		req->kind = PROXY_TUNNEL;
+		if (netallow_authority(sp1 + 1, tlen, -1, req->host,
+		    sizeof req->host, &req->port, why, sizeof why) == -1) {
+			CAUSE("CONNECT target: %s", why);
+			return (-1);
+		}
+	} else {
+		req->kind = PROXY_FORWARD;
+		if (proxy_parse_uri(sp1 + 1, tlen, req, &path, &plen, why,
+		    sizeof why) == -1) {
+			CAUSE("%s", why);
+			return (-1);
+		}
+	}
+	if (proxy_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
+		return (-1);
+	if (p != end) {
+		CAUSE("bytes after the end of the head");
+		return (-1);
+	}
+	if (req->kind == PROXY_FORWARD) {
+		memcpy(vers, version, 8);
+		vers[8] = '\0';
+		proxy_rewrite(req, line, mlen, path, plen, vers, hs, n);
+	}
+	req->status = 0;
+	return (0);
+}
+
+void
+proxy_req_clear(struct proxy_req *req)
+{
+	free(req->head);
+	req->head = NULL;
+	req->headlen = 0;
+}
+
+/*
+ * Where the head ends in p (len bytes): just past its empty line, or 0
+ * when it has not arrived yet.
+ */
+static size_t
+proxy_head_end(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (i + 1 < len && p[i + 1] == '\n')
+			return (i + 2);
+		if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+			return (i + 3);
+	}
+	return (0);
+}
+
+/* Free the connections closed since the last loop turn. */
+static void
+proxy_reap_cb(int fd, short events, void *arg)
+{
+	struct proxy		*px = arg;
+	struct proxy_conn	*c;
+
+	while ((c = TAILQ_FIRST(&px->dead)) != NULL) {
+		TAILQ_REMOVE(&px->dead, c, entry);
+		if (c->cl != NULL)
+			bufferevent_free(c->cl);
+		if (c->up != NULL)
+			bufferevent_free(c->up);
+		proxy_req_clear(&c->req);
+		free(c);
+	}
+}
+
+/* Done with a connection: silenced now, closed and freed next loop turn. */
+static void
+proxy_conn_close(struct proxy_conn *c)
+{
+	struct proxy	*px = c->px;
+
+	if (c->state == CONN_DEAD)
+		return;
+	log_debug("proxy: %s closed", c->name);
+	c->state = CONN_DEAD;
+	bufferevent_setcb(c->cl, NULL, NULL, NULL, NULL);
+	bufferevent_disable(c->cl, EV_READ|EV_WRITE);
+	if (c->up != NULL) {
+		bufferevent_setcb(c->up, NULL, NULL, NULL, NULL);
+		bufferevent_disable(c->up, EV_READ|EV_WRITE);
+	}
+	TAILQ_REMOVE(&px->conns, c, entry);
+	px->nconns--;
+	TAILQ_INSERT_TAIL(&px->dead, c, entry);
+	event_active(px->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* Set a bufferevent's read and write timeouts in seconds (0: none). */
+static void
+proxy_timeouts(struct bufferevent *bev, int rsec, int wsec)
+{
+	struct timeval	r = { rsec, 0 }, w = { wsec, 0 };
+
+	bufferevent_set_timeouts(bev, rsec > 0 ? &r : NULL,
+	    wsec > 0 ? &w : NULL);
+}
+
+/* After an error reply: read and drop what the agent still sends. */
+static void
+proxy_linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/*
+ * The reply is sent: half-close, then linger a little so that closing
+ * with unread input does not reset the connection before the agent has
+ * read the reply.
+ */
+static void
+proxy_linger_write_cb(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	proxy_timeouts(bev, PROXY_LINGER_SEC, 0);
+	bufferevent_enable(bev, EV_READ);
+}
+
+/* EOF, error or timeout while replying or lingering: close. */
+static void
+proxy_linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	proxy_conn_close(arg);
+}
+
+/* Answer the agent with an error status and a one-line body, then close. */
+static void
+proxy_conn_reply(struct proxy_conn *c, int status, const char *text)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->cl);
+	char		 body[512];
+	int		 n;
+
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	if (c->up != NULL) {
+		bufferevent_free(c->up);
+		c->up = NULL;
+	}
+	n = snprintf(body, sizeof body, "runnerd proxy: %s\n", text);
+	if (n < 0 || (size_t)n >= sizeof body)
+		n = (int)strlen(body);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
+	    "\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status,
+	    proxy_reason(status), n, body);
+	bufferevent_disable(c->cl, EV_READ);
+	bufferevent_setcb(c->cl, proxy_linger_read_cb, proxy_linger_write_cb,
+	    proxy_linger_event_cb, c);
+	bufferevent_setwatermark(c->cl, EV_WRITE, 0, 0);
+	proxy_timeouts(c->cl, 0, PROXY_HEAD_SEC);
+	bufferevent_enable(c->cl, EV_WRITE);
+}
+
+/* The bufferevent at the other end of the splice. */
+static struct bufferevent *
+proxy_other(struct proxy_conn *c, struct bufferevent *bev)
+{
+	return (bev == c->cl ? c->up : c->cl);
+}
+
+/* Pass an EOF on once everything before it is written; close when both are. */
+static void
+proxy_splice_shut(struct proxy_conn *c)
+{
+	if (c->cl_eof && !c->up_shut &&
+	    evbuffer_get_length(bufferevent_get_output(c->up)) == 0) {
+		shutdown(bufferevent_getfd(c->up), SHUT_WR);
+		c->up_shut = 1;
+	}
+	if (c->up_eof && !c->cl_shut &&
+	    evbuffer_get_length(bufferevent_get_output(c->cl)) == 0) {
+		shutdown(bufferevent_getfd(c->cl), SHUT_WR);
+		c->cl_shut = 1;
+	}
+	if (c->cl_shut && c->up_shut)
+		proxy_conn_close(c);
+}
+
+/* Bytes from one side: to the other, pausing when it holds too much. */
+static void
+proxy_splice_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct bufferevent	*dst = proxy_other(c, bev);
+	struct evbuffer		*out = bufferevent_get_output(dst);
+
+	c->last_ms = mono_ms();
+	evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	if (evbuffer_get_length(out) >= PROXY_BUF_MAX)
+		bufferevent_disable(bev, EV_READ);
+}
+
+/* A side drained (below half, or empty after an EOF): read the other again. */
+static void
+proxy_splice_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct bufferevent	*src = proxy_other(c, bev);
+	int			 src_eof = src == c->cl ? c->cl_eof : c->up_eof;
+
+	c->last_ms = mono_ms();
+	if (!src_eof && evbuffer_get_length(bufferevent_get_output(bev)) <
+	    PROXY_BUF_MAX)
+		bufferevent_enable(src, EV_READ);
+	proxy_splice_shut(c);
+}
+
+/* EOF, error or a timeout on one side of a splice. */
+static void
+proxy_splice_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct bufferevent	*dst = proxy_other(c, bev);
+
+	if (what & BEV_EVENT_EOF) {
+		evbuffer_add_buffer(bufferevent_get_output(dst),
+		    bufferevent_get_input(bev));
+		if (bev == c->cl)
+			c->cl_eof = 1;
+		else
+			c->up_eof = 1;
+		/* Now the write callback must say when dst is empty. */
+		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
+		proxy_splice_shut(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) &&
+	    mono_ms() - c->last_ms < PROXY_IDLE_SEC * 1000) {
+		/* Quiet this way, busy the other: keep it. */
+		if (what & BEV_EVENT_WRITING)
+			bufferevent_enable(bev, EV_WRITE);
+		else if (evbuffer_get_length(bufferevent_get_output(dst)) <
+		    PROXY_BUF_MAX)
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("proxy: %s idle for %d s", c->name, PROXY_IDLE_SEC);
+	proxy_conn_close(c);
+}
+
+/* Upstream is connected: answer CONNECT or send the request; splice. */
+static void
+proxy_splice_start(struct proxy_conn *c)
+{
+	static const char	 ok[] = "HTTP/1.1 200 Connection established"
+				    "\r\n\r\n";
+	struct bufferevent	*bevs[2] = { c->cl, c->up };
+	size_t			 i;
+
+	c->state = CONN_SPLICE;
+	c->last_ms = mono_ms();
+	log_debug("proxy: %s connected", c->name);
+	if (c->req.kind == PROXY_TUNNEL)
+		evbuffer_add(bufferevent_get_output(c->cl), ok, sizeof ok - 1);
+	else
+		evbuffer_add(bufferevent_get_output(c->up), c->req.head,
+		    c->req.headlen);
+	proxy_req_clear(&c->req);
+	for (i = 0; i < nitems(bevs); i++) {
+		bufferevent_setcb(bevs[i], proxy_splice_read_cb,
+		    proxy_splice_write_cb, proxy_splice_event_cb, c);
+		bufferevent_setwatermark(bevs[i], EV_WRITE, PROXY_BUF_MAX / 2,
+		    0);
+		proxy_timeouts(bevs[i], PROXY_IDLE_SEC, PROXY_IDLE_SEC);
+		bufferevent_enable(bevs[i], EV_READ|EV_WRITE);
+	}
+	/* What came after the head (a TLS hello, a body) goes first. */
+	if (evbuffer_get_length(bufferevent_get_input(c->cl)) > 0)
+		proxy_splice_read_cb(c->cl, c);
+}
+
+/* The upstream connection attempt ended. */
+static void
+proxy_connect_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	char			 text[NETALLOW_HOST_MAX + 128];
+	int			 err = EVUTIL_SOCKET_ERROR(), dnserr;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		proxy_splice_start(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(text, sizeof text, "%s: connection timed out",
+		    c->name);
+		log_debug("proxy: %s", text);
+		proxy_conn_reply(c, 504, text);
+		return;
+	}
+	if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0)
+		snprintf(text, sizeof text, "%s: cannot resolve: %s", c->name,
+		    evutil_gai_strerror(dnserr));
+	else
+		snprintf(text, sizeof text, "%s: cannot connect: %s", c->name,
+		    strerror(err));
+	log_debug("proxy: %s", text);
+	proxy_conn_reply(c, 502, text);
+}
+
+/* Allowed: resolve (evdns) and connect without blocking. */
+static void
+proxy_conn_connect(struct proxy_conn *c)
+{
+	struct proxy	*px = c->px;
+	char		 text[NETALLOW_HOST_MAX + 64];
+
+	c->state = CONN_CONNECTING;
+	bufferevent_disable(c->cl, EV_READ);
+	proxy_timeouts(c->cl, 0, 0);
+	if ((c->up = bufferevent_socket_new(px->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		proxy_conn_reply(c, 503, "out of memory");
+		return;
+	}
+	bufferevent_setcb(c->up, NULL, NULL, proxy_connect_event_cb, c);
+	proxy_timeouts(c->up, 0, PROXY_CONNECT_SEC);
+	/* A numeric host or a failed lookup calls back before it returns. */
+	if (bufferevent_socket_connect_hostname(c->up, px->dns, AF_UNSPEC,
+	    c->req.host, c->req.port) == -1 && c->state == CONN_CONNECTING) {
+		snprintf(text, sizeof text, "%s: cannot connect", c->name);
+		proxy_conn_reply(c, 502, text);
+	}
+}
+
+/* A whole head arrived: parse it, check the allowlist, go on or refuse. */
+static void
+proxy_conn_request(struct proxy_conn *c, const char *head, size_t len)
+{
+	struct proxy	*px = c->px;
+	char		 cause[256], text[NETALLOW_HOST_MAX + 128];
+
+	if (proxy_parse_head(head, len, &c->req, cause, sizeof cause) == -1) {
+		log_debug("proxy: bad request: %s", cause);
+		proxy_conn_reply(c, c->req.status, cause);
+		return;
+	}
+	netallow_format(c->req.host, c->req.port, c->name, sizeof c->name);
+	if (!netallow_match(px->allow, c->req.host, c->req.port)) {
+		px->refused++;
+		log_debug("proxy: %s refused by network_allowlist", c->name);
+		snprintf(text, sizeof text, "%s is not on the network "
+		    "allowlist", c->name);
+		if (px->cb.refused != NULL)
+			px->cb.refused(c->req.host, c->req.port,
+			    "not on the network allowlist", px->cb.arg);
+		proxy_conn_reply(c, 403, text);
+		return;
+	}
+	px->allowed++;
+	log_debug("proxy: %s %s allowed", c->req.kind == PROXY_TUNNEL ?
+	    "CONNECT" : "forward to", c->name);
+	if (px->cb.allowed != NULL)
+		px->cb.allowed(c->req.host, c->req.port, px->cb.arg);
+	proxy_conn_connect(c);
+}
+
+/* Bytes of the request head. */
+static void
+proxy_head_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	unsigned char		*p;
+	size_t			 len, scan, end;
+	char			*head;
+
+	len = evbuffer_get_length(in);
+	scan = len > PROXY_HEAD_MAX ? PROXY_HEAD_MAX : len;
+	if ((p = evbuffer_pullup(in, (ssize_t)scan)) == NULL)
+		return;
+	if ((end = proxy_head_end(p, scan)) == 0) {
+		if (len >= PROXY_HEAD_MAX)
+			proxy_conn_reply(c, 431, "request head too large");
+		return;
+	}
+	head = xmalloc(end);
+	evbuffer_remove(in, head, end);
+	proxy_conn_request(c, head, end);
+	free(head);
+}
+
+/* EOF, error or timeout before the head was whole. */
+static void
+proxy_head_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		proxy_conn_reply(c, 408, "no request within the time limit");
+	else
+		proxy_conn_close(c);
+}
+
+/* A connection from the bridge: read its request head. */
+static void
+proxy_conn_new(struct proxy *px, int fd)
+{
+	struct proxy_conn	*c;
+
+	if (px->nconns >= PROXY_MAX_CONNS) {
+		if (!px->full_logged)
+			log_warnx("proxy: %d connections open: refusing more",
+			    PROXY_MAX_CONNS);
+		px->full_logged = 1;
+		close(fd);
+		return;
+	}
+	px->full_logged = 0;
+	if (set_nonblock(fd) == -1) {
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->px = px;
+	c->state = CONN_HEAD;
+	snprintf(c->name, sizeof c->name, "(request)");
+	if ((c->cl = bufferevent_socket_new(px->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&px->conns, c, entry);
+	px->nconns++;
+	bufferevent_setcb(c->cl, proxy_head_read_cb, NULL,
+	    proxy_head_event_cb, c);
+	proxy_timeouts(c->cl, PROXY_HEAD_SEC, PROXY_HEAD_SEC);
+	bufferevent_enable(c->cl, EV_READ|EV_WRITE);
+}
+
+/* Descriptors from the bridge; EOF when it is gone. */
+static void
+proxy_ctrl_cb(int fd, short events, void *arg)
+{
+	struct proxy	*px = arg;
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(PROXY_RECV_FDS * sizeof (int))];
+	} cbuf;
+	char		 byte[PROXY_RECV_FDS];
+	int		*fds;
+	size_t		 i, nfd;
+	ssize_t		 n;
+
+	for (;;) {
+		memset(&msg, 0, sizeof msg);
+		iov.iov_base = byte;
+		iov.iov_len = sizeof byte;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof cbuf.buf;
+		n = recvmsg(px->ctrl, &msg, MSG_DONTWAIT|MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			fds = (int *)CMSG_DATA(cm);
+			nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof (int);
+			for (i = 0; i < nfd; i++)
+				proxy_conn_new(px, fds[i]);
+		}
+		if (n > 0 && (msg.msg_flags & MSG_CTRUNC))
+			log_warnx("proxy: descriptors lost (truncated)");
+		if (n > 0)
+			continue;
+		if (n == -1)
+			log_warn("proxy: recvmsg");
+		else
+			log_debug("proxy: the bridge is gone");
+		event_del(px->ctrl_ev);
+		close(px->ctrl);
+		px->ctrl = -1;
+		return;
+	}
+}
+
+struct proxy *
+proxy_create(struct event_base *base, int ctrl_fd, char **allowlist,
+    const struct proxy_cb *cb, char *cause, size_t causelen)
+{
+	struct proxy	*px;
+
+	px = xcalloc(1, sizeof *px);
+	px->base = base;
+	px->ctrl = ctrl_fd;
+	TAILQ_INIT(&px->conns);
+	TAILQ_INIT(&px->dead);
+	if (cb != NULL)
+		px->cb = *cb;
+	if ((px->allow = netallow_create(allowlist, cause, causelen)) == NULL)
+		goto fail;
+	if (set_nonblock(ctrl_fd) == -1 || set_cloexec(ctrl_fd) == -1) {
+		CAUSE("proxy socket: %s", strerror(errno));
+		goto fail;
+	}
+	/* Nameservers and /etc/hosts of the host, read once here. */
+	if ((px->dns = evdns_base_new(base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+		CAUSE("proxy: cannot set up DNS resolution");
+		goto fail;
+	}
+	if ((px->ctrl_ev = event_new(base, ctrl_fd, EV_READ|EV_PERSIST,
+	    proxy_ctrl_cb, px)) == NULL ||
+	    (px->reap_ev = event_new(base, -1, 0, proxy_reap_cb, px)) ==
+	    NULL || event_add(px->ctrl_ev, NULL) == -1) {
+		CAUSE("proxy: out of memory");
+		goto fail;
+	}
+	return (px);
+
+fail:
+	proxy_free(px);
+	return (NULL);
+}
+
+void
+proxy_free(struct proxy *px)
+{
+	struct proxy_conn	*c;
+
+	if (px == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&px->conns)) != NULL)
+		proxy_conn_close(c);
+	if (px->reap_ev != NULL)
+		event_del(px->reap_ev);
+	proxy_reap_cb(-1, 0, px);
+	if (px->ctrl_ev != NULL)
+		event_free(px->ctrl_ev);
+	if (px->reap_ev != NULL)
+		event_free(px->reap_ev);
+	if (px->ctrl != -1)
+		close(px->ctrl);
+	if (px->dns != NULL)
+		evdns_base_free(px->dns, 1);
+	netallow_free(px->allow);
+	free(px);
+}
+
+size_t
+proxy_refused(const struct proxy *px)
+{
+	return (px->refused);
+}
+
+size_t
+proxy_allowed(const struct proxy *px)
+{
+	return (px->allowed);
+}
+
+/* Set or replace NAME=VALUE in a malloc'd environment of *n entries. */
+static char **
+proxy_setenv(char **env, size_t *n, const char *name, const char *value)
+{
+	size_t	i, len = strlen(name);
+
+	for (i = 0; i < *n; i++) {
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=') {
+			free(env[i]);
+			env[i] = xasprintf("%s=%s", name, value);
+			return (env);
+		}
+	}
+	env = xrealloc(env, (*n + 2) * sizeof *env);
+	env[(*n)++] = xasprintf("%s=%s", name, value);
+	env[*n] = NULL;
+	return (env);
+}
+
+char **
+proxy_env(char **env, int port)
+{
+	static const char *const vars[] = { "http_proxy", "HTTP_PROXY",
+	    "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+	char	 url[64];
+	size_t	 i, n = 0;
+
+	while (env[n] != NULL)
+		n++;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	for (i = 0; i < nitems(vars); i++)
+		env = proxy_setenv(env, &n, vars[i], url);
+	/* The namespace's own loopback is the agent's, not the proxy's. */
+	env = proxy_setenv(env, &n, "no_proxy", "localhost,127.0.0.1,::1");
+	env = proxy_setenv(env, &n, "NO_PROXY", "localhost,127.0.0.1,::1");
+	return (env);
+}
+
+/* Bridge: a listening socket on a loopback address, or -1. */
+static int
+proxy_bridge_listen(int family, int port)
+{
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+	int			fd, one = 1;
+
+	if ((fd = socket(family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC,
+	    0)) == -1)
+		return (-1);
+	if (family == AF_INET6) {
+		memset(&sin6, 0, sizeof sin6);
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)port);
+		sin6.sin6_addr = in6addr_loopback;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof one) == -1 || bind(fd, (struct sockaddr *)&sin6,
+		    sizeof sin6) == -1)
+			goto fail;
+	} else {
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+			goto fail;
+	}
+	if (listen(fd, 128) == -1)
+		goto fail;
+	return (fd);
+
+fail:
+	close(fd);
+	return (-1);
+}
+
+/* Bridge: pass fd to the worker; 0 sent, 1 try again later, -1 gone. */
+static int
+proxy_bridge_send(int ctrl, int fd)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof (int))];
+	} cbuf;
+	char		 byte = 'c';
+
+	memset(&msg, 0, sizeof msg);
+	memset(&cbuf, 0, sizeof cbuf);
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof cbuf.buf;
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof (int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	for (;;) {
+		if (sendmsg(ctrl, &msg, MSG_NOSIGNAL|MSG_DONTWAIT) == 1)
+			return (0);
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS || errno == ENOMEM)
+			return (1);
+		return (-1);
+	}
+}
+
+/*
+ * The bridge's loop. While a descriptor waits for room on the socketpair
+ * (or after running out of descriptors) it stops accepting for a while;
+ * the kernel's listen backlog holds new connections meanwhile.
+ */
+void
+proxy_bridge_main(int ctrl, int port)
+{
+	struct pollfd	 pfd[3];
+	char		 junk[64];
+	int		 lfd[2], nl = 0, pending = -1, backoff = 0;
+	int		 i, n, fd, null;
+
+	if (ctrl != 3) {
+		if (dup2(ctrl, 3) == -1)
+			_exit(1);
+		ctrl = 3;
+	}
+	close(0);
+	close(1);
+	close(2);
+	close_from(4);
+	if ((null = open("/dev/null", O_RDWR)) == 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if (set_nonblock(ctrl) == -1)
+		_exit(1);
+	if ((lfd[nl] = proxy_bridge_listen(AF_INET, port)) == -1)
+		_exit(1);
+	nl++;
+	/* No IPv6 in the namespace: IPv4 alone will do. */
+	if ((lfd[nl] = proxy_bridge_listen(AF_INET6, port)) != -1)
+		nl++;
+
+	for (;;) {
+		pfd[0].fd = ctrl;
+		pfd[0].events = POLLIN | (pending != -1 ? POLLOUT : 0);
+		pfd[0].revents = 0;
+		for (i = 0; i < nl; i++) {
+			pfd[1 + i].fd = lfd[i];
+			pfd[1 + i].events = pending == -1 && !backoff ?
+			    POLLIN : 0;
+			pfd[1 + i].revents = 0;
+		}
+		n = poll(pfd, (nfds_t)(1 + nl), backoff || pending != -1 ?
+		    PROXY_BACKOFF_MS : -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		backoff = 0;
+		if (pfd[0].revents & (POLLHUP|POLLERR|POLLNVAL))
+			_exit(0);
+		if (pfd[0].revents & POLLIN) {
+			n = (int)read(ctrl, junk, sizeof junk);
+			if (n == 0 || (n == -1 && errno != EINTR &&
+			    errno != EAGAIN))
+				_exit(0);
+		}
+		if (pending != -1) {
+			switch (proxy_bridge_send(ctrl, pending)) {
+			case -1:
+				_exit(0);
+			case 0:
+				close(pending);
+				pending = -1;
+				break;
+			}
+			continue;
+		}
+		for (i = 0; i < nl; i++) {
+			if (!(pfd[1 + i].revents & POLLIN))
+				continue;
+			fd = accept4(lfd[i], NULL, NULL, SOCK_CLOEXEC);
+			if (fd == -1) {
+				if (errno == EMFILE || errno == ENFILE ||
+				    errno == ENOBUFS || errno == ENOMEM)
+					backoff = 1;
+				continue;
+			}
+			switch (proxy_bridge_send(ctrl, fd)) {
+			case -1:
+				_exit(0);
+			case 0:
+				close(fd);
+				break;
+			case 1:
+				pending = fd;
+				break;
+			}
+			if (pending != -1)
+				break;
+		}
+	}
+}

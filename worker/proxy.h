@@ -1,0 +1,83 @@
+/*
+ * The egress proxy of a restricted session. The agent's network namespace
+ * has only a loopback; a bridge process inside it accepts TCP connections
+ * on 127.0.0.1:PROXY_PORT (and [::1]) and passes each one to the worker
+ * over a Unix socketpair (SCM_RIGHTS). The worker speaks HTTP proxy on
+ * them (CONNECT, and absolute-URI plain HTTP) and connects out only to
+ * hosts on the config's network_allowlist.
+ */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <stddef.h>
+
+#include "netallow.h"
+
+/* Where the bridge listens inside the namespace; HTTP(S)_PROXY name it. */
+#define PROXY_PORT		3128
+
+#define PROXY_HEAD_MAX		(16 * 1024)	/* a request's head */
+
+struct event_base;
+struct proxy;
+
+/* What the worker hears of each request; host as netallow gives it. */
+struct proxy_cb {
+	void	(*refused)(const char *host, int port, const char *why,
+		    void *arg);
+	void	(*allowed)(const char *host, int port, void *arg);
+	void	 *arg;
+};
+
+/*
+ * Serve the connections that arrive on ctrl_fd (owned from here on, closed
+ * by proxy_free), allowing the patterns of allowlist (copied). NULL with a
+ * cause on a bad pattern.
+ */
+struct proxy	*proxy_create(struct event_base *, int, char **,
+		    const struct proxy_cb *, char *, size_t);
+void		 proxy_free(struct proxy *);
+/* Connections refused and allowed so far. */
+size_t		 proxy_refused(const struct proxy *);
+size_t		 proxy_allowed(const struct proxy *);
+
+/*
+ * The bridge, in a process of its own inside the namespace: listen on the
+ * loopback port, hand every accepted connection to ctrl_fd; exit when the
+ * worker's end closes. Every other descriptor is closed first.
+ */
+void		 proxy_bridge_main(int, int) __attribute__((noreturn));
+
+/*
+ * Add HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case forms) naming the
+ * bridge, and NO_PROXY for the namespace's own loopback, to a malloc'd
+ * NULL-terminated environment (spawn_env's); returns the new vector.
+ */
+char		**proxy_env(char **, int);
+
+/* A parsed request head; the tests use this too. */
+enum proxy_kind {
+	PROXY_TUNNEL,		/* CONNECT host:port */
+	PROXY_FORWARD		/* METHOD http://host[:port]/path */
+};
+
+struct proxy_req {
+	enum proxy_kind	 kind;
+	char		 host[NETALLOW_HOST_MAX];
+	int		 port;
+	int		 status;	/* on error: the HTTP status */
+	char		*head;		/* PROXY_FORWARD: the head to send */
+	size_t		 headlen;
+};
+
+/*
+ * Parse a whole request head (through its empty line) of len bytes. A
+ * forwarded request gets its head rewritten: origin-form target, Host
+ * from the URI, hop-by-hop and proxy headers dropped, Connection: close.
+ * -1 with req->status and a cause.
+ */
+int		 proxy_parse_head(const char *, size_t, struct proxy_req *,
+		    char *, size_t);
+void		 proxy_req_clear(struct proxy_req *);
+
+#endif
