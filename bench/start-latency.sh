@@ -38,6 +38,9 @@ cleanup() {
 		kill -TERM "$DPID"
 		wait "$DPID" 2>/dev/null || true
 	fi
+	# Ended sessions keep their overlay workspaces mounted.
+	awk -v t="$W/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
+	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
