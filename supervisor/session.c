@@ -364,7 +364,7 @@ session_start_limits(struct session *s)
 static struct json_object *
 session_start_msg(struct session *s, struct json_object *env)
 {
-	struct json_object	*o, *sess, *v, *wenv;
+	struct json_object	*o, *sess, *v;
 	const struct provider	*p;
 	const char		*home, *lang, *token_var = NULL, *token;
 	static const char	*keys[] = { "repoRef", "checkout", "task",
@@ -390,29 +390,18 @@ session_start_msg(struct session *s, struct json_object *env)
 		if (json_object_object_get_ex(s->record, keys[i], &v))
 			json_object_object_add(o, keys[i], json_object_get(v));
 	}
+	/* env is borrowed from the request; this ref dies with o. */
+	json_object_object_add(o, "env", json_object_get(env));
 	url = session_remote_url(s, &token_var);
 	if (url != NULL && (env == NULL ||
 	    !json_object_object_get_ex(env, token_var, NULL)) &&
 	    (token = getenv(token_var)) != NULL && *token != '\0') {
 		/*
-		 * The daemon's own token, in START's copy of env only: the
-		 * record never sees it, and its value is redacted from the
-		 * terminal output like every other START.env value.
+		 * The daemon's own token is for the worker's fetch alone:
+		 * never in the record, never in the agent's environment.
 		 */
-		wenv = json_object_new_object();
-		if (env != NULL) {
-			json_object_object_foreach(env, ek, ev) {
-				/* Kept by wenv, which dies with o. */
-				json_object_object_add(wenv, ek,
-				    json_object_get(ev));
-			}
-		}
-		json_object_object_add(wenv, token_var,
+		json_object_object_add(o, "remoteToken",
 		    json_object_new_string(token));
-		json_object_object_add(o, "env", wenv);
-	} else {
-		/* env is borrowed from the request; this ref dies with o. */
-		json_object_object_add(o, "env", json_object_get(env));
 	}
 	if (url != NULL) {
 		json_object_object_add(o, "remoteUrl",

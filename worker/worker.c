@@ -1118,7 +1118,8 @@ worker_parse_checkout(struct json_object *repo, struct json_object *co,
 
 /*
  * A remote repoRef: its URL, the mirror cache and the host's token from
- * env (GITHUB_TOKEN, GITLAB_TOKEN, BITBUCKET_TOKEN), never logged.
+ * the request's env (GITHUB_TOKEN, GITLAB_TOKEN, BITBUCKET_TOKEN) or the
+ * daemon's (remoteToken, which the agent never sees); never logged.
  */
 static int
 worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
@@ -1149,10 +1150,14 @@ worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
 		var = "GITLAB_TOKEN";
 	else if (strcmp(wk.spec.provider, "bitbucket") == 0)
 		var = "BITBUCKET_TOKEN";
+	/* The request's own token first, else the daemon's (remoteToken). */
 	if (var != NULL && wk.env != NULL &&
 	    json_object_object_get_ex(wk.env, var, &v) &&
 	    json_object_is_type(v, json_type_string))
 		wk.spec.token = json_object_get_string(v);
+	else if (worker_jstr(o, "remoteToken", &wk.spec.token, cause,
+	    causelen) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -1567,6 +1572,9 @@ worker_step_provider(void)
 			output_add_secret(wk.out, json_object_get_string(v));
 		}
 	}
+	/* The agent never gets the daemon's token; should it find it anyway. */
+	if (wk.spec.token != NULL)
+		output_add_secret(wk.out, wk.spec.token);
 	worker_schedule(STEP_SPAWN);
 }
 

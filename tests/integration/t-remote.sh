@@ -209,13 +209,15 @@ export GITHUB_TOKEN=$TOKEN
 start_daemon
 unset GITHUB_TOKEN
 n3=$(upload_packs)
-remote_session 'cat README.md'
+remote_session 'cat README.md
+sh echo "agent-token=${GITHUB_TOKEN:-none}"'
 ended "$SID" COMPLETED
 assert_match "$(output "$SID")" 'fourth' "daemon token: fetched the new commit"
+assert_match "$(output "$SID")" 'agent-token=none' "the agent never gets the daemon's token"
 [ "$(upload_packs)" -gt "$n3" ] || fail "daemon token: no upload-pack request"
 ev=$(events "$SID")
 case $ev in *"$TOKEN"*) fail "token in the events" ;; esac
-ok "token from the daemon's GITHUB_TOKEN"
+ok "token from the daemon's GITHUB_TOKEN, for the fetch only (not in the agent's env)"
 
 hits=$(grep -rl -- "$TOKEN" "$STATE" "$T/runnerd.log" "$T/runnerd.out" 2>/dev/null)
 [ -z "$hits" ] || fail "token found in: $hits"
