@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <dirent.h>
@@ -403,4 +404,37 @@ signal_name(int sig)
 	case SIGSYS:	return ("SIGSYS");
 	default:	return ("signal");
 	}
+}
+
+/*
+ * sendmsg(2) of len bytes of data with descriptor fd attached (none when
+ * fd is -1), with flags; its result, errno set on -1.
+ */
+ssize_t
+send_fd(int sock, const void *data, size_t len, int fd, int flags)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof (int))];
+	} cbuf;
+
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = (void *)data;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&cbuf, 0, sizeof cbuf);
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof cbuf.buf;
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof (int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	return (sendmsg(sock, &msg, flags));
 }

@@ -1098,30 +1098,8 @@ fail:
 static int
 proxy_bridge_send(int ctrl, int fd)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof (int))];
-	} cbuf;
-	char		 byte = 'c';
-
-	memset(&msg, 0, sizeof msg);
-	memset(&cbuf, 0, sizeof cbuf);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof cbuf.buf;
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof (int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
 	for (;;) {
-		if (sendmsg(ctrl, &msg, MSG_NOSIGNAL|MSG_DONTWAIT) == 1)
+		if (send_fd(ctrl, "c", 1, fd, MSG_NOSIGNAL|MSG_DONTWAIT) == 1)
 			return (0);
 		if (errno == EINTR)
 			continue;

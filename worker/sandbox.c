@@ -463,33 +463,14 @@ fail:
 static int
 sandbox_send(int sock, char type, const void *data, size_t len, int fd)
 {
-	char		 buf[SANDBOX_MSG_MAX];
-	char		 cbuf[CMSG_SPACE(sizeof (int))];
-	struct iovec	 iov;
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
+	char	buf[SANDBOX_MSG_MAX];
 
 	if (len > sizeof buf - 1)
 		len = sizeof buf - 1;
 	buf[0] = type;
 	if (len > 0)
 		memcpy(buf + 1, data, len);
-	iov.iov_base = buf;
-	iov.iov_len = len + 1;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(cbuf, 0, sizeof cbuf);
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof cbuf;
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof (int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	}
-	while (sendmsg(sock, &msg, MSG_NOSIGNAL) == -1) {
+	while (send_fd(sock, buf, len + 1, fd, MSG_NOSIGNAL) == -1) {
 		if (errno != EINTR)
 			return (-1);
 	}

@@ -441,10 +441,6 @@ static void
 child_filter(int sock)
 {
 	scmp_filter_ctx	 ctx;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-	char		 c = 0, cbuf[CMSG_SPACE(sizeof (int))];
 	int		 fd;
 
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
@@ -452,19 +448,7 @@ child_filter(int sock)
 	    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0) != 0 ||
 	    seccomp_load(ctx) != 0 || (fd = seccomp_notify_fd(ctx)) < 0)
 		_exit(120);
-	memset(&msg, 0, sizeof msg);
-	iov.iov_base = &c;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof cbuf;
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof (int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	if (sendmsg(sock, &msg, 0) != 1)
+	if (send_fd(sock, "", 1, fd, 0) != 1)
 		_exit(121);
 	close(fd);
 	close(sock);

@@ -554,31 +554,10 @@ teardown(void)
 static int
 connection(void)
 {
-	struct msghdr	 msg;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof (int))];
-	} cbuf;
-	char		 byte = 'c';
-	int		 sp[2];
+	int	sp[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	memset(&msg, 0, sizeof msg);
-	memset(&cbuf, 0, sizeof cbuf);
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof cbuf.buf;
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof (int));
-	memcpy(CMSG_DATA(cm), &sp[1], sizeof (int));
-	ck_assert_int_eq(sendmsg(ctrl[1], &msg, 0), 1);
+	ck_assert_int_eq(send_fd(ctrl[1], "c", 1, sp[1], 0), 1);
 	close(sp[1]);
 	set_nonblock(sp[0]);
 	return (sp[0]);
