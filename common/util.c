@@ -438,3 +438,29 @@ send_fd(int sock, const void *data, size_t len, int fd, int flags)
 	}
 	return (sendmsg(sock, &msg, flags));
 }
+
+/*
+ * A /proc/self/mountinfo field (n bytes of s) with its \ooo escapes
+ * undone, NUL-terminated in out (len bytes; out may be s itself); -1 if
+ * it does not fit.
+ */
+int
+mountinfo_unescape(const char *s, size_t n, char *out, size_t len)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= len)
+			return (-1);
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
+		    s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+		    s[i + 3] >= '0' && s[i + 3] <= '7') {
+			out[o++] = (char)((s[i + 1] - '0') * 64 +
+			    (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		} else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return (0);
+}

@@ -32,6 +32,7 @@ char	*read_file(const char *, size_t *);
 int	 set_nonblock(int);
 int	 set_cloexec(int);
 ssize_t	 send_fd(int, const void *, size_t, int, int);
+int	 mountinfo_unescape(const char *, size_t, char *, size_t);
 /* Close every descriptor from lowfd up. */
 void	 close_from(int);
 /* Find a program in a PATH string; a malloc'd path or NULL. */

@@ -218,28 +218,6 @@ cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 	return (-1);
 }
 
-/* A mountinfo field with its \ooo escapes undone; -1 if too long. */
-static int
-cgroup_unescape(const char *s, size_t n, char *out, size_t len)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (o + 1 >= len)
-			return (-1);
-		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
-		    s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-		    s[i + 3] >= '0' && s[i + 3] <= '7') {
-			out[o++] = (char)((s[i + 1] - '0') * 64 +
-			    (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-			i += 3;
-		} else
-			out[o++] = s[i];
-	}
-	out[o] = '\0';
-	return (0);
-}
-
 int
 cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
     size_t mlen, char *root, size_t rlen)
@@ -280,8 +258,8 @@ cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
 			    cgroup_in_list(f[sep + 3], fl[sep + 3], ctrl, ",");
 		if (!match)
 			continue;
-		if (cgroup_unescape(f[4], fl[4], mnt, mlen) == -1 ||
-		    cgroup_unescape(f[3], fl[3], root, rlen) == -1 ||
+		if (mountinfo_unescape(f[4], fl[4], mnt, mlen) == -1 ||
+		    mountinfo_unescape(f[3], fl[3], root, rlen) == -1 ||
 		    *mnt != '/' || *root != '/')
 			return (-1);
 		return (0);

@@ -848,24 +848,6 @@ overlay_health(const char *mode)
 	return (o);
 }
 
-/* Undo the octal escapes of a /proc/self/mountinfo path, in place. */
-static void
-overlay_unescape(char *s)
-{
-	char	*r = s, *w = s;
-
-	while (*r != '\0') {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
-		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
-			    (r[3] - '0'));
-			r += 4;
-		} else
-			*w++ = *r++;
-	}
-	*w = '\0';
-}
-
 int
 overlay_sweep(const char *workspace_dir, int (*known)(const char *))
 {
@@ -888,7 +870,9 @@ overlay_sweep(const char *workspace_dir, int (*known)(const char *))
 				mp = strtok_r(NULL, " ", &save);
 			if (mp == NULL)
 				continue;
-			overlay_unescape(mp);
+			/* In place: the result is never longer. */
+			(void)mountinfo_unescape(mp, strlen(mp), mp,
+			    strlen(mp) + 1);
 			if (strncmp(mp, real, len) != 0 || mp[len] != '/')
 				continue;
 			name = mp + len + 1;

@@ -288,6 +288,33 @@ START_TEST(test_mountinfo)
 }
 END_TEST
 
+/* mountinfo's \ooo escapes, shared with the overlay sweep (in place). */
+START_TEST(test_unescape)
+{
+	char	out[16], in[32];
+
+	ck_assert_int_eq(mountinfo_unescape("a\\040b\\011", 10, out,
+	    sizeof out), 0);
+	ck_assert_str_eq(out, "a b\t");
+	/* Not an escape: a digit out of range, or cut short by n. */
+	ck_assert_int_eq(mountinfo_unescape("\\400\\04", 7, out,
+	    sizeof out), 0);
+	ck_assert_str_eq(out, "\\400\\04");
+	ck_assert_int_eq(mountinfo_unescape("x\\040", 3, out, sizeof out), 0);
+	ck_assert_str_eq(out, "x\\0");
+	/* Too long for out, NUL included. */
+	ck_assert_int_eq(mountinfo_unescape("0123456789abcdef", 16, out,
+	    sizeof out), -1);
+	ck_assert_int_eq(mountinfo_unescape("0123456789abcde", 15, out,
+	    sizeof out), 0);
+	/* In place. */
+	snprintf(in, sizeof in, "/w/\\134x\\040y");
+	ck_assert_int_eq(mountinfo_unescape(in, strlen(in), in,
+	    strlen(in) + 1), 0);
+	ck_assert_str_eq(in, "/w/\\x y");
+}
+END_TEST
+
 START_TEST(test_words)
 {
 	char	buf[64];
@@ -707,6 +734,7 @@ cgroup_suite(void)
 	tcase_add_test(tc, test_int);
 	tcase_add_test(tc, test_proc);
 	tcase_add_test(tc, test_mountinfo);
+	tcase_add_test(tc, test_unescape);
 	tcase_add_test(tc, test_words);
 	suite_add_tcase(s, tc);
 
