@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "event.h"
+#include "util.h"
 
 static const char *event_names[EV__COUNT] = {
 	[EV_SESSION_STARTED] = "SESSION_STARTED",
@@ -142,5 +143,26 @@ event_state_changed(enum session_state from, enum session_state to,
 	if (reason != NULL)
 		json_object_object_add(o, "reason",
 		    json_object_new_string(reason));
+	return (o);
+}
+
+struct json_object *
+event_alert(const char *category, const char *title, const char *desc,
+    struct json_object *ctx)
+{
+	struct json_object	*o;
+	char			 id[37];
+
+	uuid_v4(id);
+	o = event_create(EV_ALERT_RAISED);
+	json_object_object_add(o, "alertId", json_object_new_string(id));
+	json_object_object_add(o, "severity", json_object_new_string("warn"));
+	json_object_object_add(o, "category",
+	    json_object_new_string(category));
+	json_object_object_add(o, "title", json_object_new_string(title));
+	json_object_object_add(o, "description",
+	    json_object_new_string(desc));
+	if (ctx != NULL)
+		json_object_object_add(o, "context", ctx);
 	return (o);
 }

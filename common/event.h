@@ -51,5 +51,11 @@ struct json_object *event_create(enum event_type);
 /* SESSION_STATE_CHANGED {previousState, newState, reason?}. */
 struct json_object *event_state_changed(enum session_state,
 		    enum session_state, const char *);
+/*
+ * ALERT_RAISED {alertId (new), severity warn, category, title,
+ * description, context?}; the context is consumed.
+ */
+struct json_object *event_alert(const char *, const char *, const char *,
+		    struct json_object *);
 
 #endif

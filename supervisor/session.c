@@ -621,7 +621,7 @@ static int
 session_over_cap(struct session *s, struct json_object *ev, int t)
 {
 	struct json_object	*alert, *v;
-	char			 id[37], desc[200];
+	char			 desc[200];
 
 	if (t != EV_TERMINAL_CHUNK ||
 	    eventlog_bytes(s->log) < server_cfg->max_log_bytes)
@@ -631,20 +631,11 @@ session_over_cap(struct session *s, struct json_object *ev, int t)
 	if (s->capped)
 		return (1);
 	s->capped = 1;
-	uuid_v4(id);
 	snprintf(desc, sizeof desc, "the session's event log reached %zu "
 	    "bytes; further terminal output is counted, not stored",
 	    server_cfg->max_log_bytes);
-	alert = event_create(EV_ALERT_RAISED);
-	json_object_object_add(alert, "alertId", json_object_new_string(id));
-	json_object_object_add(alert, "severity",
-	    json_object_new_string("warn"));
-	json_object_object_add(alert, "category",
-	    json_object_new_string("storage"));
-	json_object_object_add(alert, "title",
-	    json_object_new_string("terminal output truncated"));
-	json_object_object_add(alert, "description",
-	    json_object_new_string(desc));
+	alert = event_alert("storage", "terminal output truncated", desc,
+	    NULL);
 	session_emit(s, alert);
 	json_object_put(alert);
 	return (1);

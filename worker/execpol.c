@@ -1238,8 +1238,8 @@ static void
 execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
     const char *rule, const char *pattern)
 {
-	struct json_object	*ev, *ctx;
-	char			 alert[37], *desc;
+	struct json_object	*ctx;
+	char			*desc;
 
 	if (execpol_refuse(ep, id, x, EACCES) == -1)
 		return;
@@ -1249,21 +1249,12 @@ execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 	else
 		desc = xasprintf("%s: not in %s", x->line, rule);
 	log_info("exec %s", desc);
-	uuid_v4(alert);
 	ctx = execpol_context(ep, x);
 	json_object_object_add(ctx, "rule", json_object_new_string(rule));
 	if (pattern != NULL)
 		json_object_object_add(ctx, "pattern",
 		    json_object_new_string(pattern));
-	ev = event_create(EV_ALERT_RAISED);
-	json_object_object_add(ev, "alertId", json_object_new_string(alert));
-	json_object_object_add(ev, "severity", json_object_new_string("warn"));
-	json_object_object_add(ev, "category", json_object_new_string("policy"));
-	json_object_object_add(ev, "title",
-	    json_object_new_string("command denied"));
-	json_object_object_add(ev, "description", json_object_new_string(desc));
-	json_object_object_add(ev, "context", ctx);
-	execpol_emit(ep, ev);
+	execpol_emit(ep, event_alert("policy", "command denied", desc, ctx));
 	free(desc);
 }
 

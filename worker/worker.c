@@ -222,21 +222,7 @@ static void
 worker_alert(const char *category, const char *title, const char *desc,
     struct json_object *ctx)
 {
-	struct json_object	*ev;
-	char			 id[37];
-
-	uuid_v4(id);
-	ev = event_create(EV_ALERT_RAISED);
-	json_object_object_add(ev, "alertId", json_object_new_string(id));
-	json_object_object_add(ev, "severity", json_object_new_string("warn"));
-	json_object_object_add(ev, "category",
-	    json_object_new_string(category));
-	json_object_object_add(ev, "title", json_object_new_string(title));
-	json_object_object_add(ev, "description",
-	    json_object_new_string(desc));
-	if (ctx != NULL)
-		json_object_object_add(ev, "context", ctx);
-	worker_emit(ev);
+	worker_emit(event_alert(category, title, desc, ctx));
 }
 
 /*

@@ -1,6 +1,7 @@
 /* Unit tests for the event model and session lifecycle (common/event.c). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 
 #include "event.h"
 #include "proto.h"
+#include "util.h"
 
 static const char *const all_events[EV__COUNT] = {
 	"SESSION_STARTED", "SESSION_STATE_CHANGED", "SESSION_ENDED",
@@ -217,6 +219,34 @@ START_TEST(test_event_state_changed)
 }
 END_TEST
 
+START_TEST(test_event_alert)
+{
+	struct json_object	*o, *v, *ctx;
+	char			 id[37];
+
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "host", json_object_new_string("x:1"));
+	o = event_alert("network", "refused", "x:1 is not allowed", ctx);
+	ck_assert(json_object_object_get_ex(o, "alertId", &v));
+	ck_assert(uuid_valid(json_object_get_string(v)));
+	snprintf(id, sizeof id, "%s", json_object_get_string(v));
+	json_object_object_del(o, "alertId");
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"type\":\"ALERT_RAISED\","
+	    "\"severity\":\"warn\",\"category\":\"network\","
+	    "\"title\":\"refused\",\"description\":\"x:1 is not allowed\","
+	    "\"context\":{\"host\":\"x:1\"}}");
+	json_object_put(o);
+
+	/* No context; every alert its own id. */
+	o = event_alert("storage", "t", "d", NULL);
+	ck_assert(!json_object_object_get_ex(o, "context", &v));
+	ck_assert(json_object_object_get_ex(o, "alertId", &v));
+	ck_assert_str_ne(json_object_get_string(v), id);
+	json_object_put(o);
+}
+END_TEST
+
 /* Every test of this file, a TCase per area. */
 static Suite *
 event_suite(void)
@@ -239,6 +269,7 @@ event_suite(void)
 	tc = tcase_create("objects");
 	tcase_add_test(tc, test_event_create);
 	tcase_add_test(tc, test_event_state_changed);
+	tcase_add_test(tc, test_event_alert);
 	suite_add_tcase(s, tc);
 	return (s);
 }
