@@ -51,3 +51,24 @@ assert_eq "$(jq -r '.sessions | length' <<<"$BODY")" 0 "list filtered by village
 
 stop_daemon
 ok "SIGTERM → exit 0"
+
+# max_log_bytes: past the cap terminal output is counted, not stored; one
+# ALERT_RAISED (storage) says so, and the lifecycle events are all kept.
+start_daemon '{"max_log_bytes": 65536}'
+start_session 'flood 400K
+print after-flood'
+wait_ended "$SID"
+ev=$(events "$SID")
+assert_eq "$(state_of "$SID")" COMPLETED "capped session state"
+alerts=$(jq -c '[.[] | select(.type=="ALERT_RAISED") | {severity, category, title}]' <<<"$ev")
+assert_eq "$alerts" '[{"severity":"warn","category":"storage","title":"terminal output truncated"}]' "one storage alert"
+stored=$(output "$SID" | wc -c)
+[ "$stored" -lt 131072 ] || fail "stored $stored bytes of terminal output past a 64 KiB cap"
+[ "$stored" -gt 0 ] || fail "nothing stored before the cap"
+assert_eq "$(jq -r '.[-1].type' <<<"$ev")" SESSION_ENDED "SESSION_ENDED kept past the cap"
+assert_eq "$(jq -r '[.[] | select(.type=="SESSION_STATE_CHANGED") | .newState] | join(" ")' <<<"$ev")" \
+    "PREPARING_WORKSPACE STARTING_PROVIDER RUNNING COMPLETED" "states kept past the cap"
+api GET /healthz
+assert_eq "$STATUS" 200 "healthz"
+stop_daemon
+ok "max_log_bytes 65536: $stored bytes of 400K stored, one storage alert, lifecycle kept"
