@@ -1564,6 +1564,44 @@ worker_step_provider(void)
 	worker_schedule(STEP_SPAWN);
 }
 
+/*
+ * The sandbox replaces /tmp with a private one, so a CLI found there (a
+ * build tree's fake agent, a CLI unpacked under /tmp) would vanish from the
+ * agent's view. Its directory, and that of the file it links to, are then
+ * exposed read-only: the operator chose the CLI, not the agent.
+ */
+static void
+worker_sb_expose_cli(void)
+{
+	char	*dirs[2], *slash;
+	size_t	 n, i, j;
+
+	if (wk.detect.path == NULL)
+		return;
+	dirs[0] = xstrdup(wk.detect.path);
+	dirs[1] = realpath(wk.detect.path, NULL);
+	for (i = 0; i < nitems(dirs) && dirs[i] != NULL; i++) {
+		if ((slash = strrchr(dirs[i], '/')) != NULL && slash != dirs[i])
+			*slash = '\0';
+		if (!workspace_path_under(dirs[i], "/tmp"))
+			continue;
+		n = strv_len(wk.sb_expose);
+		for (j = 0; j < n; j++)
+			if (strcmp(wk.sb_expose[j], dirs[i]) == 0)
+				break;
+		if (j < n)
+			continue;
+		log_info("sandbox: exposing %s (the CLI is there)", dirs[i]);
+		wk.sb_expose = xrealloc(wk.sb_expose, (n + 2) *
+		    sizeof *wk.sb_expose);
+		wk.sb_expose[n] = xstrdup(dirs[i]);
+		wk.sb_expose[n + 1] = NULL;
+	}
+	free(dirs[0]);
+	free(dirs[1]);
+	wk.sbp.expose = wk.sb_expose;
+}
+
 /* Wipe and free an environment: it holds secret values. */
 static void
 worker_env_free(char **env)
@@ -1682,6 +1720,7 @@ worker_step_spawn(void)
 
 		wk.sbp.workspace = wk.dir;
 		wk.sbp.exec_notify = wk.exec_notify;
+		worker_sb_expose_cli();
 		if (sandbox_spawn(&sp, &wk.sbp, wk.cg, &proc, cause,
 		    sizeof cause) == 0) {
 			wk.pid = proc.pid;

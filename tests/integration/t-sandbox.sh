@@ -207,4 +207,28 @@ api GET /healthz
 assert_eq "$(jq .sandbox.enabled <<<"$BODY")" false "healthz: enabled false"
 ok "required layers present: runs; sandbox off with required layers: 503"
 stop_daemon
+
+# A CLI under /tmp (replaced by a private one in the sandbox) and no
+# sandbox_expose: its directory is exposed read-only by itself, the README
+# demo's case (a build tree under /tmp).
+CLI=$(mktemp -d /tmp/runnerd-cli.XXXXXX)
+trap 'rc0=$?; rm -rf "$CLI"; (exit $rc0); cleanup' EXIT
+chmod 755 "$CLI"
+cp "$FAKE_AGENT_DIR/runnerd-fake-agent" "$CLI/"
+start_daemon "$(jq -nc --arg p "$CLI:/usr/bin:/bin" '{sandbox: true, agent_path: $p}')"
+start_session "whoami
+try-write $CLI/evil
+print from-tmp"
+wait_ended "$SID"
+assert_eq "$(state_of "$SID")" COMPLETED "CLI under /tmp: state ($(output "$SID" | head -3))"
+out=$(output "$SID")
+assert_match "$out" 'uid=65534' "CLI under /tmp: sandboxed"
+assert_match "$out" "try-write $CLI/evil: denied" "CLI under /tmp: its directory is read-only"
+grep -q "sandbox: exposing $CLI (the CLI is there)" "$T/runnerd.log" ||
+    fail "the exposed CLI directory was not logged"
+[ ! -e "$CLI/evil" ] || fail "the agent wrote into the CLI's directory"
+api GET /healthz
+assert_eq "$STATUS" 200 "healthz"
+ok "a CLI under /tmp without sandbox_expose: exposed read-only, the session runs"
+stop_daemon
 ok "SIGTERM → exit 0"
