@@ -294,16 +294,28 @@ worker_json_seconds(double s)
 }
 
 /*
- * The units only the worker knows precisely: agentSeconds to the
- * millisecond, then CPU seconds and peak memory from the cgroup (null
- * without one).
+ * The usage units after ran_ms of the CLI, for USAGE_TICK and
+ * SESSION_ENDED: agentSeconds to the millisecond, the counts, then CPU
+ * seconds and peak memory from the cgroup (null without one).
  */
-static void
-worker_usage_cg(struct json_object *units, int64_t ran_ms)
+static struct json_object *
+worker_usage(int64_t ran_ms)
 {
-	worker_cg_read();
+	struct json_object	*units;
+
+	units = json_object_new_object();
 	json_object_object_add(units, "agentSeconds",
 	    worker_json_seconds((double)ran_ms / 1000.0));
+	json_object_object_add(units, "terminalKb", json_object_new_int64(
+	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
+	json_object_object_add(units, "filesTouched", json_object_new_int64(
+	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
+	    wk.files_touched)));
+	json_object_object_add(units, "commandsRun",
+	    json_object_new_int64((int64_t)wk.commands_run));
+	json_object_object_add(units, "approvalsRequested",
+	    json_object_new_int(wk.approvals));
+	worker_cg_read();
 	if (wk.cg_read && wk.cg_usage.cpu_seconds >= 0)
 		json_object_object_add(units, "cpuSeconds",
 		    worker_json_seconds(wk.cg_usage.cpu_seconds));
@@ -314,6 +326,7 @@ worker_usage_cg(struct json_object *units, int64_t ran_ms)
 		    json_object_new_int64(wk.cg_usage.memory_peak));
 	else
 		json_object_object_add(units, "peakMemoryBytes", NULL);
+	return (units);
 }
 
 /* USAGE_TICK while the CLI runs: the totals so far. */
@@ -325,17 +338,7 @@ worker_usage_tick_cb(int fd, short events, void *arg)
 
 	if (wk.closing || wk.exited || wk.spawn_ms == 0)
 		return;
-	units = json_object_new_object();
-	json_object_object_add(units, "terminalKb", json_object_new_int64(
-	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
-	json_object_object_add(units, "filesTouched", json_object_new_int64(
-	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
-	    wk.files_touched)));
-	json_object_object_add(units, "commandsRun",
-	    json_object_new_int64((int64_t)wk.commands_run));
-	json_object_object_add(units, "approvalsRequested",
-	    json_object_new_int(wk.approvals));
-	worker_usage_cg(units, now - wk.spawn_ms);
+	units = worker_usage(now - wk.spawn_ms);
 	ev = event_create(EV_USAGE_TICK);
 	json_object_object_add(ev, "providerId",
 	    json_object_new_string(wk.provider->name));
@@ -459,19 +462,7 @@ worker_end(void)
 	    json_object_new_int64(now - wk.start_ms));
 	if (wk.spawn_ms > 0)
 		ran = (wk.exited ? wk.exit_ms : now) - wk.spawn_ms;
-	usage = json_object_new_object();
-	json_object_object_add(usage, "agentSeconds",
-	    json_object_new_int64((ran + 500) / 1000));
-	json_object_object_add(usage, "terminalKb", json_object_new_int64(
-	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
-	json_object_object_add(usage, "filesTouched", json_object_new_int64(
-	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
-	    wk.files_touched)));
-	json_object_object_add(usage, "commandsRun",
-	    json_object_new_int64((int64_t)wk.commands_run));
-	json_object_object_add(usage, "approvalsRequested",
-	    json_object_new_int(wk.approvals));
-	worker_usage_cg(usage, ran);
+	usage = worker_usage(ran);
 	/* After the final reading: whatever is left in the cgroup dies. */
 	worker_cg_end();
 	json_object_object_add(usage, "connectionsRefused",
