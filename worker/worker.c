@@ -1000,6 +1000,23 @@ worker_jstr(struct json_object *o, const char *key, const char **out,
 	return (0);
 }
 
+/* A boolean member into *out (left alone when absent or null); -1 if not. */
+static int
+worker_jbool(struct json_object *o, const char *key, int *out, char *cause,
+    size_t causelen)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return (0);
+	if (!json_object_is_type(v, json_type_boolean)) {
+		snprintf(cause, causelen, "%s must be a boolean", key);
+		return (-1);
+	}
+	*out = json_object_get_boolean(v);
+	return (0);
+}
+
 /* An object member, or NULL when absent or null; -1 if not an object. */
 static int
 worker_jobj(struct json_object *o, const char *key, struct json_object **out,
@@ -1166,20 +1183,14 @@ worker_parse_cgroup(struct json_object *o, char *cause, size_t causelen)
 static int
 worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
 {
-	struct json_object	*v;
 	char			**req = NULL;
 	const char		*state_dir;
 	int64_t			 n;
 	size_t			 i;
 	int			 rv;
 
-	if (json_object_object_get_ex(o, "sandbox", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			snprintf(cause, causelen, "sandbox must be a boolean");
-			return (-1);
-		}
-		wk.sandboxed = json_object_get_boolean(v);
-	}
+	if (worker_jbool(o, "sandbox", &wk.sandboxed, cause, causelen) == -1)
+		return (-1);
 	if (worker_jint(o, "sandboxUid", 0, UINT32_MAX - 1, 65534, &n, cause,
 	    causelen) == -1)
 		return (-1);
@@ -1229,8 +1240,6 @@ worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
 static int
 worker_parse_exec(struct json_object *o, char *cause, size_t causelen)
 {
-	struct json_object	*v;
-
 	if (worker_jobj(o, "execApprovalPatterns", &wk.exec_patterns, cause,
 	    causelen) == -1 ||
 	    worker_jstrv(o, "testPatterns", &wk.exec_tests, cause,
@@ -1247,15 +1256,9 @@ worker_parse_exec(struct json_object *o, char *cause, size_t causelen)
 			}
 		}
 	}
-	if (json_object_object_get_ex(o, "approvalDenyContinues", &v) &&
-	    v != NULL) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			snprintf(cause, causelen, "approvalDenyContinues must "
-			    "be a boolean");
-			return (-1);
-		}
-		wk.deny_continues = json_object_get_boolean(v);
-	}
+	if (worker_jbool(o, "approvalDenyContinues", &wk.deny_continues,
+	    cause, causelen) == -1)
+		return (-1);
 	wk.exec_notify = 1;
 	return (0);
 }
@@ -1384,7 +1387,7 @@ worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 	if (wk.lang == NULL)
 		wk.lang = "C.UTF-8";
 
-	/* Leave ownership alone unless the sandbox (tag sb, below) sets it. */
+	/* Leave ownership alone unless the sandbox (below) sets it. */
 	wk.spec.owner_uid = (uid_t)-1;
 	wk.spec.owner_gid = (gid_t)-1;
 	if (worker_jstr(o, "workspaceMode", &s, cause, causelen) == -1 ||
@@ -1403,14 +1406,11 @@ worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 	    causelen) == -1)
 		return (-1);
 	wk.spec.checkout_max_age_ms = (long long)n;
-	{
-		struct json_object	*b;
-
-		if (json_object_object_get_ex(o, "workspaceFallback", &b))
-			wk.spec.fallback = json_object_get_boolean(b);
-		if (json_object_object_get_ex(o, "shallow", &b))
-			wk.spec.shallow = json_object_get_boolean(b);
-	}
+	if (worker_jbool(o, "workspaceFallback", &wk.spec.fallback, cause,
+	    causelen) == -1 ||
+	    worker_jbool(o, "shallow", &wk.spec.shallow, cause,
+	    causelen) == -1)
+		return (-1);
 	if (worker_parse_sandbox(o, cause, causelen) == -1)
 		return (-1);
 	if (worker_parse_cgroup(o, cause, causelen) == -1)
