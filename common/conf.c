@@ -1081,6 +1081,9 @@ config_reload(struct config *live, struct config *next, char *applied,
 	conf_note(applied, alen, "%s %lld -> %lld", #f,			\
 	    (long long)live->f, (long long)next->f);			\
 	live->f = next->f; } } while (0)
+#define FLAG(f) do { if (live->f != next->f) {				\
+	conf_note(applied, alen, "%s", #f);				\
+	live->f = next->f; } } while (0)
 	/* Limits: read where they are used, so they apply from now on. */
 	NUM(max_sessions);
 	NUM(pool_size);
@@ -1099,7 +1102,6 @@ config_reload(struct config *live, struct config *next, char *applied,
 	NUM(sio_ping_timeout_ms);
 	NUM(verbose);
 	NUM(cache_max_age_ms);
-#undef NUM
 	/* Secrets: say that they changed, never to what. */
 	if (!conf_strv_eq(live->tokens, next->tokens)) {
 		conf_note(applied, alen, "tokens (%zu -> %zu)",
@@ -1137,20 +1139,9 @@ config_reload(struct config *live, struct config *next, char *applied,
 		    live->workspace_mode, next->workspace_mode);
 		SWAP(workspace_mode);
 	}
-	if (live->cache_max_bytes != next->cache_max_bytes) {
-		conf_note(applied, alen, "cache_max_bytes %lld -> %lld",
-		    (long long)live->cache_max_bytes,
-		    (long long)next->cache_max_bytes);
-		live->cache_max_bytes = next->cache_max_bytes;
-	}
-	if (live->shallow != next->shallow) {
-		conf_note(applied, alen, "shallow");
-		live->shallow = next->shallow;
-	}
-	if (live->sandbox != next->sandbox) {
-		conf_note(applied, alen, "sandbox");
-		live->sandbox = next->sandbox;
-	}
+	NUM(cache_max_bytes);
+	FLAG(shallow);
+	FLAG(sandbox);
 	/* Read at each session start. */
 	if (live->sandbox_uid != next->sandbox_uid ||
 	    live->sandbox_gid != next->sandbox_gid) {
@@ -1158,10 +1149,7 @@ config_reload(struct config *live, struct config *next, char *applied,
 		live->sandbox_uid = next->sandbox_uid;
 		live->sandbox_gid = next->sandbox_gid;
 	}
-	if (live->nofile_max != next->nofile_max) {
-		conf_note(applied, alen, "nofile_max");
-		live->nofile_max = next->nofile_max;
-	}
+	NUM(nofile_max);
 	if (!conf_strv_eq(live->sandbox_required, next->sandbox_required)) {
 		conf_note(applied, alen, "sandbox_required");
 		SWAP(sandbox_required);
@@ -1171,15 +1159,10 @@ config_reload(struct config *live, struct config *next, char *applied,
 		SWAP(sandbox_expose);
 	}
 	/* Read at each session start: running sessions keep their limits. */
-#define CG_NUM(f) do { if (live->f != next->f) {			\
-	conf_note(applied, alen, "%s %lld -> %lld", #f,			\
-	    (long long)live->f, (long long)next->f);			\
-	live->f = next->f; } } while (0)
-	CG_NUM(memory_max_bytes);
-	CG_NUM(pids_max);
-	CG_NUM(cpu_max_pct);
-	CG_NUM(usage_tick_ms);
-#undef CG_NUM
+	NUM(memory_max_bytes);
+	NUM(pids_max);
+	NUM(cpu_max_pct);
+	NUM(usage_tick_ms);
 	/* Read at each session start. */
 	if (!json_object_equal(live->exec_approval_patterns,
 	    next->exec_approval_patterns)) {
@@ -1191,16 +1174,8 @@ config_reload(struct config *live, struct config *next, char *applied,
 		conf_note(applied, alen, "test_patterns");
 		SWAP(test_patterns);
 	}
-	if (live->approval_timeout_ms != next->approval_timeout_ms) {
-		conf_note(applied, alen, "approval_timeout_ms %lld -> %lld",
-		    (long long)live->approval_timeout_ms,
-		    (long long)next->approval_timeout_ms);
-		live->approval_timeout_ms = next->approval_timeout_ms;
-	}
-	if (live->approval_deny_continues != next->approval_deny_continues) {
-		conf_note(applied, alen, "approval_deny_continues");
-		live->approval_deny_continues = next->approval_deny_continues;
-	}
+	NUM(approval_timeout_ms);
+	FLAG(approval_deny_continues);
 	if (!conf_strv_eq(live->network_allowlist, next->network_allowlist)) {
 		conf_note(applied, alen, "network_allowlist");
 		SWAP(network_allowlist);
@@ -1211,6 +1186,8 @@ config_reload(struct config *live, struct config *next, char *applied,
 		SWAP(providers);
 	}
 #undef SWAP
+#undef NUM
+#undef FLAG
 	/* Bound or created at start-up: left alone until a restart. */
 	if (!conf_str_eq(live->listen_host, next->listen_host) ||
 	    live->listen_port != next->listen_port)

@@ -537,6 +537,50 @@ START_TEST(test_env_bad)
 }
 END_TEST
 
+/* SIGHUP: what changed is applied and said; bound things need a restart. */
+START_TEST(test_reload)
+{
+	struct config	*live = config_default(), *next = config_default();
+	char		 applied[1024], restart[256];
+
+	ck_assert_int_eq(load(next, "{\"max_sessions\": 3, "
+	    "\"cache_max_bytes\": 5, \"pids_max\": 64, \"nofile_max\": 99, "
+	    "\"approval_timeout_ms\": 1500, \"sandbox\": false, "
+	    "\"shallow\": false, \"approval_deny_continues\": true, "
+	    "\"sandbox_expose\": [\"/opt/x\"], \"cgroup_base\": \"v1\"}"), 0);
+	config_reload(live, next, applied, sizeof applied, restart,
+	    sizeof restart);
+	ck_assert_msg(strstr(applied, "max_sessions 10 -> 3") != NULL, "%s",
+	    applied);
+	ck_assert_msg(strstr(applied, "cache_max_bytes 10737418240 -> 5") !=
+	    NULL, "%s", applied);
+	ck_assert_msg(strstr(applied, "pids_max 4096 -> 64") != NULL, "%s",
+	    applied);
+	ck_assert_msg(strstr(applied, "nofile_max 4096 -> 99") != NULL, "%s",
+	    applied);
+	ck_assert_msg(strstr(applied, "approval_timeout_ms 600000 -> 1500") !=
+	    NULL, "%s", applied);
+	ck_assert_msg(strstr(applied, "sandbox") != NULL, "%s", applied);
+	ck_assert_msg(strstr(applied, "approval_deny_continues") != NULL, "%s",
+	    applied);
+	ck_assert_msg(strstr(applied, "sandbox_expose") != NULL, "%s", applied);
+	/* Unchanged: not said. */
+	ck_assert_msg(strstr(applied, "shallow") == NULL, "%s", applied);
+	ck_assert_msg(strstr(applied, "pool_size") == NULL, "%s", applied);
+	ck_assert_str_eq(restart, "cgroup_base");
+	ck_assert_int_eq(live->max_sessions, 3);
+	ck_assert_int_eq(live->cache_max_bytes, 5);
+	ck_assert_int_eq(live->nofile_max, 99);
+	ck_assert_int_eq(live->sandbox, 0);
+	ck_assert_int_eq(live->approval_deny_continues, 1);
+	ck_assert_str_eq(live->sandbox_expose[0], "/opt/x");
+	/* Restart-only: the live value stays. */
+	ck_assert_ptr_null(live->cgroup_base);	/* auto */
+	config_free(live);
+	config_free(next);
+}
+END_TEST
+
 START_TEST(test_strv)
 {
 	struct json_object	*a;
@@ -573,6 +617,7 @@ conf_suite(void)
 	tc = tcase_create("defaults");
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_strv);
+	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");
