@@ -27,6 +27,14 @@
 #define FRAME_MAX	(1024 * 1024)
 #define CHANNEL_FD	3
 
+/*
+ * SO_MARK of every socket a worker opens on a session's behalf (the egress
+ * proxy's outbound connections). The supervisor looks up each TCP peer with
+ * NETLINK_SOCK_DIAG and refuses one that carries this mark, so nothing a
+ * session sends ever reaches the API, whatever the proxy let through.
+ */
+#define SESSION_SOCK_MARK	0x52554e44	/* "RUND" */
+
 enum msg_type {
 	MSG_READY,
 	MSG_START,
