@@ -156,6 +156,9 @@ function onBench(c, buf) {
 }
 
 function onMessage(c, buf) {
+	/* Finished (e.g. --max-events): what was already in flight is not ours. */
+	if (c.done)
+		return;
 	if (c.resumed)
 		c.messagesAfterResume++;
 	if (BENCH && buf.subarray(0, 8).toString() === '{"room":')
