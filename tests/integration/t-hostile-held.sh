@@ -135,6 +135,11 @@ for n in $core; do
 	grep -q "^$n: ESCAPED" "$T/outside" ||
 	    fail "the probe cannot see $n escape as root: $(grep "^$n:" "$T/outside")"
 done
+# Bad words are usage errors, not results.
+for bad in bogus ptrace ptrace=x io_uring=1 tcp=127.0.0.1 udp=host:1 abstract=; do
+	"$PROBE" "$bad" >/dev/null 2>&1
+	assert_eq "$?" 2 "probe $bad"
+done
 [ "$(grep -c . "$T/abstract.hits")" -ge 1 ] || fail "the abstract socket saw no connection"
 [ "$(grep -c . "$T/udp.hits")" -ge 1 ] || fail "the UDP server saw no datagram"
 rm -f "$T/abstract.hits" "$T/udp.hits" "$T/other.hits"
@@ -246,7 +251,7 @@ grep -rlaE 'ghp_[h]eld' /tmp /run /var/tmp /dev/shm /etc \"\$HOME\" . 2>/dev/nul
     sed 's/^/token in /'
 ls /proc | grep -E '^[0-9]+\$' | sort -n | tr '\n' ' ' | sed 's/^/pids: /'; echo
 for p in /etc/shadow $CANARY /root $STATE $STATE/sessions $T/cache \
-    $WS/$NB $WS/$NB/README.md /etc/runnerd $T/victim.txt; do
+    $WS/$NB $WS/$NB/README.md $WS/.overlay /etc/runnerd $T/victim.txt; do
 	if [ -d \"\$p\" ]; then
 		n=\$(ls -A \"\$p\" 2>&1) && echo \"read \$p: [\$n]\" ||
 		    echo \"denied \$p: \${n##*: }\"
@@ -265,7 +270,8 @@ for p in /etc/shadow "$CANARY" /root "$T/victim.txt"; do
 done
 # Hidden, not merely unreadable: absent or empty where they stand (their
 # modes alone would say "Permission denied").
-for p in "$STATE" "$STATE/sessions" "$T/cache" "$WS/$NB" "$WS/$NB/README.md" /etc/runnerd; do
+for p in "$STATE" "$STATE/sessions" "$T/cache" "$WS/$NB" "$WS/$NB/README.md" \
+    "$WS/.overlay" /etc/runnerd; do
 	printf '%s\n' "$OUT" | grep -Eq "^(denied $p: No such file or directory|read $p: \\[\\])\$" ||
 	    fail "hidden $p shows: $(grep -E "^(read|denied) $p" <<<"$OUT")"
 done
@@ -293,7 +299,9 @@ SYM=$SID
 diff=$(jq -c '[.[] | select(.type=="DIFF_SUMMARY")][-1]' <<<"$EV")
 [ "$diff" != null ] || fail "no DIFF_SUMMARY for the symlink session"
 # A symlink is one line of link text, never its target's lines.
-for f in canary-link shadow-link victim-link; do
+for f in canary-link shadow-link victim-link victim-dir rootfs; do
+	jq -e --arg f "$f" 'any(.files[]; .path == $f)' <<<"$diff" >/dev/null ||
+	    fail "DIFF_SUMMARY does not list the symlink $f: $diff"
 	a=$(jq --arg f "$f" '[.files[] | select(.path == $f) | .additions // 0][0] // 0' <<<"$diff")
 	[ "$a" -le 1 ] || fail "DIFF_SUMMARY counts $a lines for $f: $diff"
 done
@@ -312,7 +320,15 @@ echo "# the symlink session's diff: $(jq -c .files <<<"$diff")"
 ok "symlinks to host files: no target content in DIFF_SUMMARY, DELETE removed the links, not the targets"
 
 # --- 4. Poisoning the shared cached checkout ---------------------------------
-CO=$(find "$T/cache" -maxdepth 3 -type d -regextype egrep -regex '.*/checkouts/[0-9a-f]{64}' | head -1)
+# checkouts: the cached checkouts (overlay workspaces' lower dirs).
+checkouts() { find "$T/cache" -maxdepth 3 -type d -regextype egrep \
+    -regex '.*/checkouts/[0-9a-f]{64}' 2>/dev/null; }
+api GET /healthz
+MODE=$(jq -r .workspace.mode <<<"$BODY")
+CO=$(checkouts)
+if [ "$MODE" = overlay ]; then
+	assert_eq "$(wc -l <<<"$CO")" 1 "one cached checkout for the commit"
+fi
 hostile "
 lower=\$(sed -n 's/.*lowerdir=\\([^,]*\\).*/\\1/p' /proc/self/mountinfo | tr ':' '\n' | sort -u)
 for l in \$lower $CO; do
@@ -343,7 +359,8 @@ expect_line 'fsck ok'
 expect_line 'head: second'
 printf '%s\n' "$OUT" | grep -Eq '^(poison seen|config poisoned|dirty: |poisoned-readme)' &&
     fail "the second session saw the poison: $OUT"
-if [ -n "$CO" ]; then
+if [ "$MODE" = overlay ]; then
+	assert_eq "$(checkouts)" "$CO" "the same cached checkout under every session"
 	assert_eq "$(cat "$CO/README.md")" "$(printf 'hello\nsecond')" "the cached checkout's README"
 	[ ! -e "$CO/poison.txt" ] || fail "the cached checkout holds poison.txt"
 	assert_eq "$(git -c safe.directory='*' -C "$CO" status --porcelain)" "" "the cached checkout is clean"
