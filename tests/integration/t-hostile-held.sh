@@ -347,7 +347,6 @@ echo 'poison placed'
 expect_line 'poison placed'
 expect_line 'committed'
 printf '%s\n' "$OUT" | grep '^poisoned ' && fail "the lower dir was written: $(grep '^poisoned' <<<"$OUT")"
-P1SID=$SID
 hostile "cat README.md; test -e poison.txt && echo 'poison seen'
 git config --get core.hooksPath && echo 'config poisoned'
 git status --porcelain | sed 's/^/dirty: /'
