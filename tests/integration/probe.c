@@ -137,6 +137,7 @@ probe_pid(const char *arg)
 	return ((pid_t)n);
 }
 
+/* An io_uring instance. */
 static int
 probe_io_uring(const char *name, const char *arg)
 {
@@ -149,6 +150,7 @@ probe_io_uring(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "an io_uring instance"));
 }
 
+/* A userfaultfd. */
 static int
 probe_userfaultfd(const char *name, const char *arg)
 {
@@ -160,6 +162,7 @@ probe_userfaultfd(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a userfaultfd"));
 }
 
+/* A key in the kernel keyring. */
 static int
 probe_add_key(const char *name, const char *arg)
 {
@@ -171,6 +174,7 @@ probe_add_key(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a key in the process keyring"));
 }
 
+/* keyctl: join a new session keyring. */
 static int
 probe_keyctl(const char *name, const char *arg)
 {
@@ -197,6 +201,7 @@ static const struct {
 	{ "unshare-user", CLONE_NEWUSER, "user" },
 };
 
+/* A new namespace of the type in the name (unshare-TYPE). */
 static int
 probe_unshare(const char *name, const char *arg)
 {
@@ -211,6 +216,7 @@ probe_unshare(const char *name, const char *arg)
 	return (probe_escaped(name, "a new %s namespace", probe_ns[i].ns));
 }
 
+/* Enter a namespace of pid ARG (default 1), any type. */
 static int
 probe_setns(const char *name, const char *arg)
 {
@@ -238,6 +244,7 @@ probe_setns(const char *name, const char *arg)
 	return (probe_failed(name, first));
 }
 
+/* Attach to pid ARG. */
 static int
 probe_ptrace(const char *name, const char *arg)
 {
@@ -255,6 +262,7 @@ probe_ptrace(const char *name, const char *arg)
 	return (probe_escaped(name, "attached to %d", (int)pid));
 }
 
+/* Read the memory of pid ARG. */
 static int
 probe_vm_readv(const char *name, const char *arg)
 {
@@ -278,6 +286,7 @@ probe_vm_readv(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* Read the environment of pid ARG (default 1). */
 static int
 probe_environ(const char *name, const char *arg)
 {
@@ -298,6 +307,7 @@ probe_environ(const char *name, const char *arg)
 	return (probe_escaped(name, "read %zd bytes of %s", n, path));
 }
 
+/* A BPF map. */
 static int
 probe_bpf(const char *name, const char *arg)
 {
@@ -314,6 +324,7 @@ probe_bpf(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a BPF map"));
 }
 
+/* A perf event on this process. */
 static int
 probe_perf(const char *name, const char *arg)
 {
@@ -350,6 +361,7 @@ probe_private_mounts(void)
 	return (geteuid() == 0 ? -1 : 0);
 }
 
+/* Mount a tmpfs. */
 static int
 probe_mount(const char *name, const char *arg)
 {
@@ -361,6 +373,7 @@ probe_mount(const char *name, const char *arg)
 	return (probe_escaped(name, "mounted a tmpfs on /tmp"));
 }
 
+/* Unmount /proc. */
 static int
 probe_umount2(const char *name, const char *arg)
 {
@@ -372,6 +385,7 @@ probe_umount2(const char *name, const char *arg)
 	return (probe_escaped(name, "unmounted /proc"));
 }
 
+/* pivot_root, past its permission check. */
 static int
 probe_pivot_root(const char *name, const char *arg)
 {
@@ -385,6 +399,7 @@ probe_pivot_root(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* A detached copy of the mount tree (the new mount API). */
 static int
 probe_open_tree(const char *name, const char *arg)
 {
@@ -396,6 +411,7 @@ probe_open_tree(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a detached copy of /"));
 }
 
+/* move_mount, past its permission check. */
 static int
 probe_move_mount(const char *name, const char *arg)
 {
@@ -407,6 +423,7 @@ probe_move_mount(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* A filesystem context. */
 static int
 probe_fsopen(const char *name, const char *arg)
 {
@@ -417,6 +434,7 @@ probe_fsopen(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a tmpfs context"));
 }
 
+/* A detached mount of a new tmpfs. */
 static int
 probe_fsmount(const char *name, const char *arg)
 {
@@ -447,6 +465,7 @@ probe_tty(void)
 	return (slave);
 }
 
+/* Type a character into the terminal. */
 static int
 probe_tiocsti(const char *name, const char *arg)
 {
@@ -461,6 +480,7 @@ probe_tiocsti(const char *name, const char *arg)
 	return (probe_escaped(name, "typed into the terminal"));
 }
 
+/* The console ioctl on the terminal. */
 static int
 probe_tioclinux(const char *name, const char *arg)
 {
@@ -512,6 +532,7 @@ probe_cgroup_files(char paths[][PATH_MAX], size_t max, int root,
 	paths[n][0] = '\0';
 }
 
+/* Move into the root cgroup (or ARG's cgroup.procs). */
 static int
 probe_cgroup_procs(const char *name, const char *arg)
 {
@@ -540,6 +561,7 @@ probe_cgroup_procs(const char *name, const char *arg)
 	return (probe_failed(name, first));
 }
 
+/* Open the own cgroup's limits for writing. */
 static int
 probe_cgroup_write(const char *name, const char *arg)
 {
@@ -579,6 +601,7 @@ probe_connect(int family, int type, const struct sockaddr *sa, socklen_t len)
 	return (rc);
 }
 
+/* Connect to the abstract Unix socket ARG. */
 static int
 probe_abstract(const char *name, const char *arg)
 {
@@ -599,6 +622,7 @@ probe_abstract(const char *name, const char *arg)
 	return (probe_escaped(name, "connected to @%s", arg));
 }
 
+/* Connect to the Unix socket at path ARG. */
 static int
 probe_unix(const char *name, const char *arg)
 {
@@ -639,6 +663,7 @@ probe_inet(const char *arg, struct sockaddr_in *sin)
 	return (inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1);
 }
 
+/* Connect to ADDRESS:PORT over TCP. */
 static int
 probe_tcp(const char *name, const char *arg)
 {
@@ -654,6 +679,7 @@ probe_tcp(const char *name, const char *arg)
 	return (probe_escaped(name, "connected to %s", arg));
 }
 
+/* A UDP datagram to an echo server at ADDRESS:PORT, and its answer. */
 static int
 probe_udp(const char *name, const char *arg)
 {
@@ -685,6 +711,7 @@ probe_udp(const char *name, const char *arg)
 	return (probe_escaped(name, "%zd bytes back from %s", n, arg));
 }
 
+/* A raw IP socket. */
 static int
 probe_raw_socket(const char *name, const char *arg)
 {
@@ -695,6 +722,7 @@ probe_raw_socket(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a raw IP socket"));
 }
 
+/* A packet socket. */
 static int
 probe_packet_socket(const char *name, const char *arg)
 {
@@ -705,6 +733,7 @@ probe_packet_socket(const char *name, const char *arg)
 	return (probe_result(name, rc, errno, "a packet socket"));
 }
 
+/* A 32-bit syscall through int $0x80 (x86_64). */
 static int
 probe_int80(const char *name, const char *arg)
 {
@@ -722,6 +751,7 @@ probe_int80(const char *name, const char *arg)
 #endif
 }
 
+/* clone3 into new mount and user namespaces. */
 static int
 probe_clone3(const char *name, const char *arg)
 {
@@ -742,6 +772,7 @@ probe_clone3(const char *name, const char *arg)
 	return (probe_escaped(name, "a child in new namespaces"));
 }
 
+/* clone with namespace flags (CLONE_NEWUSER, or mount, net and pid). */
 static int
 probe_clone_flags(const char *name, const char *arg)
 {
@@ -761,6 +792,7 @@ probe_clone_flags(const char *name, const char *arg)
 	return (probe_escaped(name, "a child in new namespaces"));
 }
 
+/* kexec_load, past its permission check. */
 static int
 probe_kexec_load(const char *name, const char *arg)
 {
@@ -772,6 +804,7 @@ probe_kexec_load(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* kexec_file_load, past its permission check. */
 static int
 probe_kexec_file_load(const char *name, const char *arg)
 {
@@ -782,6 +815,7 @@ probe_kexec_file_load(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* init_module, past its permission check. */
 static int
 probe_init_module(const char *name, const char *arg)
 {
@@ -792,6 +826,7 @@ probe_init_module(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* finit_module, past its permission check. */
 static int
 probe_finit_module(const char *name, const char *arg)
 {
@@ -802,6 +837,7 @@ probe_finit_module(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* delete_module, past its permission check. */
 static int
 probe_delete_module(const char *name, const char *arg)
 {
@@ -812,6 +848,7 @@ probe_delete_module(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* reboot, past its permission check. */
 static int
 probe_reboot(const char *name, const char *arg)
 {
@@ -823,6 +860,7 @@ probe_reboot(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* swapon, past its permission check. */
 static int
 probe_swapon(const char *name, const char *arg)
 {
@@ -833,6 +871,7 @@ probe_swapon(const char *name, const char *arg)
 	return (probe_permission(name, rc, errno));
 }
 
+/* chroot, the first step of the classic chroot escape. */
 static int
 probe_chroot(const char *name, const char *arg)
 {
@@ -854,6 +893,7 @@ probe_open(const char *name, const char *path, int flags)
 	return (probe_escaped(name, "opened %s", path));
 }
 
+/* Open the magic SysRq trigger for writing. */
 static int
 probe_sysrq(const char *name, const char *arg)
 {
@@ -861,6 +901,7 @@ probe_sysrq(const char *name, const char *arg)
 	return (probe_open(name, "/proc/sysrq-trigger", O_WRONLY));
 }
 
+/* Open physical memory. */
 static int
 probe_dev_mem(const char *name, const char *arg)
 {
@@ -868,6 +909,7 @@ probe_dev_mem(const char *name, const char *arg)
 	return (probe_open(name, "/dev/mem", O_RDONLY));
 }
 
+/* Open the kernel log for writing. */
 static int
 probe_dev_kmsg(const char *name, const char *arg)
 {
@@ -875,6 +917,7 @@ probe_dev_kmsg(const char *name, const char *arg)
 	return (probe_open(name, "/dev/kmsg", O_WRONLY));
 }
 
+/* Become uid 0. */
 static int
 probe_setuid(const char *name, const char *arg)
 {
@@ -884,6 +927,7 @@ probe_setuid(const char *name, const char *arg)
 	return (probe_escaped(name, "uid 0"));
 }
 
+/* Give this process CAP_SYS_ADMIN. */
 static int
 probe_capset(const char *name, const char *arg)
 {
@@ -900,6 +944,7 @@ probe_capset(const char *name, const char *arg)
 	return (probe_escaped(name, "CAP_SYS_ADMIN"));
 }
 
+/* Turn address space randomisation off. */
 static int
 probe_personality(const char *name, const char *arg)
 {
@@ -910,6 +955,7 @@ probe_personality(const char *name, const char *arg)
 	return (probe_escaped(name, "ADDR_NO_RANDOMIZE"));
 }
 
+/* I/O privilege level 3 (x86_64). */
 static int
 probe_iopl(const char *name, const char *arg)
 {
@@ -924,6 +970,7 @@ probe_iopl(const char *name, const char *arg)
 #endif
 }
 
+/* Access to an I/O port (x86_64). */
 static int
 probe_ioperm(const char *name, const char *arg)
 {
@@ -938,6 +985,7 @@ probe_ioperm(const char *name, const char *arg)
 #endif
 }
 
+/* Open a file by handle (the "shocker" escape). */
 static int
 probe_open_by_handle(const char *name, const char *arg)
 {
@@ -1075,6 +1123,7 @@ probe_run(const char *word)
 	return (WEXITSTATUS(status) == 1);
 }
 
+/* probe --list | NAME[=ARG]...: run each attempt, exit 1 if one escaped. */
 int
 main(int argc, char **argv)
 {
