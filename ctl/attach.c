@@ -4,7 +4,9 @@
  * keystrokes go out as POST …/input, the window size as POST …/resize (at
  * start and on SIGWINCH). Ctrl-] detaches. The terminal is put back on
  * every way out: normal return, atexit, and from the signal handler itself
- * (tcsetattr is async-signal-safe) for SIGINT, SIGTERM and SIGHUP.
+ * (tcsetattr is async-signal-safe) for SIGINT, SIGTERM and SIGHUP. The
+ * output goes through a termfilter (unless --raw), and on the way out the
+ * modes it let the agent set (alternate screen, hidden cursor…) are undone.
  */
 #include "config.h"
 
@@ -27,16 +29,19 @@
 #include "common/util.h"
 #include "ctl/attach.h"
 #include "ctl/client.h"
+#include "ctl/termfilter.h"
 
 static struct termios		attach_saved;
 static volatile sig_atomic_t	attach_is_raw;
 static int			attach_pipe[2] = { -1, -1 };
 
-/* What the stream callback learns. */
+/* What the stream callback learns, and the output filter. */
 struct attach_state {
-	int	ended;
-	int	status;
-	int	at_bol;
+	int			ended;
+	int			status;
+	int			at_bol;
+	int			raw;
+	struct termfilter	tf;
 };
 
 /* Put the terminal back as it was; safe in a signal handler. */
@@ -150,6 +155,7 @@ attach_event_cb(const struct sse_event *sev, void *arg)
 {
 	struct attach_state	*as = arg;
 	struct json_object	*ev, *v;
+	struct cbuf		 out = { 0 };
 	const char		*type, *data;
 	size_t			 len;
 
@@ -159,10 +165,19 @@ attach_event_cb(const struct sse_event *sev, void *arg)
 	    (type = json_object_get_string(v)) != NULL) {
 		if (strcmp(type, "TERMINAL_CHUNK") == 0 &&
 		    json_object_object_get_ex(ev, "data", &v) &&
-		    (data = json_object_get_string(v)) != NULL &&
-		    (len = strlen(data)) > 0) {
-			attach_write(STDOUT_FILENO, data, len);
-			as->at_bol = data[len - 1] == '\n';
+		    json_object_is_type(v, json_type_string) &&
+		    (len = (size_t)json_object_get_string_len(v)) > 0) {
+			data = json_object_get_string(v);
+			if (!as->raw) {
+				termfilter_feed(&as->tf, data, len, &out);
+				data = out.data;
+				len = out.len;
+			}
+			if (len > 0) {
+				attach_write(STDOUT_FILENO, data, len);
+				as->at_bol = data[len - 1] == '\n';
+			}
+			cbuf_free(&out);
 		} else if (strcmp(type, "SESSION_ENDED") == 0) {
 			as->ended = 1;
 			as->status = client_session_status(ev);
@@ -225,9 +240,23 @@ attach_teardown(void)
 	attach_pipe[0] = attach_pipe[1] = -1;
 }
 
+/* Undo the terminal modes the filtered output left set. */
+static void
+attach_restore_modes(struct attach_state *as)
+{
+	struct cbuf	out = { 0 };
+
+	if (as->raw)
+		return;
+	termfilter_restore(&as->tf, &out);
+	if (out.len > 0)
+		attach_write(STDOUT_FILENO, out.data, out.len);
+	cbuf_free(&out);
+}
+
 /* Attach to session id; the runnerctl exit status. */
 int
-attach_run(struct client *c, const char *id)
+attach_run(struct client *c, const char *id, int raw)
 {
 	struct client_stream	 st;
 	struct http_resp	 r;
@@ -243,6 +272,8 @@ attach_run(struct client *c, const char *id)
 
 	memset(&as, 0, sizeof as);
 	as.at_bol = 1;
+	as.raw = raw;
+	termfilter_init(&as.tf);
 	memset(&carry, 0, sizeof carry);
 	path = xasprintf("/api/runner/sessions/%s/events?follow=1&after=0", id);
 	rc = client_stream_start(c, path, &st, &r, &cause);
@@ -330,6 +361,7 @@ attach_run(struct client *c, const char *id)
 		}
 	}
 	client_stream_close(&st);
+	attach_restore_modes(&as);
 	attach_teardown();
 	if (detached) {
 		fprintf(stderr, "%srunnerctl: detached from %s (it keeps "

@@ -7,7 +7,10 @@ struct client;
 /* The detach key: Ctrl-], as telnet. */
 #define ATTACH_DETACH_KEY	0x1d
 
-/* Attach to session id; the runnerctl exit status. */
-int	attach_run(struct client *, const char *);
+/*
+ * Attach to session id; the runnerctl exit status. The agent's output goes
+ * through a termfilter unless raw.
+ */
+int	attach_run(struct client *, const char *, int);
 
 #endif

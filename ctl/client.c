@@ -436,16 +436,11 @@ client_resp_free(struct http_resp *r)
 	cbuf_free(&r->body);
 }
 
-/* Replace control characters so server text cannot drive the terminal. */
+/* Server text as plain text: controls and bad UTF-8 become '?'. */
 static void
 client_add_clean(struct cbuf *out, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			cbuf_add(out, "?", 1);
-		else
-			cbuf_add(out, s, 1);
-	}
+	termfilter_plain(s, strlen(s), out);
 }
 
 /* The message of a JSON error body, or a generic one for the status. */
@@ -653,6 +648,31 @@ client_render_generic(struct json_object *ev, const char *type,
 	json_object_put(rest);
 }
 
+/* Start rendering; raw passes the agent's terminal output unfiltered. */
+void
+client_render_init(struct render *r, int raw)
+{
+	memset(r, 0, sizeof *r);
+	r->at_bol = 1;
+	r->raw = raw;
+	termfilter_init(&r->tf);
+}
+
+/* Append the end of a rendering: undo the modes the output left set. */
+void
+client_render_end(struct render *r, struct cbuf *out)
+{
+	if (!r->raw)
+		termfilter_restore(&r->tf, out);
+}
+
+/* Append JSON text made safe for a terminal (see termfilter_json). */
+void
+client_json_clean(const char *json, struct cbuf *out)
+{
+	termfilter_json(json, strlen(json), out);
+}
+
 /* Append one event, rendered for humans, to out. */
 void
 client_render_event(struct render *r, struct json_object *ev,
@@ -660,13 +680,22 @@ client_render_event(struct render *r, struct json_object *ev,
 {
 	struct json_object	*v, *ap;
 	const char		*type, *s;
+	size_t			 len, start;
 
 	if ((type = client_jstr(ev, "type")) == NULL)
 		type = "?";
 	if (strcmp(type, "TERMINAL_CHUNK") == 0) {
-		if ((s = client_jstr(ev, "data")) != NULL && *s != '\0') {
-			cbuf_adds(out, s);
-			r->at_bol = s[strlen(s) - 1] == '\n';
+		if (json_object_object_get_ex(ev, "data", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    (len = (size_t)json_object_get_string_len(v)) > 0) {
+			s = json_object_get_string(v);
+			start = out->len;
+			if (r->raw)
+				cbuf_add(out, s, len);
+			else
+				termfilter_feed(&r->tf, s, len, out);
+			if (out->len > start)
+				r->at_bol = out->data[out->len - 1] == '\n';
 		}
 		return;
 	}

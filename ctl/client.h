@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl/termfilter.h"
+
 struct json_object;
 
 /* Exit codes of runnerctl (documented in its --help and man page). */
@@ -82,7 +84,10 @@ struct sse_parser {
 
 /* State for rendering events for humans. */
 struct render {
-	int	at_bol;		/* last byte printed was a newline (or none yet) */
+	int			at_bol;	/* last byte printed was a newline
+					   (or none yet) */
+	int			raw;	/* terminal output unfiltered */
+	struct termfilter	tf;	/* filters it otherwise */
 };
 
 /* Parse http://HOST:PORT[/] into host and port; -1 with cause. */
@@ -114,9 +119,15 @@ void	client_sse_free(struct sse_parser *);
  */
 int	client_resolve_id(struct json_object *, const char *, char **,
 	    struct cbuf *);
+/* Start rendering; raw passes the agent's terminal output unfiltered. */
+void	client_render_init(struct render *, int);
 /* Append one event, rendered for humans, to out. */
 void	client_render_event(struct render *, struct json_object *,
 	    struct cbuf *);
+/* Append the end of a rendering: undo the modes the output left set. */
+void	client_render_end(struct render *, struct cbuf *);
+/* Append JSON text made safe for a terminal (see termfilter_json). */
+void	client_json_clean(const char *, struct cbuf *);
 /* Format an age in seconds as 42s, 5m, 3h, 2d. */
 void	client_fmt_age(int64_t, char *, size_t);
 /* Parse K=V into a json object; -1 with cause. */

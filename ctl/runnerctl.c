@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "ctl/attach.h"
 #include "ctl/client.h"
+#include "ctl/termfilter.h"
 
 static struct client	ctl_client;
 
@@ -42,14 +43,18 @@ static const char ctl_usage_text[] =
 "  input [--raw] ID TEXT               send TEXT and a newline (none: --raw)\n"
 "  approve ID APPROVAL [--note TEXT]   allow a pending approval\n"
 "  deny ID APPROVAL [--note TEXT]      deny it\n"
-"  events [--follow] [--json] [--after N] ID\n"
+"  events [--follow] [--json] [--raw] [--after N] ID\n"
 "                                      events for humans or as JSON lines;\n"
 "                                      --follow streams until the session ends\n"
-"  attach ID                           the session's terminal here; detach\n"
+"  attach [--raw] ID                   the session's terminal here; detach\n"
 "                                      with Ctrl-]\n"
+
 "  rm ID                               remove an ended session\n"
 "\n"
-"ID may be any unique prefix of a session id.\n"
+"ID may be any unique prefix of a session id. The agent's terminal output\n"
+"is filtered: text, colours, cursor movement, erase and the alternate\n"
+"screen pass; title, clipboard, query and other escape sequences are\n"
+"dropped. --raw writes it as it came.\n"
 "\n"
 "exit status: 0 ok, 1 server/API error, 2 usage or ambiguous id, 3 no such\n"
 "session, 4 cannot connect or connection lost; attach and events --follow\n"
@@ -199,12 +204,28 @@ ctl_age(const char *iso)
 	return ((int64_t)time(NULL) - (int64_t)timegm(&tm));
 }
 
-/* Print a JSON object pretty, or as one line. */
+/* Print a JSON object pretty, or as one line, C1 controls escaped. */
 static void
 ctl_print_json(struct json_object *o, int pretty)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
-	    (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN)));
+	struct cbuf	b = { 0 };
+
+	client_json_clean(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_NOSLASHESCAPE | (pretty ? JSON_C_TO_STRING_PRETTY :
+	    JSON_C_TO_STRING_PLAIN)), &b);
+	cbuf_add(&b, "\n", 1);
+	fwrite(b.data, 1, b.len, stdout);
+	cbuf_free(&b);
+}
+
+/* Server text s as plain text in b (emptied first); b's data. */
+static const char *
+ctl_plain(struct cbuf *b, const char *s)
+{
+	b->len = 0;
+	termfilter_plain(s, strlen(s), b);
+	cbuf_add(b, "", 0);
+	return (b->data);
 }
 
 /* list: the sessions as a table. */
@@ -215,6 +236,7 @@ ctl_cmd_list(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
 	};
 	struct json_object	*o, *a, *s, *v;
+	struct cbuf		 b[4];
 	size_t			 i;
 	int			 ch, json = 0, code;
 	char			 age[32];
@@ -239,6 +261,7 @@ ctl_cmd_list(int argc, char **argv)
 		json_object_put(o);
 		return (ctl_err(CTL_EXIT_API, "bad session list from runnerd"));
 	}
+	memset(b, 0, sizeof b);
 	printf("%-8s  %-20s  %-12s  %-12s  %s\n", "ID", "STATE", "PROVIDER",
 	    "VILLAGE", "AGE/EXIT");
 	for (i = 0; i < json_object_array_length(a); i++) {
@@ -253,10 +276,13 @@ ctl_cmd_list(int argc, char **argv)
 		else
 			client_fmt_age(ctl_age(ctl_str(s, "createdAt", NULL)),
 			    age, sizeof age);
-		printf("%-8.8s  %-20s  %-12s  %-12s  %s\n", id,
-		    ctl_str(s, "state", "?"), ctl_str(s, "providerId", "-"),
-		    ctl_str(s, "villageId", "-"), age);
+		printf("%-8.8s  %-20s  %-12s  %-12s  %s\n",
+		    ctl_plain(&b[0], id), ctl_plain(&b[1], ctl_str(s, "state",
+		    "?")), ctl_plain(&b[2], ctl_str(s, "providerId", "-")),
+		    ctl_plain(&b[3], ctl_str(s, "villageId", "-")), age);
 	}
+	for (i = 0; i < nitems(b); i++)
+		cbuf_free(&b[i]);
 	json_object_put(o);
 	return (CTL_EXIT_OK);
 }
@@ -286,6 +312,7 @@ static int
 ctl_cmd_show(int argc, char **argv)
 {
 	struct json_object	*o;
+	struct cbuf		 kb = { 0 }, vb = { 0 };
 	char			*id, *path;
 	int			 json = 0, code;
 
@@ -302,16 +329,20 @@ ctl_cmd_show(int argc, char **argv)
 	else {
 		json_object_object_foreach(o, k, v) {
 			if (v == NULL)
-				printf("%s: -\n", k);
+				printf("%s: -\n", ctl_plain(&kb, k));
 			else if (json_object_is_type(v, json_type_string))
-				printf("%s: %s\n", k, json_object_get_string(v));
+				printf("%s: %s\n", ctl_plain(&kb, k),
+				    ctl_plain(&vb, json_object_get_string(v)));
 			else
-				printf("%s: %s\n", k,
+				printf("%s: %s\n", ctl_plain(&kb, k),
+				    ctl_plain(&vb,
 				    json_object_to_json_string_ext(v,
 				    JSON_C_TO_STRING_PLAIN |
-				    JSON_C_TO_STRING_NOSLASHESCAPE));
+				    JSON_C_TO_STRING_NOSLASHESCAPE)));
 		}
 	}
+	cbuf_free(&kb);
+	cbuf_free(&vb);
 	json_object_put(o);
 	return (CTL_EXIT_OK);
 }
@@ -653,13 +684,30 @@ ctl_events_cb(const struct sse_event *sev, void *arg)
 	return (ce->ended);
 }
 
-/* events [--follow] [--json] [--after N] ID. */
+/* Undo the modes the agent's output left set, at the end of events. */
+static void
+ctl_events_end(struct ctl_events *ce)
+{
+	struct cbuf	out = { 0 };
+
+	if (ce->json)
+		return;
+	client_render_end(&ce->render, &out);
+	if (!ce->render.at_bol)
+		cbuf_add(&out, "\n", 1);
+	if (out.len > 0)
+		fwrite(out.data, 1, out.len, stdout);
+	cbuf_free(&out);
+}
+
+/* events [--follow] [--json] [--raw] [--after N] ID. */
 static int
 ctl_cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "raw", no_argument, NULL, 'r' },
 		{ "after", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -671,17 +719,19 @@ ctl_cmd_events(int argc, char **argv)
 	unsigned long long	 after = 0;
 	size_t			 i, n;
 	char			*id, *path, *end;
-	int			 ch, follow = 0, code, rc;
+	int			 ch, follow = 0, raw = 0, code, rc;
 
 	memset(&ce, 0, sizeof ce);
-	ce.render.at_bol = 1;
-	while ((ch = getopt_long(argc, argv, "fja:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fjra:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			follow = 1;
 			break;
 		case 'j':
 			ce.json = 1;
+			break;
+		case 'r':
+			raw = 1;
 			break;
 		case 'a':
 			errno = 0;
@@ -696,6 +746,7 @@ ctl_cmd_events(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return (ctl_usage());
+	client_render_init(&ce.render, raw);
 	if ((code = ctl_resolve(argv[optind], &id)) != 0)
 		return (code);
 	if (!follow) {
@@ -721,8 +772,7 @@ ctl_cmd_events(int argc, char **argv)
 			if (n < 10000)
 				break;
 		}
-		if (code == 0 && !ce.json && !ce.render.at_bol)
-			putchar('\n');
+		ctl_events_end(&ce);
 		free(id);
 		return (code);
 	}
@@ -745,8 +795,7 @@ ctl_cmd_events(int argc, char **argv)
 	while ((rc = client_stream_read(&st, ctl_events_cb, &ce, &cause)) == 1)
 		;
 	client_stream_close(&st);
-	if (!ce.json && !ce.render.at_bol)
-		putchar('\n');
+	ctl_events_end(&ce);
 	fflush(stdout);
 	if (rc < 0 || !ce.ended) {
 		code = ctl_err(CTL_EXIT_CONNECT, "%s", rc < 0 ? cause.data :
@@ -758,16 +807,26 @@ ctl_cmd_events(int argc, char **argv)
 	return (ce.status);
 }
 
-/* attach ID. */
+/* attach [--raw] ID. */
 static int
 ctl_cmd_attach(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "raw", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 }
+	};
 	char	*id;
-	int	 code;
+	int	 ch, raw = 0, code;
 
-	if ((code = ctl_id_args(argc, argv, NULL, &id)) != 0)
+	while ((ch = getopt_long(argc, argv, "r", opts, NULL)) != -1) {
+		if (ch != 'r')
+			return (ctl_usage());
+		raw = 1;
+	}
+	if (optind != argc - 1)
+		return (ctl_usage());
+	if ((code = ctl_resolve(argv[optind], &id)) != 0)
 		return (code);
-	code = attach_run(&ctl_client, id);
+	code = attach_run(&ctl_client, id, raw);
 	free(id);
 	return (code);
 }

@@ -132,22 +132,31 @@ START_TEST(test_resolve)
 }
 END_TEST
 
-/* Render a list of events given as a JSON array string. */
+/* Render events given as a JSON array string, raw or filtered, and end. */
 static char *
-render(const char *events)
+render_as(const char *events, int raw)
 {
 	struct json_object	*a;
-	struct render		 r = { 1 };
+	struct render		 r;
 	struct cbuf		 out = { 0 };
 	size_t			 i;
 
+	client_render_init(&r, raw);
 	a = json_tokener_parse(events);
 	ck_assert_ptr_nonnull(a);
 	for (i = 0; i < json_object_array_length(a); i++)
 		client_render_event(&r, json_object_array_get_idx(a, i), &out);
 	json_object_put(a);
+	client_render_end(&r, &out);
 	cbuf_add(&out, "", 0);
 	return (out.data);
+}
+
+/* Render filtered. */
+static char *
+render(const char *events)
+{
+	return (render_as(events, 0));
 }
 
 START_TEST(test_render)
@@ -160,7 +169,8 @@ START_TEST(test_render)
 	ck_assert_str_eq(s,
 	    "-- RUNNING -> COMPLETED (provider exited with code 0)\n");
 	free(s);
-	/* Terminal output raw; a line event after it starts a new line. */
+	/* Terminal output with its colours (put back at the end); a line
+	 * event after it starts a new line. */
 	s = render("[{\"type\":\"TERMINAL_CHUNK\",\"data\":\"a\\u001b[1mb\"},"
 	    "{\"type\":\"SESSION_ENDED\",\"finalState\":\"FAILED\","
 	    "\"exitCode\":3},"
@@ -168,7 +178,7 @@ START_TEST(test_render)
 	    "{\"type\":\"SESSION_STATE_CHANGED\",\"previousState\":\"A\","
 	    "\"newState\":\"B\",\"reason\":null}]");
 	ck_assert_str_eq(s, "a\x1b[1mb\n-- SESSION_ENDED FAILED, exit 3\n"
-	    "x\n-- A -> B\n");
+	    "x\n-- A -> B\n\x1b[m");
 	free(s);
 	s = render("[{\"type\":\"APPROVAL_REQUESTED\",\"approval\":"
 	    "{\"approvalId\":\"ap1\",\"summary\":\"Go? [y/n]\"}},"
@@ -182,6 +192,31 @@ START_TEST(test_render)
 	    "-- APPROVAL_RESOLVED ap1 allow\n"
 	    "-- ALERT_RAISED {\"alert\":{\"title\":\"t\\u001b\"}}\n"
 	    "-- NEW_KIND\n-- ? {\"no\":\"type\"}\n-- ? -> ?\n");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_render_hostile)
+{
+	static const char events[] = "[{\"type\":\"TERMINAL_CHUNK\","
+	    "\"data\":\"\\u001b[31mred\\u001b]52;c;cHduZWQ=\\u0007\\u001b]0;\"},"
+	    "{\"type\":\"TERMINAL_CHUNK\",\"data\":\"title\\u0007\\u001b[\"},"
+	    "{\"type\":\"TERMINAL_CHUNK\",\"data\":\"6n\\u009b6n\\u0000z"
+	    "\\u001b[?1049h\"},"
+	    "{\"type\":\"APPROVAL_REQUESTED\",\"approval\":"
+	    "{\"approvalId\":\"ap\\u009b1\",\"summary\":\"Go\\u001b]0;x\\u0007\"}}]";
+	char	*s;
+
+	/* Split sequences across chunks are dropped; NUL does not cut the
+	 * chunk short; the end puts the alternate screen and colour back. */
+	s = render(events);
+	ck_assert_str_eq(s, "\033[31mredz\033[?1049h\n"
+	    "-- APPROVAL_REQUESTED ap?1: Go?]0;x?\n\033[?1049l\033[m");
+	free(s);
+	s = render_as(events, 1);
+	ck_assert_mem_eq(s, "\033[31mred\033]52;c;cHduZWQ=\a\033]0;title\a"
+	    "\033[6n\xc2\x9b" "6n\0z\033[?1049h\n-- APPROVAL_REQUESTED ap?1: "
+	    "Go?]0;x?\n", 85);
 	free(s);
 }
 END_TEST
@@ -387,6 +422,7 @@ runnerctl_suite(void)
 
 	tc = tcase_create("render");
 	tcase_add_test(tc, test_render);
+	tcase_add_test(tc, test_render_hostile);
 	tcase_add_test(tc, test_status);
 	suite_add_tcase(s, tc);
 
