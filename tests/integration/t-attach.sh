@@ -103,6 +103,21 @@ elif scenario == "session-end":
         die("exit %d, wanted the session's 5" % rc)
     expect(rb"got: bye")
     assert_restored("the session's end")
+elif scenario == "hostile":
+    # The agent prints terminal attacks among coloured text; on a real
+    # terminal only the text and the colours arrive, and the alternate
+    # screen it left on is left on the way out.
+    rc = wait_exit()
+    if rc != 0:
+        die("exit %d" % rc)
+    expect(rb"\x1b\[31mRED\x1b\[0m")
+    expect(rb"AB")
+    expect(rb"ALT\r\n\x1b\[\?1049l")
+    for bad in (b"\x1b]", b"\x1bP", b"\x1b[c", b"\x1b[6n", b"\x1b[21t",
+                b"\x1b[?2004h", b"\xc2\x9b", b"PWNED"):
+        if bad in out:
+            die("%r reached the terminal" % bad)
+    assert_restored("a hostile session's end")
 print("drive ok: " + scenario)
 EOF
 
@@ -140,6 +155,15 @@ start_session 'print waiting;read;exit 5'
 wait_output "$SID" waiting
 drive "$SID" session-end
 ok "attach: exits with the session's exit code, terminal restored"
+
+# Hostile output: OSC 52, title, DA, DSR, window report, bracketed paste
+# and C1 CSI never reach the operator's terminal.
+start_session 'printf "\\033[31mRED\\033[0m A\\033]52;c;UFdORUQ=\\007\\033]0;PWNED\\007\\033[c\\033[6n\\033[21t\\033[?2004h\\302\\2336nB\\n\\033[?1049hALT\\n"' \
+    "$T/repo" '.providerId = "sh"'
+wait_ended "$SID"
+output "$SID" | grep -aq $'\e]52;c;' || fail "the hostile output was not recorded"
+drive "$SID" hostile
+ok "attach: agent output filtered on a real terminal, alternate screen put back"
 
 # Errors: unknown session, no daemon.
 "$RUNNERCTL" -s "$SOCK" attach zzzz </dev/null 2>"$T/err"
