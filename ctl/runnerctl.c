@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "ctl/termfilter.h"
 
 static struct client	ctl_client;
+static struct termfilter *ctl_events_tf;	/* for ctl_events_signal */
 
 static const char ctl_usage_text[] =
 "usage: runnerctl [-s SOCKET | -u URL] [-t TOKEN] COMMAND [ARGS]\n"
@@ -684,6 +686,39 @@ ctl_events_cb(const struct sse_event *sev, void *arg)
 	return (ce->ended);
 }
 
+/* A signal during events --follow: put the modes back, then die of it. */
+static void
+ctl_events_signal(int sig)
+{
+	int	saved = errno;
+
+	if (ctl_events_tf != NULL)
+		termfilter_restore_fd(ctl_events_tf, STDOUT_FILENO);
+	raise(sig);	/* SA_RESETHAND: the default action, on return */
+	errno = saved;
+}
+
+/* Catch (or, with tf NULL, release) the signals that end events --follow. */
+static void
+ctl_events_signals(struct termfilter *tf)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	ctl_events_tf = tf;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	sa.sa_handler = tf != NULL ? ctl_events_signal : SIG_DFL;
+	for (i = 0; i < nitems(sigs); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;	/* a background job keeps ignoring */
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 /* Undo the modes the agent's output left set, at the end of events. */
 static void
 ctl_events_end(struct ctl_events *ce)
@@ -792,8 +827,11 @@ ctl_cmd_events(int argc, char **argv)
 		cbuf_free(&cause);
 		return (code != 0 ? code : CTL_EXIT_API);
 	}
+	if (!ce.json && !raw)
+		ctl_events_signals(&ce.render.tf);
 	while ((rc = client_stream_read(&st, ctl_events_cb, &ce, &cause)) == 1)
 		;
+	ctl_events_signals(NULL);
 	client_stream_close(&st);
 	ctl_events_end(&ce);
 	fflush(stdout);

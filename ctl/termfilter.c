@@ -24,8 +24,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "ctl/client.h"
@@ -474,6 +476,30 @@ termfilter_restore(struct termfilter *tf, struct cbuf *out)
 			cbuf_adds(out, termfilter_undo[i].undo);
 	}
 	tf->modes = 0;
+}
+
+/* Write the sequences that undo the modes left set; async-signal-safe. */
+void
+termfilter_restore_fd(const struct termfilter *tf, int fd)
+{
+	const char	*p;
+	size_t		 i, len;
+	ssize_t		 n;
+
+	for (i = 0; i < nitems(termfilter_undo); i++) {
+		if ((tf->modes & termfilter_undo[i].bit) == 0)
+			continue;
+		p = termfilter_undo[i].undo;
+		len = strlen(p);
+		while (len > 0) {
+			if ((n = write(fd, p, len)) < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return;
+			p += n;
+			len -= (size_t)n;
+		}
+	}
 }
 
 /* Append s[0..len) as plain text: controls and bad UTF-8 as '?'. */

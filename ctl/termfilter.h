@@ -43,6 +43,8 @@ void	termfilter_feed(struct termfilter *, const char *, size_t,
  * screen, hidden cursor, colours, scroll region, keypad…) and forget them.
  */
 void	termfilter_restore(struct termfilter *, struct cbuf *);
+/* The same, written to fd with write(2) only: safe in a signal handler. */
+void	termfilter_restore_fd(const struct termfilter *, int);
 /* Append s[0..len) as one line of plain text: controls and bad UTF-8 as '?'. */
 void	termfilter_plain(const char *, size_t, struct cbuf *);
 /*

@@ -42,9 +42,18 @@ exit 0
 EOF
 chmod +x "$T/hostile.sh"
 
+# A CLI that leaves the alternate screen on and the cursor hidden, and
+# stays.
+cat >"$T/linger.sh" <<'EOF'
+#!/bin/sh
+printf '\033[?1049h\033[?25l\033[7mLINGER\n'
+exec sleep 600
+EOF
+chmod +x "$T/linger.sh"
+
 make_repo "$T/repo"
-start_daemon "$(jq -n --arg cmd "$T/hostile.sh" \
-    '{providers: {hostile: {command: $cmd}}}')"
+start_daemon "$(jq -n --arg cmd "$T/hostile.sh" --arg linger "$T/linger.sh" \
+    '{providers: {hostile: {command: $cmd}, linger: {command: $linger}}}')"
 
 # A bystander session, waiting for input throughout.
 start_session 'print bystander up;read;print bystander done'
@@ -147,6 +156,26 @@ assert_eq "$?" 0 "attach --raw ($(cat "$T/err"))"
 check_raw "$T/attach-raw" "attach --raw"
 hasnt "$T/attach-raw" '\x1b\[\?1049l' "attach --raw: nothing added"
 ok "attach: text and colours, no injected sequence, modes put back; --raw as it came"
+
+# events --follow killed by a signal still puts the modes back.
+start_session 'ignored' "$T/repo" '.providerId = "linger"'
+LINGER=$SID
+wait_output "$LINGER" LINGER
+"$RUNNERCTL" -s "$SOCK" events --follow "$LINGER" >"$T/linger" 2>"$T/err" &
+CTL=$!
+for _ in $(seq 1 100); do
+	grep -aq LINGER "$T/linger" && break
+	sleep 0.1
+done
+has "$T/linger" '\x1b\[\?1049h\x1b\[\?25l\x1b\[7mLINGER' "follow: the modes set"
+kill -TERM "$CTL"
+wait "$CTL"
+assert_eq "$?" 143 "events --follow dies of SIGTERM"
+has "$T/linger" 'LINGER\r?\n\x1b\[\?1049l\x1b\[m.*\x1b\[\?25h$' \
+    "follow: modes put back on SIGTERM"
+api POST "/api/runner/sessions/$LINGER/stop" '{"graceful":false}'
+wait_ended "$LINGER"
+ok "events --follow: modes put back when a signal ends it"
 
 # show prints server text (here an agentName with OSC and C1 CSI) without
 # controls, as text or as JSON.

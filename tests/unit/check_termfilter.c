@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -464,15 +465,26 @@ START_TEST(test_restore)
 	    "\033[?1047h\033[31m\033[2;20r\033[4h\033[?1h\033=\033[?7l"
 	    "\033[?25l\033[4 q\033(0";
 
+	static const char	undo[] = "\033[?2026l\033[?1049l\033[?1047l"
+	    "\033[?47l\033[m\0337\033[r\0338\033[4l\033[?1l\033>\033[?7h"
+	    "\033[?25h\033[0 q\033(B";
+	char			buf[256];
+	int			fd[2];
+
 	termfilter_init(&tf);
 	termfilter_feed(&tf, set, sizeof set - 1, &out);
 	ck_assert_uint_eq(out.len, sizeof set - 1);
+	/* The signal handler's way: the same bytes through write(2). */
+	ck_assert_int_eq(pipe(fd), 0);
+	termfilter_restore_fd(&tf, fd[1]);
+	close(fd[1]);
+	ck_assert_int_eq(read(fd[0], buf, sizeof buf), sizeof undo - 1);
+	ck_assert_mem_eq(buf, undo, sizeof undo - 1);
+	close(fd[0]);
 	out.len = 0;
 	termfilter_restore(&tf, &out);
 	cbuf_add(&out, "", 0);
-	ck_assert_str_eq(out.data, "\033[?2026l\033[?1049l\033[?1047l"
-	    "\033[?47l\033[m\0337\033[r\0338\033[4l\033[?1l\033>\033[?7h"
-	    "\033[?25h\033[0 q\033(B");
+	ck_assert_str_eq(out.data, undo);
 	out.len = 0;
 	termfilter_restore(&tf, &out);
 	ck_assert_uint_eq(out.len, 0);
