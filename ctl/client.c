@@ -596,7 +596,7 @@ client_resolve_id(struct json_object *sessions, const char *prefix,
 			continue;
 		if (found++ > 0)
 			cbuf_adds(&list, ", ");
-		cbuf_adds(&list, id);
+		client_add_clean(&list, id);
 		match = id;
 	}
 	if (found == 1) {

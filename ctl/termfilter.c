@@ -409,8 +409,8 @@ again:
 			termfilter_enter(tf, TF_ESC, 0);
 		else if (c < 0x20)	/* done at once by a terminal, too */
 			termfilter_c0(c, out);
-		else if (c == 0x7f)
-			;
+		else if (c == 0x7f)	/* DEL: ignored */
+			return;
 		else if (tf->state == TF_ESC) {
 			if (tf->seqlen == 0 && c == '[')
 				termfilter_enter(tf, TF_CSI, 0);
