@@ -4,11 +4,17 @@
  * never on what it resolves to, so a name that later resolves elsewhere
  * (DNS rebinding) changes nothing about what was allowed, and an address
  * is only ever matched by the same address written out.
+ *
+ * Then the addresses a host resolved to are vetted (netallow_vet), in
+ * every network mode: runnerd's own listeners never, loopback, private,
+ * link-local and the host's own addresses only for a destination the
+ * operator named exactly, public addresses for anything allowed.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,4 +314,257 @@ netallow_format(const char *host, int port, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%d", host, port);
 	else
 		snprintf(buf, len, "%s:%d", host, port);
+}
+
+int
+netallow_exact(const struct netallow *na, const char *host, int port)
+{
+	const struct netallow_pat	*p;
+	size_t				 i;
+
+	for (i = 0; i < na->n; i++) {
+		p = &na->pats[i];
+		if (!p->wildcard && (p->port == 0 || p->port == port) &&
+		    strcmp(host, p->host) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* An IPv4 address (host order) in a.b.c.d/bits. */
+static int
+netallow_in4(uint32_t a, uint32_t net, int bits)
+{
+	uint32_t	mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+
+	return ((a & mask) == (net & mask));
+}
+
+/* Why an IPv4 address (host order) is not a public destination. */
+static const char *
+netallow_class4(uint32_t a)
+{
+	static const struct {
+		uint32_t	 net;
+		int		 bits;
+		const char	*why;
+	} t[] = {
+		{ 0x00000000, 8, "unspecified address" },	/* 0/8 */
+		{ 0x7f000000, 8, "loopback address" },		/* 127/8 */
+		{ 0xa9fe0000, 16, "link-local address" },	/* 169.254/16 */
+		{ 0x0a000000, 8, "private address" },		/* 10/8 */
+		{ 0xac100000, 12, "private address" },		/* 172.16/12 */
+		{ 0xc0a80000, 16, "private address" },		/* 192.168/16 */
+		{ 0x64400000, 10, "shared (CGNAT) address" },	/* 100.64/10 */
+		{ 0xc0000000, 24, "reserved address" },		/* 192.0.0/24 */
+		{ 0xc0000200, 24, "reserved address" },		/* TEST-NET-1 */
+		{ 0xc6120000, 15, "reserved address" },		/* 198.18/15 */
+		{ 0xc6336400, 24, "reserved address" },		/* TEST-NET-2 */
+		{ 0xcb007100, 24, "reserved address" },		/* TEST-NET-3 */
+		{ 0xe0000000, 4, "multicast address" },		/* 224/4 */
+		{ 0xf0000000, 4, "reserved or broadcast address" } /* 240/4 */
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(t); i++)
+		if (netallow_in4(a, t[i].net, t[i].bits))
+			return (t[i].why);
+	return (NULL);
+}
+
+/* The IPv4 address an IPv6 address stands for (mapped, NAT64, 6to4...). */
+static int
+netallow_embedded4(const struct in6_addr *a6, uint32_t *a, int *only4)
+{
+	const uint8_t	*b = a6->s6_addr;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	static const uint8_t zero[12];
+
+	*only4 = 0;
+	if (memcmp(b, mapped, 12) == 0) {
+		/* A v6 socket connects to the v4 address itself. */
+		*only4 = 1;
+		memcpy(a, b + 12, 4);
+	} else if (memcmp(b, zero, 12) == 0 || memcmp(b, nat64, 12) == 0)
+		memcpy(a, b + 12, 4);		/* compat, NAT64 */
+	else if (b[0] == 0x20 && b[1] == 0x02)
+		memcpy(a, b + 2, 4);		/* 6to4 */
+	else
+		return (0);
+	*a = ntohl(*a);
+	return (1);
+}
+
+/* Why an IPv6 address is not a public destination. */
+static const char *
+netallow_class6(const struct in6_addr *a6)
+{
+	const uint8_t	*b = a6->s6_addr;
+	const char	*why;
+	uint32_t	 a;
+	int		 only4;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(a6))
+		return ("unspecified address");
+	if (IN6_IS_ADDR_LOOPBACK(a6))
+		return ("loopback address");
+	if (netallow_embedded4(a6, &a, &only4)) {
+		if ((why = netallow_class4(a)) != NULL)
+			return (why);
+		if (!only4 && b[0] == 0 && b[1] == 0)
+			return ("reserved address");	/* ::/96 compat */
+		return (NULL);
+	}
+	if (b[0] == 0xff)
+		return ("multicast address");
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return ("link-local address");		/* fe80::/10 */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+		return ("private address");		/* fec0::/10, site */
+	if ((b[0] & 0xfe) == 0xfc)
+		return ("private address");		/* fc00::/7 */
+	if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)
+		return ("private address");		/* 64:ff9b:1::/48 */
+	if (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0)
+		return ("reserved address");		/* 100::/64 discard */
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0)
+		return ("reserved address");		/* Teredo */
+	if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)
+		return ("reserved address");		/* documentation */
+	if (b[0] == 0 || (b[0] & 0xe0) != 0x20)
+		return ("reserved address");		/* not 2000::/3 */
+	return (NULL);
+}
+
+const char *
+netallow_addr_class(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		return (netallow_class4(ntohl(sin->sin_addr.s_addr)));
+	case AF_INET6:
+		return (netallow_class6(&sin6->sin6_addr));
+	}
+	return ("not an IP address");
+}
+
+/*
+ * An address as 16 bytes, IPv4 and its mapped, compatible, NAT64 and
+ * 6to4 spellings alike as ::ffff:a.b.c.d, and its port; -1 if not IP.
+ */
+static int
+netallow_addr_key(const struct sockaddr *sa, uint8_t key[16], int *port)
+{
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
+	uint32_t			 a;
+	int				 only4;
+
+	memset(key, 0, 16);
+	key[10] = key[11] = 0xff;
+	if (sa->sa_family == AF_INET) {
+		memcpy(key + 12, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+		return (0);
+	}
+	if (sa->sa_family != AF_INET6)
+		return (-1);
+	*port = ntohs(sin6->sin6_port);
+	if (!IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) &&
+	    !IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) &&
+	    netallow_embedded4(&sin6->sin6_addr, &a, &only4)) {
+		a = htonl(a);
+		memcpy(key + 12, &a, 4);
+	} else
+		memcpy(key, &sin6->sin6_addr, 16);
+	return (0);
+}
+
+/* Whether an address key is loopback or unspecified, in any spelling. */
+static int
+netallow_key_local(const uint8_t key[16])
+{
+	static const uint8_t	v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	struct in6_addr		a6;
+
+	if (memcmp(key, v4, 12) == 0)
+		return (key[12] == 127 || key[12] == 0);
+	memcpy(&a6, key, 16);
+	return (IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6));
+}
+
+/* Whether an address key is one of the addresses in list. */
+static int
+netallow_key_in(const uint8_t key[16], const struct sockaddr_storage *list,
+    size_t n)
+{
+	uint8_t	k[16];
+	size_t	i;
+	int	port;
+
+	for (i = 0; i < n; i++)
+		if (netallow_addr_key((const struct sockaddr *)&list[i], k,
+		    &port) == 0 && memcmp(k, key, 16) == 0)
+			return (1);
+	return (0);
+}
+
+const char *
+netallow_vet(const struct sockaddr *sa, const struct netallow_vet *v)
+{
+	const char	*why;
+	uint8_t		 key[16], lkey[16];
+	size_t		 i;
+	int		 port, lport;
+
+	if (netallow_addr_key(sa, key, &port) == -1)
+		return ("not an IP address");
+	/* runnerd's own listeners, whatever the allowlist says. */
+	for (i = 0; i < v->nlisten; i++) {
+		if (netallow_addr_key((const struct sockaddr *)&v->listen[i],
+		    lkey, &lport) == -1 || lport != port)
+			continue;
+		if (memcmp(key, lkey, 16) == 0 || netallow_key_local(key) ||
+		    netallow_key_in(key, v->local, v->nlocal))
+			return ("runnerd's own listener");
+	}
+	if (v->exact)
+		return (NULL);
+	if ((why = netallow_addr_class(sa)) != NULL)
+		return (why);
+	if (netallow_key_in(key, v->local, v->nlocal))
+		return ("an address of this host");
+	return (NULL);
+}
+
+int
+netallow_sockaddr(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (void *)ss;
+	struct sockaddr_in6	*sin6 = (void *)ss;
+	char			 host[NETALLOW_HOST_MAX], why[128];
+	int			 port, isip;
+
+	memset(ss, 0, sizeof *ss);
+	if (netallow_authority(s, strlen(s), -1, host, sizeof host, &port,
+	    why, sizeof why) == -1)
+		return (-1);
+	isip = strchr(host, ':') != NULL;
+	if (isip && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return (0);
+	}
+	if (!isip && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		return (0);
+	}
+	return (-1);
 }

@@ -6,6 +6,7 @@
 #ifndef NETALLOW_H
 #define NETALLOW_H
 
+#include <sys/socket.h>
 #include <stddef.h>
 
 /* A host as text: 253 for a name, 45 for an IPv6 address, plus NUL. */
@@ -39,6 +40,41 @@ int		 netallow_match(const struct netallow *, const char *, int);
  */
 int		 netallow_authority(const char *, size_t, int, char *, size_t,
 		    int *, char *, size_t);
+/*
+ * Whether HOST and PORT match a pattern without '*': a destination the
+ * operator named exactly, which netallow_vet lets reach any address.
+ */
+int		 netallow_exact(const struct netallow *, const char *, int);
+
+/*
+ * Why an address is not a public destination ("loopback address",
+ * "private address", "link-local address", ...), or NULL when it is.
+ * IPv4-mapped, -compatible, NAT64 and 6to4 IPv6 spellings are judged by
+ * the IPv4 address inside.
+ */
+const char	*netallow_addr_class(const struct sockaddr *);
+
+/* What netallow_vet weighs besides the address itself. */
+struct netallow_vet {
+	const struct sockaddr_storage	*local;	/* the host's interfaces */
+	size_t				 nlocal;
+	const struct sockaddr_storage	*listen; /* runnerd's listeners */
+	size_t				 nlisten;
+	int				 exact;	/* netallow_exact said yes */
+};
+
+/*
+ * Whether the proxy may connect to sa (address and port): NULL, or why
+ * not. A port runnerd listens on, at the listener's own address, a
+ * loopback or unspecified one, or any of the host's, is refused always;
+ * otherwise an exactly named destination goes anywhere, and any other
+ * only to a public address that is none of the host's own.
+ */
+const char	*netallow_vet(const struct sockaddr *,
+		    const struct netallow_vet *);
+/* "1.2.3.4:80" or "[v6]:80" into a sockaddr; -1 if it is not that. */
+int		 netallow_sockaddr(const char *, struct sockaddr_storage *);
+
 /* "host:port", or "[v6]:port", into buf. */
 void		 netallow_format(const char *, int, char *, size_t);
 

@@ -46,6 +46,7 @@ struct event_base	*server_base;
 struct config		*server_cfg;
 const char		*server_self;
 int			 server_exiting;
+char			**server_listen;
 
 static struct evhttp			*server_http;
 static struct evhttp_bound_socket	*server_tcp;
@@ -117,6 +118,39 @@ server_is_loopback(const char *host)
 	}
 	freeaddrinfo(res);
 	return (loop);
+}
+
+/*
+ * Note a TCP listener's bound address in server_listen, for the proxies
+ * of sessions, which refuse it always.
+ */
+static void
+server_note_listen(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	char			 host[INET6_ADDRSTRLEN];
+	size_t			 n = strv_len(server_listen);
+
+	if (getsockname(fd, (void *)&ss, &len) == -1)
+		fatal("getsockname");
+	server_listen = xrealloc(server_listen, (n + 2) *
+	    sizeof *server_listen);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		server_listen[n] = xasprintf("[%s]:%d", host,
+		    ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		server_listen[n] = xasprintf("%s:%d", host,
+		    ntohs(sin->sin_port));
+	} else
+		return;
+	server_listen[n + 1] = NULL;
 }
 
 /* Print the address the TCP listener got: tests and scripts read it. */
@@ -595,9 +629,12 @@ server_main(int argc, char **argv)
 			if (!server_unix_activated)
 				server_unix = bs;
 			server_unix_activated = 1;
-		} else if (first) {
-			server_tcp = bs;
-			first = 0;
+		} else {
+			server_note_listen(act[i].fd);
+			if (first) {
+				server_tcp = bs;
+				first = 0;
+			}
 		}
 	}
 	if (server_tcp == NULL) {
@@ -606,6 +643,7 @@ server_main(int argc, char **argv)
 		if (server_tcp == NULL)
 			fatalx("cannot listen on %s:%d", c->listen_host,
 			    c->listen_port);
+		server_note_listen(evhttp_bound_socket_get_fd(server_tcp));
 	}
 	if (!server_unix_activated) {
 		ufd = server_listen_unix(c->socket_path);

@@ -9,6 +9,8 @@ extern struct event_base	*server_base;
 extern struct config		*server_cfg;
 extern const char		*server_self;	/* our binary, for re-exec */
 extern int			 server_exiting;
+/* runnerd's TCP listeners as bound, "addr:port" or "[v6]:port". */
+extern char			**server_listen;
 
 int	server_main(int, char **);
 

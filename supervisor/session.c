@@ -464,6 +464,9 @@ session_start_msg(struct session *s, struct json_object *env)
 	    json_object_new_boolean(server_cfg->approval_deny_continues));
 	json_object_object_add(o, "networkAllowlist",
 	    strv_to_json(server_cfg->network_allowlist));
+	/* The session's proxy refuses these, allowlisted or not. */
+	json_object_object_add(o, "daemonListen",
+	    strv_to_json(server_listen));
 	json_object_object_add(o, "timeoutMs",
 	    json_object_new_int64(server_cfg->session_timeout_ms));
 	json_object_object_add(o, "graceMs",

@@ -11,9 +11,14 @@
  * The worker, outside the namespace, speaks HTTP proxy on each received
  * socket from its event loop: CONNECT host:port (a tunnel, how HTTPS goes
  * through a proxy) and absolute-URI plain HTTP, one request per
- * connection. The host asked for must be on the allowlist; it is resolved
- * with evdns and connected to by libevent, never blocking the loop, and
- * the two sockets are spliced with bounded buffers on either side.
+ * connection. The host asked for must be on the allowlist (any host in
+ * open mode). It is resolved once with evdns, never blocking the loop;
+ * every address it resolved to is vetted (netallow_vet: never runnerd's
+ * listeners, no loopback, private, link-local or host address unless the
+ * operator named the destination exactly), and the proxy connects to the
+ * very address it vetted, so nothing can change between the check and the
+ * connect (DNS rebinding), and a refused address never sees a packet.
+ * The two sockets are then spliced with bounded buffers on either side.
  * Per-connection lines are debug: an agent in a retry loop must not be
  * able to flood the log (the worker's callbacks say what matters once).
  */
@@ -21,11 +26,13 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +47,7 @@
 
 #include "log.h"
 #include "netallow.h"
+#include "proto.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -57,7 +65,8 @@
 
 enum proxy_conn_state {
 	CONN_HEAD,		/* reading the request head */
-	CONN_CONNECTING,	/* resolving and connecting upstream */
+	CONN_RESOLVING,		/* evdns is looking the host up */
+	CONN_CONNECTING,	/* connecting upstream */
 	CONN_SPLICE,		/* bytes flow both ways */
 	CONN_CLOSING,		/* an error reply is being sent */
 	CONN_DEAD		/* waiting to be freed */
@@ -69,6 +78,8 @@ struct proxy_conn {
 	struct bufferevent	*cl;		/* the agent's connection */
 	struct bufferevent	*up;		/* upstream, or NULL */
 	struct proxy_req	 req;
+	struct evdns_getaddrinfo_request *dnsreq;	/* while resolving */
+	int			 exact;		/* named exactly in the list */
 	char			 name[NETALLOW_HOST_MAX + 8];
 	int			 cl_eof;	/* the agent sent EOF */
 	int			 up_eof;
@@ -83,6 +94,10 @@ struct proxy {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct netallow		*allow;
+	int			 open;		/* any host: public addresses */
+	struct sockaddr_storage	*listen;	/* runnerd's listeners */
+	size_t			 nlisten;
+	int			 mark_logged;
 	struct proxy_cb		 cb;
 	int			 ctrl;		/* from the bridge, or -1 */
 	struct event		*ctrl_ev;
@@ -527,6 +542,11 @@ proxy_conn_close(struct proxy_conn *c)
 		return;
 	log_debug("proxy: %s closed", c->name);
 	c->state = CONN_DEAD;
+	if (c->dnsreq != NULL) {
+		/* Its callback, now or later, sees EVUTIL_EAI_CANCEL only. */
+		evdns_getaddrinfo_cancel(c->dnsreq);
+		c->dnsreq = NULL;
+	}
 	bufferevent_setcb(c->cl, NULL, NULL, NULL, NULL);
 	bufferevent_disable(c->cl, EV_READ|EV_WRITE);
 	if (c->up != NULL) {
@@ -757,37 +777,165 @@ proxy_connect_event_cb(struct bufferevent *bev, short what, void *arg)
 	proxy_conn_reply(c, 502, text);
 }
 
-/* Allowed: resolve (evdns) and connect without blocking. */
+/* A refusal: counted, told to the worker, 403 naming the reason. */
 static void
-proxy_conn_connect(struct proxy_conn *c)
+proxy_conn_refuse(struct proxy_conn *c, const char *why)
+{
+	struct proxy	*px = c->px;
+	char		 text[NETALLOW_HOST_MAX + 128];
+
+	px->refused++;
+	log_debug("proxy: %s refused: %s", c->name, why);
+	snprintf(text, sizeof text, "%s refused: %s", c->name, why);
+	if (px->cb.refused != NULL)
+		px->cb.refused(c->req.host, c->req.port, why, px->cb.arg);
+	proxy_conn_reply(c, 403, text);
+}
+
+/* The host's own interface addresses, read now (they change). */
+static struct sockaddr_storage *
+proxy_local_addrs(size_t *n)
+{
+	struct ifaddrs		*ifs, *ifa;
+	struct sockaddr_storage	*out = NULL;
+	size_t			 len;
+
+	*n = 0;
+	if (getifaddrs(&ifs) == -1)
+		return (NULL);
+	for (ifa = ifs; ifa != NULL; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL)
+			continue;
+		if (ifa->ifa_addr->sa_family == AF_INET)
+			len = sizeof (struct sockaddr_in);
+		else if (ifa->ifa_addr->sa_family == AF_INET6)
+			len = sizeof (struct sockaddr_in6);
+		else
+			continue;
+		out = xrealloc(out, (*n + 1) * sizeof *out);
+		memset(&out[*n], 0, sizeof *out);
+		memcpy(&out[(*n)++], ifa->ifa_addr, len);
+	}
+	freeifaddrs(ifs);
+	return (out);
+}
+
+/* Open the upstream socket, marked as the session's, and connect it. */
+static void
+proxy_conn_connect(struct proxy_conn *c, const struct sockaddr *sa,
+    socklen_t salen)
 {
 	struct proxy	*px = c->px;
 	char		 text[NETALLOW_HOST_MAX + 64];
+	uint32_t	 mark = SESSION_SOCK_MARK;
+	int		 fd;
 
 	c->state = CONN_CONNECTING;
-	bufferevent_disable(c->cl, EV_READ);
-	proxy_timeouts(c->cl, 0, 0);
-	if ((c->up = bufferevent_socket_new(px->base, -1,
+	if ((fd = socket(sa->sa_family, SOCK_STREAM|SOCK_NONBLOCK|
+	    SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(text, sizeof text, "%s: socket: %s", c->name,
+		    strerror(errno));
+		proxy_conn_reply(c, 503, text);
+		return;
+	}
+	/* Lets the API know a session's connection (needs CAP_NET_ADMIN). */
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == -1 &&
+	    !px->mark_logged) {
+		log_warn("proxy: SO_MARK");
+		px->mark_logged = 1;
+	}
+	if ((c->up = bufferevent_socket_new(px->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
 		proxy_conn_reply(c, 503, "out of memory");
 		return;
 	}
 	bufferevent_setcb(c->up, NULL, NULL, proxy_connect_event_cb, c);
 	proxy_timeouts(c->up, 0, PROXY_CONNECT_SEC);
-	/* A numeric host or a failed lookup calls back before it returns. */
-	if (bufferevent_socket_connect_hostname(c->up, px->dns, AF_UNSPEC,
-	    c->req.host, c->req.port) == -1 && c->state == CONN_CONNECTING) {
+	/* A failed connect may call back before it returns. */
+	if (bufferevent_socket_connect(c->up, sa, (int)salen) == -1 &&
+	    c->state == CONN_CONNECTING) {
 		snprintf(text, sizeof text, "%s: cannot connect", c->name);
 		proxy_conn_reply(c, 502, text);
 	}
+}
+
+/*
+ * The host resolved: vet every address, connect to the first that passes
+ * (IPv4 first: many hosts have no IPv6 route), or refuse with the reason
+ * the first one failed.
+ */
+static void
+proxy_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct proxy		*px;
+	struct evutil_addrinfo	*ai, *pick = NULL;
+	struct sockaddr_storage	*local;
+	struct netallow_vet	 v;
+	char			 text[NETALLOW_HOST_MAX + 128];
+	const char		*why, *first = NULL;
+
+	/* Cancelled: the connection may be gone already. */
+	if (result == EVUTIL_EAI_CANCEL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	px = c->px;
+	c->dnsreq = NULL;
+	if (c->state != CONN_RESOLVING) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	if (result != 0 || res == NULL) {
+		snprintf(text, sizeof text, "%s: cannot resolve: %s", c->name,
+		    result != 0 ? evutil_gai_strerror(result) : "no address");
+		log_debug("proxy: %s", text);
+		proxy_conn_reply(c, 502, text);
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	memset(&v, 0, sizeof v);
+	local = proxy_local_addrs(&v.nlocal);
+	v.local = local;
+	v.listen = px->listen;
+	v.nlisten = px->nlisten;
+	v.exact = c->exact;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((why = netallow_vet(ai->ai_addr, &v)) != NULL) {
+			if (first == NULL)
+				first = why;
+			continue;
+		}
+		if (pick == NULL || (pick->ai_family != AF_INET &&
+		    ai->ai_family == AF_INET))
+			pick = ai;
+	}
+	free(local);
+	if (pick == NULL)
+		proxy_conn_refuse(c, first != NULL ? first : "no address");
+	else {
+		px->allowed++;
+		log_debug("proxy: %s %s allowed", c->req.kind ==
+		    PROXY_TUNNEL ? "CONNECT" : "forward to", c->name);
+		if (px->cb.allowed != NULL)
+			px->cb.allowed(c->req.host, c->req.port, px->cb.arg);
+		proxy_conn_connect(c, pick->ai_addr, pick->ai_addrlen);
+	}
+	evutil_freeaddrinfo(res);
 }
 
 /* A whole head arrived: parse it, check the allowlist, go on or refuse. */
 static void
 proxy_conn_request(struct proxy_conn *c, const char *head, size_t len)
 {
-	struct proxy	*px = c->px;
-	char		 cause[256], text[NETALLOW_HOST_MAX + 128];
+	struct proxy			*px = c->px;
+	struct evutil_addrinfo		 hints;
+	struct evdns_getaddrinfo_request *req;
+	char				 cause[256], port[8];
 
 	if (proxy_parse_head(head, len, &c->req, cause, sizeof cause) == -1) {
 		log_debug("proxy: bad request: %s", cause);
@@ -795,23 +943,25 @@ proxy_conn_request(struct proxy_conn *c, const char *head, size_t len)
 		return;
 	}
 	netallow_format(c->req.host, c->req.port, c->name, sizeof c->name);
-	if (!netallow_match(px->allow, c->req.host, c->req.port)) {
-		px->refused++;
-		log_debug("proxy: %s refused by network_allowlist", c->name);
-		snprintf(text, sizeof text, "%s is not on the network "
-		    "allowlist", c->name);
-		if (px->cb.refused != NULL)
-			px->cb.refused(c->req.host, c->req.port,
-			    "not on the network allowlist", px->cb.arg);
-		proxy_conn_reply(c, 403, text);
+	if (!px->open && !netallow_match(px->allow, c->req.host,
+	    c->req.port)) {
+		proxy_conn_refuse(c, "not on the network allowlist");
 		return;
 	}
-	px->allowed++;
-	log_debug("proxy: %s %s allowed", c->req.kind == PROXY_TUNNEL ?
-	    "CONNECT" : "forward to", c->name);
-	if (px->cb.allowed != NULL)
-		px->cb.allowed(c->req.host, c->req.port, px->cb.arg);
-	proxy_conn_connect(c);
+	c->exact = netallow_exact(px->allow, c->req.host, c->req.port);
+	c->state = CONN_RESOLVING;
+	bufferevent_disable(c->cl, EV_READ);
+	proxy_timeouts(c->cl, 0, 0);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port, sizeof port, "%d", c->req.port);
+	/* A numeric host or a failed lookup calls back before it returns. */
+	req = evdns_getaddrinfo(px->dns, c->req.host, port, &hints,
+	    proxy_resolved_cb, c);
+	if (c->state == CONN_RESOLVING)
+		c->dnsreq = req;
 }
 
 /* Bytes of the request head. */
@@ -944,10 +1094,12 @@ proxy_ctrl_cb(int fd, short events, void *arg)
 }
 
 struct proxy *
-proxy_create(struct event_base *base, int ctrl_fd, char **allowlist,
-    const struct proxy_cb *cb, char *cause, size_t causelen)
+proxy_create(struct event_base *base, int ctrl_fd,
+    const struct proxy_policy *pol, const struct proxy_cb *cb, char *cause,
+    size_t causelen)
 {
 	struct proxy	*px;
+	size_t		 i;
 
 	px = xcalloc(1, sizeof *px);
 	px->base = base;
@@ -956,8 +1108,20 @@ proxy_create(struct event_base *base, int ctrl_fd, char **allowlist,
 	TAILQ_INIT(&px->dead);
 	if (cb != NULL)
 		px->cb = *cb;
-	if ((px->allow = netallow_create(allowlist, cause, causelen)) == NULL)
+	px->open = pol->open;
+	if ((px->allow = netallow_create(pol->allowlist, cause,
+	    causelen)) == NULL)
 		goto fail;
+	for (i = 0; pol->listen != NULL && pol->listen[i] != NULL; i++) {
+		px->listen = xrealloc(px->listen, (i + 1) *
+		    sizeof *px->listen);
+		if (netallow_sockaddr(pol->listen[i], &px->listen[i]) == -1) {
+			CAUSE("daemon listener '%.64s' is not an address:port",
+			    pol->listen[i]);
+			goto fail;
+		}
+		px->nlisten = i + 1;
+	}
 	if (set_nonblock(ctrl_fd) == -1 || set_cloexec(ctrl_fd) == -1) {
 		CAUSE("proxy socket: %s", strerror(errno));
 		goto fail;
@@ -1004,6 +1168,7 @@ proxy_free(struct proxy *px)
 	if (px->dns != NULL)
 		evdns_base_free(px->dns, 1);
 	netallow_free(px->allow);
+	free(px->listen);
 	free(px);
 }
 
@@ -1017,6 +1182,22 @@ size_t
 proxy_allowed(const struct proxy *px)
 {
 	return (px->allowed);
+}
+
+/* Remove NAME from a malloc'd environment of *n entries. */
+static void
+proxy_unsetenv(char **env, size_t *n, const char *name)
+{
+	size_t	i, len = strlen(name);
+
+	for (i = 0; i < *n; i++) {
+		if (strncmp(env[i], name, len) != 0 || env[i][len] != '=')
+			continue;
+		free(env[i]);
+		memmove(&env[i], &env[i + 1], (*n - i) * sizeof *env);
+		(*n)--;
+		i--;
+	}
 }
 
 /* Set or replace NAME=VALUE in a malloc'd environment of *n entries. */
@@ -1051,9 +1232,13 @@ proxy_env(char **env, int port)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
 	for (i = 0; i < nitems(vars); i++)
 		env = proxy_setenv(env, &n, vars[i], url);
-	/* The namespace's own loopback is the agent's, not the proxy's. */
-	env = proxy_setenv(env, &n, "no_proxy", "localhost,127.0.0.1,::1");
-	env = proxy_setenv(env, &n, "NO_PROXY", "localhost,127.0.0.1,::1");
+	/*
+	 * Nothing goes around the proxy: the namespace's own loopback is
+	 * empty, and an allowlisted 127.0.0.1:PORT is the host's, reached
+	 * only through the proxy.
+	 */
+	proxy_unsetenv(env, &n, "no_proxy");
+	proxy_unsetenv(env, &n, "NO_PROXY");
 	return (env);
 }
 

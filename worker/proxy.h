@@ -1,10 +1,11 @@
 /*
- * The egress proxy of a restricted session. The agent's network namespace
+ * The egress proxy of a sandboxed session. The agent's network namespace
  * has only a loopback; a bridge process inside it accepts TCP connections
  * on 127.0.0.1:PROXY_PORT (and [::1]) and passes each one to the worker
  * over a Unix socketpair (SCM_RIGHTS). The worker speaks HTTP proxy on
  * them (CONNECT, and absolute-URI plain HTTP) and connects out only to
- * hosts on the config's network_allowlist.
+ * hosts on the config's network_allowlist (restricted) or to any host
+ * (open), and then only to addresses netallow_vet lets through.
  */
 #ifndef PROXY_H
 #define PROXY_H
@@ -29,13 +30,21 @@ struct proxy_cb {
 	void	 *arg;
 };
 
+/* What a proxy lets through; every pointer is borrowed. */
+struct proxy_policy {
+	char	**allowlist;	/* network_allowlist patterns */
+	int	  open;		/* any host name, to public addresses */
+	char	**listen;	/* runnerd's listeners: "addr:port", "[v6]:port" */
+};
+
 /*
  * Serve the connections that arrive on ctrl_fd (owned from here on, closed
- * by proxy_free), allowing the patterns of allowlist (copied). NULL with a
- * cause on a bad pattern.
+ * by proxy_free) under pol (copied). NULL with a cause on a bad pattern or
+ * listener.
  */
-struct proxy	*proxy_create(struct event_base *, int, char **,
-		    const struct proxy_cb *, char *, size_t);
+struct proxy	*proxy_create(struct event_base *, int,
+		    const struct proxy_policy *, const struct proxy_cb *,
+		    char *, size_t);
 void		 proxy_free(struct proxy *);
 /* Connections refused and allowed so far. */
 size_t		 proxy_refused(const struct proxy *);
@@ -49,9 +58,10 @@ size_t		 proxy_allowed(const struct proxy *);
 void		 proxy_bridge_main(int, int) __attribute__((noreturn));
 
 /*
- * Add HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case forms) naming the
- * bridge, and NO_PROXY for the namespace's own loopback, to a malloc'd
- * NULL-terminated environment (spawn_env's); returns the new vector.
+ * Set HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case forms) naming the
+ * bridge in a malloc'd NULL-terminated environment (spawn_env's), and
+ * remove NO_PROXY and no_proxy: nothing may go around the proxy. Returns
+ * the new vector.
  */
 char		**proxy_env(char **, int);
 

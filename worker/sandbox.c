@@ -1,9 +1,10 @@
 /*
  * The agent's sandbox (DESIGN section 9).
  *
- * sandbox_spawn() clones "init" into new mount, pid, ipc and uts
- * namespaces (and a network namespace for restricted sessions, and a user
- * namespace when the worker is not root). The worker holds init on a
+ * sandbox_spawn() clones "init" into new mount, pid, ipc, uts and network
+ * namespaces (and a user namespace when the worker is not root). The
+ * network namespace is never given up: without it the session fails, as
+ * it would otherwise share the host's loopback and runnerd's listeners. The worker holds init on a
  * socketpair until it has joined the session's cgroup; init then builds a
  * read-only view of the host in which only the session's workspace and a
  * private /tmp are writable and runnerd's own directories are empty, and
@@ -961,7 +962,7 @@ sandbox_agent(struct sandbox_ctx *c)
 	_exit(127);
 }
 
-/* The bridge for a restricted session's proxy, init's other child. */
+/* The bridge to the session's proxy, init's other child. */
 static void __attribute__((noreturn))
 sandbox_bridge(void)
 {
@@ -1019,16 +1020,16 @@ sandbox_init(struct sandbox_ctx *c)
 		else
 			c->viewed = 1;
 	}
-	if ((c->nsflags & CLONE_NEWNET) && sandbox_lo_up(why, sizeof why) ==
-	    -1)
-		sandbox_layer_failed(c, SB_NETWORK, why);
-	if (c->pol->network_restricted && (c->nsflags & CLONE_NEWNET)) {
-		switch (fork()) {
-		case -1:
-			sandbox_die("fork: %s", strerror(errno));
-		case 0:
-			sandbox_bridge();
-		}
+	/* The proxy is the only way out; without it, no session. */
+	if ((c->nsflags & CLONE_NEWNET) == 0)
+		sandbox_die("no network namespace");
+	if (sandbox_lo_up(why, sizeof why) == -1)
+		sandbox_die("network namespace: %s", why);
+	switch (fork()) {
+	case -1:
+		sandbox_die("fork: %s", strerror(errno));
+	case 0:
+		sandbox_bridge();
 	}
 	close(SANDBOX_PROXY_FD);
 
@@ -1232,36 +1233,32 @@ sandbox_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 		return (-1);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) == -1 ||
-	    (pol->network_restricted && socketpair(AF_UNIX, SOCK_SEQPACKET |
-	    SOCK_CLOEXEC, 0, px) == -1)) {
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, px) == -1) {
 		CAUSE("socketpair: %s", strerror(errno));
 		goto fail;
 	}
 
-	full = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-	if (pol->network_restricted)
-		full |= CLONE_NEWNET;
+	full = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+	    CLONE_NEWNET;
 	if (c.rootless)
 		full |= CLONE_NEWUSER;
 	flags = full;
 	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0,
 	    0, 0);
 	if (pid == -1) {
-		unsigned	lost = 1u << SB_NAMESPACES;
-
+		/* The other namespaces may go (if not required); never net. */
 		snprintf(why, sizeof why, "clone: %s", strerror(errno));
-		if (pol->network_restricted)
-			lost |= 1u << SB_NETWORK;
-		if (c.rootless)
-			lost |= 1u << SB_IDENTITY;
-		if (sandbox_worker_layer(pol, lost, why, cause, causelen) == -1)
+		if (sandbox_worker_layer(pol, 1u << SB_NAMESPACES, why, cause,
+		    causelen) == -1)
 			goto fail;
-		flags = 0;
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0,
-		    0, 0);
+		flags = CLONE_NEWNET | (c.rootless ? CLONE_NEWUSER : 0);
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD,
+		    0, 0, 0, 0);
 	}
 	if (pid == -1) {
-		CAUSE("sandbox: clone: %s", strerror(errno));
+		CAUSE("sandbox: no network namespace for the session (clone: "
+		    "%s); a sandboxed session never shares the host's network",
+		    strerror(errno));
 		goto fail;
 	}
 	if (pid == 0) {
@@ -1599,8 +1596,9 @@ sandbox_probe(uid_t uid, gid_t gid, const char *cgroup_base)
 
 	d[0] = '\0';
 	ok = sandbox_probe_child(sandbox_probe_net, NULL, d, sizeof d);
-	sandbox_probe_set(SB_NETWORK, ok, ok ? "network namespace for "
-	    "restricted sessions" : "%s", d);
+	sandbox_probe_set(SB_NETWORK, ok, ok ? "a network namespace per "
+	    "session, egress only through the proxy" : "%s: sandboxed "
+	    "sessions cannot start", d);
 
 	d[0] = '\0';
 	abi = sandbox_landlock_abi();

@@ -13,7 +13,7 @@ struct spawn;
 enum sandbox_layer {
 	SB_IDENTITY,		/* setuid to sandbox_uid, or a user namespace */
 	SB_NAMESPACES,		/* mount, pid, ipc, uts */
-	SB_NETWORK,		/* a network namespace (restricted) */
+	SB_NETWORK,		/* a network namespace: never optional */
 	SB_LANDLOCK,
 	SB_SECCOMP,		/* the deny list */
 	SB_EXEC_POLICY,		/* seccomp user notification of execve */
@@ -65,7 +65,6 @@ struct sandbox_policy {
 	uid_t		  uid;		/* the agent's, when we are root */
 	gid_t		  gid;
 	long		  nofile_max;
-	int		  network_restricted;	/* a network namespace */
 	int		  exec_notify;	/* want a listener for execve */
 	unsigned	  required;	/* layers that must not fail */
 };
@@ -75,7 +74,7 @@ struct sandbox_proc {
 	pid_t		 pid;		/* init: its exit is the session's */
 	int		 master;	/* the pty: non-blocking, cloexec */
 	int		 notify_fd;	/* seccomp listener for execve, or -1 */
-	int		 proxy_fd;	/* to the bridge (restricted), or -1 */
+	int		 proxy_fd;	/* to the bridge in the namespace */
 	int		 status_fd;	/* init's report of how it ended */
 };
 

@@ -156,6 +156,8 @@ struct worker {
 	int			 deny_continues;	/* approvalDenyContinues */
 	char			*denied;	/* why STOP_DENIED */
 	char			**net_allow;	/* START networkAllowlist */
+	char			**net_listen;	/* START daemonListen */
+	int			 net_open;	/* networkMode open */
 	char			**net_alerted;	/* host:port alerted once */
 	size_t			 net_nalerted;
 	size_t			 net_refused;	/* connections refused */
@@ -1223,8 +1225,8 @@ worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
 	wk.sbp.hide[0] = wk.workspace_dir;
 	wk.sbp.hide[1] = state_dir;
 	wk.sbp.hide[2] = wk.spec.cache_dir;
-	wk.sbp.network_restricted = wk.task.network_mode != NULL &&
-	    strcmp(wk.task.network_mode, "restricted") == 0;
+	wk.net_open = wk.task.network_mode == NULL ||
+	    strcmp(wk.task.network_mode, "restricted") != 0;
 	if (wk.sandboxed && geteuid() == 0) {
 		wk.spec.owner_uid = wk.sbp.uid;
 		wk.spec.owner_gid = wk.sbp.gid;
@@ -1268,9 +1270,11 @@ static int
 worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 {
 	struct json_object	*repo, *co, *task, *policy, *prov;
+	struct sockaddr_storage	 ss;
 	const char		*name, *s;
 	char			 pcause[256];
 	int64_t			 n;
+	size_t			 i;
 
 	if (worker_jint(o, "protocol", 0, INT32_MAX, PROTO_VERSION, &n, cause,
 	    causelen) == -1)
@@ -1418,8 +1422,17 @@ worker_parse_start(struct json_object *o, char *cause, size_t causelen)
 	if (worker_parse_exec(o, cause, causelen) == -1)
 		return (-1);
 	if (worker_jstrv(o, "networkAllowlist", &wk.net_allow, cause,
+	    causelen) == -1 ||
+	    worker_jstrv(o, "daemonListen", &wk.net_listen, cause,
 	    causelen) == -1)
 		return (-1);
+	for (i = 0; wk.net_listen != NULL && wk.net_listen[i] != NULL; i++) {
+		if (netallow_sockaddr(wk.net_listen[i], &ss) == -1) {
+			snprintf(cause, causelen, "daemonListen: '%.64s' is "
+			    "not address:port", wk.net_listen[i]);
+			return (-1);
+		}
+	}
 	wk.dir = xasprintf("%s/%s", wk.workspace_dir, wk.session_id);
 	wk.spec.dir = wk.dir;
 	wk.task.session_id = wk.session_id;
@@ -1651,18 +1664,21 @@ worker_net_allowed_cb(const char *host, int port, void *arg)
 }
 
 /*
- * Serve the bridge of a restricted session (the proxy owns its end
- * of the socketpair from here). Without a proxy the agent simply has no
- * network at all; say so.
+ * Serve the bridge of a sandboxed session (the proxy owns its end of the
+ * socketpair from here): the allowlist (restricted) or any host (open),
+ * to vetted addresses only, never runnerd's listeners. Without a proxy
+ * the agent simply has no network at all; say so.
  */
 static void
 worker_net_start(void)
 {
-	struct proxy_cb	cb = { worker_net_refused_cb,
-			    worker_net_allowed_cb, NULL };
-	char		cause[WORKER_CAUSE_MAX];
+	struct proxy_cb		cb = { worker_net_refused_cb,
+				    worker_net_allowed_cb, NULL };
+	struct proxy_policy	pol = { wk.net_allow, wk.net_open,
+				    wk.net_listen };
+	char			cause[WORKER_CAUSE_MAX];
 
-	wk.proxy = proxy_create(wk.base, wk.proxy_fd, wk.net_allow, &cb,
+	wk.proxy = proxy_create(wk.base, wk.proxy_fd, &pol, &cb,
 	    cause, sizeof cause);
 	wk.proxy_fd = -1;
 	if (wk.proxy == NULL) {
@@ -1670,8 +1686,9 @@ worker_net_start(void)
 		worker_alert("network", "network proxy unavailable", cause, NULL);
 		return;
 	}
-	log_info("network restricted: proxy on port %d, %zu allowlist "
-	    "patterns", PROXY_PORT, strv_len(wk.net_allow));
+	log_info("network %s: proxy on port %d, %zu allowlist patterns",
+	    wk.net_open ? "open" : "restricted", PROXY_PORT,
+	    strv_len(wk.net_allow));
 }
 
 /* Start the CLI on its pty; the session is RUNNING. */
@@ -1692,12 +1709,12 @@ worker_step_spawn(void)
 	/* The session's cgroup, for the spawn to put the CLI in. */
 	worker_cg_create();
 	/*
-	 * In the sandbox HOME is a private one and, for a restricted
-	 * session, the proxy is the way out.
+	 * In the sandbox HOME is a private one and the proxy is the only
+	 * way out, in either network mode.
 	 */
 	env = spawn_env(wk.path, wk.sandboxed ? SANDBOX_HOME : wk.home,
 	    wk.lang, wk.env);
-	if (wk.sandboxed && wk.sbp.network_restricted)
+	if (wk.sandboxed)
 		env = proxy_env(env, SANDBOX_PROXY_PORT);
 	sp.path = wk.detect.path;
 	sp.argv = wk.argv;
@@ -1733,7 +1750,7 @@ worker_step_spawn(void)
 	/* From here every exec of its tree goes through the policy. */
 	if (wk.notify_fd != -1)
 		worker_exec_start();
-	/* A restricted session's way out, through the bridge. */
+	/* The session's way out, through the bridge. */
 	if (wk.proxy_fd != -1)
 		worker_net_start();
 	wk.spawn_ms = mono_ms();
@@ -2105,6 +2122,7 @@ worker_cleanup(void)
 		close(wk.master);
 	proxy_free(wk.proxy);
 	strv_free(wk.net_allow);
+	strv_free(wk.net_listen);
 	strv_free(wk.net_alerted);
 	bufferevent_free(wk.chan);
 	event_base_free(wk.base);

@@ -507,6 +507,7 @@ setup(void)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof sin;
+	struct proxy_policy	 pol = { NULL, 0, NULL };
 	char			 cause[128], allow1[64], allow2[64];
 	char			*allow[5];
 
@@ -532,7 +533,8 @@ setup(void)
 	allow[3] = "localhost";
 	allow[4] = NULL;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ctrl), 0);
-	px = proxy_create(base, ctrl[0], allow, &cb, cause, sizeof cause);
+	pol.allowlist = allow;
+	px = proxy_create(base, ctrl[0], &pol, &cb, cause, sizeof cause);
 	ck_assert_msg(px != NULL, "%s", cause);
 	refused_n = allowed_n = 0;
 	refused_host[0] = '\0';
