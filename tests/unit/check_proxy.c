@@ -1,8 +1,10 @@
 /*
- * Proxy: the allowlist patterns and matcher, the request-head parser with
- * hostile input, the worker side over socketpairs standing in for the
- * bridge's connections (tunnels, forwards, refusals, backpressure), and
- * the bridge itself.
+ * Proxy: the allowlist patterns and matcher, the address classifier and
+ * vetting (every non-public range and its IPv6 spellings, the exact
+ * allowlist override, runnerd's own listeners), the request-head parser
+ * with hostile input, the worker side over socketpairs standing in for
+ * the bridge's connections (tunnels, forwards, refusals, open mode,
+ * backpressure), and the bridge itself.
  */
 #include "config.h"
 
@@ -417,6 +419,222 @@ START_TEST(test_parse_garbage)
 }
 END_TEST
 
+/* An address in text (v4 or v6, no port) as a sockaddr with port. */
+static struct sockaddr_storage
+addr(const char *text, int port)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (void *)&ss;
+	struct sockaddr_in6	*sin6 = (void *)&ss;
+
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else {
+		ck_assert_msg(inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1,
+		    "bad test address %s", text);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+	}
+	return (ss);
+}
+
+/* Every range the proxy refuses, in IPv4 and every IPv6 spelling. */
+START_TEST(test_addr_class)
+{
+	static const struct {
+		const char	*a;
+		const char	*why;	/* a word of the reason; NULL: public */
+	} t[] = {
+		{ "0.0.0.0", "unspecified" }, { "0.1.2.3", "unspecified" },
+		{ "127.0.0.1", "loopback" }, { "127.1.2.3", "loopback" },
+		{ "127.255.255.255", "loopback" },
+		{ "10.0.0.1", "private" }, { "10.255.255.255", "private" },
+		{ "172.16.0.1", "private" }, { "172.31.255.254", "private" },
+		{ "172.15.255.255", NULL }, { "172.32.0.1", NULL },
+		{ "192.168.0.1", "private" }, { "192.169.0.1", NULL },
+		{ "169.254.169.254", "link-local" },
+		{ "169.254.0.1", "link-local" }, { "169.253.0.1", NULL },
+		{ "100.64.0.1", "CGNAT" }, { "100.127.255.255", "CGNAT" },
+		{ "100.63.255.255", NULL }, { "100.128.0.0", NULL },
+		{ "224.0.0.1", "multicast" }, { "239.255.255.250", "multicast" },
+		{ "240.0.0.1", "reserved" }, { "255.255.255.255", "broadcast" },
+		{ "192.0.2.1", "reserved" }, { "198.18.0.1", "reserved" },
+		{ "8.8.8.8", NULL }, { "1.1.1.1", NULL }, { "11.0.0.1", NULL },
+		{ "126.255.255.255", NULL }, { "128.0.0.1", NULL },
+		{ "223.255.255.255", NULL },
+		{ "::", "unspecified" }, { "::1", "loopback" },
+		{ "::ffff:127.0.0.1", "loopback" }, { "::ffff:7f00:2", "loopback" },
+		{ "::ffff:10.1.2.3", "private" },
+		{ "::ffff:169.254.169.254", "link-local" },
+		{ "::ffff:0.0.0.0", "unspecified" },
+		{ "::ffff:8.8.8.8", NULL },
+		{ "::127.0.0.1", "loopback" }, { "::10.0.0.1", "private" },
+		{ "::8.8.8.8", "reserved" },
+		{ "64:ff9b::127.0.0.1", "loopback" },
+		{ "64:ff9b::a9fe:a9fe", "link-local" },
+		{ "64:ff9b::192.168.1.1", "private" },
+		{ "64:ff9b::8.8.8.8", NULL }, { "64:ff9b:1::1", "private" },
+		{ "2002:7f00:1::", "loopback" }, { "2002:a00:1::1", "private" },
+		{ "2002:a9fe:a9fe::1", "link-local" },
+		{ "2002:808:808::1", NULL },
+		{ "fe80::1", "link-local" }, { "febf:ffff::1", "link-local" },
+		{ "fec0::1", "private" }, { "fc00::1", "private" },
+		{ "fd12:3456::1", "private" }, { "ff02::1", "multicast" },
+		{ "ff05::2", "multicast" }, { "2001:db8::1", "reserved" },
+		{ "2001::1", "reserved" }, { "100::1", "reserved" },
+		{ "4000::1", "reserved" }, { "::2", "unspecified" },
+		{ "2606:4700:4700::1111", NULL }, { "2a00:1450:4001::1", NULL },
+	};
+	struct sockaddr_storage	 ss;
+	struct sockaddr		 un = { .sa_family = AF_UNIX };
+	const char		*why;
+	size_t			 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		ss = addr(t[i].a, 443);
+		why = netallow_addr_class((struct sockaddr *)&ss);
+		if (t[i].why == NULL)
+			ck_assert_msg(why == NULL, "%s: refused as %s", t[i].a,
+			    why);
+		else
+			ck_assert_msg(why != NULL && strstr(why, t[i].why) !=
+			    NULL, "%s: %s, want %s", t[i].a, why != NULL ? why :
+			    "public", t[i].why);
+	}
+	ck_assert_str_eq(netallow_addr_class(&un), "not an IP address");
+}
+END_TEST
+
+/* vet: the host's own addresses, the exact override, runnerd's ports. */
+START_TEST(test_vet)
+{
+	struct sockaddr_storage	local[3], listen[2], ss;
+	struct netallow_vet	v;
+	static const struct {
+		const char	*a;
+		int		 port;
+		int		 exact;
+		const char	*why;
+	} t[] = {
+		/* The host's own public-looking address. */
+		{ "93.184.216.34", 443, 0, "this host" },
+		{ "::ffff:93.184.216.34", 443, 0, "this host" },
+		{ "93.184.216.34", 443, 1, NULL },
+		{ "2a00:1450::5", 443, 0, "this host" },
+		{ "93.184.216.35", 443, 0, NULL },
+		/* Named exactly by the operator: any class. */
+		{ "127.0.0.1", 8080, 1, NULL },
+		{ "127.0.0.1", 8080, 0, "loopback" },
+		{ "169.254.169.254", 80, 0, "link-local" },
+		{ "169.254.169.254", 80, 1, NULL },
+		{ "10.1.2.3", 22, 1, NULL },
+		/* runnerd's listener 127.0.0.1:3000, exact or not. */
+		{ "127.0.0.1", 3000, 1, "runnerd" },
+		{ "127.0.0.1", 3000, 0, "runnerd" },
+		{ "127.0.0.2", 3000, 1, "runnerd" },
+		{ "0.0.0.0", 3000, 1, "runnerd" },
+		{ "::1", 3000, 1, "runnerd" },
+		{ "::", 3000, 1, "runnerd" },
+		{ "::ffff:127.0.0.1", 3000, 1, "runnerd" },
+		{ "::127.0.0.1", 3000, 1, "runnerd" },
+		{ "64:ff9b::7f00:1", 3000, 1, "runnerd" },
+		{ "2002:7f00:1::", 3000, 1, "runnerd" },
+		{ "93.184.216.34", 3000, 1, "runnerd" },
+		{ "10.9.9.9", 3000, 1, "runnerd" },
+		{ "8.8.8.8", 3000, 1, NULL },
+		{ "127.0.0.1", 3001, 1, NULL },
+		/* The other listener, [::]:4000: every local address. */
+		{ "10.9.9.9", 4000, 1, "runnerd" },
+		{ "2a00:1450::5", 4000, 1, "runnerd" },
+		{ "10.9.9.8", 4000, 1, NULL },
+		{ "8.8.4.4", 4000, 0, NULL },
+	};
+	size_t	i;
+	const char *why;
+
+	local[0] = addr("93.184.216.34", 0);
+	local[1] = addr("10.9.9.9", 0);
+	local[2] = addr("2a00:1450::5", 0);
+	ck_assert_int_eq(netallow_sockaddr("127.0.0.1:3000", &listen[0]), 0);
+	ck_assert_int_eq(netallow_sockaddr("[::]:4000", &listen[1]), 0);
+	memset(&v, 0, sizeof v);
+	v.local = local;
+	v.nlocal = nitems(local);
+	v.listen = listen;
+	v.nlisten = nitems(listen);
+	for (i = 0; i < nitems(t); i++) {
+		ss = addr(t[i].a, t[i].port);
+		v.exact = t[i].exact;
+		why = netallow_vet((struct sockaddr *)&ss, &v);
+		if (t[i].why == NULL)
+			ck_assert_msg(why == NULL, "%s port %d: refused as %s",
+			    t[i].a, t[i].port, why);
+		else
+			ck_assert_msg(why != NULL && strstr(why, t[i].why) !=
+			    NULL, "%s port %d: %s, want %s", t[i].a, t[i].port,
+			    why != NULL ? why : "allowed", t[i].why);
+	}
+	/* Nothing about the host: only the class counts. */
+	memset(&v, 0, sizeof v);
+	ss = addr("93.184.216.34", 443);
+	ck_assert_ptr_null(netallow_vet((struct sockaddr *)&ss, &v));
+}
+END_TEST
+
+/* Only patterns without '*' name a destination exactly. */
+START_TEST(test_exact_override)
+{
+	char		*v[] = { "127.0.0.1:8080", "*.example.com",
+			    "intranet.corp", "[::1]", "metadata.internal:80",
+			    NULL };
+	struct netallow	*na;
+	char		 cause[128];
+
+	na = netallow_create(v, cause, sizeof cause);
+	ck_assert_ptr_nonnull(na);
+	ck_assert_int_eq(netallow_exact(na, "127.0.0.1", 8080), 1);
+	ck_assert_int_eq(netallow_exact(na, "127.0.0.1", 8081), 0);
+	ck_assert_int_eq(netallow_exact(na, "a.example.com", 443), 0);
+	ck_assert_int_eq(netallow_match(na, "a.example.com", 443), 1);
+	ck_assert_int_eq(netallow_exact(na, "example.com", 443), 0);
+	ck_assert_int_eq(netallow_exact(na, "intranet.corp", 1), 1);
+	ck_assert_int_eq(netallow_exact(na, "::1", 5), 1);
+	ck_assert_int_eq(netallow_exact(na, "metadata.internal", 80), 1);
+	ck_assert_int_eq(netallow_exact(na, "metadata.internal", 443), 0);
+	ck_assert_int_eq(netallow_exact(na, "localhost", 8080), 0);
+	ck_assert_int_eq(netallow_exact(na, "", 8080), 0);
+	netallow_free(na);
+}
+END_TEST
+
+/* daemonListen entries: address literals with a port, nothing else. */
+START_TEST(test_sockaddr_hostile)
+{
+	static const char *const bad[] = { "", "1.2.3.4", "host:80",
+	    "localhost:80", "[::1]:0", "127.1:80", "0x7f000001:80",
+	    "1.2.3.4:99999", "1.2.3.4:80:80", "[::1", "::1:80", "[::1]x",
+	    "1.2.3.4: 80", "1.2.3.4:-1", "[fe80::1%lo]:80", "*:80",
+	    "\xff\xfe:80" };
+	struct sockaddr_storage	 ss;
+	char			 big[600];
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++)
+		ck_assert_msg(netallow_sockaddr(bad[i], &ss) == -1,
+		    "'%s' accepted", bad[i]);
+	memset(big, '1', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(netallow_sockaddr(big, &ss), -1);
+	ck_assert_int_eq(netallow_sockaddr("127.0.0.1:3000", &ss), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_int_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 3000);
+	ck_assert_int_eq(netallow_sockaddr("[::]:65535", &ss), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+}
+END_TEST
+
 /* An echo server for the proxy to reach; it closes after the EOF. */
 static struct event_base	*base;
 static struct evconnlistener	*echo_l;
@@ -424,6 +642,7 @@ static int			 echo_port;
 static int			 refused_n, allowed_n;
 static char			 refused_host[256], refused_why[128];
 static int			 refused_port;
+static int			 echo_accepts;
 
 static void
 echo_read_cb(struct bufferevent *bev, void *arg)
@@ -456,6 +675,7 @@ echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct bufferevent	*bev;
 
+	echo_accepts++;
 	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(bev, echo_read_cb, NULL, echo_event_cb, NULL);
 	bufferevent_enable(bev, EV_READ|EV_WRITE);
@@ -813,6 +1033,141 @@ START_TEST(test_resolve)
 }
 END_TEST
 
+/* Replace the fixture's proxy with one under pol. */
+static void
+repolicy(const struct proxy_policy *pol)
+{
+	char	cause[128];
+
+	proxy_free(px);
+	close(ctrl[1]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ctrl), 0);
+	px = proxy_create(base, ctrl[0], pol, &cb, cause, sizeof cause);
+	ck_assert_msg(px != NULL, "%s", cause);
+}
+
+/* CONNECT target: the status line and body, and what was counted. */
+static void
+expect_connect(const char *target, const char *status, const char *word)
+{
+	char	buf[4096], req[512];
+	int	fd, eof;
+
+	fd = connection();
+	snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\n\r\n", target);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, word != NULL ? word : "\r\n\r\n", &eof);
+	ck_assert_msg(strncmp(buf, status, strlen(status)) == 0,
+	    "%s: %s", target, buf);
+	close(fd);
+}
+
+/*
+ * Open mode: any host, but only public addresses; loopback, link-local
+ * and private destinations are refused before any connect, in every
+ * spelling, unless named exactly; runnerd's own listener never.
+ */
+START_TEST(test_open_mode)
+{
+	struct proxy_policy	 pol = { NULL, 1, NULL };
+	char			 t[128], listen[64], *allow[3], a1[64];
+	char			*lv[2];
+
+	repolicy(&pol);
+	echo_accepts = 0;
+	snprintf(t, sizeof t, "127.0.0.1:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "loopback address");
+	ck_assert_int_eq(refused_n, 1);
+	ck_assert_str_eq(refused_why, "loopback address");
+	ck_assert_int_eq(refused_port, echo_port);
+	snprintf(t, sizeof t, "localhost:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "loopback address");
+	snprintf(t, sizeof t, "[::ffff:127.0.0.1]:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "loopback address");
+	snprintf(t, sizeof t, "[::1]:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "loopback address");
+	snprintf(t, sizeof t, "0.0.0.0:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "unspecified address");
+	/* Never connected to: refused on the resolved address alone. */
+	expect_connect("169.254.169.254:80", "HTTP/1.1 403 ",
+	    "link-local address");
+	expect_connect("10.0.0.1:443", "HTTP/1.1 403 ", "private address");
+	expect_connect("[fd00::1]:443", "HTTP/1.1 403 ", "private address");
+	expect_connect("100.64.0.1:443", "HTTP/1.1 403 ", "CGNAT");
+	expect_connect("[64:ff9b::a9fe:a9fe]:80", "HTTP/1.1 403 ",
+	    "link-local");
+	ck_assert_int_eq(refused_n, 10);
+	ck_assert_uint_eq(proxy_refused(px), 10);
+	ck_assert_int_eq(allowed_n, 0);
+	spin(50);
+	ck_assert_int_eq(echo_accepts, 0);
+
+	/* The operator names 127.0.0.1:PORT: reachable, not localhost. */
+	snprintf(a1, sizeof a1, "127.0.0.1:%d", echo_port);
+	allow[0] = a1;
+	allow[1] = "*.allowed.example";
+	allow[2] = NULL;
+	pol.allowlist = allow;
+	repolicy(&pol);
+	snprintf(t, sizeof t, "127.0.0.1:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 200 ", NULL);
+	snprintf(t, sizeof t, "localhost:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "loopback address");
+	spin(50);
+	ck_assert_int_eq(echo_accepts, 1);
+
+	/* ... unless it is runnerd's own listener: refused always. */
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", echo_port);
+	lv[0] = listen;
+	lv[1] = NULL;
+	pol.listen = lv;
+	repolicy(&pol);
+	snprintf(t, sizeof t, "127.0.0.1:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "runnerd's own listener");
+	snprintf(t, sizeof t, "[::1]:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 403 ", "runnerd's own listener");
+	snprintf(t, sizeof t, "GET http://127.0.0.1:%d/api/runner/sessions "
+	    "HTTP/1.1\r\n\r\n", echo_port);
+	{
+		char	buf[4096];
+		int	fd, eof;
+
+		fd = connection();
+		send_str(fd, t);
+		pump(fd, buf, sizeof buf, NULL, &eof);
+		ck_assert_int_eq(strncmp(buf, "HTTP/1.1 403 ", 13), 0);
+		ck_assert_ptr_nonnull(strstr(buf, "runnerd's own listener"));
+		close(fd);
+	}
+	spin(50);
+	ck_assert_int_eq(echo_accepts, 1);
+
+	/* Restricted with the same list: the wildcard is still vetted. */
+	pol.open = 0;
+	pol.listen = NULL;
+	repolicy(&pol);
+	expect_connect("evil.example:443", "HTTP/1.1 403 ", "allowlist");
+	snprintf(t, sizeof t, "127.0.0.1:%d", echo_port);
+	expect_connect(t, "HTTP/1.1 200 ", NULL);
+}
+END_TEST
+
+/* A bad daemonListen entry is the proxy's error, not a crash. */
+START_TEST(test_bad_listen)
+{
+	char			*lv[] = { "localhost:3000", NULL };
+	struct proxy_policy	 pol = { NULL, 1, lv };
+	char			 cause[128];
+	int			 sp[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_ptr_null(proxy_create(base, sp[0], &pol, &cb, cause,
+	    sizeof cause));
+	ck_assert_ptr_nonnull(strstr(cause, "localhost:3000"));
+	close(sp[1]);
+}
+END_TEST
+
 /* The bridge stops; connections in flight keep going; free is clean. */
 START_TEST(test_bridge_gone)
 {
@@ -911,22 +1266,34 @@ END_TEST
 START_TEST(test_env)
 {
 	char	**env;
-	size_t	  i, n = 0;
+	size_t	  i, n = 0, all = 0;
 	int	  seen = 0;
 
-	env = xcalloc(3, sizeof *env);
+	env = xcalloc(6, sizeof *env);
 	env[0] = xstrdup("PATH=/bin");
 	env[1] = xstrdup("HTTPS_PROXY=http://elsewhere:1");
+	env[2] = xstrdup("NO_PROXY=127.0.0.1,localhost");
+	env[3] = xstrdup("no_proxy=*");
+	env[4] = xstrdup("NO_PROXYX=kept");
 	env = proxy_env(env, 3128);
 	for (i = 0; env[i] != NULL; i++) {
 		if (strcmp(env[i], "HTTPS_PROXY=http://127.0.0.1:3128") == 0 ||
-		    strcmp(env[i], "http_proxy=http://127.0.0.1:3128") == 0)
+		    strcmp(env[i], "http_proxy=http://127.0.0.1:3128") == 0 ||
+		    strcmp(env[i], "HTTP_PROXY=http://127.0.0.1:3128") == 0 ||
+		    strcmp(env[i], "https_proxy=http://127.0.0.1:3128") == 0 ||
+		    strcmp(env[i], "ALL_PROXY=http://127.0.0.1:3128") == 0 ||
+		    strcmp(env[i], "all_proxy=http://127.0.0.1:3128") == 0)
 			seen++;
 		if (strncmp(env[i], "HTTPS_PROXY=", 12) == 0)
 			n++;
+		/* Nothing may go around the proxy. */
+		ck_assert_msg(strncasecmp(env[i], "no_proxy=", 9) != 0,
+		    "%s left in", env[i]);
+		all++;
 	}
-	ck_assert_int_eq(seen, 2);
+	ck_assert_int_eq(seen, 6);
 	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(all, 8);	/* PATH, NO_PROXYX and the six */
 	for (i = 0; env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
@@ -1016,6 +1383,13 @@ proxy_suite(void)
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("vetting");
+	tcase_add_test(tc, test_addr_class);
+	tcase_add_test(tc, test_vet);
+	tcase_add_test(tc, test_exact_override);
+	tcase_add_test(tc, test_sockaddr_hostile);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("parser");
 	tcase_add_test(tc, test_parse_connect);
 	tcase_add_test(tc, test_parse_forward);
@@ -1033,6 +1407,8 @@ proxy_suite(void)
 	tcase_add_test(tc, test_backpressure);
 	tcase_add_test(tc, test_resolve);
 	tcase_add_test(tc, test_bridge_gone);
+	tcase_add_test(tc, test_open_mode);
+	tcase_add_test(tc, test_bad_listen);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
