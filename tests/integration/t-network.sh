@@ -1,7 +1,7 @@
 #!/bin/bash
-# Restricted networking: a session with policy.networkMode "restricted" runs
-# in a network namespace of its own. It cannot reach a loopback server of
-# the host directly (an "open" session can); through the worker's proxy
+# Networking: every sandboxed session runs in a network namespace of its
+# own, "restricted" and "open" alike. It cannot reach a loopback server of
+# the host directly; in restricted mode, through the worker's proxy
 # (HTTP_PROXY in its environment) it reaches the allowlisted server, by
 # plain HTTP and by CONNECT, while the other server is refused with 403 and
 # one ALERT_RAISED (category network) naming it, however often it retries.
@@ -95,16 +95,32 @@ assert_eq "$(jq '.[-1].totalUsage.connectionsRefused' <<<"$ev")" 2 "every refusa
 assert_seq_contiguous "$RSID"
 ok "ALERT_RAISED category network naming 127.0.0.1:$P2, once; connectionsRefused 2"
 
-# Open: the host's network, no proxy.
+# Open: a namespace of its own too, and the proxy with any host allowed,
+# but loopback only where the operator named it exactly (P1), never P2;
+# no NO_PROXY sends anything around the proxy.
 start_session "connect 127.0.0.1 $P1
 env HTTP_PROXY
+env ALL_PROXY
+env NO_PROXY
+sh curl -sS -x \"\$HTTP_PROXY\" http://127.0.0.1:$P1/
+sh curl -sS -o /dev/null -w 'noproxy-env %{http_code}\\\\n' http://127.0.0.1:$P1/
+sh curl -sS -x \"\$HTTP_PROXY\" -o /dev/null -w 'open-other %{http_code}\\\\n' http://127.0.0.1:$P2/
+sh curl -sS -p -x \"\$HTTP_PROXY\" http://localhost:$P1/ || echo localhost refused
 print done" "$T/repo" '.policy = {networkMode: "open"}'
 wait_ended "$SID"
 out=$(output "$SID")
-assert_match "$out" "connect 127.0.0.1 $P1: ok" "direct connect from an open session"
-printf '%s' "$out" | grep -q "127.0.0.1:3128" && fail "an open session got the proxy"
-assert_eq "$(events "$SID" | jq '[.[] | select(.type=="ALERT_RAISED" and .category=="network")] | length')" 0 "no network alert for an open session"
-ok "open: the loopback server is reached directly"
+assert_match "$out" "connect 127.0.0.1 $P1: failed" "direct connect from an open session"
+assert_match "$out" "HTTP_PROXY=http://127.0.0.1:3128" "an open session gets the proxy"
+assert_match "$out" "ALL_PROXY=http://127.0.0.1:3128" "ALL_PROXY too"
+assert_match "$out" "NO_PROXY=[[:space:]]*\$" "no NO_PROXY"
+assert_match "$out" "hello from allowed" "the exactly allowlisted loopback server through the proxy"
+assert_match "$out" "noproxy-env 200" "curl with the environment alone goes through the proxy"
+assert_match "$out" "open-other 403" "a loopback server not allowlisted is refused in open mode"
+assert_match "$out" "localhost refused" "localhost is not 127.0.0.1:P1"
+printf '%s' "$out" | grep -q "hello from other" && fail "the other server was reached from an open session"
+alerts=$(events "$SID" | jq -c '[.[] | select(.type=="ALERT_RAISED" and .category=="network")]')
+assert_match "$(jq -r '[.[].description] | join(" ")' <<<"$alerts")" "127\\.0\\.0\\.1:$P2 refused: loopback address" "alert names the reason"
+ok "open: own namespace, proxy only; exact allowlist reaches a loopback server, others refused"
 
 api GET /healthz
 [ "$STATUS" = 200 ] || fail "healthz after the sessions: $STATUS"
