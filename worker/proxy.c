@@ -1244,7 +1244,7 @@ proxy_env(char **env, int port)
 
 /* Bridge: a listening socket on a loopback address, or -1. */
 static int
-proxy_bridge_listen(int family, int port)
+proxy_bridge_listen1(int family, int port)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
@@ -1295,40 +1295,67 @@ proxy_bridge_send(int ctrl, int fd)
 	}
 }
 
+int
+proxy_bridge_listen(int port, int lfd[2])
+{
+	int	nl = 0;
+
+	if ((lfd[nl] = proxy_bridge_listen1(AF_INET, port)) == -1)
+		return (-1);
+	nl++;
+	/* No IPv6 in the namespace: IPv4 alone will do. */
+	if ((lfd[nl] = proxy_bridge_listen1(AF_INET6, port)) != -1)
+		nl++;
+	return (nl);
+}
+
+void
+proxy_bridge_main(int ctrl, int port)
+{
+	int	lfd[2], nl;
+
+	if ((nl = proxy_bridge_listen(port, lfd)) == -1)
+		_exit(1);
+	proxy_bridge_serve(ctrl, lfd, nl);
+}
+
 /*
  * The bridge's loop. While a descriptor waits for room on the socketpair
  * (or after running out of descriptors) it stops accepting for a while;
  * the kernel's listen backlog holds new connections meanwhile.
  */
 void
-proxy_bridge_main(int ctrl, int port)
+proxy_bridge_serve(int ctrl, const int *lfds, int nl)
 {
 	struct pollfd	 pfd[3];
 	char		 junk[64];
-	int		 lfd[2], nl = 0, pending = -1, backoff = 0;
+	int		 lfd[2], pending = -1, backoff = 0;
 	int		 i, n, fd, null;
 
-	if (ctrl != 3) {
-		if (dup2(ctrl, 3) == -1)
+	/* ctrl on 3, the listeners on 4 and 5, nothing else. */
+	if (nl < 1 || nl > 2 || (ctrl = fcntl(ctrl, F_DUPFD, 64)) == -1)
+		_exit(1);
+	for (i = 0; i < nl; i++)
+		if ((lfd[i] = fcntl(lfds[i], F_DUPFD, 64)) == -1)
 			_exit(1);
-		ctrl = 3;
+	if (dup2(ctrl, 3) == -1)
+		_exit(1);
+	ctrl = 3;
+	for (i = 0; i < nl; i++) {
+		if (dup2(lfd[i], 4 + i) == -1)
+			_exit(1);
+		lfd[i] = 4 + i;
 	}
 	close(0);
 	close(1);
 	close(2);
-	close_from(4);
+	close_from(4 + nl);
 	if ((null = open("/dev/null", O_RDWR)) == 0) {
 		dup2(null, 1);
 		dup2(null, 2);
 	}
 	if (set_nonblock(ctrl) == -1)
 		_exit(1);
-	if ((lfd[nl] = proxy_bridge_listen(AF_INET, port)) == -1)
-		_exit(1);
-	nl++;
-	/* No IPv6 in the namespace: IPv4 alone will do. */
-	if ((lfd[nl] = proxy_bridge_listen(AF_INET6, port)) != -1)
-		nl++;
 
 	for (;;) {
 		pfd[0].fd = ctrl;

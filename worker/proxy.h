@@ -56,6 +56,14 @@ size_t		 proxy_allowed(const struct proxy *);
  * worker's end closes. Every other descriptor is closed first.
  */
 void		 proxy_bridge_main(int, int) __attribute__((noreturn));
+/*
+ * The same in two steps, so that the sockets listen before the agent
+ * runs: listen on 127.0.0.1 and [::1] (close-on-exec; the count, or -1),
+ * then serve them.
+ */
+int		 proxy_bridge_listen(int, int[2]);
+void		 proxy_bridge_serve(int, const int *, int)
+		    __attribute__((noreturn));
 
 /*
  * Set HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case forms) naming the

@@ -964,7 +964,7 @@ sandbox_agent(struct sandbox_ctx *c)
 
 /* The bridge to the session's proxy, init's other child. */
 static void __attribute__((noreturn))
-sandbox_bridge(void)
+sandbox_bridge(const int *lfd, int nl)
 {
 	int	fd;
 
@@ -977,7 +977,7 @@ sandbox_bridge(void)
 			close(fd);
 	}
 	close(SANDBOX_CTL_FD);
-	proxy_bridge_main(SANDBOX_PROXY_FD, SANDBOX_PROXY_PORT);
+	proxy_bridge_serve(SANDBOX_PROXY_FD, lfd, nl);
 }
 
 /*
@@ -997,6 +997,7 @@ sandbox_init(struct sandbox_ctx *c)
 	pid_t		agent, pid;
 	int		status, fd, sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
 			    SIGTSTP, SIGTTIN, SIGTTOU };
+	int		lfd[2], nl;
 	size_t		i;
 	ssize_t		n;
 
@@ -1020,18 +1021,16 @@ sandbox_init(struct sandbox_ctx *c)
 		else
 			c->viewed = 1;
 	}
-	/* The proxy is the only way out; without it, no session. */
+	/*
+	 * The proxy is the only way out; without it, no session. Its
+	 * bridge listens before the agent runs (the agent stays pid 2).
+	 */
 	if ((c->nsflags & CLONE_NEWNET) == 0)
 		sandbox_die("no network namespace");
 	if (sandbox_lo_up(why, sizeof why) == -1)
 		sandbox_die("network namespace: %s", why);
-	switch (fork()) {
-	case -1:
-		sandbox_die("fork: %s", strerror(errno));
-	case 0:
-		sandbox_bridge();
-	}
-	close(SANDBOX_PROXY_FD);
+	if ((nl = proxy_bridge_listen(SANDBOX_PROXY_PORT, lfd)) == -1)
+		sandbox_die("proxy bridge: %s", strerror(errno));
 
 	for (i = 0; i < nitems(sigs); i++)
 		signal(sigs[i], SIG_IGN);
@@ -1041,6 +1040,15 @@ sandbox_init(struct sandbox_ctx *c)
 	case 0:
 		sandbox_agent(c);
 	}
+	switch (fork()) {
+	case -1:
+		sandbox_die("fork: %s", strerror(errno));
+	case 0:
+		sandbox_bridge(lfd, nl);
+	}
+	close(SANDBOX_PROXY_FD);
+	for (i = 0; i < (size_t)nl; i++)
+		close(lfd[i]);
 	for (;;) {
 		pid = waitpid(-1, &status, 0);
 		if (pid == agent)
