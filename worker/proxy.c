@@ -960,8 +960,13 @@ proxy_conn_request(struct proxy_conn *c, const char *head, size_t len)
 	/* A numeric host or a failed lookup calls back before it returns. */
 	req = evdns_getaddrinfo(px->dns, c->req.host, port, &hints,
 	    proxy_resolved_cb, c);
-	if (c->state == CONN_RESOLVING)
-		c->dnsreq = req;
+	if (c->state != CONN_RESOLVING)
+		return;
+	if (req == NULL) {
+		proxy_conn_reply(c, 502, "cannot resolve");
+		return;
+	}
+	c->dnsreq = req;
 }
 
 /* Bytes of the request head. */
