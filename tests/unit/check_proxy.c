@@ -30,6 +30,7 @@
 
 #include "conf.h"
 #include "netallow.h"
+#include "proto.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -840,6 +841,24 @@ send_str(int fd, const char *s)
 	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
 }
 
+/* How many of our descriptors are sockets marked as a session's. */
+static int
+marked_sockets(void)
+{
+	uint32_t	mark;
+	socklen_t	len;
+	int		fd, n = 0;
+
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof mark;
+		mark = 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &len) == 0 &&
+		    mark == SESSION_SOCK_MARK)
+			n++;
+	}
+	return (n);
+}
+
 START_TEST(test_tunnel)
 {
 	char	buf[4096], req[128];
@@ -852,6 +871,9 @@ START_TEST(test_tunnel)
 	send_str(fd, req);
 	pump(fd, buf, sizeof buf, "\r\n\r\nearly,", &eof);
 	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+	/* The proxy's own upstream socket, in this process: marked. */
+	if (geteuid() == 0)
+		ck_assert_int_eq(marked_sockets(), 1);
 	send_str(fd, "hello through the tunnel");
 	pump(fd, buf, sizeof buf, "hello through the tunnel", &eof);
 	ck_assert_int_eq(allowed_n, 1);
