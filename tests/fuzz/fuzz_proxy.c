@@ -1,0 +1,60 @@
+/*
+ * Fuzz target for what an agent sends the egress proxy: the request head
+ * parser, and the address vetting of whatever host it yields. A head the
+ * parser accepts names a host that formats and, when it is an address,
+ * parses back as the same sockaddr; that address at a port runnerd listens
+ * on is refused whatever the allowlist says. Built for libFuzzer with clang
+ * (-fsanitize=fuzzer), or with the standalone driver in fuzz_proxy_main.c
+ * for `make check`.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "netallow.h"
+#include "proxy.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proxy_req	 req;
+	struct netallow_vet	 v;
+	struct sockaddr_storage	 ss, listen;
+	char			 cause[256], name[NETALLOW_HOST_MAX + 8];
+	char			 host[NETALLOW_HOST_MAX];
+	int			 port;
+
+	if (proxy_parse_head((const char *)data, size, &req, cause,
+	    sizeof cause) == 0) {
+		if (req.port < 1 || req.port > 65535 || req.host[0] == '\0')
+			__builtin_trap();
+		netallow_format(req.host, req.port, name, sizeof name);
+		if (netallow_sockaddr(name, &ss) == 0) {
+			/* An address: runnerd listening there refuses it. */
+			listen = ss;
+			memset(&v, 0, sizeof v);
+			v.listen = &listen;
+			v.nlisten = 1;
+			v.exact = 1;
+			if (netallow_vet((struct sockaddr *)&ss, &v) == NULL)
+				__builtin_trap();
+			v.nlisten = 0;
+			v.exact = 0;
+			(void)netallow_vet((struct sockaddr *)&ss, &v);
+			(void)netallow_addr_class((struct sockaddr *)&ss);
+		}
+		proxy_req_clear(&req);
+	} else if (req.status < 400 || req.status > 599)
+		__builtin_trap();
+	/* The same bytes as an authority, as CONNECT's target is read. */
+	if (netallow_authority((const char *)data, size, -1, host,
+	    sizeof host, &port, cause, sizeof cause) == 0 &&
+	    (port < 1 || port > 65535))
+		__builtin_trap();
+	return (0);
+}
