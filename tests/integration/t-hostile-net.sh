@@ -117,7 +117,8 @@ for h in 127.0.0.1 localhost '[::1]' 0.0.0.0 127.1 2130706433 \
 	    -H 'Content-Type: application/json' -d "$BODY" "http://$h:$DP$A")
 	say "proxy $h: $c"
 	c=$(curl -s -m 10 -p -x "$HTTP_PROXY" -o /dev/null \
-	    -w '%{http_connect}' "http://$h:$DP/api/runner/sessions")
+	    -w '%{http_connect}' -H 'Content-Type: application/json' \
+	    -d "$BODY" "http://$h:$DP$A")
 	say "tunnel $h: $c"
 done
 
