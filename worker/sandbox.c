@@ -4,21 +4,23 @@
  * sandbox_spawn() clones "init" into new mount, pid, ipc, uts and network
  * namespaces (and a user namespace when the worker is not root). The
  * network namespace is never given up: without it the session fails, as
- * it would otherwise share the host's loopback and runnerd's listeners. The worker holds init on a
- * socketpair until it has joined the session's cgroup; init then builds a
- * read-only view of the host in which only the session's workspace and a
- * private /tmp are writable and runnerd's own directories are empty, and
- * forks the agent. The agent takes its identity, rlimits, no_new_privs,
- * Landlock and one seccomp filter, sends the filter's listener (exec
- * policy) to the worker and execs the CLI. Init stays as pid 1: it reaps
- * every orphan and, when the agent exits, reports the agent's wait status
- * to the worker on the same socketpair, since a pid 1 cannot die of the
- * agent's signal itself.
+ * it would otherwise share the host's loopback and runnerd's listeners.
+ * The worker holds init on a socketpair until it has joined the session's
+ * cgroup; init then builds a read-only view of the host in which only the
+ * session's workspace and a private /tmp are writable and runnerd's own
+ * directories are empty, opens the proxy bridge's listening sockets, and
+ * forks the agent and then the bridge. The agent takes its identity,
+ * rlimits, no_new_privs, Landlock and one seccomp filter, sends the
+ * filter's listener (exec policy) to the worker and execs the CLI. Init
+ * stays as pid 1: it reaps every orphan and, when the agent exits,
+ * reports the agent's wait status to the worker on the same socketpair,
+ * since a pid 1 cannot die of the agent's signal itself.
  *
  * Every layer is applied by one function that can say why it failed. A
- * layer that fails is fatal to the session when the config requires it,
- * and is logged otherwise. The supervisor probes each layer once at
- * start-up (sandbox_probe) for the log, /healthz and sandbox_required.
+ * layer that fails is fatal to the session when the config requires it
+ * (the network layer always), and is logged otherwise. The supervisor
+ * probes each layer once at start-up (sandbox_probe) for the log, /healthz
+ * and sandbox_required.
  */
 #include "config.h"
 
