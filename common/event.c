@@ -166,3 +166,42 @@ event_alert(const char *category, const char *title, const char *desc,
 		json_object_object_add(o, "context", ctx);
 	return (o);
 }
+
+/* Cut a DIFF_SUMMARY's files[] to what fits in budget bytes of JSON. */
+size_t
+event_diff_trim(struct json_object *ev, size_t budget)
+{
+	struct json_object	*files, *kept, *v;
+	size_t			 i, n, len, used = 2, omitted;
+	int64_t			 before = 0;
+
+	if (!json_object_object_get_ex(ev, "files", &files) ||
+	    !json_object_is_type(files, json_type_array))
+		return (0);
+	n = json_object_array_length(files);
+	for (i = 0; i < n; i++) {
+		json_object_to_json_string_length(json_object_array_get_idx(
+		    files, i), JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		if (used + len + 1 > budget)
+			break;
+		used += len + 1;
+	}
+	if (i == n)
+		return (0);
+	omitted = n - i;
+	kept = json_object_new_array_ext((int)i);
+	for (n = 0; n < i; n++)
+		/* Both arrays hold the entry until files goes. */
+		json_object_array_add(kept, json_object_get(
+		    json_object_array_get_idx(files, n)));
+	json_object_object_add(ev, "files", kept);
+	if (json_object_object_get_ex(ev, "filesOmitted", &v))
+		before = json_object_get_int64(v);
+	if (before < 0)
+		before = 0;
+	json_object_object_add(ev, "truncated", json_object_new_boolean(1));
+	json_object_object_add(ev, "filesOmitted",
+	    json_object_new_int64(before + (int64_t)omitted));
+	return (omitted);
+}

@@ -58,4 +58,19 @@ struct json_object *event_state_changed(enum session_state,
 struct json_object *event_alert(const char *, const char *, const char *,
 		    struct json_object *);
 
+/*
+ * The most a DIFF_SUMMARY's files[] may take when encoded: well under
+ * FRAME_MAX, whatever the paths. Past a session's log cap, the final
+ * summary is stored with files[] cut to the smaller budget.
+ */
+#define EVENT_DIFF_FILES_MAX	(256 * 1024)
+#define EVENT_DIFF_FILES_CAPPED	(8 * 1024)
+/*
+ * Cut a DIFF_SUMMARY's files[] to the entries whose encoding fits in
+ * budget bytes; the totals are left as they are. When entries are left
+ * out, truncated is true and filesOmitted counts them (added to any
+ * count already there). The number left out now.
+ */
+size_t		 event_diff_trim(struct json_object *, size_t);
+
 #endif

@@ -247,6 +247,92 @@ START_TEST(test_event_alert)
 }
 END_TEST
 
+/* A DIFF_SUMMARY with n files of long names. */
+static struct json_object *
+diff_event(int n)
+{
+	struct json_object	*o, *files, *f;
+	char			 path[300];
+	int			 i;
+
+	o = event_create(EV_DIFF_SUMMARY);
+	files = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "dir/%05d_%0200d", i, 0);
+		f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(path));
+		json_object_object_add(f, "additions", json_object_new_int(1));
+		json_object_array_add(files, f);
+	}
+	json_object_object_add(o, "filesChanged", json_object_new_int(n));
+	json_object_object_add(o, "linesAdded", json_object_new_int(n));
+	json_object_object_add(o, "files", files);
+	return (o);
+}
+
+static size_t
+files_len(struct json_object *o)
+{
+	size_t	len;
+
+	json_object_to_json_string_length(json_object_object_get(o, "files"),
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	return (len);
+}
+
+START_TEST(test_event_diff_trim)
+{
+	struct json_object	*o, *v;
+	size_t			 kept, omitted;
+
+	/* Fits: untouched, no truncated. */
+	o = diff_event(3);
+	ck_assert_uint_eq(event_diff_trim(o, 4096), 0);
+	ck_assert(!json_object_object_get_ex(o, "truncated", &v));
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o,
+	    "files")), 3);
+	json_object_put(o);
+
+	/* 4,500 long names cut to the budget; the totals stay exact. */
+	o = diff_event(4500);
+	omitted = event_diff_trim(o, EVENT_DIFF_FILES_MAX);
+	kept = json_object_array_length(json_object_object_get(o, "files"));
+	ck_assert_uint_gt(omitted, 0);
+	ck_assert_uint_eq(kept + omitted, 4500);
+	ck_assert_uint_le(files_len(o), EVENT_DIFF_FILES_MAX);
+	ck_assert(json_object_get_boolean(json_object_object_get(o,
+	    "truncated")));
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(o,
+	    "filesOmitted")), (int64_t)omitted);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o,
+	    "filesChanged")), 4500);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o,
+	    "linesAdded")), 4500);
+
+	/* Cut again, smaller: what was left out before still counts. */
+	event_diff_trim(o, EVENT_DIFF_FILES_CAPPED);
+	ck_assert_uint_le(files_len(o), EVENT_DIFF_FILES_CAPPED);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(o,
+	    "filesOmitted")) + (int64_t)json_object_array_length(
+	    json_object_object_get(o, "files")), 4500);
+	json_object_put(o);
+
+	/* A budget smaller than any entry: none kept, all counted. */
+	o = diff_event(2);
+	ck_assert_uint_eq(event_diff_trim(o, 10), 2);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o,
+	    "files")), 0);
+	json_object_put(o);
+
+	/* No files, or not an array: nothing to do. */
+	o = event_create(EV_DIFF_SUMMARY);
+	ck_assert_uint_eq(event_diff_trim(o, 10), 0);
+	json_object_object_add(o, "files", json_object_new_string("x"));
+	ck_assert_uint_eq(event_diff_trim(o, 1), 0);
+	json_object_put(o);
+}
+END_TEST
+
 /* Every test of this file, a TCase per area. */
 static Suite *
 event_suite(void)
@@ -267,6 +353,7 @@ event_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("objects");
+	tcase_add_test(tc, test_event_diff_trim);
 	tcase_add_test(tc, test_event_create);
 	tcase_add_test(tc, test_event_state_changed);
 	tcase_add_test(tc, test_event_alert);
