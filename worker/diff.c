@@ -1,13 +1,36 @@
 /* What the session changed: a libgit2 diff of the workspace. */
 #include "config.h"
 
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <event2/buffer.h>
 #include <git2.h>
 #include <json-c/json.h>
 
 #include "diff.h"
+#include "event.h"
+#include "log.h"
+#include "utf8.h"
+#include "util.h"
+
+/* The child's answer: the summary with its files cut, and some slack. */
+#define DIFF_OUT_MAX	(EVENT_DIFF_FILES_MAX + 64 * 1024)
+/* Where the workspace is in the child's private view. */
+#define DIFF_VIEW_DIR	"/w"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 
@@ -42,7 +65,30 @@ diff_status(git_delta_t s)
 	}
 }
 
-/* Add the summary of every delta to ev. */
+/* A path as a JSON string, made valid UTF-8 (the channel carries no other). */
+static struct json_object *
+diff_path(const char *path)
+{
+	struct utf8_carry	 carry = { { 0 }, 0 };
+	struct json_object	*o;
+	struct evbuffer		*b;
+
+	if (utf8_valid((const unsigned char *)path, strlen(path)))
+		return (json_object_new_string(path));
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	utf8_sanitize(&carry, (const unsigned char *)path, strlen(path), b);
+	utf8_flush(&carry, b);
+	o = json_object_new_string_len((const char *)evbuffer_pullup(b, -1),
+	    (int)evbuffer_get_length(b));
+	evbuffer_free(b);
+	return (o);
+}
+
+/*
+ * Add the summary of every delta to ev. The totals count every delta;
+ * files[] stops growing at EVENT_DIFF_FILES_MAX bytes of JSON.
+ */
 static int
 diff_collect(git_diff *diff, struct json_object *ev, char *cause,
     size_t causelen)
@@ -52,6 +98,7 @@ diff_collect(git_diff *diff, struct json_object *ev, char *cause,
 	git_patch		*patch;
 	const char		*status;
 	size_t			 i, n, ctx, add, del, adds = 0, dels = 0;
+	size_t			 changed = 0, omitted = 0, used = 2, len;
 	int			 binary;
 
 	files = json_object_new_array();
@@ -76,8 +123,15 @@ diff_collect(git_diff *diff, struct json_object *ev, char *cause,
 				git_patch_line_stats(&ctx, &add, &del, patch);
 			git_patch_free(patch);
 		}
+		changed++;
+		adds += add;
+		dels += del;
+		if (omitted > 0) {
+			omitted++;
+			continue;
+		}
 		f = json_object_new_object();
-		json_object_object_add(f, "path", json_object_new_string(
+		json_object_object_add(f, "path", diff_path(
 		    d->status == GIT_DELTA_DELETED ? d->old_file.path :
 		    d->new_file.path));
 		json_object_object_add(f, "status",
@@ -88,16 +142,28 @@ diff_collect(git_diff *diff, struct json_object *ev, char *cause,
 		    json_object_new_int64((int64_t)del));
 		if (d->status == GIT_DELTA_RENAMED)
 			json_object_object_add(f, "oldPath",
-			    json_object_new_string(d->old_file.path));
+			    diff_path(d->old_file.path));
 		if (binary)
 			json_object_object_add(f, "binary",
 			    json_object_new_boolean(1));
+		json_object_to_json_string_length(f, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		if (used + len + 1 > EVENT_DIFF_FILES_MAX) {
+			json_object_put(f);
+			omitted++;
+			continue;
+		}
+		used += len + 1;
 		json_object_array_add(files, f);
-		adds += add;
-		dels += del;
 	}
-	json_object_object_add(ev, "filesChanged", json_object_new_int64(
-	    (int64_t)json_object_array_length(files)));
+	if (omitted > 0) {
+		json_object_object_add(ev, "truncated",
+		    json_object_new_boolean(1));
+		json_object_object_add(ev, "filesOmitted",
+		    json_object_new_int64((int64_t)omitted));
+	}
+	json_object_object_add(ev, "filesChanged",
+	    json_object_new_int64((int64_t)changed));
 	json_object_object_add(ev, "linesAdded",
 	    json_object_new_int64((int64_t)adds));
 	json_object_object_add(ev, "linesRemoved",
@@ -106,9 +172,14 @@ diff_collect(git_diff *diff, struct json_object *ev, char *cause,
 	return (0);
 }
 
-/* Diff the workspace against its start commit into ev; -1 with a cause. */
-int
-diff_summary(const char *dir, const char *commit_hex, struct json_object *ev,
+/*
+ * Diff the work tree at dir against its start commit into ev; -1 with a
+ * cause. The repository is dir/.git, a real directory, and its work tree
+ * is dir: whatever core.worktree or a gitdir: file says is not used, and
+ * no global, XDG or system configuration is read.
+ */
+static int
+diff_compute(const char *dir, const char *commit_hex, struct json_object *ev,
     char *cause, size_t causelen)
 {
 	git_diff_options	 opts;
@@ -118,11 +189,29 @@ diff_summary(const char *dir, const char *commit_hex, struct json_object *ev,
 	git_tree		*tree = NULL;
 	git_diff		*diff = NULL;
 	git_oid			 oid;
+	struct stat		 st;
+	char			*gitdir;
 	int			 rv = -1;
 
+	gitdir = xasprintf("%s/.git", dir);
+	if (lstat(gitdir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		CAUSE("workspace '%s': .git is not a directory", dir);
+		free(gitdir);
+		return (-1);
+	}
 	git_libgit2_init();
-	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
-	    NULL) < 0) {
+	(void)git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM,
+	    "");
+	(void)git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG,
+	    "");
+	(void)git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL,
+	    "");
+	(void)git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH,
+	    GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+	/* The worker made it; as the sandbox uid or root, it is ours. */
+	(void)git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	if (git_repository_open_bare(&repo, gitdir) < 0 ||
+	    git_repository_set_workdir(repo, dir, 0) < 0) {
 		CAUSE("workspace '%s': %s", dir, diff_git_error());
 		goto out;
 	}
@@ -154,5 +243,311 @@ out:
 	git_commit_free(commit);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
+	free(gitdir);
+	return (rv);
+}
+
+/*
+ * In the child: a mount namespace of its own whose root is a fresh tmpfs
+ * holding only the workspace, bound read-only at DIFF_VIEW_DIR. The old
+ * root is detached, so no path — absolute, relative, or through a symlink
+ * the agent planted — names anything but the workspace.
+ */
+static int
+diff_view(const char *dir, char *cause, size_t causelen)
+{
+	char	src[64];
+	int	wfd;
+
+	if (unshare(CLONE_NEWNS) == -1) {
+		CAUSE("unshare: %s", strerror(errno));
+		return (-1);
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
+		CAUSE("making / private: %s", strerror(errno));
+		return (-1);
+	}
+	/* Opened in the new namespace: a bind takes a mount of its own. */
+	if ((wfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		CAUSE("workspace '%s': %s", dir, strerror(errno));
+		return (-1);
+	}
+	snprintf(src, sizeof src, "/proc/self/fd/%d", wfd);
+	/* The new root: over this namespace's /tmp, gone with the old root. */
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "mode=0755,size=16k") == -1) {
+		CAUSE("tmpfs: %s", strerror(errno));
+		goto fail;
+	}
+	if (mkdir("/tmp" DIFF_VIEW_DIR, 0755) == -1 ||
+	    mount(src, "/tmp" DIFF_VIEW_DIR, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, "/tmp" DIFF_VIEW_DIR, NULL, MS_REMOUNT | MS_BIND |
+	    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+		CAUSE("binding the workspace: %s", strerror(errno));
+		goto fail;
+	}
+	close(wfd);
+	wfd = -1;
+	if (chdir("/tmp") == -1 || syscall(SYS_pivot_root, ".", ".") == -1 ||
+	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1) {
+		CAUSE("pivot_root: %s", strerror(errno));
+		return (-1);
+	}
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+		CAUSE("read-only root: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+fail:
+	if (wfd != -1)
+		close(wfd);
+	return (-1);
+}
+
+/* In the child: become the sandbox's uid and gid, for good. */
+static int
+diff_drop(uid_t uid, gid_t gid, char *cause, size_t causelen)
+{
+	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		CAUSE("dropping to %ld:%ld: %s", (long)uid, (long)gid,
+		    strerror(errno));
+		return (-1);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		CAUSE("no_new_privs: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Write all of buf to fd; the reader may be gone. */
+static void
+diff_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The child: view, uid, diff, and the answer as one JSON object on fd. */
+static void __attribute__((noreturn))
+diff_child(int fd, const char *dir, const char *commit,
+    const struct diff_opts *o)
+{
+	struct json_object	*ev;
+	const char		*s;
+	char			 cause[1024];
+	size_t			 len;
+	int			 rv = 0;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (fd != 3) {
+		if (dup2(fd, 3) == -1)
+			_exit(2);
+		fd = 3;
+	}
+	close_from(4);
+	ev = json_object_new_object();
+	if (o->isolate) {
+		rv = diff_view(dir, cause, sizeof cause);
+		dir = DIFF_VIEW_DIR;
+	}
+	if (rv == 0 && o->drop)
+		rv = diff_drop(o->uid, o->gid, cause, sizeof cause);
+	if (rv == 0)
+		rv = diff_compute(dir, commit, ev, cause, sizeof cause);
+	if (rv == -1) {
+		json_object_put(ev);
+		ev = json_object_new_object();
+		json_object_object_add(ev, "error", diff_path(cause));
+	}
+	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	diff_write_all(fd, s, len);
+	_exit(rv == 0 ? 0 : 1);
+}
+
+/* Read the child's answer until EOF, the limit or the deadline. */
+static int
+diff_read(int fd, struct evbuffer *out, int64_t timeout_ms, char *cause,
+    size_t causelen)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		buf[16384];
+	int64_t		deadline = mono_ms() + timeout_ms, left;
+	ssize_t		n;
+	int		r;
+
+	for (;;) {
+		if ((left = deadline - mono_ms()) <= 0) {
+			CAUSE("diff took longer than %lld ms",
+			    (long long)timeout_ms);
+			return (-1);
+		}
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			CAUSE("poll: %s", strerror(errno));
+			return (-1);
+		}
+		if (r == 0)
+			continue;
+		n = read(fd, buf, sizeof buf);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1) {
+			CAUSE("read: %s", strerror(errno));
+			return (-1);
+		}
+		if (n == 0)
+			return (0);
+		if (evbuffer_get_length(out) + (size_t)n > DIFF_OUT_MAX) {
+			CAUSE("diff answer over %d bytes", DIFF_OUT_MAX);
+			return (-1);
+		}
+		evbuffer_add(out, buf, (size_t)n);
+	}
+}
+
+/* A non-negative integer field of o, or -1. */
+static int64_t
+diff_count(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return (-1);
+	return (json_object_get_int64(v));
+}
+
+/*
+ * Take the child's answer into ev. It ran libgit2 over what the agent
+ * wrote, so it is checked like any outside input.
+ */
+static int
+diff_take(struct evbuffer *in, struct json_object *ev, char *cause,
+    size_t causelen)
+{
+	static const char	*totals[] = { "filesChanged", "linesAdded",
+				    "linesRemoved" };
+	struct json_tokener	*tok;
+	struct json_object	*o, *v, *files, *f;
+	size_t			 len = evbuffer_get_length(in), i;
+	int64_t			 n;
+
+	if (len == 0) {
+		CAUSE("the diff child gave no answer");
+		return (-1);
+	}
+	if ((tok = json_tokener_new()) == NULL)
+		fatalx("json_tokener_new");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(in, -1),
+	    (int)len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_tokener_free(tok);
+		json_object_put(o);
+		CAUSE("the diff child's answer is not a JSON object");
+		return (-1);
+	}
+	json_tokener_free(tok);
+	if (json_object_object_get_ex(o, "error", &v)) {
+		CAUSE("%s", json_object_is_type(v, json_type_string) ?
+		    json_object_get_string(v) : "the diff failed");
+		json_object_put(o);
+		return (-1);
+	}
+	if (!json_object_object_get_ex(o, "files", &files) ||
+	    !json_object_is_type(files, json_type_array))
+		goto bad;
+	for (i = 0; i < json_object_array_length(files); i++) {
+		f = json_object_array_get_idx(files, i);
+		if (!json_object_is_type(f, json_type_object) ||
+		    !json_object_object_get_ex(f, "path", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			goto bad;
+	}
+	for (i = 0; i < nitems(totals); i++) {
+		if ((n = diff_count(o, totals[i])) == -1)
+			goto bad;
+		json_object_object_add(ev, totals[i], json_object_new_int64(n));
+	}
+	if ((n = diff_count(o, "filesOmitted")) > 0) {
+		json_object_object_add(ev, "truncated",
+		    json_object_new_boolean(1));
+		json_object_object_add(ev, "filesOmitted",
+		    json_object_new_int64(n));
+	}
+	/* ev holds files too, until o goes. */
+	json_object_object_add(ev, "files", json_object_get(files));
+	event_diff_trim(ev, EVENT_DIFF_FILES_MAX);
+	json_object_put(o);
+	return (0);
+bad:
+	json_object_put(o);
+	CAUSE("the diff child's answer is malformed");
+	return (-1);
+}
+
+/* Diff the workspace against its start commit into ev, in a child. */
+int
+diff_summary(const char *dir, const char *commit_hex,
+    const struct diff_opts *opts, struct json_object *ev, char *cause,
+    size_t causelen)
+{
+	struct diff_opts	 def;
+	struct evbuffer		*out;
+	pid_t			 pid;
+	int			 p[2], status, rv;
+
+	if (opts == NULL) {
+		memset(&def, 0, sizeof def);
+		def.isolate = geteuid() == 0;
+		opts = &def;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		CAUSE("pipe: %s", strerror(errno));
+		return (-1);
+	}
+	if ((pid = fork()) == -1) {
+		CAUSE("fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		diff_child(p[1], dir, commit_hex, opts);
+	}
+	close(p[1]);
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	rv = diff_read(p[0], out, opts->timeout_ms > 0 ? opts->timeout_ms :
+	    DIFF_TIMEOUT_MS, cause, causelen);
+	close(p[0]);
+	if (rv == -1)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (rv == 0)
+		rv = diff_take(out, ev, cause, causelen);
+	evbuffer_free(out);
 	return (rv);
 }

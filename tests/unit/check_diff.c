@@ -1,6 +1,7 @@
 /* Diff: DIFF_SUMMARY of a work tree against its start commit. */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,13 @@
 #include <json-c/json.h>
 
 #include "diff.h"
+#include "event.h"
 #include "util.h"
 
+#define CANARY	"canary_secret_7f3a"
+
 static char	 tmp[128];
+static char	 outside[160];	/* a root-only directory with a canary */
 static char	 head[64];
 static char	 cause[1024];
 static int	 seq;
@@ -44,6 +49,15 @@ setup(void)
 	    "seq 100 130 >lib/move.txt && printf 'x\\ny\\n' >gone.txt && "
 	    "git add -A && git -c user.name=t -c user.email=t@localhost "
 	    "commit -q -m one%s", NULL);
+	snprintf(outside, sizeof outside, "%s.outside", tmp);
+	rm_rf(outside);
+	ck_assert_int_eq(mkdir_p(outside, 0700), 0);
+	cmd = xasprintf("cd '%s' && git init -q -b main . && mkdir .ssh && "
+	    "seq 1 7 >.ssh/" CANARY " && seq 1 7 >" CANARY ".txt && "
+	    "git add -A && git -c user.name=t -c user.email=t@localhost "
+	    "commit -q -m secret >/dev/null", outside);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
 	cmd = xasprintf("git -C '%s' rev-parse HEAD", tmp);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
@@ -57,6 +71,14 @@ static void
 teardown(void)
 {
 	rm_rf(tmp);
+	rm_rf(outside);
+}
+
+/* Whether the summary names the canary anywhere. */
+static int
+mentions_canary(struct json_object *o)
+{
+	return (strstr(json_object_to_json_string(o), "canary") != NULL);
 }
 
 /* The summary, which must be computed. */
@@ -65,7 +87,7 @@ summary(void)
 {
 	struct json_object	*o = json_object_new_object();
 
-	ck_assert_msg(diff_summary(tmp, head, o, cause, sizeof cause) == 0,
+	ck_assert_msg(diff_summary(tmp, head, NULL, o, cause, sizeof cause) == 0,
 	    "%s", cause);
 	return (o);
 }
@@ -181,12 +203,167 @@ START_TEST(test_errors)
 	struct json_object	*o = json_object_new_object();
 
 	ck_assert_int_eq(diff_summary(tmp, "0123456789012345678901234567890"
-	    "123456789", o, cause, sizeof cause), -1);
+	    "123456789", NULL, o, cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "start commit"));
-	ck_assert_int_eq(diff_summary("/nonexistent/check_diff", head, o,
+	ck_assert_int_eq(diff_summary("/nonexistent/check_diff", head, NULL, o,
 	    cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "workspace"));
 	ck_assert_int_eq(json_object_object_length(o), 0);
+	json_object_put(o);
+}
+END_TEST
+
+
+START_TEST(test_core_worktree)
+{
+	struct json_object	*o;
+	char			*cmd;
+
+	/* The agent points the work tree at a root-only directory. */
+	cmd = xasprintf("git config core.worktree '%s'", outside);
+	sh("%s", cmd);
+	free(cmd);
+	sh("echo more >>src/a.c%s", NULL);
+	o = summary();
+	ck_assert_msg(!mentions_canary(o), "%s", json_object_to_json_string(o));
+	check_file(o, "src/a.c", "modified", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_gitdir_file)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*cmd;
+
+	/* .git becomes a gitdir: file naming another repository. */
+	cmd = xasprintf("rm -rf .git && echo 'gitdir: %s/.git' >.git",
+	    outside);
+	sh("%s", cmd);
+	free(cmd);
+	ck_assert_int_eq(diff_summary(tmp, head, NULL, o, cause,
+	    sizeof cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, ".git is not a directory"));
+	ck_assert(!mentions_canary(o));
+	ck_assert_ptr_null(strstr(cause, "canary"));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_gitdir_symlink)
+{
+	struct json_object	*o = json_object_new_object();
+	char			*cmd;
+
+	cmd = xasprintf("rm -rf .git && ln -s '%s/.git' .git", outside);
+	sh("%s", cmd);
+	free(cmd);
+	ck_assert_int_eq(diff_summary(tmp, head, NULL, o, cause,
+	    sizeof cause), -1);
+	ck_assert(!mentions_canary(o));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_indirection)
+{
+	struct json_object	*o;
+	char			*cmd;
+
+	/* Alternates, an include and excludes/attributes files outside. */
+	cmd = xasprintf("echo '%s/.git/objects' >.git/objects/info/alternates "
+	    "&& git config include.path '%s/.git/config' && "
+	    "git config core.excludesfile '%s/" CANARY ".txt' && "
+	    "git config core.attributesfile '%s/" CANARY ".txt' && "
+	    "ln -s '%s/.ssh' sshlink && ln -s '%s/" CANARY ".txt' filelink",
+	    outside, outside, outside, outside, outside, outside);
+	sh("%s", cmd);
+	free(cmd);
+	sh("echo more >>src/a.c%s", NULL);
+	o = summary();
+	ck_assert_msg(!mentions_canary(o), "%s", json_object_to_json_string(o));
+	check_file(o, "src/a.c", "modified", 1, 0);
+	/* Links are diffed as links: one line, their target. */
+	check_file(o, "sshlink", "added", 1, 0);
+	check_file(o, "filelink", "added", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 3);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_many_files)
+{
+	struct json_object	*o, *files;
+	size_t			 len, kept;
+
+	/* 4,500 long names: far more than a frame holds. */
+	sh("mkdir pad && cd pad && i=0; while [ $i -lt 4500 ]; do "
+	    "printf 'x\\ny\\n' >\"$(printf 'f%%05d_%%0200d' $i 0)\"; "
+	    "i=$((i+1)); done%s", NULL);
+	sh("echo more >>src/a.c%s", NULL);
+	o = summary();
+	ck_assert_int_eq(num(o, "filesChanged"), 4501);
+	ck_assert_int_eq(num(o, "linesAdded"), 9001);
+	ck_assert_int_eq(num(o, "linesRemoved"), 0);
+	ck_assert(json_object_object_get_ex(o, "files", &files));
+	kept = json_object_array_length(files);
+	ck_assert_uint_gt(kept, 100);
+	ck_assert_uint_lt(kept, 4501);
+	ck_assert_int_eq(num(o, "filesOmitted"), 4501 - (int64_t)kept);
+	ck_assert(json_object_get_boolean(json_object_object_get(o,
+	    "truncated")));
+	json_object_to_json_string_length(files, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	ck_assert_uint_le(len, EVENT_DIFF_FILES_MAX);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	struct json_object	*o = json_object_new_object();
+	struct diff_opts	 opts = { 0 };
+
+	sh("i=0; while [ $i -lt 2000 ]; do echo $i >n$i; i=$((i+1)); done%s",
+	    NULL);
+	opts.isolate = geteuid() == 0;
+	opts.timeout_ms = 1;
+	ck_assert_int_eq(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "longer than"));
+	ck_assert_int_eq(json_object_object_length(o), 0);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_as_sandbox_uid)
+{
+	struct json_object	*o = json_object_new_object();
+	struct diff_opts	 opts = { 0 };
+
+	if (geteuid() != 0)
+		return;
+	sh("echo more >>src/a.c && chown -R 65534:65534 .%s", NULL);
+	opts.isolate = opts.drop = 1;
+	opts.uid = opts.gid = 65534;
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	check_file(o, "src/a.c", "modified", 1, 0);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_bad_utf8_name)
+{
+	struct json_object	*o;
+	const char		*s;
+
+	sh("printf 'x\\n' >\"$(printf 'bad\\377name')\"%s", NULL);
+	o = summary();
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	s = json_object_to_json_string(o);
+	ck_assert_ptr_nonnull(strstr(s, "bad\xef\xbf\xbd" "name"));
 	json_object_put(o);
 }
 END_TEST
@@ -205,6 +382,19 @@ diff_suite(void)
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_ignored);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_bad_utf8_name);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_core_worktree);
+	tcase_add_test(tc, test_gitdir_file);
+	tcase_add_test(tc, test_gitdir_symlink);
+	tcase_add_test(tc, test_indirection);
+	tcase_add_test(tc, test_many_files);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_as_sandbox_uid);
 	suite_add_tcase(s, tc);
 	return (s);
 }
