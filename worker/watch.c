@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #define WATCH_MASK	(IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_MODIFY | \
 			 IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 			 IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+/* Through /proc/self/fd, whose link is the one thing to follow. */
+#define WATCH_FD_MASK	(WATCH_MASK & ~IN_DONT_FOLLOW)
 #define WATCH_BUCKETS	1024
 #define WATCH_READ_SIZE	(64 * 1024)
 #define WATCH_NEVER	INT64_MIN
@@ -48,6 +51,16 @@ struct watch {
 };
 
 static const char *watch_reasons[] = { "read", "write", "delete" };
+
+/* What creates the inotify instance; tests make it fail. */
+static int (*watch_init)(int) = inotify_init1;
+
+/* For tests: create the inotify instance with f (NULL: inotify_init1). */
+void
+watch_set_init(int (*f)(int))
+{
+	watch_init = f != NULL ? f : inotify_init1;
+}
 
 /* "read", "write" or "delete". */
 const char *
@@ -129,28 +142,73 @@ watch_join(const char *dir, const char *name)
 	return (xasprintf("%s/%s", dir, name));
 }
 
-/* Out of inotify watches: say so once, keep watching what we have. */
+/*
+ * Out of inotify watches, the session's (capped) or the system's: say so
+ * once, keep watching what we have.
+ */
 static void
-watch_full(struct watch *w, const char *rel)
+watch_full(struct watch *w, const char *rel, int capped)
 {
 	char	*desc;
 
-	log_warnx("out of inotify watches at '%s'", *rel ? rel : ".");
-	if (w->alerted || w->cb.alert == NULL)
+	if (w->alerted)
 		return;
+	log_warnx("out of inotify watches at '%s'%s", *rel ? rel : ".",
+	    capped ? " (the session's cap)" : "");
 	w->alerted = 1;
-	desc = xasprintf("The system ran out of inotify watches (fs.inotify."
-	    "max_user_watches) at '%s': changes below it are not reported "
-	    "as FILE_TOUCHED. The diff summary still covers them.",
-	    *rel ? rel : ".");
-	w->cb.alert("workspace only partly watched", desc, w->cb.arg);
+	if (w->cb.alert == NULL)
+		return;
+	if (capped)
+		desc = xasprintf("The session reached its cap of %zu inotify "
+		    "watches (max_watches) at '%s': FILE_TOUCHED is partial "
+		    "from now on, changes in directories not yet watched are "
+		    "not reported. The diff summary still covers them.",
+		    w->max, *rel ? rel : ".");
+	else
+		desc = xasprintf("The system ran out of inotify watches (fs."
+		    "inotify.max_user_watches) at '%s': changes below it are "
+		    "not reported as FILE_TOUCHED. The diff summary still "
+		    "covers them.", *rel ? rel : ".");
+	w->cb.alert(capped ? "resources" : "workspace",
+	    "workspace only partly watched", desc, w->cb.arg);
 	free(desc);
+}
+
+/*
+ * An O_PATH descriptor of directory rel below the root, reached one name
+ * at a time through no symlink: the agent can swap a directory for a
+ * link to anywhere between the event and the watch. -1 if not there.
+ */
+static int
+watch_open(struct watch *w, const char *rel)
+{
+	char	*copy, *name, *save = NULL;
+	int	 fd, next;
+
+	if ((fd = open(w->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	copy = xstrdup(rel);
+	for (name = strtok_r(copy, "/", &save); name != NULL;
+	    name = strtok_r(NULL, "/", &save)) {
+		if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
+			errno = EINVAL;
+			next = -1;
+		} else
+			next = openat(fd, name, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if ((fd = next) == -1)
+			break;
+	}
+	free(copy);
+	return (fd);
 }
 
 /*
  * Watch directory rel and everything below it but .git. With report, the
  * files found are reported as written: they appeared before the watch did
- * (a directory created, or moved in, and filled at once).
+ * (a directory created, or moved in, and filled at once). Nothing is
+ * watched or read through a symlink.
  */
 static void
 watch_add(struct watch *w, const char *rel, int report)
@@ -158,22 +216,26 @@ watch_add(struct watch *w, const char *rel, int report)
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*d;
-	char		*abs, *sub;
-	int		 wd, isdir;
+	char		*sub, proc[64];
+	int		 wd, isdir, fd, dfd;
 	size_t		 n;
 
-	abs = *rel ? xasprintf("%s/%s", w->root, rel) : xstrdup(w->root);
 	if (w->max > 0 && w->live >= w->max) {
-		wd = -1;
-		errno = ENOSPC;
-	} else
-		wd = inotify_add_watch(w->fd, abs, WATCH_MASK);
-	if (wd == -1) {
+		watch_full(w, rel, 1);
+		return;
+	}
+	if ((fd = watch_open(w, rel)) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			log_warn("open %s/%s", w->root, rel);
+		return;
+	}
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if ((wd = inotify_add_watch(w->fd, proc, WATCH_FD_MASK)) == -1) {
 		if (errno == ENOSPC)
-			watch_full(w, rel);
+			watch_full(w, rel, 0);
 		else if (errno != ENOENT && errno != ENOTDIR)
-			log_warn("inotify_add_watch %s", abs);
-		free(abs);
+			log_warn("inotify_add_watch %s/%s", w->root, rel);
+		close(fd);
 		return;
 	}
 	if ((size_t)wd >= w->ndirs) {
@@ -189,8 +251,11 @@ watch_add(struct watch *w, const char *rel, int report)
 	free(w->dirs[wd]);
 	w->dirs[wd] = xstrdup(rel);
 
-	if ((d = opendir(abs)) == NULL) {
-		free(abs);
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	if (dfd == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -199,11 +264,9 @@ watch_add(struct watch *w, const char *rel, int report)
 		    strcmp(de->d_name, ".git") == 0)
 			continue;
 		isdir = de->d_type == DT_DIR;
-		if (de->d_type == DT_UNKNOWN) {
-			sub = xasprintf("%s/%s", abs, de->d_name);
-			isdir = lstat(sub, &st) == 0 && S_ISDIR(st.st_mode);
-			free(sub);
-		}
+		if (de->d_type == DT_UNKNOWN)
+			isdir = fstatat(dfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 		sub = watch_join(rel, de->d_name);
 		if (isdir)
 			watch_add(w, sub, report);
@@ -212,7 +275,6 @@ watch_add(struct watch *w, const char *rel, int report)
 		free(sub);
 	}
 	closedir(d);
-	free(abs);
 }
 
 /* Stop watching a directory moved away, and everything below it. */
@@ -313,22 +375,27 @@ watch_create(struct event_base *base, const char *root,
     size_t causelen)
 {
 	struct watch	*w;
+	int		 save;
 
 	w = xcalloc(1, sizeof *w);
 	w->cb = *cb;
 	w->max = max_watches;
 	w->root = xstrdup(root);
-	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+	if ((w->fd = watch_init(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		save = errno;
 		snprintf(cause, causelen, "inotify_init1: %s", strerror(errno));
 		free(w->root);
 		free(w);
+		errno = save;
 		return (NULL);
 	}
 	watch_add(w, "", 0);
 	if (w->live == 0 && !w->alerted) {
+		save = errno;
 		snprintf(cause, causelen, "cannot watch '%s': %s", root,
 		    strerror(errno));
 		watch_free(w);
+		errno = save;
 		return (NULL);
 	}
 	if ((w->ev = event_new(base, w->fd, EV_READ | EV_PERSIST,

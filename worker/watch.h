@@ -21,18 +21,24 @@ struct watch_cb {
 	void	(*touched)(const char *, enum watch_reason, void *);
 	/* Any write or delete, coalesced or not (for a quiet-tree timer). */
 	void	(*changed)(void *);
-	/* The watch is incomplete (out of inotify watches): title, text. */
-	void	(*alert)(const char *, const char *, void *);
+	/*
+	 * The watch is incomplete: category ("resources" for the session's
+	 * cap, "workspace" for the system's limit), title, text.
+	 */
+	void	(*alert)(const char *, const char *, const char *, void *);
 	void	 *arg;
 };
 
 /*
  * Watch every directory under root (but .git), and directories created
- * later. max_watches caps the watches like the kernel's limit would (for
- * tests; 0 for none). NULL with a cause when inotify is unavailable.
+ * later, never through a symlink. max_watches caps the watches (0 for
+ * none but the kernel's); reaching it raises one alert. NULL with a cause
+ * and errno when inotify is unavailable (EMFILE: out of instances).
  */
 struct watch	*watch_create(struct event_base *, const char *,
 		    const struct watch_cb *, size_t, char *, size_t);
+/* For tests: create the inotify instance with this (NULL: inotify_init1). */
+void		 watch_set_init(int (*)(int));
 /* Stop watching and free; what is still queued is dropped. */
 void		 watch_free(struct watch *);
 /* Read and report what the kernel has queued now; reads only if asked. */

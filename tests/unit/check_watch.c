@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,12 @@ rec_changed(void *arg)
 }
 
 static void
-rec_alert(const char *title, const char *desc, void *arg)
+rec_alert(const char *category, const char *title, const char *desc,
+    void *arg)
 {
-	ck_assert_ptr_nonnull(strstr(desc, "max_user_watches"));
+	/* start(n) caps the watches: the session's cap, not the system's. */
+	ck_assert_str_eq(category, "resources");
+	ck_assert_ptr_nonnull(strstr(desc, "max_watches"));
 	alerts++;
 }
 
@@ -301,6 +305,72 @@ START_TEST(test_event_loop)
 }
 END_TEST
 
+/*
+ * A directory swapped for a symlink to somewhere else between its event
+ * and its watch: nothing out there is watched or reported.
+ */
+START_TEST(test_symlink_swap)
+{
+	struct watch	*w = start(0);
+	char		*out, *cmd;
+
+	out = xasprintf("%s.out", tmp);
+	rm_rf(out);
+	ck_assert_int_eq(mkdir_p(out, 0700), 0);
+	cmd = xasprintf("mkdir -p '%s/b/deep' && echo s >'%s/b/canary' && "
+	    "echo s >'%s/b/deep/canary2'", out, out, out);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	mk("a");
+	watch_flush(w, 1);
+	/* b's event names a/b; by the time it is read, a is a link. */
+	mk("a/b");
+	cmd = xasprintf("cd '%s' && mv a a.old && ln -s '%s' a && "
+	    "ln -s '%s' top", tmp, out, out);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	watch_flush(w, 1);
+	/* Only the link itself, never what is behind it. */
+	ck_assert_int_eq(seen("write a/b/canary"), 0);
+	ck_assert_int_eq(seen("write a/b/deep/canary2"), 0);
+	ck_assert_int_eq(seen("write top/b/canary"), 0);
+	/* root, src, src/deep, a.old, a.old/b */
+	ck_assert_uint_eq(watch_dirs(w), 5);
+	cmd = xasprintf("echo t >'%s/b/canary' && echo t >'%s/new'", out, out);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write a/b/canary"), 0);
+	ck_assert_int_eq(seen("write a/new"), 0);
+	watch_free(w);
+	rm_rf(out);
+	free(out);
+}
+END_TEST
+
+static int
+init_emfile(int flags)
+{
+	errno = EMFILE;
+	return (-1);
+}
+
+START_TEST(test_no_instance)
+{
+	char	cause[256];
+
+	/* As at fs.inotify.max_user_instances: NULL, cause and errno. */
+	watch_set_init(init_emfile);
+	errno = 0;
+	ck_assert_ptr_null(watch_create(base, tmp, &cb, 0, cause,
+	    sizeof cause));
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_ptr_nonnull(strstr(cause, "inotify_init1"));
+	watch_set_init(NULL);
+	watch_free(start(0));
+}
+END_TEST
+
 START_TEST(test_room)
 {
 	ck_assert_int_eq(watch_in_room("src/a.c", "src"), 1);
@@ -340,12 +410,14 @@ watch_suite(void)
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_coalesce);
 	tcase_add_test(tc, test_event_loop);
+	tcase_add_test(tc, test_symlink_swap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_out_of_watches);
 	tcase_add_test(tc, test_missing_root);
+	tcase_add_test(tc, test_no_instance);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rooms");
