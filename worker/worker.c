@@ -130,7 +130,10 @@ struct worker {
 
 	char			 commit[64];	/* start commit, or "" */
 	struct watch		*watch;		/* FILE_TOUCHED */
+	struct diff_opts	 diff_opts;
 	size_t			 files_touched;	/* once the watch is gone */
+	size_t			 max_watches;	/* START maxWatches, 0: none */
+	char			*diff_failed;	/* alerted for, or NULL */
 
 	struct cgroup		*cg;		/* cgroup.c, or NULL */
 	struct execpol		*exec;		/* execpol.c, or NULL */
@@ -516,10 +519,64 @@ worker_changed_cb(void *arg)
 
 /* The workspace is only partly watched: one ALERT_RAISED, carry on. */
 static void
-worker_watch_alert_cb(const char *title, const char *desc, void *arg)
+worker_watch_alert_cb(const char *category, const char *title,
+    const char *desc, void *arg)
 {
 	(void)arg;
-	worker_alert("workspace", title, desc, NULL);
+	worker_alert(category, title, desc, NULL);
+}
+
+/* The current limit of inotify instances per user, or -1. */
+static long
+worker_inotify_instances(void)
+{
+	FILE	*f;
+	long	 n = -1;
+
+	if ((f = fopen("/proc/sys/fs/inotify/max_user_instances", "r")) ==
+	    NULL)
+		return (-1);
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return (n);
+}
+
+/*
+ * No inotify instance for this session (every worker takes one from
+ * root's fs.inotify.max_user_instances): never silent. The alert's
+ * context tells the supervisor, which reports it in /healthz.
+ */
+static void
+worker_watch_failed(const char *cause, int error)
+{
+	struct json_object	*ctx;
+	char			*desc;
+	long			 max = worker_inotify_instances();
+
+	log_warnx("no FILE_TOUCHED events: %s", cause);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "reason",
+	    json_object_new_string("inotify_unavailable"));
+	json_object_object_add(ctx, "sysctl",
+	    json_object_new_string("fs.inotify.max_user_instances"));
+	json_object_object_add(ctx, "maxUserInstances",
+	    json_object_new_int64(max));
+	if (error == EMFILE)
+		desc = xasprintf("No inotify instance for this session (%s): "
+		    "every session takes one from the system's limit of %ld "
+		    "per user (fs.inotify.max_user_instances). This session "
+		    "reports no FILE_TOUCHED; its diff summary still covers "
+		    "its changes. Raise the limit (sysctl -w fs.inotify."
+		    "max_user_instances=N, or the drop-in runnerd installs "
+		    "in sysctl.d).", cause, max);
+	else
+		desc = xasprintf("No inotify instance for this session (%s): "
+		    "it reports no FILE_TOUCHED; its diff summary still "
+		    "covers its changes.", cause);
+	worker_emit(event_alert("resources", "file changes not watched", desc,
+	    ctx));
+	free(desc);
 }
 
 /*
@@ -539,11 +596,32 @@ worker_diff(void)
 	if (wk.quiet_ev != NULL)
 		evtimer_del(wk.quiet_ev);
 	ev = event_create(EV_DIFF_SUMMARY);
-	if (diff_summary(wk.dir, wk.commit, ev, cause, sizeof cause) == -1) {
-		log_warnx("diff summary: %s", cause);
-		json_object_put(ev);
-	} else
+	if (diff_summary(wk.dir, wk.commit, &wk.diff_opts, ev, cause,
+	    sizeof cause) == 0) {
+		free(wk.diff_failed);
+		wk.diff_failed = NULL;
 		worker_emit(ev);
+		watch_flush(wk.watch, 0);
+		return;
+	}
+	/* No totals to give: an alert, once until a diff works again. */
+	json_object_put(ev);
+	log_warnx("diff summary: %s", cause);
+	if (wk.diff_failed == NULL || strcmp(wk.diff_failed, cause) != 0) {
+		struct json_object	*ctx;
+		char			*desc;
+
+		free(wk.diff_failed);
+		wk.diff_failed = xstrdup(cause);
+		desc = xasprintf("The workspace's diff summary could not be "
+		    "computed: %s. No DIFF_SUMMARY is reported until it can.",
+		    cause);
+		ctx = json_object_new_object();
+		json_object_object_add(ctx, "reason",
+		    json_object_new_string("diff_unavailable"));
+		worker_alert("workspace", "diff unavailable", desc, ctx);
+		free(desc);
+	}
 	watch_flush(wk.watch, 0);
 }
 
@@ -1231,6 +1309,23 @@ worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
 		wk.spec.owner_uid = wk.sbp.uid;
 		wk.spec.owner_gid = wk.sbp.gid;
 	}
+	/*
+	 * The diff reads what the agent wrote: as root, in a private view
+	 * holding only the workspace, as the workspace's owner when the
+	 * sandbox is on. Rootless, only its gitdir and workdir are pinned.
+	 */
+	wk.diff_opts.isolate = geteuid() == 0;
+	wk.diff_opts.drop = wk.sandboxed && geteuid() == 0;
+	wk.diff_opts.uid = wk.sbp.uid;
+	wk.diff_opts.gid = wk.sbp.gid;
+	if (!wk.diff_opts.isolate)
+		log_info("not root: the diff runs without a private view, "
+		    "its gitdir and workdir pinned (core.worktree and gitdir: "
+		    "files ignored)");
+	if (worker_jint(o, "maxWatches", 0, INT32_MAX, 8192, &n, cause,
+	    causelen) == -1)
+		return (-1);
+	wk.max_watches = (size_t)n;
 	return (0);
 }
 
@@ -1510,9 +1605,9 @@ worker_step_workspace(void)
 	    wk.spec.branch_name != NULL ? wk.spec.branch_name : "");
 	/* From here on, not before: the checkout is not the agent's doing. */
 	snprintf(wk.commit, sizeof wk.commit, "%s", commit);
-	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, 0, cause,
-	    sizeof cause)) == NULL)
-		log_warnx("no FILE_TOUCHED events: %s", cause);
+	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, wk.max_watches,
+	    cause, sizeof cause)) == NULL)
+		worker_watch_failed(cause, errno);
 	worker_move(ST_STARTING_PROVIDER, NULL);
 	worker_schedule(STEP_PROVIDER);
 }
@@ -2116,6 +2211,7 @@ worker_cleanup(void)
 	execpol_free(wk.exec);		/* ex */
 	strv_free(wk.exec_tests);
 	free(wk.denied);
+	free(wk.diff_failed);
 	if (wk.input != NULL)
 		evbuffer_free(wk.input);
 	if (wk.master != -1)
@@ -2142,6 +2238,18 @@ worker_cleanup(void)
 	json_object_put(wk.start);
 }
 
+#ifdef RUNNERD_TEST_HOOKS
+/* Test builds: inotify_init1 as it fails at fs.inotify.max_user_instances. */
+static int
+worker_test_inotify_fail(int flags)
+{
+	(void)flags;
+	errno = EMFILE;
+	return (-1);
+}
+#endif
+
+
 /* The worker: READY, then one session on the channel, then exit. */
 void
 worker_main(int verbose)
@@ -2151,6 +2259,10 @@ worker_main(int verbose)
 
 	log_init(verbose, "worker");
 	signal(SIGPIPE, SIG_IGN);
+#ifdef RUNNERD_TEST_HOOKS
+	if (getenv("RUNNERD_TEST_INOTIFY_FAIL") != NULL)
+		watch_set_init(worker_test_inotify_fail);
+#endif
 	memset(&wk, 0, sizeof wk);
 	wk.pid = -1;
 	wk.master = -1;
