@@ -204,6 +204,7 @@ config_default(void)
 	c->sandbox_required = xcalloc(1, sizeof *c->sandbox_required);
 	c->sandbox_expose = xcalloc(1, sizeof *c->sandbox_expose);
 	c->nofile_max = 4096;
+	c->max_watches = 8192;
 	c->memory_max_bytes = 8LL * 1024 * 1024 * 1024;
 	c->pids_max = 4096;
 	c->cpu_max_pct = 0;
@@ -701,6 +702,10 @@ config_load_file(struct config *c, const char *path, char *cause,
 			if (conf_int(v, k, 16, 1048576, &c->nofile_max, cause,
 			    causelen))
 				goto out;
+		} else if (strcmp(k, "max_watches") == 0) {
+			if (conf_int(v, k, 1, 1048576, &c->max_watches, cause,
+			    causelen))
+				goto out;
 		} else if (strcmp(k, "sandbox_required") == 0) {
 			/* The names of worker/sandbox.h, in its order. */
 			static const char *const layers[] = { "identity",
@@ -982,6 +987,7 @@ config_to_json(const struct config *c)
 	json_object_object_add(o, "sandbox_expose",
 	    strv_to_json(c->sandbox_expose));
 	I("nofile_max", c->nofile_max);
+	I("max_watches", c->max_watches);
 	S("cgroup_base", c->cgroup_base);
 	I("memory_max_bytes", c->memory_max_bytes);
 	I("pids_max", c->pids_max);
@@ -1150,6 +1156,7 @@ config_reload(struct config *live, struct config *next, char *applied,
 		live->sandbox_gid = next->sandbox_gid;
 	}
 	NUM(nofile_max);
+	NUM(max_watches);
 	if (!conf_strv_eq(live->sandbox_required, next->sandbox_required)) {
 		conf_note(applied, alen, "sandbox_required");
 		SWAP(sandbox_required);

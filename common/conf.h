@@ -70,6 +70,7 @@ struct config {
 	char		**sandbox_required;	/* layer names, or ["all"] */
 	char		**sandbox_expose;	/* bound read-only into it */
 	int64_t		  nofile_max;		/* the agent's RLIMIT_NOFILE */
+	int64_t		  max_watches;		/* inotify watches a session */
 	char		 *cgroup_base;		/* NULL = auto; "v1"; a path */
 	int64_t		  memory_max_bytes;	/* per session; 0 = none */
 	int64_t		  pids_max;		/* per session; 0 = none */

@@ -9,8 +9,7 @@
  * START {protocol, session {sessionId, orgId, villageId, agentId},
  *     repoRef, checkout, task, policy, roomPath?, env {name: value},
  *     provider {...config_provider_to_json...}, workspaceDir, allowedRoots[],
- *     cols, rows, timeoutMs, graceMs, path, home, lang,
- *     networkAllowlist[], daemonListen["addr:port"]}
+ *     cols, rows, timeoutMs, graceMs, path, home, lang, maxWatches, daemonListen["addr:port"], ...}
  * INPUT {data}			RESIZE {cols, rows}
  * STOP {graceful}		PAUSE {}	RESUME {}
  * APPROVE {approvalId, decision: allow|deny, note?}

@@ -131,6 +131,7 @@ START_TEST(test_every_key)
 	    "  \"pool_size\": 3,\n"
 	    "  \"max_body_bytes\": 65536,\n"
 	    "  \"max_log_bytes\": 1048576,\n"
+	    "  \"max_watches\": 300,\n"
 	    "  \"session_timeout_ms\": 60000,\n"
 	    "  \"stop_grace_ms\": 2000,\n"
 	    "  \"shutdown_grace_ms\": 3000,\n"
@@ -162,6 +163,7 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c->pool_size, 3);
 	ck_assert_uint_eq(c->max_body_bytes, 65536);
 	ck_assert_uint_eq(c->max_log_bytes, 1048576);
+	ck_assert_int_eq(c->max_watches, 300);
 	ck_assert_int_eq(c->session_timeout_ms, 60000);
 	ck_assert_int_eq(c->stop_grace_ms, 2000);
 	ck_assert_int_eq(c->shutdown_grace_ms, 3000);
@@ -230,6 +232,9 @@ START_TEST(test_wrong_types)
 		{ "{\"pool_size\": -1}", "pool_size" },
 		{ "{\"max_body_bytes\": 10}", "max_body_bytes" },
 		{ "{\"max_log_bytes\": false}", "max_log_bytes" },
+		{ "{\"max_watches\": 0}", "max_watches" },
+		{ "{\"max_watches\": 2000000}", "max_watches" },
+		{ "{\"max_watches\": \"8k\"}", "max_watches" },
 		{ "{\"session_timeout_ms\": 1}", "session_timeout_ms" },
 		{ "{\"stop_grace_ms\": \"1s\"}", "stop_grace_ms" },
 		{ "{\"shutdown_grace_ms\": -5}", "shutdown_grace_ms" },
@@ -545,7 +550,7 @@ START_TEST(test_reload)
 
 	ck_assert_int_eq(load(next, "{\"max_sessions\": 3, "
 	    "\"cache_max_bytes\": 5, \"pids_max\": 64, \"nofile_max\": 99, "
-	    "\"approval_timeout_ms\": 1500, \"sandbox\": false, "
+	    "\"max_watches\": 16, \"approval_timeout_ms\": 1500, \"sandbox\": false, "
 	    "\"shallow\": false, \"approval_deny_continues\": true, "
 	    "\"sandbox_expose\": [\"/opt/x\"], \"cgroup_base\": \"v1\"}"), 0);
 	config_reload(live, next, applied, sizeof applied, restart,
@@ -557,6 +562,8 @@ START_TEST(test_reload)
 	ck_assert_msg(strstr(applied, "pids_max 4096 -> 64") != NULL, "%s",
 	    applied);
 	ck_assert_msg(strstr(applied, "nofile_max 4096 -> 99") != NULL, "%s",
+	    applied);
+	ck_assert_msg(strstr(applied, "max_watches 8192 -> 16") != NULL, "%s",
 	    applied);
 	ck_assert_msg(strstr(applied, "approval_timeout_ms 600000 -> 1500") !=
 	    NULL, "%s", applied);
@@ -571,6 +578,7 @@ START_TEST(test_reload)
 	ck_assert_int_eq(live->max_sessions, 3);
 	ck_assert_int_eq(live->cache_max_bytes, 5);
 	ck_assert_int_eq(live->nofile_max, 99);
+	ck_assert_int_eq(live->max_watches, 16);
 	ck_assert_int_eq(live->sandbox, 0);
 	ck_assert_int_eq(live->approval_deny_continues, 1);
 	ck_assert_str_eq(live->sandbox_expose[0], "/opt/x");
