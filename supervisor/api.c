@@ -458,16 +458,38 @@ api_accepted(struct api_ctx *ctx, const char *id, const char *action)
 	api_reply_json(ctx, 202, o);
 }
 
-/* GET /healthz: liveness, sessions and workers. */
+/* fs.inotify.max_user_instances, or -1. */
+static long
+api_inotify_instances(void)
+{
+	FILE	*f;
+	long	 n = -1;
+
+	if ((f = fopen("/proc/sys/fs/inotify/max_user_instances", "r")) ==
+	    NULL)
+		return (-1);
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return (n);
+}
+
+/*
+ * GET /healthz: liveness, sessions and workers. Degraded while a live
+ * session runs without its inotify watch (out of instances).
+ */
 static void
 api_healthz(struct api_ctx *ctx)
 {
-	struct json_object	*o, *sessions, *pool;
+	struct json_object	*o, *sessions, *pool, *inotify;
 	struct session		*s;
-	int			 total = 0;
+	int			 total = 0, nowatch = 0;
 
-	for (s = session_first(); s != NULL; s = session_next(s))
+	for (s = session_first(); s != NULL; s = session_next(s)) {
 		total++;
+		if (s->no_watch && !s->ended)
+			nowatch++;
+	}
 	sessions = json_object_new_object();
 	json_object_object_add(sessions, "active",
 	    json_object_new_int(session_active_count()));
@@ -477,12 +499,21 @@ api_healthz(struct api_ctx *ctx)
 	    json_object_new_int(pool_idle_count()));
 	json_object_object_add(pool, "busy",
 	    json_object_new_int(pool_busy_count()));
+	inotify = json_object_new_object();
+	json_object_object_add(inotify, "maxUserInstances",
+	    json_object_new_int64(api_inotify_instances()));
+	json_object_object_add(inotify, "maxSessions",
+	    json_object_new_int(server_cfg->max_sessions));
+	json_object_object_add(inotify, "sessionsWithoutWatch",
+	    json_object_new_int(nowatch));
 	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "status",
+	    json_object_new_string(nowatch > 0 ? "degraded" : "ok"));
 	json_object_object_add(o, "version",
 	    json_object_new_string(RUNNERD_VERSION));
 	json_object_object_add(o, "sessions", sessions);
 	json_object_object_add(o, "pool", pool);
+	json_object_object_add(o, "inotify", inotify);
 	json_object_object_add(o, "workspace",
 	    overlay_health(server_cfg->workspace_mode));
 	json_object_object_add(o, "sandbox",

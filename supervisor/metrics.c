@@ -25,6 +25,8 @@ static uint64_t			 m_events[EV__COUNT];
 static uint64_t			 m_event_bytes;
 static uint64_t			 m_terminal_bytes;
 static uint64_t			 m_worker_crashes;
+static uint64_t			 m_dropped[EV__COUNT];
+static uint64_t			 m_no_watch;
 static struct metrics_http_row	*m_http;
 static size_t			 m_nhttp;
 
@@ -59,6 +61,19 @@ void
 metrics_worker_crash(void)
 {
 	m_worker_crashes++;
+}
+
+void
+metrics_event_dropped(enum event_type t)
+{
+	if ((int)t >= 0 && t < EV__COUNT)
+		m_dropped[t]++;
+}
+
+void
+metrics_session_no_watch(void)
+{
+	m_no_watch++;
 }
 
 void
@@ -112,6 +127,21 @@ metrics_render(struct evbuffer *out)
 		evbuffer_add_printf(out, "runnerd_events_total{type=\"%s\"} "
 		    "%llu\n", event_type_name(t),
 		    (unsigned long long)m_events[t]);
+	evbuffer_add_printf(out, "# HELP runnerd_events_dropped_total Events "
+	    "not stored, past their session's max_log_bytes, by type.\n"
+	    "# TYPE runnerd_events_dropped_total counter\n");
+	for (t = 0; t < EV__COUNT; t++)
+		if (t == EV_TERMINAL_CHUNK || t == EV_FILE_TOUCHED ||
+		    t == EV_DIFF_SUMMARY)
+			evbuffer_add_printf(out, "runnerd_events_dropped_total"
+			    "{type=\"%s\"} %llu\n", event_type_name(t),
+			    (unsigned long long)m_dropped[t]);
+	evbuffer_add_printf(out, "# HELP runnerd_sessions_without_watch_total "
+	    "Sessions whose worker got no inotify instance "
+	    "(fs.inotify.max_user_instances).\n"
+	    "# TYPE runnerd_sessions_without_watch_total counter\n"
+	    "runnerd_sessions_without_watch_total %llu\n",
+	    (unsigned long long)m_no_watch);
 	evbuffer_add_printf(out, "# HELP runnerd_event_log_bytes_total Bytes "
 	    "appended to event logs.\n# TYPE runnerd_event_log_bytes_total "
 	    "counter\nrunnerd_event_log_bytes_total %llu\n",

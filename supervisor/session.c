@@ -35,6 +35,7 @@
 static TAILQ_HEAD(, session) sessions = TAILQ_HEAD_INITIALIZER(sessions);
 
 #define SESSION_LISTENERS_MAX	8
+#define SESSION_STAMP_SLACK	4096	/* ids, repoRef, ts, seq added */
 
 static session_listener	 listeners[SESSION_LISTENERS_MAX];
 static size_t		 nlisteners;
@@ -211,6 +212,7 @@ session_free(struct session *s)
 	json_object_put(s->record);
 	json_object_put(s->approvals);
 	json_object_put(s->last_usage);
+	json_object_put(s->held_diff);
 	free(s->org_id);
 	free(s->user_id);
 	free(s->village_id);
@@ -444,6 +446,8 @@ session_start_msg(struct session *s, struct json_object *env)
 	    strv_to_json(server_cfg->sandbox_expose));
 	json_object_object_add(o, "nofileMax",
 	    json_object_new_int64(server_cfg->nofile_max));
+	json_object_object_add(o, "maxWatches",
+	    json_object_new_int64(server_cfg->max_watches));
 	json_object_object_add(o, "stateDir",
 	    json_object_new_string(server_cfg->state_dir));
 	json_object_object_add(o, "cgroupBase", cgroup_resolved() != NULL ?
@@ -617,31 +621,81 @@ session_publish(struct session *s, struct json_object *ev, enum event_type t,
 }
 
 /*
- * Past the log cap, terminal output is counted, not stored (DESIGN 10);
- * lifecycle events are always kept. One ALERT_RAISED says so.
+ * Past the log cap (DESIGN 10), terminal output and FILE_TOUCHED are
+ * counted, not stored. A DIFF_SUMMARY that would cross the cap is held
+ * instead, its files[] cut to EVENT_DIFF_FILES_CAPPED: the last one held
+ * is stored just before SESSION_ENDED, so the log says what changed and
+ * exceeds the cap by a small constant. Lifecycle events are always kept.
+ * One ALERT_RAISED says so.
  */
 static int
 session_over_cap(struct session *s, struct json_object *ev, int t)
 {
 	struct json_object	*alert, *v;
-	char			 desc[200];
+	char			 desc[400];
+	size_t			 bytes = eventlog_bytes(s->log), len;
 
-	if (t != EV_TERMINAL_CHUNK ||
-	    eventlog_bytes(s->log) < server_cfg->max_log_bytes)
+	if (s->flushing)
 		return (0);
-	if (json_object_object_get_ex(ev, "data", &v))
+	switch (t) {
+	case EV_TERMINAL_CHUNK:
+	case EV_FILE_TOUCHED:
+		if (bytes < server_cfg->max_log_bytes)
+			return (0);
+		break;
+	case EV_DIFF_SUMMARY:
+		/* Stamped, it grows by the ids, repoRef, ts and seq. */
+		json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		if (bytes + len + SESSION_STAMP_SLACK <
+		    server_cfg->max_log_bytes)
+			return (0);
+		break;
+	default:
+		return (0);
+	}
+	if (t == EV_TERMINAL_CHUNK &&
+	    json_object_object_get_ex(ev, "data", &v))
 		s->dropped_bytes += (size_t)json_object_get_string_len(v);
+	else if (t == EV_FILE_TOUCHED)
+		s->dropped_touched++;
+	else if (t == EV_DIFF_SUMMARY) {
+		if (s->held_diff != NULL)
+			s->dropped_diffs++;
+		json_object_put(s->held_diff);
+		s->held_diff = NULL;
+		json_object_deep_copy(ev, &s->held_diff, NULL);
+		event_diff_trim(s->held_diff, EVENT_DIFF_FILES_CAPPED);
+	}
+	metrics_event_dropped(t);
 	if (s->capped)
 		return (1);
 	s->capped = 1;
 	snprintf(desc, sizeof desc, "the session's event log reached %zu "
-	    "bytes; further terminal output is counted, not stored",
+	    "bytes; further terminal output and FILE_TOUCHED events are "
+	    "counted, not stored, and only the last DIFF_SUMMARY is stored, "
+	    "before SESSION_ENDED, with its file list cut",
 	    server_cfg->max_log_bytes);
 	alert = event_alert("storage", "terminal output truncated", desc,
 	    NULL);
 	session_emit(s, alert);
 	json_object_put(alert);
 	return (1);
+}
+
+/* The DIFF_SUMMARY held past the log cap, stored now (SESSION_ENDED). */
+static void
+session_flush_diff(struct session *s)
+{
+	struct json_object	*ev;
+
+	if ((ev = s->held_diff) == NULL)
+		return;
+	s->held_diff = NULL;
+	s->flushing = 1;
+	session_emit(s, ev);
+	s->flushing = 0;
+	json_object_put(ev);
 }
 
 /*
@@ -660,6 +714,8 @@ session_emit(struct session *s, struct json_object *ev)
 	if (!json_object_object_get_ex(ev, "type", &v))
 		return;
 	t = event_type_from_name(json_object_get_string(v));
+	if (t == EV_SESSION_ENDED)
+		session_flush_diff(s);
 	if (session_over_cap(s, ev, t))
 		return;
 	seq = s->last_seq + 1;
@@ -898,6 +954,17 @@ session_worker_event(struct session *s, struct json_object *ev,
 		snprintf(cause, sizeof cause, "APPROVAL_RESOLVED is the "
 		    "supervisor's to send");
 		goto bad;
+	case EV_ALERT_RAISED:
+		/* The worker runs without inotify: /healthz says so. */
+		if (json_object_object_get_ex(ev, "context", &v) &&
+		    json_object_object_get_ex(v, "reason", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v),
+		    "inotify_unavailable") == 0 && !s->no_watch) {
+			s->no_watch = 1;
+			metrics_session_no_watch();
+		}
+		break;
 	case EV_USAGE_TICK:
 		if (!json_object_object_get_ex(ev, "units", &v) ||
 		    !json_object_is_type(v, json_type_object)) {

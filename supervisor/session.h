@@ -52,6 +52,11 @@ struct session {
 	struct json_object	*last_usage;	/* last USAGE_TICK's units */
 	int			 capped;	/* log cap reached */
 	size_t			 dropped_bytes;	/* terminal output not kept */
+	size_t			 dropped_touched; /* FILE_TOUCHED not kept */
+	size_t			 dropped_diffs;	/* DIFF_SUMMARY not kept */
+	struct json_object	*held_diff;	/* the last one, past the cap */
+	int			 flushing;	/* storing held_diff */
+	int			 no_watch;	/* the worker has no inotify */
 	TAILQ_ENTRY(session)	 entry;
 };
 
