@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <git2.h>
 #include <json-c/json.h>
 
@@ -506,22 +507,14 @@ bad:
 	return (-1);
 }
 
-/* Diff the workspace against its start commit into ev, in a child. */
-int
-diff_summary(const char *dir, const char *commit_hex,
-    const struct diff_opts *opts, struct json_object *ev, char *cause,
-    size_t causelen)
+/* Fork the diff child; its answer comes on *fdp. -1 with a cause. */
+static pid_t
+diff_spawn(const char *dir, const char *commit_hex,
+    const struct diff_opts *opts, int *fdp, char *cause, size_t causelen)
 {
-	struct diff_opts	 def;
-	struct evbuffer		*out;
-	pid_t			 pid;
-	int			 p[2], status, rv;
+	pid_t	pid;
+	int	p[2];
 
-	if (opts == NULL) {
-		memset(&def, 0, sizeof def);
-		def.isolate = geteuid() == 0;
-		opts = &def;
-	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		CAUSE("pipe: %s", strerror(errno));
 		return (-1);
@@ -537,17 +530,187 @@ diff_summary(const char *dir, const char *commit_hex,
 		diff_child(p[1], dir, commit_hex, opts);
 	}
 	close(p[1]);
-	if ((out = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	rv = diff_read(p[0], out, opts->timeout_ms > 0 ? opts->timeout_ms :
-	    DIFF_TIMEOUT_MS, cause, causelen);
-	close(p[0]);
-	if (rv == -1)
-		kill(pid, SIGKILL);
+	*fdp = p[0];
+	return (pid);
+}
+
+/* The child is done or given up on: make sure it is gone, and reap it. */
+static void
+diff_reap(pid_t pid)
+{
+	int	status;
+
+	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+}
+
+/* opts, or the defaults: isolated when root, no drop. */
+static const struct diff_opts *
+diff_defaults(const struct diff_opts *opts, struct diff_opts *def)
+{
+	if (opts != NULL)
+		return (opts);
+	memset(def, 0, sizeof *def);
+	def->isolate = geteuid() == 0;
+	return (def);
+}
+
+/* The timeout of opts. */
+static int64_t
+diff_timeout(const struct diff_opts *opts)
+{
+	return (opts->timeout_ms > 0 ? opts->timeout_ms : DIFF_TIMEOUT_MS);
+}
+
+/* Diff the workspace against its start commit into ev, in a child. */
+int
+diff_summary(const char *dir, const char *commit_hex,
+    const struct diff_opts *opts, struct json_object *ev, char *cause,
+    size_t causelen)
+{
+	struct diff_opts	 def;
+	struct evbuffer		*out;
+	pid_t			 pid;
+	int			 fd, rv;
+
+	opts = diff_defaults(opts, &def);
+	if ((pid = diff_spawn(dir, commit_hex, opts, &fd, cause,
+	    causelen)) == -1)
+		return (-1);
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	rv = diff_read(fd, out, diff_timeout(opts), cause, causelen);
+	close(fd);
+	diff_reap(pid);
 	if (rv == 0)
 		rv = diff_take(out, ev, cause, causelen);
 	evbuffer_free(out);
 	return (rv);
+}
+
+struct diff_job {
+	pid_t		 pid;
+	int		 fd;
+	struct event	*read_ev;
+	struct event	*timer;
+	struct evbuffer	*out;
+	diff_done_cb	 done;
+	void		*arg;
+};
+
+/* Free a job whose child is gone. */
+static void
+diff_job_free(struct diff_job *j)
+{
+	event_free(j->read_ev);
+	event_free(j->timer);
+	close(j->fd);
+	evbuffer_free(j->out);
+	free(j);
+}
+
+/* The job is over: reap, free, then tell (ev NULL and a cause on failure). */
+static void
+diff_job_end(struct diff_job *j, const char *error)
+{
+	struct json_object	*ev = NULL;
+	char			 cause[1024];
+	diff_done_cb		 done = j->done;
+	void			*arg = j->arg;
+
+	diff_reap(j->pid);
+	if (error != NULL)
+		snprintf(cause, sizeof cause, "%s", error);
+	else {
+		ev = json_object_new_object();
+		if (diff_take(j->out, ev, cause, sizeof cause) == -1) {
+			json_object_put(ev);
+			ev = NULL;
+		}
+	}
+	diff_job_free(j);
+	done(ev, ev == NULL ? cause : NULL, arg);
+}
+
+/* The child's answer, as it comes. */
+static void
+diff_job_read_cb(int fd, short events, void *arg)
+{
+	struct diff_job	*j = arg;
+	char		 buf[16384], cause[128];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n == -1) {
+		snprintf(cause, sizeof cause, "read: %s", strerror(errno));
+		diff_job_end(j, cause);
+		return;
+	}
+	if (n == 0) {
+		diff_job_end(j, NULL);
+		return;
+	}
+	if (evbuffer_get_length(j->out) + (size_t)n > DIFF_OUT_MAX) {
+		snprintf(cause, sizeof cause, "diff answer over %d bytes",
+		    DIFF_OUT_MAX);
+		diff_job_end(j, cause);
+		return;
+	}
+	evbuffer_add(j->out, buf, (size_t)n);
+}
+
+/* The child took too long. */
+static void
+diff_job_timeout_cb(int fd, short events, void *arg)
+{
+	diff_job_end(arg, "the diff took too long");
+}
+
+/* Start the diff in a child; done is called once, from the loop. */
+struct diff_job *
+diff_start(struct event_base *base, const char *dir, const char *commit_hex,
+    const struct diff_opts *opts, diff_done_cb done, void *arg, char *cause,
+    size_t causelen)
+{
+	struct diff_opts	 def;
+	struct diff_job		*j;
+	struct timeval		 tv;
+	int64_t			 ms;
+
+	opts = diff_defaults(opts, &def);
+	j = xcalloc(1, sizeof *j);
+	if ((j->pid = diff_spawn(dir, commit_hex, opts, &j->fd, cause,
+	    causelen)) == -1) {
+		free(j);
+		return (NULL);
+	}
+	if (set_nonblock(j->fd) == -1)
+		fatal("diff: set_nonblock");
+	j->done = done;
+	j->arg = arg;
+	if ((j->out = evbuffer_new()) == NULL ||
+	    (j->read_ev = event_new(base, j->fd, EV_READ | EV_PERSIST,
+	    diff_job_read_cb, j)) == NULL ||
+	    (j->timer = evtimer_new(base, diff_job_timeout_cb, j)) == NULL)
+		fatalx("diff: event_new");
+	ms = diff_timeout(opts);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (event_add(j->read_ev, NULL) == -1 || evtimer_add(j->timer,
+	    &tv) == -1)
+		fatalx("diff: event_add");
+	return (j);
+}
+
+/* Give up on a job: the child is killed, done is not called. */
+void
+diff_cancel(struct diff_job *j)
+{
+	if (j == NULL)
+		return;
+	diff_reap(j->pid);
+	diff_job_free(j);
 }

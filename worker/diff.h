@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct event_base;
 struct json_object;
+struct diff_job;
 
 #define DIFF_TIMEOUT_MS	20000	/* a diff taking longer is killed */
 
@@ -38,5 +40,20 @@ struct diff_opts {
  */
 int	 diff_summary(const char *, const char *, const struct diff_opts *,
 	    struct json_object *, char *, size_t);
+
+/*
+ * The same, without blocking the loop: the DIFF_SUMMARY fields (the
+ * caller owns them) or NULL and a cause.
+ */
+typedef void	 (*diff_done_cb)(struct json_object *, const char *, void *);
+/*
+ * Start diff_summary's child; done is called once from the loop when it
+ * answers, fails or times out. NULL with a cause if it cannot start.
+ */
+struct diff_job	*diff_start(struct event_base *, const char *, const char *,
+		    const struct diff_opts *, diff_done_cb, void *, char *,
+		    size_t);
+/* Kill the child and free the job; done is not called. */
+void		 diff_cancel(struct diff_job *);
 
 #endif

@@ -131,6 +131,8 @@ struct worker {
 	char			 commit[64];	/* start commit, or "" */
 	struct watch		*watch;		/* FILE_TOUCHED */
 	struct diff_opts	 diff_opts;
+	struct diff_job		*diff_job;	/* a diff child running */
+	int			 diff_again;	/* changes since it started */
 	size_t			 files_touched;	/* once the watch is gone */
 	size_t			 max_watches;	/* START maxWatches, 0: none */
 	char			*diff_failed;	/* alerted for, or NULL */
@@ -496,6 +498,9 @@ worker_touched_cb(const char *path, enum watch_reason why, void *arg)
 
 	if (wk.closing)
 		return;
+	/* A diff child reads the whole tree: those reads are not the agent's. */
+	if (why == WATCH_READ && wk.diff_job != NULL)
+		return;
 	ev = event_create(EV_FILE_TOUCHED);
 	json_object_object_add(ev, "path", json_object_new_string(path));
 	if (wk.room_path != NULL && watch_in_room(path, wk.room_path))
@@ -580,47 +585,108 @@ worker_watch_failed(const char *cause, int error)
 }
 
 /*
- * DIFF_SUMMARY of the workspace against the start commit. What the agent
- * did so far is reported first; the reads libgit2 itself makes of the work
- * tree are then dropped, not reported as the agent's.
+ * A diff's outcome: the DIFF_SUMMARY, or an alert that there is none, once
+ * until a diff works again (there are no totals to give). fields is
+ * consumed.
  */
 static void
-worker_diff(void)
+worker_diff_report(struct json_object *fields, const char *cause)
 {
-	struct json_object	*ev;
+	struct json_object	*ev, *ctx;
+	char			*desc;
+
+	if (fields != NULL) {
+		free(wk.diff_failed);
+		wk.diff_failed = NULL;
+		ev = event_create(EV_DIFF_SUMMARY);
+		json_object_object_foreach(fields, k, v)
+			/* ev and fields share v until fields goes. */
+			json_object_object_add(ev, k, json_object_get(v));
+		json_object_put(fields);
+		worker_emit(ev);
+		return;
+	}
+	log_warnx("diff summary: %s", cause);
+	if (wk.diff_failed != NULL && strcmp(wk.diff_failed, cause) == 0)
+		return;
+	free(wk.diff_failed);
+	wk.diff_failed = xstrdup(cause);
+	desc = xasprintf("The workspace's diff summary could not be "
+	    "computed: %s. No DIFF_SUMMARY is reported until it can.", cause);
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "reason",
+	    json_object_new_string("diff_unavailable"));
+	worker_alert("workspace", "diff unavailable", desc, ctx);
+	free(desc);
+}
+
+/*
+ * A diff child answered. The reads it made of the work tree were dropped
+ * while it ran (worker_touched_cb), not reported as the agent's.
+ */
+static void
+worker_diff_done_cb(struct json_object *fields, const char *cause, void *arg)
+{
+	wk.diff_job = NULL;
+	if (wk.closing) {
+		json_object_put(fields);
+		return;
+	}
+	worker_diff_report(fields, cause);
+	/* Changed while it ran: again, once the tree is quiet. */
+	if (wk.diff_again) {
+		wk.diff_again = 0;
+		worker_changed_cb(NULL);
+	}
+}
+
+/*
+ * DIFF_SUMMARY of the workspace against the start commit, in a child that
+ * answers on the loop: the worker goes on with the agent meanwhile. What
+ * the agent did so far is reported first.
+ */
+static void
+worker_diff_start(void)
+{
+	char	cause[WORKER_CAUSE_MAX];
+
+	if (wk.commit[0] == '\0')
+		return;
+	if (wk.diff_job != NULL) {
+		wk.diff_again = 1;
+		return;
+	}
+	watch_flush(wk.watch, 1);
+	wk.diff_job = diff_start(wk.base, wk.dir, wk.commit, &wk.diff_opts,
+	    worker_diff_done_cb, NULL, cause, sizeof cause);
+	if (wk.diff_job == NULL)
+		worker_diff_report(NULL, cause);
+}
+
+/*
+ * The last DIFF_SUMMARY, before SESSION_ENDED: waited for (bounded by the
+ * diff's timeout). One still running is given up for a fresh one.
+ */
+static void
+worker_diff_final(void)
+{
+	struct json_object	*fields;
 	char			 cause[WORKER_CAUSE_MAX];
 
 	if (wk.commit[0] == '\0')
 		return;
+	diff_cancel(wk.diff_job);
+	wk.diff_job = NULL;
 	watch_flush(wk.watch, 1);
 	if (wk.quiet_ev != NULL)
 		evtimer_del(wk.quiet_ev);
-	ev = event_create(EV_DIFF_SUMMARY);
-	if (diff_summary(wk.dir, wk.commit, &wk.diff_opts, ev, cause,
-	    sizeof cause) == 0) {
-		free(wk.diff_failed);
-		wk.diff_failed = NULL;
-		worker_emit(ev);
-		watch_flush(wk.watch, 0);
-		return;
-	}
-	/* No totals to give: an alert, once until a diff works again. */
-	json_object_put(ev);
-	log_warnx("diff summary: %s", cause);
-	if (wk.diff_failed == NULL || strcmp(wk.diff_failed, cause) != 0) {
-		struct json_object	*ctx;
-		char			*desc;
-
-		free(wk.diff_failed);
-		wk.diff_failed = xstrdup(cause);
-		desc = xasprintf("The workspace's diff summary could not be "
-		    "computed: %s. No DIFF_SUMMARY is reported until it can.",
-		    cause);
-		ctx = json_object_new_object();
-		json_object_object_add(ctx, "reason",
-		    json_object_new_string("diff_unavailable"));
-		worker_alert("workspace", "diff unavailable", desc, ctx);
-		free(desc);
+	fields = json_object_new_object();
+	if (diff_summary(wk.dir, wk.commit, &wk.diff_opts, fields, cause,
+	    sizeof cause) == 0)
+		worker_diff_report(fields, NULL);
+	else {
+		json_object_put(fields);
+		worker_diff_report(NULL, cause);
 	}
 	watch_flush(wk.watch, 0);
 }
@@ -630,7 +696,7 @@ static void
 worker_quiet_cb(int fd, short events, void *arg)
 {
 	if (!wk.closing)
-		worker_diff();
+		worker_diff_start();
 }
 
 /* The session is ending: the last DIFF_SUMMARY, then stop watching. */
@@ -639,7 +705,7 @@ worker_changes_end(void)
 {
 	if (wk.commit[0] == '\0')
 		return;
-	worker_diff();
+	worker_diff_final();
 	wk.commit[0] = '\0';
 	wk.files_touched = watch_paths(wk.watch);
 	watch_free(wk.watch);
@@ -2206,6 +2272,7 @@ worker_cleanup(void)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
+	diff_cancel(wk.diff_job);
 	watch_free(wk.watch);
 	output_free(wk.out);
 	execpol_free(wk.exec);		/* ex */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <event2/event.h>
 #include <json-c/json.h>
 
 #include "diff.h"
@@ -368,6 +369,84 @@ START_TEST(test_bad_utf8_name)
 }
 END_TEST
 
+static struct json_object	*async_fields;
+static char			 async_cause[1024];
+static int			 async_calls;
+
+static void
+async_done(struct json_object *fields, const char *c, void *arg)
+{
+	async_calls++;
+	async_fields = fields;
+	snprintf(async_cause, sizeof async_cause, "%s", c != NULL ? c : "");
+	event_base_loopbreak(arg);
+}
+
+/* Start a diff on a loop and run the loop until it answers. */
+static void
+async_run(const struct diff_opts *opts)
+{
+	struct event_base	*base = event_base_new();
+	struct diff_job		*j;
+
+	async_calls = 0;
+	async_fields = NULL;
+	j = diff_start(base, tmp, head, opts, async_done, base, cause,
+	    sizeof cause);
+	ck_assert_msg(j != NULL, "%s", cause);
+	event_base_dispatch(base);
+	ck_assert_int_eq(async_calls, 1);
+	event_base_free(base);
+}
+
+START_TEST(test_async)
+{
+	sh("echo more >>src/a.c%s", NULL);
+	async_run(NULL);
+	ck_assert_msg(async_fields != NULL, "%s", async_cause);
+	check_file(async_fields, "src/a.c", "modified", 1, 0);
+	ck_assert_int_eq(num(async_fields, "filesChanged"), 1);
+	json_object_put(async_fields);
+}
+END_TEST
+
+START_TEST(test_async_fails)
+{
+	struct diff_opts	opts = { 0 };
+
+	/* Not a repository any more: a cause, no fields. */
+	sh("rm -rf .git && echo 'gitdir: /etc' >.git%s", NULL);
+	async_run(NULL);
+	ck_assert_ptr_null(async_fields);
+	ck_assert_ptr_nonnull(strstr(async_cause, ".git is not a directory"));
+	/* Too slow: killed, said so. */
+	sh("rm .git && git init -q . && i=0; while [ $i -lt 2000 ]; do "
+	    "echo $i >n$i; i=$((i+1)); done%s", NULL);
+	opts.isolate = geteuid() == 0;
+	opts.timeout_ms = 1;
+	async_run(&opts);
+	ck_assert_ptr_null(async_fields);
+	ck_assert_ptr_nonnull(strstr(async_cause, "too long"));
+}
+END_TEST
+
+START_TEST(test_async_cancel)
+{
+	struct event_base	*base = event_base_new();
+	struct diff_job		*j;
+
+	async_calls = 0;
+	j = diff_start(base, tmp, head, NULL, async_done, base, cause,
+	    sizeof cause);
+	ck_assert_ptr_nonnull(j);
+	diff_cancel(j);
+	diff_cancel(NULL);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_int_eq(async_calls, 0);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 diff_suite(void)
 {
@@ -395,6 +474,9 @@ diff_suite(void)
 	tcase_add_test(tc, test_many_files);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_as_sandbox_uid);
+	tcase_add_test(tc, test_async);
+	tcase_add_test(tc, test_async_fails);
+	tcase_add_test(tc, test_async_cancel);
 	suite_add_tcase(s, tc);
 	return (s);
 }
