@@ -9,7 +9,14 @@
  * START {protocol, session {sessionId, orgId, villageId, agentId},
  *     repoRef, checkout, task, policy, roomPath?, env {name: value},
  *     provider {...config_provider_to_json...}, workspaceDir, allowedRoots[],
- *     cols, rows, timeoutMs, graceMs, path, home, lang, maxWatches, daemonListen["addr:port"], ...}
+ *     cols, rows, timeoutMs, graceMs, path, home, lang, remoteToken?,
+ *     remoteUrl?, cacheDir, cacheMaxAgeMs, workspaceMode, workspaceFallback,
+ *     cacheMaxBytes, checkoutMaxAgeMs, shallow, sandbox, sandboxUid,
+ *     sandboxGid, sandboxRequired[], sandboxExpose[], nofileMax,
+ *     maxWatches, stateDir, cgroupBase, limits, usageTickMs,
+ *     execApprovalPatterns?, testPatterns?, approvalTimeoutMs,
+ *     approvalDenyContinues, networkAllowlist[],
+ *     daemonListen["addr:port"]}
  * INPUT {data}			RESIZE {cols, rows}
  * STOP {graceful}		PAUSE {}	RESUME {}
  * APPROVE {approvalId, decision: allow|deny, note?}

@@ -369,6 +369,37 @@ START_TEST(test_bad_utf8_name)
 }
 END_TEST
 
+/* Rootless: no private view, but gitdir and workdir pinned all the same. */
+START_TEST(test_pinned)
+{
+	struct json_object	*o = json_object_new_object();
+	struct diff_opts	 opts = { 0 };
+	char			*cmd;
+
+	cmd = xasprintf("git config core.worktree '%s' && echo more >>src/a.c",
+	    outside);
+	sh("%s", cmd);
+	free(cmd);
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert(!mentions_canary(o));
+	check_file(o, "src/a.c", "modified", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	json_object_put(o);
+
+	o = json_object_new_object();
+	cmd = xasprintf("mv .git .git.real && echo 'gitdir: %s/.git' >.git",
+	    outside);
+	sh("%s", cmd);
+	free(cmd);
+	ck_assert_int_eq(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, ".git is not a directory"));
+	ck_assert_int_eq(json_object_object_length(o), 0);
+	json_object_put(o);
+}
+END_TEST
+
 static struct json_object	*async_fields;
 static char			 async_cause[1024];
 static int			 async_calls;
@@ -414,19 +445,20 @@ START_TEST(test_async_fails)
 {
 	struct diff_opts	opts = { 0 };
 
+	/* Too slow: killed, said so. */
+	sh("i=0; while [ $i -lt 4000 ]; do echo $i >n$i; i=$((i+1)); done%s",
+	    NULL);
+	opts.isolate = geteuid() == 0;
+	opts.timeout_ms = 1;
+	async_run(&opts);
+	ck_assert_ptr_null(async_fields);
+	ck_assert_msg(strstr(async_cause, "too long") != NULL, "%s",
+	    async_cause);
 	/* Not a repository any more: a cause, no fields. */
 	sh("rm -rf .git && echo 'gitdir: /etc' >.git%s", NULL);
 	async_run(NULL);
 	ck_assert_ptr_null(async_fields);
 	ck_assert_ptr_nonnull(strstr(async_cause, ".git is not a directory"));
-	/* Too slow: killed, said so. */
-	sh("rm .git && git init -q . && i=0; while [ $i -lt 2000 ]; do "
-	    "echo $i >n$i; i=$((i+1)); done%s", NULL);
-	opts.isolate = geteuid() == 0;
-	opts.timeout_ms = 1;
-	async_run(&opts);
-	ck_assert_ptr_null(async_fields);
-	ck_assert_ptr_nonnull(strstr(async_cause, "too long"));
 }
 END_TEST
 
@@ -474,6 +506,7 @@ diff_suite(void)
 	tcase_add_test(tc, test_many_files);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_as_sandbox_uid);
+	tcase_add_test(tc, test_pinned);
 	tcase_add_test(tc, test_async);
 	tcase_add_test(tc, test_async_fails);
 	tcase_add_test(tc, test_async_cancel);
