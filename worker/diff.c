@@ -439,27 +439,30 @@ diff_count(struct json_object *o, const char *key)
  * Take the child's answer into ev. It ran libgit2 over what the agent
  * wrote, so it is checked like any outside input.
  */
-static int
-diff_take(struct evbuffer *in, struct json_object *ev, char *cause,
-    size_t causelen)
+int
+diff_answer_parse(const char *buf, size_t len, struct json_object *ev,
+    char *cause, size_t causelen)
 {
 	static const char	*totals[] = { "filesChanged", "linesAdded",
 				    "linesRemoved" };
 	struct json_tokener	*tok;
 	struct json_object	*o, *v, *files, *f;
-	size_t			 len = evbuffer_get_length(in), i;
+	size_t			 i;
 	int64_t			 n;
 
 	if (len == 0) {
 		CAUSE("the diff child gave no answer");
 		return (-1);
 	}
+	if (len > DIFF_OUT_MAX) {
+		CAUSE("diff answer over %d bytes", DIFF_OUT_MAX);
+		return (-1);
+	}
 	if ((tok = json_tokener_new()) == NULL)
 		fatalx("json_tokener_new");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(in, -1),
-	    (int)len);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len ||
 	    !json_object_is_type(o, json_type_object)) {
@@ -485,11 +488,15 @@ diff_take(struct evbuffer *in, struct json_object *ev, char *cause,
 		    !json_object_is_type(v, json_type_string))
 			goto bad;
 	}
-	for (i = 0; i < nitems(totals); i++) {
-		if ((n = diff_count(o, totals[i])) == -1)
+	for (i = 0; i < nitems(totals); i++)
+		if (diff_count(o, totals[i]) == -1)
 			goto bad;
-		json_object_object_add(ev, totals[i], json_object_new_int64(n));
-	}
+	if (json_object_object_get_ex(o, "filesOmitted", &v) &&
+	    diff_count(o, "filesOmitted") == -1)
+		goto bad;
+	for (i = 0; i < nitems(totals); i++)
+		json_object_object_add(ev, totals[i],
+		    json_object_new_int64(diff_count(o, totals[i])));
 	if ((n = diff_count(o, "filesOmitted")) > 0) {
 		json_object_object_add(ev, "truncated",
 		    json_object_new_boolean(1));
@@ -584,7 +591,8 @@ diff_summary(const char *dir, const char *commit_hex,
 	close(fd);
 	diff_reap(pid);
 	if (rv == 0)
-		rv = diff_take(out, ev, cause, causelen);
+		rv = diff_answer_parse((const char *)evbuffer_pullup(out, -1),
+		    evbuffer_get_length(out), ev, cause, causelen);
 	evbuffer_free(out);
 	return (rv);
 }
@@ -624,7 +632,9 @@ diff_job_end(struct diff_job *j, const char *error)
 		snprintf(cause, sizeof cause, "%s", error);
 	else {
 		ev = json_object_new_object();
-		if (diff_take(j->out, ev, cause, sizeof cause) == -1) {
+		if (diff_answer_parse((const char *)evbuffer_pullup(j->out,
+		    -1), evbuffer_get_length(j->out), ev, cause,
+		    sizeof cause) == -1) {
 			json_object_put(ev);
 			ev = NULL;
 		}

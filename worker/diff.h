@@ -42,6 +42,14 @@ int	 diff_summary(const char *, const char *, const struct diff_opts *,
 	    struct json_object *, char *, size_t);
 
 /*
+ * Check the diff child's answer (JSON: the DIFF_SUMMARY fields, or
+ * {error}) and add its fields to ev, files[] cut to EVENT_DIFF_FILES_MAX.
+ * -1 with a cause, ev untouched, for anything else.
+ */
+int	 diff_answer_parse(const char *, size_t, struct json_object *, char *,
+	    size_t);
+
+/*
  * The same, without blocking the loop: the DIFF_SUMMARY fields (the
  * caller owns them) or NULL and a cause.
  */

@@ -400,6 +400,79 @@ START_TEST(test_pinned)
 }
 END_TEST
 
+/* The child's answer is checked like outside input. */
+START_TEST(test_answer_hostile)
+{
+	static const char	*bad[] = {
+		"",
+		"x",
+		"[]",
+		"null",
+		"\"str\"",
+		"{\"filesChanged\": 1",
+		"{} {}",
+		"{}",
+		"{\"files\": []}",
+		"{\"files\": {}, \"filesChanged\": 0, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [1], \"filesChanged\": 1, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [{\"path\": 5}], \"filesChanged\": 1, "
+		    "\"linesAdded\": 0, \"linesRemoved\": 0}",
+		"{\"files\": [{}], \"filesChanged\": 1, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [], \"filesChanged\": -1, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [], \"filesChanged\": \"1\", \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [], \"filesChanged\": 1.5, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0}",
+		"{\"files\": [], \"filesChanged\": 0, \"linesAdded\": 0}",
+		"{\"files\": [], \"filesChanged\": 0, \"linesAdded\": 0, "
+		    "\"linesRemoved\": 0, \"filesOmitted\": -3}",
+		"{\"files\": [{\"path\": \"a\\xff\"}], \"filesChanged\": 1, "
+		    "\"linesAdded\": 0, \"linesRemoved\": 0}",
+		"{\"error\": 5}",
+	};
+	struct json_object	*o;
+	const char		*good;
+	char			*big;
+	size_t			 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o = json_object_new_object();
+		ck_assert_msg(diff_answer_parse(bad[i], strlen(bad[i]), o,
+		    cause, sizeof cause) == -1, "accepted: %s", bad[i]);
+		ck_assert_msg(json_object_object_length(o) == 0,
+		    "ev changed by: %s", bad[i]);
+		ck_assert(cause[0] != '\0');
+		json_object_put(o);
+	}
+	/* An error is passed on as the cause. */
+	o = json_object_new_object();
+	ck_assert_int_eq(diff_answer_parse("{\"error\": \"no repo\"}", 20, o,
+	    cause, sizeof cause), -1);
+	ck_assert_str_eq(cause, "no repo");
+	/* Over the bound: refused before parsing. */
+	big = xcalloc(1, 2 * 1024 * 1024);
+	memset(big, ' ', 2 * 1024 * 1024 - 1);
+	ck_assert_int_eq(diff_answer_parse(big, strlen(big), o, cause,
+	    sizeof cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "over"));
+	free(big);
+	/* Good, with filesOmitted: truncated comes with it. */
+	good = "{\"files\": [{\"path\": \"a\"}], \"filesChanged\": 3, "
+	    "\"linesAdded\": 2, \"linesRemoved\": 1, \"filesOmitted\": 2}";
+	ck_assert_msg(diff_answer_parse(good, strlen(good), o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert_int_eq(num(o, "filesChanged"), 3);
+	ck_assert_int_eq(num(o, "filesOmitted"), 2);
+	ck_assert(json_object_get_boolean(json_object_object_get(o,
+	    "truncated")));
+	json_object_put(o);
+}
+END_TEST
+
 static struct json_object	*async_fields;
 static char			 async_cause[1024];
 static int			 async_calls;
@@ -494,6 +567,7 @@ diff_suite(void)
 	tcase_add_test(tc, test_ignored);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_bad_utf8_name);
+	tcase_add_test(tc, test_answer_hostile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");
