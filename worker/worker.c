@@ -494,13 +494,25 @@ worker_end(void)
 static void
 worker_touched_cb(const char *path, enum watch_reason why, void *arg)
 {
+	struct utf8_carry	 carry = { { 0 }, 0 };
 	struct json_object	*ev;
+	struct evbuffer		*b = NULL;
 
 	if (wk.closing)
 		return;
 	/* A diff child reads the whole tree: those reads are not the agent's. */
 	if (why == WATCH_READ && wk.diff_job != NULL)
 		return;
+	/* Any name the agent makes must fit a frame: valid UTF-8 only. */
+	if (!utf8_valid((const unsigned char *)path, strlen(path))) {
+		if ((b = evbuffer_new()) == NULL)
+			fatalx("evbuffer_new");
+		utf8_sanitize(&carry, (const unsigned char *)path,
+		    strlen(path), b);
+		utf8_flush(&carry, b);
+		evbuffer_add(b, "", 1);
+		path = (const char *)evbuffer_pullup(b, -1);
+	}
 	ev = event_create(EV_FILE_TOUCHED);
 	json_object_object_add(ev, "path", json_object_new_string(path));
 	if (wk.room_path != NULL && watch_in_room(path, wk.room_path))
@@ -509,6 +521,8 @@ worker_touched_cb(const char *path, enum watch_reason why, void *arg)
 	json_object_object_add(ev, "reason",
 	    json_object_new_string(watch_reason_name(why)));
 	worker_emit(ev);
+	if (b != NULL)
+		evbuffer_free(b);
 }
 
 /* A write or delete: DIFF_SUMMARY once the tree is quiet again. */

@@ -56,6 +56,7 @@ gitdir)
 	;;
 many)
 	echo more >>README.md
+	printf 'x\n' >"\$(printf 'bad\377name')"
 	mkdir pad && cd pad || exit 1
 	i=0
 	while [ \$i -lt 4500 ]; do
@@ -168,8 +169,13 @@ d=$(last_diff "$SID")
 [ "$d" != null ] || fail "many: no DIFF_SUMMARY ($(grep 'dropped\|diff' "$T/runnerd.log" | tail -3))"
 grep -q 'event dropped' "$T/runnerd.log" && fail "many: an event was dropped"
 assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved, .truncated]' <<<"$d")" \
-    '[4501,9001,0,true]' "many: exact totals, truncated"
-assert_eq "$(jq '.filesOmitted + (.files | length)' <<<"$d")" 4501 "many: filesOmitted + files"
+    '[4502,9002,0,true]' "many: exact totals, truncated"
+assert_eq "$(jq '.filesOmitted + (.files | length)' <<<"$d")" 4502 "many: filesOmitted + files"
+# A name that is not UTF-8 reaches the events, made valid.
+assert_eq "$(jq '[.files[].path | select(startswith("bad"))] == ["bad\ufffdname"]' <<<"$d")" true \
+    "many: a non-UTF-8 name in the diff"
+assert_eq "$(events "$SID" | jq '[.[] | select(.type == "FILE_TOUCHED" and (.path | startswith("bad"))) | .path] | unique == ["bad\ufffdname"]')" \
+    true "many: a non-UTF-8 name touched"
 [ "$(jq -c .files <<<"$d" | wc -c)" -le 262144 ] || fail "many: files[] over 256 KiB"
 [ "$(jq '.files | length' <<<"$d")" -gt 100 ] || fail "many: files[] nearly empty"
 unharmed many
