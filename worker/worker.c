@@ -500,7 +500,7 @@ worker_touched_cb(const char *path, enum watch_reason why, void *arg)
 
 	if (wk.closing)
 		return;
-	/* A diff child reads the whole tree: those reads are not the agent's. */
+	/* A diff child reads the whole tree: not the agent's reads. */
 	if (why == WATCH_READ && wk.diff_job != NULL)
 		return;
 	/* Any name the agent makes must fit a frame: valid UTF-8 only. */

@@ -550,7 +550,8 @@ START_TEST(test_reload)
 
 	ck_assert_int_eq(load(next, "{\"max_sessions\": 3, "
 	    "\"cache_max_bytes\": 5, \"pids_max\": 64, \"nofile_max\": 99, "
-	    "\"max_watches\": 16, \"approval_timeout_ms\": 1500, \"sandbox\": false, "
+	    "\"max_watches\": 16, \"approval_timeout_ms\": 1500, "
+	    "\"sandbox\": false, "
 	    "\"shallow\": false, \"approval_deny_continues\": true, "
 	    "\"sandbox_expose\": [\"/opt/x\"], \"cgroup_base\": \"v1\"}"), 0);
 	config_reload(live, next, applied, sizeof applied, restart,

@@ -88,8 +88,8 @@ summary(void)
 {
 	struct json_object	*o = json_object_new_object();
 
-	ck_assert_msg(diff_summary(tmp, head, NULL, o, cause, sizeof cause) == 0,
-	    "%s", cause);
+	ck_assert_msg(diff_summary(tmp, head, NULL, o, cause,
+	    sizeof cause) == 0, "%s", cause);
 	return (o);
 }
 
