@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,7 +28,9 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -41,6 +44,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <seccomp.h>
 
 #include "conf.h"
@@ -59,6 +64,11 @@
 #define EXECPOL_NLBUF		8192
 #define EXECPOL_VERDICTS	8	/* refusals remembered */
 #define EXECPOL_VERDICT_MS	5000	/* for so long */
+#define EXECPOL_ENV_MAX		8192	/* environment entries read */
+#define EXECPOL_HASH_MAX	(64 * 1024 * 1024) /* bytes of a program hashed */
+#define EXECPOL_HASH_CACHE	64	/* hashes of unknown files kept */
+#define EXECPOL_KNOWN_MAX	1024	/* files of programs patterns name */
+#define EXECPOL_PATH		"/usr/local/bin:/usr/bin:/bin"
 
 /* Built-in patterns of the gated categories (README "Exec policy"). */
 static const char *const execpol_merge[] = {
@@ -109,6 +119,22 @@ struct execpol_exec {
 	char		 *cwd;		/* or NULL */
 	char		 *line;		/* for humans: redacted, valid UTF-8 */
 	int		  missing;	/* why the kernel will refuse, or 0 */
+	char		**names;	/* known program: its names (borrowed) */
+	char		***git;		/* git: its readings, or NULL */
+	int		  git_unsure;	/* git: too many readings to tell */
+};
+
+/* A program file as the kernel runs it (execpol_identify). */
+struct execpol_file {
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+	struct timespec	 ctime;
+	int		 hashed;	/* 1 done, -1 cannot, 0 not yet */
+	unsigned char	 sha[SHA256_DIGEST_LENGTH];
+	int		 fd;		/* known programs: O_PATH */
+	char		**names;	/* known programs: patterns' names */
 };
 
 /* A refusal remembered for the same process trying the same again. */
@@ -184,6 +210,11 @@ struct execpol {
 	struct redact			*redact;
 
 	int				 seen_first;
+	struct execpol_file		*known;
+	size_t				 nknown;
+	struct execpol_file		 cache[EXECPOL_HASH_CACHE];
+	size_t				 nextc;
+	size_t				 hashes;	/* files hashed */
 	int				 finished;
 	int				 mem_alert;	/* once */
 	struct execpol_verdict		 verdicts[EXECPOL_VERDICTS];
@@ -202,6 +233,8 @@ struct execpol {
 };
 
 static void	execpol_run_end(struct execpol_run *);
+static int	execpol_match_as(const char *, const char *const *,
+		    char *const *, size_t);
 
 /*
  * The pattern language.
@@ -286,21 +319,34 @@ execpol_word(char *word, const char *s, int program)
 	}
 }
 
-/*
- * Whether pattern matches the program at path run with argv. The words are
- * walked once over the set of argument positions reachable so far, so a
- * pattern with many "..." costs words x arguments, never more.
- */
+/* Whether pattern matches the program at path run with argv. */
 int
 execpol_match(const char *pattern, const char *path, char *const *argv,
     size_t argc)
+{
+	const char	*progs[2] = { path, NULL };
+
+	if (path == NULL)
+		return (0);
+	return (execpol_match_as(pattern, progs, argv, argc));
+}
+
+/*
+ * Whether pattern matches argv run as any of progs (the file run and the
+ * names it is known by); the words are walked once over the set of
+ * argument positions reachable so far, so a pattern with many "..." costs
+ * words x arguments, never more.
+ */
+static int
+execpol_match_as(const char *pattern, const char *const *progs,
+    char *const *argv, size_t argc)
 {
 	char		*copy, **words, *p;
 	unsigned char	*reach, *next, *tmp;
 	size_t		 nw = 0, i, a, end, first;
 	int		 any, m = 0;
 
-	if (pattern == NULL || path == NULL)
+	if (pattern == NULL || progs == NULL || progs[0] == NULL)
 		return (0);
 	copy = xstrdup(pattern);
 	words = xcalloc(strlen(copy) / 2 + 2, sizeof *words);
@@ -313,7 +359,10 @@ execpol_match(const char *pattern, const char *path, char *const *argv,
 		while (*p != '\0' && *p != ' ' && *p != '\t')
 			p++;
 	}
-	if (nw == 0 || !execpol_word(words[0], path, 1))
+	for (i = 0; nw > 0 && progs[i] != NULL; i++)
+		if (execpol_word(words[0], progs[i], 1))
+			break;
+	if (nw == 0 || progs[i] == NULL)
 		goto out;
 
 	/* Positions are indexes into argv; the arguments start at 1. */
@@ -353,6 +402,385 @@ out:
 	return (m);
 }
 
+/*
+ * How git reads its command line (git.c: handle_options, handle_alias).
+ * Global options come before the subcommand; an alias given on the command
+ * line (-c alias.p=push, --config-env) or in the environment
+ * (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT) stands for its words; a
+ * program named git-<cmd> is "git <cmd>" (argv[0], as git itself looks).
+ * Where git could read a command more than one way (an alias named like a
+ * builtin, which git ignores; an option this table does not know, which
+ * a newer git may take with an argument) every reading is kept, so that a
+ * deny or a gate matches if any does and an allowlist only if all do.
+ */
+#define EXECPOL_GIT_READINGS	16	/* readings of one command */
+#define EXECPOL_GIT_STEPS	64	/* parses, aliases included */
+#define EXECPOL_GIT_DEPTH	8	/* aliases of aliases */
+#define EXECPOL_GIT_ENV		1000	/* GIT_CONFIG_COUNT at most */
+
+/* Global options that take the next argument (or "=value"). */
+static const char *const execpol_git_arg[] = {
+	"-c", "-C", "--config-env", "--git-dir", "--work-tree", "--namespace",
+	"--super-prefix", "--shallow-file", "--attr-source", NULL
+};
+/* Global options alone. */
+static const char *const execpol_git_flag[] = {
+	"-p", "--paginate", "-P", "--no-pager", "--no-replace-objects",
+	"--bare", "--literal-pathspecs", "--no-literal-pathspecs",
+	"--glob-pathspecs", "--noglob-pathspecs", "--icase-pathspecs",
+	"--no-optional-locks", "--no-lazy-fetch", "--no-advice", NULL
+};
+/* Options after which git prints something and runs nothing. */
+static const char *const execpol_git_exit[] = {
+	"--exec-path", "--html-path", "--man-path", "--info-path", NULL
+};
+
+struct execpol_git {
+	char		**defs;		/* "key=value" of config given */
+	size_t		  ndefs;
+	char *const	 *envp;
+	char		***out;
+	size_t		  nout;
+	int		  steps;
+	int		  overflow;
+};
+
+/* Whether s is one of v. */
+static int
+execpol_in(const char *const *v, const char *s)
+{
+	for (; *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return (1);
+	return (0);
+}
+
+/* The value of name in envp, or NULL. */
+static const char *
+execpol_getenv(char *const *envp, const char *name)
+{
+	size_t	len = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+			return (*envp + len + 1);
+	return (NULL);
+}
+
+/* Remember one "key=value" of configuration given to git. */
+static void
+execpol_git_def(struct execpol_git *g, const char *key, size_t klen,
+    const char *value)
+{
+	if (value == NULL)
+		return;
+	g->defs = xrealloc(g->defs, (g->ndefs + 1) * sizeof *g->defs);
+	g->defs[g->ndefs++] = xasprintf("%.*s=%s", (int)klen, key, value);
+}
+
+/* -c name=value (no '=': a boolean, never an alias). */
+static void
+execpol_git_c(struct execpol_git *g, const char *s)
+{
+	const char	*eq;
+
+	if ((eq = strchr(s, '=')) != NULL)
+		execpol_git_def(g, s, (size_t)(eq - s), eq + 1);
+}
+
+/* --config-env name=ENVVAR: the value is the variable's. */
+static void
+execpol_git_config_env(struct execpol_git *g, const char *s)
+{
+	const char	*eq;
+
+	if ((eq = strrchr(s, '=')) != NULL)
+		execpol_git_def(g, s, (size_t)(eq - s),
+		    execpol_getenv(g->envp, eq + 1));
+}
+
+/*
+ * One word of GIT_CONFIG_PARAMETERS, shell single-quoted by git
+ * (sq_quote: 'a'\''b'), up to a blank or an unquoted '='; NULL when bad.
+ */
+static char *
+execpol_git_sq(const char **sp)
+{
+	const char	*s = *sp;
+	char		*out, *o;
+
+	o = out = xmalloc(strlen(s) + 1);
+	for (;;) {
+		if (*s == '\'') {
+			for (s++; *s != '\0' && *s != '\''; s++)
+				*o++ = *s;
+			if (*s++ != '\'') {
+				free(out);
+				return (NULL);
+			}
+		} else if (*s == '\\' && s[1] != '\0') {
+			*o++ = s[1];
+			s += 2;
+		} else
+			break;
+	}
+	*o = '\0';
+	*sp = s;
+	return (out);
+}
+
+/* The configuration git children inherit: GIT_CONFIG_PARAMETERS & co. */
+static void
+execpol_git_env(struct execpol_git *g)
+{
+	const char	*s, *v;
+	char		*key, *val, name[40], *end;
+	unsigned long	 n, i;
+
+	if ((s = execpol_getenv(g->envp, "GIT_CONFIG_PARAMETERS")) != NULL) {
+		for (;;) {
+			while (*s == ' ' || *s == '\t' || *s == '\n')
+				s++;
+			if (*s == '\0' || (key = execpol_git_sq(&s)) == NULL)
+				break;
+			if (*s == '=') {
+				s++;
+				if ((val = execpol_git_sq(&s)) == NULL) {
+					free(key);
+					break;
+				}
+				execpol_git_def(g, key, strlen(key), val);
+				free(val);
+			} else
+				execpol_git_c(g, key);	/* 'key=value' */
+			free(key);
+			if (*s != ' ' && *s != '\t' && *s != '\n')
+				break;
+		}
+	}
+	if ((s = execpol_getenv(g->envp, "GIT_CONFIG_COUNT")) == NULL)
+		return;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > EXECPOL_GIT_ENV)
+		n = EXECPOL_GIT_ENV;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "GIT_CONFIG_KEY_%lu", i);
+		if ((s = execpol_getenv(g->envp, name)) == NULL)
+			continue;
+		snprintf(name, sizeof name, "GIT_CONFIG_VALUE_%lu", i);
+		v = execpol_getenv(g->envp, name);
+		execpol_git_def(g, s, strlen(s), v != NULL ? v : "");
+	}
+}
+
+/* An alias's words as git splits them (split_cmdline: quotes, \). */
+static char **
+execpol_git_split(const char *s)
+{
+	char	**v, *w, *o;
+	size_t	  n = 0;
+	char	  q;
+
+	v = xcalloc(strlen(s) / 2 + 2, sizeof *v);
+	w = xmalloc(strlen(s) + 1);
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		o = w;
+		q = 0;
+		for (; *s != '\0' && (q != 0 || !isspace((unsigned char)*s));
+		    s++) {
+			if (q == 0 && (*s == '\'' || *s == '"'))
+				q = *s;
+			else if (q != 0 && *s == q)
+				q = 0;
+			else if (*s == '\\' && q != '\'' && s[1] != '\0')
+				*o++ = *++s;
+			else
+				*o++ = *s;
+		}
+		*o = '\0';
+		v[n++] = xstrdup(w);
+	}
+	free(w);
+	return (v);
+}
+
+/* Keep one reading: "git", then args[from..n). */
+static void
+execpol_git_add(struct execpol_git *g, char *const *args, size_t from,
+    size_t n, const char *sub)
+{
+	char	**v;
+	size_t	  i, k = 0;
+
+	if (g->nout == EXECPOL_GIT_READINGS) {
+		g->overflow = 1;
+		return;
+	}
+	v = xcalloc(n - from + 2, sizeof *v);
+	v[k++] = xstrdup("git");
+	for (i = from; i < n; i++)
+		v[k++] = xstrdup(i == from && sub != NULL ? sub : args[i]);
+	g->out = xrealloc(g->out, (g->nout + 2) * sizeof *g->out);
+	g->out[g->nout++] = v;
+	g->out[g->nout] = NULL;
+}
+
+static void	execpol_git_parse(struct execpol_git *, char *const *, size_t,
+		    int, int);
+
+/* The subcommand at args[i] is an alias given to git: read its words. */
+static void
+execpol_git_alias(struct execpol_git *g, char *const *args, size_t i,
+    size_t n, int depth, int unknown)
+{
+	const char	*key, *val;
+	char		**words, **next;
+	size_t		  d, nw, k;
+
+	if (depth == EXECPOL_GIT_DEPTH)
+		return;
+	for (d = 0; d < g->ndefs; d++) {
+		key = g->defs[d];
+		if (strncasecmp(key, "alias.", 6) != 0)
+			continue;
+		key += 6;
+		val = strchr(key, '=') + 1;
+		if ((size_t)(val - 1 - key) != strlen(args[i]) ||
+		    strncasecmp(key, args[i], strlen(args[i])) != 0)
+			continue;
+		/* "!cmd" runs a shell: that exec is seen on its own. */
+		if (*val == '!' || *val == '\0')
+			continue;
+		words = execpol_git_split(val);
+		nw = strv_len(words);
+		next = xcalloc(nw + n - i, sizeof *next);
+		for (k = 0; k < nw; k++)
+			next[k] = words[k];
+		for (k = i + 1; k < n; k++)
+			next[nw + k - i - 1] = args[k];
+		execpol_git_parse(g, next, nw + n - i - 1, depth + 1,
+		    unknown);
+		free(next);
+		strv_free(words);
+	}
+}
+
+/* Skip git's global options in args[0..n), then keep the reading. */
+static void
+execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
+    int depth, int unknown)
+{
+	const char	*a, *eq, *sub = NULL;
+	char		 opt[32];
+	size_t		 i = 0;
+
+	if (++g->steps > EXECPOL_GIT_STEPS) {
+		g->overflow = 1;
+		return;
+	}
+	while (i < n && args[i][0] == '-') {
+		a = args[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			sub = "help";
+			break;
+		}
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+			sub = "version";
+			break;
+		}
+		if (execpol_in(execpol_git_exit, a) ||
+		    strncmp(a, "--list-cmds=", 12) == 0)
+			return;
+		if (strncmp(a, "--exec-path=", 12) == 0 ||
+		    execpol_in(execpol_git_flag, a)) {
+			i++;
+			continue;
+		}
+		if (execpol_in(execpol_git_arg, a)) {
+			if (i + 1 == n)
+				return;		/* git: usage */
+			if (strcmp(a, "-c") == 0)
+				execpol_git_c(g, args[i + 1]);
+			else if (strcmp(a, "--config-env") == 0)
+				execpol_git_config_env(g, args[i + 1]);
+			i += 2;
+			continue;
+		}
+		if ((eq = strchr(a, '=')) != NULL && a[1] == '-' &&
+		    (size_t)(eq - a) < sizeof opt) {
+			memcpy(opt, a, (size_t)(eq - a));
+			opt[eq - a] = '\0';
+			if (execpol_in(execpol_git_arg, opt)) {
+				if (strcmp(opt, "--config-env") == 0)
+					execpol_git_config_env(g, eq + 1);
+				i++;
+				continue;
+			}
+		}
+		/*
+		 * Not an option this git knows: it stops with a usage
+		 * error. A newer git might take it with an argument.
+		 */
+		if (!unknown && i + 2 <= n)
+			execpol_git_parse(g, args + i + 2, n - i - 2, depth, 1);
+		unknown = 1;
+		i++;
+	}
+	execpol_git_add(g, args, i, n, sub);
+	if (i < n && sub == NULL)
+		execpol_git_alias(g, args, i, n, depth, unknown);
+}
+
+/*
+ * The ways git reads argv (the program is git): NULL-terminated argv
+ * vectors "git <subcommand> <arguments>", none when git stops before any
+ * command; envp is its environment (NULL-terminated, or NULL). NULL when
+ * there are too many ways to tell.
+ */
+char ***
+execpol_git_readings(char *const *argv, size_t argc, char *const *envp)
+{
+	struct execpol_git	 g;
+	const char		*name;
+	size_t			 i;
+
+	memset(&g, 0, sizeof g);
+	g.envp = envp;
+	g.out = xcalloc(1, sizeof *g.out);
+	name = argc > 0 ? execpol_base(argv[0]) : "";
+	if (strncmp(name, "git-", 4) == 0 && name[4] != '\0')
+		/* git-<cmd>: the builtin, no options, no alias. */
+		execpol_git_add(&g, argv, 0, argc, name + 4);
+	else {
+		execpol_git_env(&g);
+		execpol_git_parse(&g, argc > 0 ? argv + 1 : argv,
+		    argc > 0 ? argc - 1 : 0, 0, 0);
+	}
+	for (i = 0; i < g.ndefs; i++)
+		free(g.defs[i]);
+	free(g.defs);
+	if (g.overflow) {
+		execpol_git_free(g.out);
+		return (NULL);
+	}
+	return (g.out);
+}
+
+void
+execpol_git_free(char ***r)
+{
+	size_t	i;
+
+	for (i = 0; r != NULL && r[i] != NULL; i++)
+		strv_free(r[i]);
+	free(r);
+}
+
 const char *const *
 execpol_default_patterns(const char *category)
 {
@@ -370,16 +798,85 @@ execpol_default_tests(void)
 	return (execpol_tests);
 }
 
-/* The first of patterns that matches x, or NULL. */
+/*
+ * The programs x is matched as: the file run and, when it is a known
+ * program, the names patterns gave it (only those when strict: a copy of
+ * git named ls is not ls); plus "git" for git's readings.
+ */
+static const char **
+execpol_progs(const struct execpol_exec *x, int strict, int git)
+{
+	const char	**v;
+	size_t		  n = 0, i;
+
+	v = xcalloc(strv_len(x->names) + 3, sizeof *v);
+	if (x->names == NULL || !strict)
+		v[n++] = x->path;
+	for (i = 0; x->names != NULL && x->names[i] != NULL; i++)
+		v[n++] = x->names[i];
+	if (git)
+		v[n++] = "git";
+	return (v);
+}
+
+/*
+ * The first of patterns that matches x, or NULL: as run (argv), or as
+ * git reads it, under any of its names.
+ */
 static const char *
 execpol_find(char **patterns, const struct execpol_exec *x)
 {
-	size_t	i;
+	const char	**progs, **gprogs, *found = NULL;
+	size_t		  i, j;
 
-	for (i = 0; patterns != NULL && patterns[i] != NULL; i++)
-		if (execpol_match(patterns[i], x->path, x->argv, x->argc))
-			return (patterns[i]);
-	return (NULL);
+	progs = execpol_progs(x, 0, 0);
+	gprogs = execpol_progs(x, 0, 1);
+	for (i = 0; found == NULL && patterns != NULL && patterns[i] != NULL;
+	    i++) {
+		if (execpol_match_as(patterns[i], progs, x->argv, x->argc))
+			found = patterns[i];
+		for (j = 0; found == NULL && x->git != NULL &&
+		    x->git[j] != NULL; j++)
+			if (execpol_match_as(patterns[i], gprogs, x->git[j],
+			    strv_len(x->git[j])))
+				found = patterns[i];
+	}
+	free(progs);
+	free(gprogs);
+	return (found);
+}
+
+/*
+ * Whether the allowlist lets x run: every way git could read it (or its
+ * argv) matches a pattern, under the program's own names.
+ */
+static int
+execpol_allowed(char **patterns, const struct execpol_exec *x)
+{
+	const char	**progs;
+	char *const	 *argv;
+	size_t		  i, j, argc;
+	int		  ok = 1;
+
+	progs = execpol_progs(x, 1, x->git != NULL);
+	for (j = 0; ok; j++) {
+		if (x->git != NULL && x->git[0] != NULL) {
+			if ((argv = x->git[j]) == NULL)
+				break;
+			argc = strv_len(x->git[j]);
+		} else {
+			if (j > 0)
+				break;
+			argv = x->argv;
+			argc = x->argc;
+		}
+		for (i = 0; patterns[i] != NULL; i++)
+			if (execpol_match_as(patterns[i], progs, argv, argc))
+				break;
+		ok = patterns[i] != NULL;
+	}
+	free(progs);
+	return (ok);
 }
 
 /*
@@ -850,6 +1347,7 @@ execpol_exec_free(struct execpol_exec *x)
 	strv_free(x->argv);
 	free(x->cwd);
 	free(x->line);
+	execpol_git_free(x->git);
 	free(x);
 }
 
@@ -920,6 +1418,67 @@ execpol_peek_argv(int mem, uint64_t addr, size_t psize,
 		total += strlen(s) + 1;
 		x->argv[x->argc++] = s;
 	}
+}
+
+/*
+ * The entries of the environment vector at addr that start with one of
+ * want, NULL-terminated. *truncated when more than EXECPOL_ENV_MAX
+ * entries or a kept one longer than EXECPOL_MAX_ARG could not all be read.
+ */
+static char **
+execpol_peek_env(int mem, uint64_t addr, size_t psize,
+    const char *const *want, int *truncated)
+{
+	unsigned char	 ptrs[32 * 8];
+	uint64_t	 ptr;
+	uint32_t	 p32;
+	size_t		 n = 0, count = 0, have = 0, i = 0, k;
+	ssize_t		 got;
+	char		**v, *s;
+	int		 cut;
+
+	v = xcalloc(1, sizeof *v);
+	while (addr != 0) {
+		if (count == EXECPOL_ENV_MAX) {
+			*truncated = 1;
+			break;
+		}
+		if (i == have) {
+			got = execpol_peek(mem, addr + count * psize, ptrs,
+			    sizeof ptrs / 8 * psize);
+			if (got < (ssize_t)psize)
+				break;
+			have = (size_t)got / psize;
+			i = 0;
+		}
+		if (psize == 8)
+			memcpy(&ptr, ptrs + i * 8, 8);
+		else {
+			memcpy(&p32, ptrs + i * 4, 4);
+			ptr = p32;
+		}
+		i++;
+		count++;
+		if (ptr == 0)
+			break;
+		cut = 0;
+		if ((s = execpol_peek_str(mem, ptr, EXECPOL_MAX_ARG, &cut)) ==
+		    NULL)
+			break;
+		for (k = 0; want[k] != NULL; k++)
+			if (strncmp(s, want[k], strlen(want[k])) == 0)
+				break;
+		if (want[k] == NULL) {
+			free(s);
+			continue;
+		}
+		if (cut)
+			*truncated = 1;
+		v = xrealloc(v, (n + 2) * sizeof *v);
+		v[n++] = s;
+		v[n] = NULL;
+	}
+	return (v);
 }
 
 /* A string for humans and events: secrets redacted, valid UTF-8. */
@@ -1018,33 +1577,442 @@ execpol_resolve_path(const struct execpol_exec *x, const char *path,
 }
 
 /*
- * Whether the file exists and may be run, seen from the target (its root,
- * cwd or dirfd): 0, or the errno the kernel's exec would fail with. A
+ * Programs by the file they run. When the policy starts, each program a
+ * pattern names (git, rm, python3.*, /usr/bin/env) is looked up through
+ * the agent's PATH in its own root; each file found is known by its
+ * device and inode and, once a file of the same size turns up, by the
+ * SHA-256 of its contents. An exec of a known file (a symlink, a hard
+ * link or a copy under any name) is matched under the names patterns
+ * gave it as well as its own. A file larger than EXECPOL_HASH_MAX is
+ * known by device and inode only.
+ */
+
+/* openat2(2): name as the target sees it, with rootfd as its root. */
+static int
+execpol_open_in(int rootfd, const char *name, int flags)
+{
+	struct open_how	how;
+
+	memset(&how, 0, sizeof how);
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT;
+	return ((int)syscall(SYS_openat2, rootfd, name, &how, sizeof how));
+}
+
+/*
+ * The file an exec names, opened O_PATH as the kernel will resolve it for
+ * the target: from its root, its cwd or dirfd, absolute symlinks inside
+ * its root; -1 with errno. /proc/self and /proc/thread-self there are the
+ * target's, not the worker's.
+ */
+static int
+execpol_open(pid_t pid, const char *name, const char *cwd, int which,
+    int dirfd, int flags)
+{
+	char	*path = NULL, *dir = NULL, *rel = NULL, fd[32];
+	int	 o = O_PATH|O_CLOEXEC, rootfd, f = -1, saved;
+
+	if (flags & AT_SYMLINK_NOFOLLOW)
+		o |= O_NOFOLLOW;
+	if (strcmp(name, "/proc/self") == 0 ||
+	    strncmp(name, "/proc/self/", 11) == 0)
+		path = xasprintf("/proc/%ld%s", (long)pid, name + 10);
+	else if (strcmp(name, "/proc/thread-self") == 0 ||
+	    strncmp(name, "/proc/thread-self/", 18) == 0)
+		path = xasprintf("/proc/%ld%s", (long)pid, name + 17);
+	else if (which == 1 && dirfd != AT_FDCWD && *name == '\0' &&
+	    (flags & AT_EMPTY_PATH))
+		path = xasprintf("/proc/%ld/fd/%d", (long)pid, dirfd);
+	if (path != NULL) {
+		f = open(path, o);
+		goto out;
+	}
+	if (name[0] == '/')
+		rel = xstrdup(name);
+	else {
+		if (which == 1 && dirfd != AT_FDCWD) {
+			snprintf(fd, sizeof fd, "fd/%d", dirfd);
+			dir = execpol_link(pid, fd);
+		} else if (cwd != NULL)
+			dir = xstrdup(cwd);
+		if (dir != NULL && dir[0] == '/')
+			rel = xasprintf("%s/%s", dir, name);
+	}
+	if (rel != NULL) {
+		path = xasprintf("/proc/%ld/root", (long)pid);
+		if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) == -1)
+			goto out;
+		f = execpol_open_in(rootfd, rel, o);
+		saved = errno;
+		close(rootfd);
+		errno = saved;
+		/* Magic links (/proc/<n>/fd/...) are not followed in root. */
+		if (f != -1 || (errno != EXDEV && errno != ELOOP &&
+		    errno != ENOSYS))
+			goto out;
+		free(path);
+		path = xasprintf("/proc/%ld/root%s", (long)pid, rel);
+	} else if (which == 1 && dirfd != AT_FDCWD) {
+		free(path);
+		path = xasprintf("/proc/%ld/fd/%d/%s", (long)pid, dirfd, name);
+	} else {
+		free(path);
+		path = xasprintf("/proc/%ld/cwd/%s", (long)pid, name);
+	}
+	f = open(path, o);
+out:
+	saved = errno;
+	free(path);
+	free(dir);
+	free(rel);
+	errno = saved;
+	return (f);
+}
+
+/* Whether two stats are of the same file as it was. */
+static int
+execpol_same_file(const struct execpol_file *f, const struct stat *sb)
+{
+	return (f->dev == sb->st_dev && f->ino == sb->st_ino &&
+	    f->size == sb->st_size &&
+	    f->mtime.tv_sec == sb->st_mtim.tv_sec &&
+	    f->mtime.tv_nsec == sb->st_mtim.tv_nsec &&
+	    f->ctime.tv_sec == sb->st_ctim.tv_sec &&
+	    f->ctime.tv_nsec == sb->st_ctim.tv_nsec);
+}
+
+static void
+execpol_file_set(struct execpol_file *f, const struct stat *sb)
+{
+	f->dev = sb->st_dev;
+	f->ino = sb->st_ino;
+	f->size = sb->st_size;
+	f->mtime = sb->st_mtim;
+	f->ctime = sb->st_ctim;
+	f->hashed = 0;
+}
+
+/*
+ * The SHA-256 of the file pathfd (O_PATH) refers to, if it still has
+ * size bytes: 1 done, -1 it cannot be hashed (too large, changed, gone).
+ */
+static int
+execpol_hash(int pathfd, off_t size, unsigned char *out)
+{
+	unsigned char	 buf[64 * 1024];
+	char		 path[64];
+	EVP_MD_CTX	*c;
+	off_t		 total = 0;
+	ssize_t		 n;
+	int		 fd, rv = -1;
+
+	if (size > EXECPOL_HASH_MAX)
+		return (-1);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", pathfd);
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK)) == -1)
+		return (-1);
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		fatalx("EVP_MD_CTX_new");
+	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto out;
+	while (total <= size) {
+		if ((n = read(fd, buf, sizeof buf)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += n;
+		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1)
+			goto out;
+	}
+	if (total == size && EVP_DigestFinal_ex(c, out, NULL) == 1)
+		rv = 1;
+out:
+	EVP_MD_CTX_free(c);
+	close(fd);
+	return (rv);
+}
+
+/* The hash of a known file, computed the first time it is needed. */
+static int
+execpol_known_hash(struct execpol_file *f)
+{
+	if (f->hashed == 0)
+		f->hashed = execpol_hash(f->fd, f->size, f->sha);
+	return (f->hashed);
+}
+
+/*
+ * The names an exec's file (pathfd, sb) answers to, or NULL when it is
+ * none of the known programs. Files of a known program's size are hashed
+ * once each (by device, inode, size, mtime and ctime).
+ */
+static char **
+execpol_identify(struct execpol *ep, int pathfd, const struct stat *sb)
+{
+	struct execpol_file	*f, *c = NULL;
+	size_t			 i;
+	int			 want = 0;
+
+	for (i = 0; i < ep->nknown; i++) {
+		f = &ep->known[i];
+		if (f->dev == sb->st_dev && f->ino == sb->st_ino)
+			return (f->names);
+		if (f->size == sb->st_size)
+			want = 1;
+	}
+	if (!want || sb->st_size > EXECPOL_HASH_MAX)
+		return (NULL);
+	for (i = 0; i < EXECPOL_HASH_CACHE; i++) {
+		if (ep->cache[i].hashed != 0 &&
+		    execpol_same_file(&ep->cache[i], sb)) {
+			c = &ep->cache[i];
+			break;
+		}
+	}
+	if (c == NULL) {
+		c = &ep->cache[ep->nextc++ % EXECPOL_HASH_CACHE];
+		execpol_file_set(c, sb);
+		c->hashed = execpol_hash(pathfd, sb->st_size, c->sha);
+		ep->hashes++;
+	}
+	if (c->hashed != 1)
+		return (NULL);
+	for (i = 0; i < ep->nknown; i++) {
+		f = &ep->known[i];
+		if (f->size == sb->st_size && execpol_known_hash(f) == 1 &&
+		    memcmp(f->sha, c->sha, sizeof f->sha) == 0)
+			return (f->names);
+	}
+	return (NULL);
+}
+
+/* Record that the file fd (O_PATH, taken over) answers to name. */
+static void
+execpol_know(struct execpol *ep, int fd, const char *name)
+{
+	struct execpol_file	*f;
+	struct stat		 sb;
+	size_t			 i, j, n;
+
+	if (fd == -1)
+		return;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 0111) == 0) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < ep->nknown; i++) {
+		f = &ep->known[i];
+		if (f->dev != sb.st_dev || f->ino != sb.st_ino)
+			continue;
+		close(fd);
+		n = strv_len(f->names);
+		for (j = 0; j < n; j++)
+			if (strcmp(f->names[j], name) == 0)
+				return;
+		f->names = xrealloc(f->names, (n + 2) * sizeof *f->names);
+		f->names[n] = xstrdup(name);
+		f->names[n + 1] = NULL;
+		return;
+	}
+	if (ep->nknown == EXECPOL_KNOWN_MAX) {
+		close(fd);
+		return;
+	}
+	ep->known = xrealloc(ep->known, (ep->nknown + 1) * sizeof *ep->known);
+	f = &ep->known[ep->nknown++];
+	memset(f, 0, sizeof *f);
+	execpol_file_set(f, &sb);
+	f->fd = fd;
+	f->names = xcalloc(2, sizeof *f->names);
+	f->names[0] = xstrdup(name);
+}
+
+/* Find the files one program word alternative names, in root and PATH. */
+static void
+execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
+    const char *pathvar)
+{
+	const char	*p, *end;
+	struct dirent	*de;
+	DIR		*d;
+	char		*cand, *dir;
+	int		 glob, dfd;
+
+	glob = strpbrk(alt, "*?[\\") != NULL;
+	if (strchr(alt, '/') != NULL) {
+		if (!glob && alt[0] == '/')
+			execpol_know(ep, execpol_open_in(rootfd, alt, O_PATH),
+			    alt);
+		return;
+	}
+	if (*alt == '\0' || strcmp(alt, "...") == 0)
+		return;
+	for (p = pathvar; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		/* Relative PATH entries move with the cwd: by name only. */
+		if (*p != '/')
+			continue;
+		dir = xstrndup(p, (size_t)(end - p));
+		if (!glob) {
+			cand = xasprintf("%s/%s", dir, alt);
+			execpol_know(ep, execpol_open_in(rootfd, cand, O_PATH),
+			    alt);
+			free(cand);
+		} else if ((dfd = execpol_open_in(rootfd, dir,
+		    O_RDONLY|O_DIRECTORY)) != -1) {
+			if ((d = fdopendir(dfd)) == NULL)
+				close(dfd);
+			while (d != NULL && (de = readdir(d)) != NULL) {
+				if (de->d_name[0] == '.' ||
+				    fnmatch(alt, de->d_name, 0) != 0)
+					continue;
+				cand = xasprintf("%s/%s", dir, de->d_name);
+				execpol_know(ep, execpol_open_in(rootfd, cand,
+				    O_PATH), de->d_name);
+				free(cand);
+			}
+			if (d != NULL)
+				closedir(d);
+		}
+		free(dir);
+	}
+}
+
+/* The programs the first words of patterns name. */
+static void
+execpol_learn_patterns(struct execpol *ep, int rootfd, char **patterns,
+    const char *pathvar)
+{
+	char	*copy, *p, *alt, *end, save;
+	size_t	 i;
+
+	for (i = 0; patterns != NULL && patterns[i] != NULL; i++) {
+		copy = xstrdup(patterns[i]);
+		p = copy + strspn(copy, " \t");
+		p[strcspn(p, " \t")] = '\0';
+		for (alt = p; *p != '\0'; alt = end + 1) {
+			end = execpol_alt_end(alt);
+			save = *end;
+			*end = '\0';
+			execpol_learn_name(ep, rootfd, alt, pathvar);
+			if (save == '\0')
+				break;
+		}
+		free(copy);
+	}
+}
+
+/*
+ * The first exec (the CLI's own, from the worker's spawn): learn the
+ * programs the patterns name, through its PATH in its root.
+ */
+static void
+execpol_learn(struct execpol *ep, const struct seccomp_notif *req)
+{
+	char		 path[64], **env;
+	const char	*pathvar;
+	const char	*want[] = { "PATH=", NULL };
+	size_t		 psize, i;
+	uint64_t	 envaddr;
+	int		 which, mem, rootfd, truncated = 0;
+
+	if ((which = execpol_which(req, &psize)) == -1)
+		return;
+	envaddr = req->data.args[which == 0 ? 2 : 3];
+	snprintf(path, sizeof path, "/proc/%u/mem", req->pid);
+	env = NULL;
+	if ((mem = open(path, O_RDONLY|O_CLOEXEC)) != -1) {
+		if (seccomp_notify_id_valid(ep->fd, req->id) == 0)
+			env = execpol_peek_env(mem, envaddr, psize, want,
+			    &truncated);
+		close(mem);
+	}
+	pathvar = execpol_getenv(env, "PATH");
+	if (pathvar == NULL)
+		pathvar = EXECPOL_PATH;
+	snprintf(path, sizeof path, "/proc/%u/root", req->pid);
+	if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) != -1) {
+		execpol_learn_patterns(ep, rootfd, ep->allow, pathvar);
+		execpol_learn_patterns(ep, rootfd, ep->deny, pathvar);
+		for (i = 0; i < ep->ngates; i++)
+			execpol_learn_patterns(ep, rootfd,
+			    ep->gates[i].patterns, pathvar);
+		close(rootfd);
+	}
+	log_debug("exec policy: %zu programs known by file", ep->nknown);
+	strv_free(env);
+}
+
+/*
+ * Whether the file exists and may be run (fd from execpol_open, or -1
+ * with errno): 0, or the errno the kernel's exec would fail with. A
  * shell that searches PATH tries an execve in each directory until one
  * works; those that cannot are neither policy decisions nor commands.
  */
 static int
-execpol_file(pid_t pid, const char *name, int which, int dirfd, int flags)
+execpol_runnable(int fd, struct stat *sb)
 {
-	struct stat	 sb;
-	char		*path;
-	int		 rv = 0;
+	if (fd == -1)
+		return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
+		    errno == ENAMETOOLONG ? errno : 0);
+	if (fstat(fd, sb) == -1)
+		return (0);
+	if (!S_ISREG(sb->st_mode) || (sb->st_mode & 0111) == 0)
+		return (EACCES);
+	return (0);
+}
 
-	if (name[0] == '/')
-		path = xasprintf("/proc/%ld/root%s", (long)pid, name);
-	else if (which == 1 && dirfd != AT_FDCWD)
-		path = xasprintf("/proc/%ld/fd/%d%s%s", (long)pid, dirfd,
-		    *name == '\0' && (flags & AT_EMPTY_PATH) ? "" : "/", name);
-	else
-		path = xasprintf("/proc/%ld/cwd/%s", (long)pid, name);
-	if (stat(path, &sb) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
-		    errno == ENAMETOOLONG)
-			rv = errno;
-	} else if (!S_ISREG(sb.st_mode) || (sb.st_mode & 0111) == 0)
-		rv = EACCES;
-	free(path);
-	return (rv);
+/* Whether the exec is of git: known as git, or (unknown) named so. */
+static int
+execpol_is_git(const struct execpol_exec *x)
+{
+	const char	*b;
+	size_t		 i;
+
+	if (x->names != NULL) {
+		for (i = 0; x->names[i] != NULL; i++)
+			if (strcmp(x->names[i], "git") == 0)
+				return (1);
+		return (0);
+	}
+	b = execpol_base(x->path);
+	return (strcmp(b, "git") == 0 || strncmp(b, "git-", 4) == 0);
+}
+
+/*
+ * How git will read an exec of git: its environment's configuration
+ * (GIT_CONFIG_*, and what --config-env names) is read from the target.
+ */
+static void
+execpol_git_of(struct execpol_exec *x, int mem, uint64_t envaddr,
+    size_t psize)
+{
+	const char	**want, *eq;
+	char		**env;
+	size_t		  i, n = 0;
+	int		  truncated = 0;
+
+	want = xcalloc(x->argc + 2, sizeof *want);
+	want[n++] = "GIT_CONFIG";
+	for (i = 1; i < x->argc; i++)
+		if ((eq = strrchr(x->argv[i], '=')) != NULL && eq[1] != '\0')
+			want[n++] = xasprintf("%s=", eq + 1);
+	env = execpol_peek_env(mem, envaddr, psize, want, &truncated);
+	for (i = 1; i < n; i++)
+		free((char *)want[i]);
+	free(want);
+	x->git = execpol_git_readings(x->argv, x->argc, env);
+	if (x->git == NULL || truncated)
+		x->git_unsure = 1;
+	/* Options padded past what was read hide the subcommand. */
+	for (i = 0; x->truncated && x->git != NULL && x->git[i] != NULL; i++)
+		if (x->git[i][1] == NULL)
+			x->git_unsure = 1;
+	strv_free(env);
 }
 
 /*
@@ -1057,10 +2025,11 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
     int *error)
 {
 	struct execpol_exec	*x;
+	struct stat		 sb;
 	char			 path[64], *name;
 	size_t			 psize;
-	uint64_t		 pathaddr, argvaddr;
-	int			 which, mem, dirfd = AT_FDCWD, flags = 0;
+	uint64_t		 pathaddr, argvaddr, envaddr;
+	int			 which, mem, fd, dirfd = AT_FDCWD, flags = 0;
 
 	if ((which = execpol_which(req, &psize)) == -1) {
 		*error = -1;
@@ -1069,10 +2038,12 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
 	if (which == 0) {
 		pathaddr = req->data.args[0];
 		argvaddr = req->data.args[1];
+		envaddr = req->data.args[2];
 	} else {
 		dirfd = (int)req->data.args[0];
 		pathaddr = req->data.args[1];
 		argvaddr = req->data.args[2];
+		envaddr = req->data.args[3];
 		flags = (int)req->data.args[4];
 	}
 	snprintf(path, sizeof path, "/proc/%u/mem", req->pid);
@@ -1102,10 +2073,16 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
 		*error = EFAULT;
 		return (NULL);
 	}
-	close(mem);
 	x->cwd = execpol_link(x->pid, "cwd");
 	x->path = execpol_resolve_path(x, name, which, dirfd, flags);
-	x->missing = execpol_file(x->pid, name, which, dirfd, flags);
+	fd = execpol_open(x->pid, name, x->cwd, which, dirfd, flags);
+	if ((x->missing = execpol_runnable(fd, &sb)) == 0 && fd != -1)
+		x->names = execpol_identify(ep, fd, &sb);
+	if (fd != -1)
+		close(fd);
+	if (x->missing == 0 && execpol_is_git(x))
+		execpol_git_of(x, mem, envaddr, psize);
+	close(mem);
 	free(name);
 	x->line = execpol_line_of(ep, x);
 	return (x);
@@ -1246,6 +2223,9 @@ execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 	if (pattern != NULL)
 		desc = xasprintf("%s: denied by %s pattern '%s'", x->line,
 		    rule, pattern);
+	else if (strcmp(rule, "git") == 0)
+		desc = xasprintf("%s: too many ways for git to read it",
+		    x->line);
 	else
 		desc = xasprintf("%s: not in %s", x->line, rule);
 	log_info("exec %s", desc);
@@ -1778,6 +2758,7 @@ execpol_handle(struct execpol *ep, const struct seccomp_notif *req)
 	if (!ep->seen_first) {
 		/* The CLI itself, from our own spawn. */
 		ep->seen_first = 1;
+		execpol_learn(ep, req);
 		(void)execpol_respond(ep, req->id, 0);
 		return;
 	}
@@ -1812,12 +2793,17 @@ execpol_handle(struct execpol *ep, const struct seccomp_notif *req)
 		(void)execpol_respond(ep, req->id, error);
 		goto done;
 	}
+	if (x->git_unsure && (ep->deny[0] != NULL || ep->allow[0] != NULL ||
+	    ep->ngates > 0)) {
+		execpol_deny(ep, req->id, x, "git", NULL);
+		goto done;
+	}
 	if ((p = execpol_find(ep->deny, x)) != NULL) {
 		execpol_deny(ep, req->id, x, "policy.shellDenylist", p);
 		goto done;
 	}
 	if (ep->allow != NULL && ep->allow[0] != NULL &&
-	    execpol_find(ep->allow, x) == NULL) {
+	    !execpol_allowed(ep->allow, x)) {
 		execpol_deny(ep, req->id, x, "policy.shellAllowlist", NULL);
 		goto done;
 	}
@@ -2012,6 +2998,11 @@ execpol_free(struct execpol *ep)
 	free(ep->gates);
 	for (i = 0; i < EXECPOL_VERDICTS; i++)
 		execpol_exec_free(ep->verdicts[i].x);
+	for (i = 0; i < ep->nknown; i++) {
+		close(ep->known[i].fd);
+		strv_free(ep->known[i].names);
+	}
+	free(ep->known);
 	strv_free(ep->allow);
 	strv_free(ep->deny);
 	strv_free(ep->tests);
@@ -2019,6 +3010,12 @@ execpol_free(struct execpol *ep)
 	free(ep->session_id);
 	free(ep->tail);
 	free(ep);
+}
+
+size_t
+execpol_hashes(const struct execpol *ep)
+{
+	return (ep->hashes);
 }
 
 int

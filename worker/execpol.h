@@ -66,6 +66,8 @@ int		 execpol_resolve(struct execpol *, const char *, int, char *,
 		    size_t);
 /* Approvals asked for and not answered yet. */
 size_t		 execpol_pending(const struct execpol *);
+/* How many program files were hashed to be told apart (execpol_identify). */
+size_t		 execpol_hashes(const struct execpol *);
 /* Ask for the approvals that the request callback put off. */
 void		 execpol_recheck(struct execpol *);
 /*
@@ -85,6 +87,15 @@ void		 execpol_finish(struct execpol *);
  */
 int		 execpol_match(const char *, const char *, char *const *,
 		    size_t);
+/*
+ * The ways git reads a command line (argv[0] included, envp its
+ * environment or NULL): NULL-terminated argv vectors "git <subcommand>
+ * <arguments>" with global options skipped and aliases given on the
+ * command line or in GIT_CONFIG_* resolved, none when git would run no
+ * command; NULL when there are too many ways to tell.
+ */
+char		***execpol_git_readings(char *const *, size_t, char *const *);
+void		 execpol_git_free(char ***);
 /* The built-in patterns of a gated category, NULL-terminated, or NULL. */
 const char *const *execpol_default_patterns(const char *);
 /* The built-in test_patterns, NULL-terminated. */

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,231 @@ START_TEST(test_match_hostile)
 	memset(big, '|', len);
 	ck_assert(!execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
 	free(arg);
+	free(big);
+}
+END_TEST
+
+/*
+ * The readings git makes of argv (argv[0] first; a NULL ends it), with
+ * envp (NULL-terminated or NULL): "a b|c d", "-" for none, NULL for too
+ * many (static buffer).
+ */
+static const char *
+gr(char *const *envp, ...)
+{
+	static char	 buf[8192];
+	va_list		 ap;
+	char		*argv[EXECPOL_MAX_ARGS + 1], ***r;
+	size_t		 n = 0, i, j;
+
+	va_start(ap, envp);
+	while (n < nitems(argv) - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	if ((r = execpol_git_readings(argv, n, envp)) == NULL)
+		return (NULL);
+	buf[0] = '\0';
+	for (i = 0; r[i] != NULL; i++) {
+		for (j = 0; r[i][j] != NULL; j++)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "%s%s", j > 0 ? " " : i > 0 ? "|" : "", r[i][j]);
+	}
+	if (r[0] == NULL)
+		snprintf(buf, sizeof buf, "-");
+	execpol_git_free(r);
+	return (buf);
+}
+
+START_TEST(test_git_options)
+{
+	/* Each global option, separate and '=' forms. */
+	ck_assert_str_eq(gr(NULL, "git", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "a=b", "push", "o", NULL),
+	    "git push o");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "a", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "-C", ".", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "-C", "", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--config-env", "a.b=V", "push",
+	    NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--config-env=a.b=V", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--git-dir", ".git", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--git-dir=.git", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--work-tree", ".", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--work-tree=.", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--namespace", "n", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--namespace=n", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--super-prefix", "p/", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--super-prefix=p/", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--shallow-file", "f", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--attr-source=HEAD", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "--exec-path=/x", "push", NULL),
+	    "git push");
+	ck_assert_str_eq(gr(NULL, "git", "-p", "-P", "--paginate",
+	    "--no-pager", "--no-replace-objects", "--bare",
+	    "--literal-pathspecs", "--no-literal-pathspecs",
+	    "--glob-pathspecs", "--noglob-pathspecs", "--icase-pathspecs",
+	    "--no-optional-locks", "--no-lazy-fetch", "--no-advice", "push",
+	    NULL), "git push");
+	/* All at once. */
+	ck_assert_str_eq(gr(NULL, "git", "-c", "a=b", "-C", ".",
+	    "--git-dir=.git", "--work-tree", ".", "-P", "-c", "x.y=z",
+	    "push", "--force", "origin", NULL), "git push --force origin");
+	/* Options that print and run nothing; the --help/--version forms. */
+	ck_assert_str_eq(gr(NULL, "git", "--exec-path", "push", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "--html-path", "push", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "--man-path", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "--info-path", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "--list-cmds=main", "push", NULL),
+	    "-");
+	ck_assert_str_eq(gr(NULL, "git", "--version", NULL), "git version");
+	ck_assert_str_eq(gr(NULL, "git", "-v", NULL), "git version");
+	ck_assert_str_eq(gr(NULL, "git", "--help", "push", NULL),
+	    "git help push");
+	ck_assert_str_eq(gr(NULL, "git", "-C", ".", "-h", NULL), "git help");
+	/* An option without its argument: git stops (usage). */
+	ck_assert_str_eq(gr(NULL, "git", "-c", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "-C", NULL), "-");
+	ck_assert_str_eq(gr(NULL, "git", "--git-dir", NULL), "-");
+	/* No subcommand: help. Options after it are the subcommand's. */
+	ck_assert_str_eq(gr(NULL, "git", NULL), "git");
+	ck_assert_str_eq(gr(NULL, "git", "-P", NULL), "git");
+	ck_assert_str_eq(gr(NULL, "git", "push", "-c", "a=b", NULL),
+	    "git push -c a=b");
+	/*
+	 * "--" and options git does not know stop git with a usage error;
+	 * a newer git might know them, with an argument or without.
+	 */
+	ck_assert_str_eq(gr(NULL, "git", "--", "push", NULL), "git|git push");
+	ck_assert_str_eq(gr(NULL, "git", "--frob", "x", "push", NULL),
+	    "git push|git x push");
+	ck_assert_str_eq(gr(NULL, "git", "-Cx", "push", NULL), "git|git push");
+	ck_assert_str_eq(gr(NULL, "git", "--frob", "--blah", "-c", "a=b",
+	    "push", NULL), "git push|git push");
+}
+END_TEST
+
+START_TEST(test_git_aliases)
+{
+	char	*cenv[] = { "HOME=/h", "V=push --force", NULL };
+	char	*params[] = { "GIT_CONFIG_PARAMETERS='user.name'='x' "
+		    "'alias.p'='pu'\\''sh'", NULL };
+	char	*params2[] = { "GIT_CONFIG_PARAMETERS='alias.p'='push' ", NULL };
+	char	*oldp[] = { "GIT_CONFIG_PARAMETERS='alias.p=push'", NULL };
+	char	*count[] = { "GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=a.b",
+		    "GIT_CONFIG_VALUE_0=c", "GIT_CONFIG_KEY_1=alias.p",
+		    "GIT_CONFIG_VALUE_1=push", NULL };
+	char	*badcount[] = { "GIT_CONFIG_COUNT=99999999999999999999",
+		    "GIT_CONFIG_KEY_0=alias.p", "GIT_CONFIG_VALUE_0=push",
+		    NULL };
+	char	*badparams[] = { "GIT_CONFIG_PARAMETERS='alias.p'='push", NULL };
+
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p=push", "p", "o",
+	    NULL), "git p o|git push o");
+	/* Alias names are case-insensitive, as config keys are. */
+	ck_assert_str_eq(gr(NULL, "git", "-c", "ALIAS.P=push", "p", NULL),
+	    "git p|git push");
+	/* Words, quotes, options inside, aliases of aliases. */
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p=-c x=y 'push' "
+	    "\"--force\"", "p", "o", NULL), "git p o|git push --force o");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.a=b", "-c",
+	    "alias.b=push", "a", NULL), "git a|git b|git push");
+	/* A shell alias runs sh, seen as its own exec. */
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p=!git push", "p",
+	    NULL), "git p");
+	/* Not for another name; a -c after the subcommand is no alias. */
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p=push", "q", NULL),
+	    "git q");
+	ck_assert_str_eq(gr(NULL, "git", "p", "-c", "alias.p=push", NULL),
+	    "git p -c alias.p=push");
+	/* --config-env takes the value from the environment. */
+	ck_assert_str_eq(gr(cenv, "git", "--config-env=alias.p=V", "p", NULL),
+	    "git p|git push --force");
+	ck_assert_str_eq(gr(cenv, "git", "--config-env", "alias.p=V", "p",
+	    NULL), "git p|git push --force");
+	ck_assert_str_eq(gr(cenv, "git", "--config-env=alias.p=NOPE", "p",
+	    NULL), "git p");
+	/* What git passes down to its children. */
+	/* pu'sh, quoted by git, then split as an alias's words: push. */
+	ck_assert_str_eq(gr(params, "git", "p", NULL), "git p|git push");
+	ck_assert_str_eq(gr(params2, "git", "p", NULL), "git p|git push");
+	ck_assert_str_eq(gr(oldp, "git", "p", NULL), "git p|git push");
+	ck_assert_str_eq(gr(count, "git", "p", NULL), "git p|git push");
+	ck_assert_str_eq(gr(badcount, "git", "p", NULL), "git p|git push");
+	ck_assert_str_eq(gr(badparams, "git", "p", NULL), "git p");
+	/* A loop ends; too many readings are too many. */
+	ck_assert_ptr_nonnull(gr(NULL, "git", "-c", "alias.a=a", "a", NULL));
+	ck_assert_ptr_null(gr(NULL, "git", "-c", "alias.a=b", "-c", "alias.a=c",
+	    "-c", "alias.b=a", "-c", "alias.b=c", "-c", "alias.c=a", "-c",
+	    "alias.c=b", "a", NULL));
+}
+END_TEST
+
+START_TEST(test_git_hostile)
+{
+	char	*argv[EXECPOL_MAX_ARGS + 1], *big, ***r;
+	size_t	 i;
+
+	/* git-<cmd> is the builtin (argv[0] is what git looks at). */
+	ck_assert_str_eq(gr(NULL, "git-push", "o", NULL), "git push o");
+	ck_assert_str_eq(gr(NULL, "/usr/lib/git-core/git-receive-pack", "x",
+	    NULL), "git receive-pack x");
+	ck_assert_str_eq(gr(NULL, "git-push", "-c", "alias.o=x", NULL),
+	    "git push -c alias.o=x");
+	ck_assert_str_eq(gr(NULL, "git-", "push", NULL), "git push");
+	/* No argv at all, empty words, bytes that are not UTF-8. */
+	r = execpol_git_readings(NULL, 0, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r[0][0], "git");
+	ck_assert_ptr_null(r[0][1]);
+	execpol_git_free(r);
+	ck_assert_str_eq(gr(NULL, "", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "", "push", NULL), "git  push");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "", "push", NULL), "git push");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.\xff\xfe=push",
+	    "\xff\xfe", NULL), "git \xff\xfe|git push");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p=", "p", NULL),
+	    "git p");
+	ck_assert_str_eq(gr(NULL, "git", "-c", "alias.p='unclosed", "p", NULL),
+	    "git p|git unclosed");
+	/* Huge: every argument an option, or one huge alias. */
+	argv[0] = "git";
+	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
+		argv[i] = "-P";
+	argv[EXECPOL_MAX_ARGS] = NULL;
+	r = execpol_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(r[0][1]);
+	execpol_git_free(r);
+	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
+		argv[i] = "--frob";
+	r = execpol_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
+	ck_assert_ptr_nonnull(r);
+	execpol_git_free(r);
+	big = xmalloc(EXECPOL_MAX_ARG);
+	memcpy(big, "alias.p=", 8);
+	for (i = 8; i < EXECPOL_MAX_ARG - 1; i += 2)
+		memcpy(big + i, "x ", 2);
+	big[EXECPOL_MAX_ARG - 1] = '\0';
+	argv[1] = "-c";
+	argv[2] = big;
+	argv[3] = "p";
+	argv[4] = NULL;
+	r = execpol_git_readings(argv, 4, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r[1][1], "x");
+	execpol_git_free(r);
 	free(big);
 }
 END_TEST
@@ -700,6 +926,132 @@ START_TEST(test_notify_deny)
 }
 END_TEST
 
+/* The number of events of type whose description holds s. */
+static size_t
+count_desc(const char *type, const char *s)
+{
+	struct json_object	*a;
+	size_t			 i, n = 0;
+	const char		*d;
+
+	a = of_type(type);
+	for (i = 0; i < json_object_array_length(a); i++) {
+		d = jstr(json_object_array_get_idx(a, i), "description");
+		if (d != NULL && strstr(d, s) != NULL)
+			n++;
+	}
+	json_object_put(a);
+	return (n);
+}
+
+START_TEST(test_notify_identity_deny)
+{
+	char			*deny[] = { "rm", NULL };
+	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
+				    NULL, 0 };
+	struct kid		 k;
+
+	/*
+	 * A copy, a symlink and a hard link of rm under other names are rm;
+	 * the copy is hashed once however often it runs.
+	 */
+	kid_start(&k, &pp, "touch v1 v2 v3 v4 v5; r=$(command -v rm); "
+	    "cp \"$r\" zap; ./zap v1; echo $? > rc1; "
+	    "ln -s \"$r\" lnk; ./lnk v2; echo $? > rc2; "
+	    "if ln \"$r\" hard 2>/dev/null; then ./hard v3; echo $? > rc3; "
+	    "else echo 126 > rc3; fi; "
+	    "./zap v4; ./zap v4; ./zap v5; echo $? > rc5; "
+	    "cp \"$r\" keep; echo x >> keep; ./keep v5; echo $? > rc6", NULL);
+	kid_run(&k, NULL);
+	ck_assert(file_exists("v1") && file_exists("v2") && file_exists("v3"));
+	ck_assert(file_exists("v4"));
+	ck_assert_str_eq(file_text("rc1"), "126\n");
+	ck_assert_str_eq(file_text("rc2"), "126\n");
+	ck_assert_str_eq(file_text("rc3"), "126\n");
+	ck_assert_str_eq(file_text("rc5"), "126\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "./zap v1: denied by "
+	    "policy.shellDenylist pattern 'rm'"), 1);
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "./lnk v2: denied"), 1);
+	/* One file hashed (zap); rm's own hash is not counted. */
+	ck_assert_uint_eq(execpol_hashes(k.ep), 1);
+	/* A changed copy is another program: it ran (rm unknown by name). */
+	ck_assert(!file_exists("v5"));
+	ck_assert_str_eq(file_text("rc6"), "0\n");
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_identity_git)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000 };
+	struct json_object	*ap, *ctx;
+	struct kid		 k;
+	char			 line[256];
+
+	/* A copy of git under another name, options before push: held. */
+	kid_start(&k, &pp, "g=$(command -v git) && cp \"$g\" ./g && "
+	    "./g -c a=b -C . push -q nowhere; echo $? > rc", NULL);
+	kid_run(&k, has_approval);
+	ap = json_object_array_get_idx(approvals, 0);
+	ck_assert_str_eq(jstr(ap, "category"), "merge");
+	ck_assert_str_eq(jstr(ap, "summary"), "./g -c a=b -C . push -q nowhere");
+	ck_assert(json_object_object_get_ex(ap, "context", &ctx));
+	ck_assert_str_eq(jstr(ctx, "pattern"), "git push");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(ap, "approvalId"), 0,
+	    line, sizeof line), 0);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc"), "126\n");
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_identity_allowlist)
+{
+	char			*allow[] = { "sh", "cp", "ls", "git status",
+				    NULL };
+	struct execpol_params	 pp = { "s1", allow, NULL, NULL, NULL, NULL,
+				    NULL, 0 };
+	struct kid		 k;
+
+	/* git named ls is git: not ls, and git only for status. */
+	kid_start(&k, &pp, "cp \"$(command -v git)\" ls; ./ls push; "
+	    "echo $? > rc1; ./ls status >/dev/null 2>&1; echo $? > rc2; "
+	    "./ls --git-dir=x status >/dev/null 2>&1; echo $? > rc3; "
+	    "./ls -c alias.status=push status; echo $? > rc4", NULL);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc1"), "126\n");
+	ck_assert_str_ne(file_text("rc2"), "126\n");
+	ck_assert_str_ne(file_text("rc3"), "126\n");
+	/* An alias named like a builtin is read both ways: not allowed. */
+	ck_assert_str_eq(file_text("rc4"), "126\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED",
+	    "not in policy.shellAllowlist"), 2);
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_proc_self)
+{
+	char			*deny[] = { NULL, NULL }, sh[PATH_MAX];
+	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
+				    NULL, 0 };
+	struct kid		 k;
+
+	/* /proc/self in the target is the target (its shell), not us. */
+	ck_assert_ptr_nonnull(realpath("/bin/sh", sh));
+	deny[0] = strrchr(sh, '/') + 1;
+	kid_start(&k, &pp, "(exec /proc/self/exe -c 'touch y'); echo $? > rc",
+	    NULL);
+	kid_run(&k, NULL);
+	ck_assert(!file_exists("y"));
+	ck_assert_str_ne(file_text("rc"), "0\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "/proc/self/exe -c"), 1);
+	kid_end(&k);
+}
+END_TEST
+
 START_TEST(test_notify_allowlist)
 {
 	char			*allow[] = { "sh", "touch", "/bin/e*", NULL };
@@ -1131,6 +1483,12 @@ execpol_suite(void)
 	tcase_add_test(tc, test_match_defaults);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("git");
+	tcase_add_test(tc, test_git_options);
+	tcase_add_test(tc, test_git_aliases);
+	tcase_add_test(tc, test_git_hostile);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("summary");
 	tcase_add_test(tc, test_summary_runners);
 	tcase_add_test(tc, test_summary_last_wins);
@@ -1142,6 +1500,10 @@ execpol_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_notify_deny);
 	tcase_add_test(tc, test_notify_allowlist);
+	tcase_add_test(tc, test_notify_identity_deny);
+	tcase_add_test(tc, test_notify_identity_git);
+	tcase_add_test(tc, test_notify_identity_allowlist);
+	tcase_add_test(tc, test_notify_proc_self);
 	tcase_add_test(tc, test_notify_hold_allow);
 	tcase_add_test(tc, test_notify_hold_deny);
 	tcase_add_test(tc, test_notify_not_gated);
