@@ -69,10 +69,11 @@
 #define EXECPOL_HASH_CACHE	64	/* hashes of unknown files kept */
 #define EXECPOL_KNOWN_MAX	1024	/* files of programs patterns name */
 #define EXECPOL_PATH		"/usr/local/bin:/usr/bin:/bin"
+#define EXECPOL_GRANTS		8	/* approved git commands remembered */
 
 /* Built-in patterns of the gated categories (README "Exec policy"). */
 static const char *const execpol_merge[] = {
-	"git push", "git merge", "gh pr merge", NULL
+	"git push", "git send-pack", "git merge", "gh pr merge", NULL
 };
 static const char *const execpol_deps[] = {
 	"npm install", "npm i", "npm add", "yarn add", "pnpm add",
@@ -151,6 +152,18 @@ struct execpol_gate {
 	char		**patterns;
 };
 
+/*
+ * A git command a human allowed. git runs an alias of a builtin as a new
+ * exec of "git <builtin> ..." (git.c run_argv): that exec, under the
+ * approved one and the same as one of its readings, is not asked again.
+ */
+struct execpol_grant {
+	pid_t			  pid;		/* the thread group */
+	unsigned long long	  start;	/* its start time: not reused */
+	const struct execpol_gate *gate;
+	char			***readings;	/* owned */
+};
+
 /* An exec held until a human answers. */
 struct execpol_hold {
 	uint64_t		 id;	/* the notification; new after a restart */
@@ -218,6 +231,8 @@ struct execpol {
 	int				 finished;
 	int				 mem_alert;	/* once */
 	struct execpol_verdict		 verdicts[EXECPOL_VERDICTS];
+	struct execpol_grant		 grants[EXECPOL_GRANTS];
+	size_t				 nextg;
 	size_t				 nextv;
 	TAILQ_HEAD(, execpol_hold)	 holds;
 	TAILQ_HEAD(, execpol_run)	 runs;
@@ -2288,6 +2303,90 @@ execpol_nested(struct execpol *ep, pid_t pid)
 	return (0);
 }
 
+/* The start time of a process (/proc/<pid>/stat field 22), or 0. */
+static unsigned long long
+execpol_start_time(pid_t pid)
+{
+	char			 path[64], *text, *p;
+	unsigned long long	 start = 0;
+	int			 field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((text = read_file(path, NULL)) == NULL)
+		return (0);
+	/* After "pid (comm)" come fields 3, 4, ...: skip to the 22nd. */
+	if ((p = strrchr(text, ')')) != NULL) {
+		for (field = 2; field < 22 && p != NULL; field++)
+			p = strchr(p + 1, ' ');
+		if (p != NULL)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	free(text);
+	return (start);
+}
+
+/* Remember an allowed git command (taking its readings) for its children. */
+static void
+execpol_grant(struct execpol *ep, struct execpol_exec *x,
+    const struct execpol_gate *g)
+{
+	struct execpol_grant	*gr;
+
+	if (x->git == NULL)
+		return;
+	gr = &ep->grants[ep->nextg++ % EXECPOL_GRANTS];
+	execpol_git_free(gr->readings);
+	gr->pid = execpol_tgid(x->pid);
+	gr->start = execpol_start_time(gr->pid);
+	gr->gate = g;
+	gr->readings = x->git;
+	x->git = NULL;
+}
+
+/* Whether two argv vectors are the same words. */
+static int
+execpol_strv_eq(char **a, char **b)
+{
+	for (; *a != NULL && *b != NULL; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return (0);
+	return (*a == NULL && *b == NULL);
+}
+
+/*
+ * Whether x, held by g, is a reading of a git command allowed for g that
+ * runs it (itself or an ancestor, still the same process).
+ */
+static int
+execpol_granted(struct execpol *ep, const struct execpol_exec *x,
+    const struct execpol_gate *g)
+{
+	struct execpol_grant	*gr;
+	pid_t			 pid;
+	size_t			 i, j, k;
+	int			 depth;
+
+	if (x->git == NULL)
+		return (0);
+	pid = execpol_tgid(x->pid);
+	for (depth = 0; pid > 1 && depth < EXECPOL_DEPTH; depth++) {
+		for (i = 0; i < EXECPOL_GRANTS; i++) {
+			gr = &ep->grants[i];
+			if (gr->readings == NULL || gr->pid != pid ||
+			    gr->gate != g ||
+			    gr->start != execpol_start_time(pid))
+				continue;
+			for (j = 0; x->git[j] != NULL; j++)
+				for (k = 0; gr->readings[k] != NULL; k++)
+					if (execpol_strv_eq(x->git[j],
+					    gr->readings[k]))
+						return (1);
+		}
+		pid = execpol_ppid(pid);
+	}
+	return (0);
+}
+
 /* Ask the proc connector for every exit (or stop asking). */
 static int
 execpol_nl_send(int fd, enum proc_cn_mcast_op op)
@@ -2809,6 +2908,11 @@ execpol_handle(struct execpol *ep, const struct seccomp_notif *req)
 	}
 	for (i = 0; i < ep->ngates; i++) {
 		if ((p = execpol_find(ep->gates[i].patterns, x)) != NULL) {
+			if (execpol_granted(ep, x, &ep->gates[i])) {
+				log_info("exec %s: allowed with the approved "
+				    "command that runs it", x->line);
+				continue;
+			}
 			/* The hold owns x from here. */
 			execpol_hold(ep, req->id, x, &ep->gates[i], p);
 			return;
@@ -2998,6 +3102,8 @@ execpol_free(struct execpol *ep)
 	free(ep->gates);
 	for (i = 0; i < EXECPOL_VERDICTS; i++)
 		execpol_exec_free(ep->verdicts[i].x);
+	for (i = 0; i < EXECPOL_GRANTS; i++)
+		execpol_git_free(ep->grants[i].readings);
 	for (i = 0; i < ep->nknown; i++) {
 		close(ep->known[i].fd);
 		strv_free(ep->known[i].names);
@@ -3032,9 +3138,11 @@ execpol_resolve(struct execpol *ep, const char *id, int allow, char *buf,
 	snprintf(buf, len, "%s", h->x->line);
 	log_info("exec %s %s by approval %s", h->x->line, allow ? "allowed" :
 	    "denied", id);
-	if (allow)
+	if (allow) {
+		/* Before the exec proceeds: its pid is still the one. */
+		execpol_grant(ep, h->x, h->gate);
 		execpol_allow(ep, h->id, h->x);
-	else
+	} else
 		(void)execpol_refuse(ep, h->id, h->x, EACCES);
 	execpol_hold_free(ep, h);
 	return (0);

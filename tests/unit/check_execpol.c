@@ -444,6 +444,7 @@ START_TEST(test_match_defaults)
 {
 	ck_assert(dm("merge", "/usr/bin/git", "git", "push", "origin", NULL));
 	ck_assert(dm("merge", "/usr/bin/git", "git", "merge", "x", NULL));
+	ck_assert(dm("merge", "/usr/bin/git", "git", "send-pack", "r", NULL));
 	ck_assert(!dm("merge", "/usr/bin/git", "git", "commit", NULL));
 	ck_assert(dm("deps_add", "/usr/bin/npm", "npm", "install", NULL));
 	ck_assert(dm("deps_add", "/usr/bin/npm", "npm", "i", "lodash", NULL));
@@ -1052,6 +1053,47 @@ START_TEST(test_notify_proc_self)
 }
 END_TEST
 
+static int
+has_two_approvals(struct kid *k)
+{
+	return (json_object_array_length(approvals) > 1);
+}
+
+START_TEST(test_notify_git_alias_once)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000 };
+	struct kid		 k;
+	char			 line[256];
+
+	/*
+	 * git runs an alias of push as a new exec of "git push": the
+	 * approved command is not asked for twice. A second push is.
+	 */
+	kid_start(&k, &pp, "git init -q --bare b.git && git init -q w && "
+	    "cd w && git -c user.name=t -c user.email=t@x commit -q "
+	    "--allow-empty -m x && git -c alias.p=push p -q ../b.git "
+	    "HEAD:refs/heads/x; echo $? > ../rc; "
+	    "git push -q ../b.git HEAD:refs/heads/y; echo $? > ../rc2", NULL);
+	kid_run(&k, has_approval);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(approvals, 0),
+	    "summary"), "git -c alias.p=push p -q ../b.git HEAD:refs/heads/x");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(json_object_array_get_idx(
+	    approvals, 0), "approvalId"), 1, line, sizeof line), 0);
+	kid_run(&k, has_two_approvals);
+	ck_assert_str_eq(file_text("rc"), "0\n");
+	ck_assert_str_eq(jstr(json_object_array_get_idx(approvals, 1),
+	    "summary"), "git push -q ../b.git HEAD:refs/heads/y");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(json_object_array_get_idx(
+	    approvals, 1), "approvalId"), 0, line, sizeof line), 0);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc2"), "126\n");
+	ck_assert_int_eq(json_object_array_length(approvals), 2);
+	kid_end(&k);
+}
+END_TEST
+
 START_TEST(test_notify_allowlist)
 {
 	char			*allow[] = { "sh", "touch", "/bin/e*", NULL };
@@ -1504,6 +1546,7 @@ execpol_suite(void)
 	tcase_add_test(tc, test_notify_identity_git);
 	tcase_add_test(tc, test_notify_identity_allowlist);
 	tcase_add_test(tc, test_notify_proc_self);
+	tcase_add_test(tc, test_notify_git_alias_once);
 	tcase_add_test(tc, test_notify_hold_allow);
 	tcase_add_test(tc, test_notify_hold_deny);
 	tcase_add_test(tc, test_notify_not_gated);
