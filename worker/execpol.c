@@ -67,7 +67,7 @@
 #define EXECPOL_ENV_MAX		8192	/* environment entries read */
 #define EXECPOL_HASH_MAX	(64 * 1024 * 1024) /* bytes of a program hashed */
 #define EXECPOL_HASH_CACHE	64	/* hashes of unknown files kept */
-#define EXECPOL_KNOWN_MAX	1024	/* files of programs patterns name */
+#define EXECPOL_KNOWN_MAX	4096	/* files of programs patterns name */
 #define EXECPOL_PATH		"/usr/local/bin:/usr/bin:/bin"
 #define EXECPOL_GRANTS		8	/* approved git commands remembered */
 
@@ -134,7 +134,7 @@ struct execpol_file {
 	struct timespec	 ctime;
 	int		 hashed;	/* 1 done, -1 cannot, 0 not yet */
 	unsigned char	 sha[SHA256_DIGEST_LENGTH];
-	int		 fd;		/* known programs: O_PATH */
+	char		*path;		/* known programs: in the target's root */
 	char		**names;	/* known programs: patterns' names */
 };
 
@@ -1750,12 +1750,30 @@ out:
 	return (rv);
 }
 
-/* The hash of a known file, computed the first time it is needed. */
+/*
+ * The hash of a known file, computed the first time it is needed: the
+ * file at its path in the root of pid, if it is still the one learned.
+ */
 static int
-execpol_known_hash(struct execpol_file *f)
+execpol_known_hash(struct execpol_file *f, pid_t pid)
 {
-	if (f->hashed == 0)
-		f->hashed = execpol_hash(f->fd, f->size, f->sha);
+	struct stat	 sb;
+	char		 path[64];
+	int		 rootfd, fd;
+
+	if (f->hashed != 0)
+		return (f->hashed);
+	f->hashed = -1;
+	snprintf(path, sizeof path, "/proc/%ld/root", (long)pid);
+	if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) == -1)
+		return (f->hashed);
+	fd = execpol_open_in(rootfd, f->path, O_PATH);
+	close(rootfd);
+	if (fd == -1)
+		return (f->hashed);
+	if (fstat(fd, &sb) == 0 && execpol_same_file(f, &sb))
+		f->hashed = execpol_hash(fd, f->size, f->sha);
+	close(fd);
 	return (f->hashed);
 }
 
@@ -1765,7 +1783,8 @@ execpol_known_hash(struct execpol_file *f)
  * once each (by device, inode, size, mtime and ctime).
  */
 static char **
-execpol_identify(struct execpol *ep, int pathfd, const struct stat *sb)
+execpol_identify(struct execpol *ep, pid_t pid, int pathfd,
+    const struct stat *sb)
 {
 	struct execpol_file	*f, *c = NULL;
 	size_t			 i;
@@ -1797,33 +1816,33 @@ execpol_identify(struct execpol *ep, int pathfd, const struct stat *sb)
 		return (NULL);
 	for (i = 0; i < ep->nknown; i++) {
 		f = &ep->known[i];
-		if (f->size == sb->st_size && execpol_known_hash(f) == 1 &&
+		if (f->size == sb->st_size && execpol_known_hash(f, pid) == 1 &&
 		    memcmp(f->sha, c->sha, sizeof f->sha) == 0)
 			return (f->names);
 	}
 	return (NULL);
 }
 
-/* Record that the file fd (O_PATH, taken over) answers to name. */
+/* Record that the file at path (in rootfd) answers to name. */
 static void
-execpol_know(struct execpol *ep, int fd, const char *name)
+execpol_know(struct execpol *ep, int rootfd, const char *path,
+    const char *name)
 {
 	struct execpol_file	*f;
 	struct stat		 sb;
 	size_t			 i, j, n;
+	int			 fd, rv;
 
-	if (fd == -1)
+	if ((fd = execpol_open_in(rootfd, path, O_PATH)) == -1)
 		return;
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_mode & 0111) == 0) {
-		close(fd);
+	rv = fstat(fd, &sb);
+	close(fd);
+	if (rv == -1 || !S_ISREG(sb.st_mode) || (sb.st_mode & 0111) == 0)
 		return;
-	}
 	for (i = 0; i < ep->nknown; i++) {
 		f = &ep->known[i];
 		if (f->dev != sb.st_dev || f->ino != sb.st_ino)
 			continue;
-		close(fd);
 		n = strv_len(f->names);
 		for (j = 0; j < n; j++)
 			if (strcmp(f->names[j], name) == 0)
@@ -1833,15 +1852,13 @@ execpol_know(struct execpol *ep, int fd, const char *name)
 		f->names[n + 1] = NULL;
 		return;
 	}
-	if (ep->nknown == EXECPOL_KNOWN_MAX) {
-		close(fd);
+	if (ep->nknown == EXECPOL_KNOWN_MAX)
 		return;
-	}
 	ep->known = xrealloc(ep->known, (ep->nknown + 1) * sizeof *ep->known);
 	f = &ep->known[ep->nknown++];
 	memset(f, 0, sizeof *f);
 	execpol_file_set(f, &sb);
-	f->fd = fd;
+	f->path = xstrdup(path);
 	f->names = xcalloc(2, sizeof *f->names);
 	f->names[0] = xstrdup(name);
 }
@@ -1860,11 +1877,11 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 	glob = strpbrk(alt, "*?[\\") != NULL;
 	if (strchr(alt, '/') != NULL) {
 		if (!glob && alt[0] == '/')
-			execpol_know(ep, execpol_open_in(rootfd, alt, O_PATH),
-			    alt);
+			execpol_know(ep, rootfd, alt, alt);
 		return;
 	}
-	if (*alt == '\0' || strcmp(alt, "...") == 0)
+	/* Any program at all ("*", the default allowlist): no file to know. */
+	if (alt[strspn(alt, "*")] == '\0' || strcmp(alt, "...") == 0)
 		return;
 	for (p = pathvar; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ':');
@@ -1874,8 +1891,7 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 		dir = xstrndup(p, (size_t)(end - p));
 		if (!glob) {
 			cand = xasprintf("%s/%s", dir, alt);
-			execpol_know(ep, execpol_open_in(rootfd, cand, O_PATH),
-			    alt);
+			execpol_know(ep, rootfd, cand, alt);
 			free(cand);
 		} else if ((dfd = execpol_open_in(rootfd, dir,
 		    O_RDONLY|O_DIRECTORY)) != -1) {
@@ -1886,8 +1902,7 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 				    fnmatch(alt, de->d_name, 0) != 0)
 					continue;
 				cand = xasprintf("%s/%s", dir, de->d_name);
-				execpol_know(ep, execpol_open_in(rootfd, cand,
-				    O_PATH), de->d_name);
+				execpol_know(ep, rootfd, cand, de->d_name);
 				free(cand);
 			}
 			if (d != NULL)
@@ -2092,7 +2107,7 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
 	x->path = execpol_resolve_path(x, name, which, dirfd, flags);
 	fd = execpol_open(x->pid, name, x->cwd, which, dirfd, flags);
 	if ((x->missing = execpol_runnable(fd, &sb)) == 0 && fd != -1)
-		x->names = execpol_identify(ep, fd, &sb);
+		x->names = execpol_identify(ep, x->pid, fd, &sb);
 	if (fd != -1)
 		close(fd);
 	if (x->missing == 0 && execpol_is_git(x))
@@ -3105,7 +3120,7 @@ execpol_free(struct execpol *ep)
 	for (i = 0; i < EXECPOL_GRANTS; i++)
 		execpol_git_free(ep->grants[i].readings);
 	for (i = 0; i < ep->nknown; i++) {
-		close(ep->known[i].fd);
+		free(ep->known[i].path);
 		strv_free(ep->known[i].names);
 	}
 	free(ep->known);

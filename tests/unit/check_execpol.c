@@ -947,8 +947,9 @@ count_desc(const char *type, const char *s)
 
 START_TEST(test_notify_identity_deny)
 {
-	char			*deny[] = { "rm", NULL };
-	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
+	char			*allow[] = { "*", NULL }, *deny[] = { "rm",
+				    NULL };
+	struct execpol_params	 pp = { "s1", allow, deny, NULL, NULL, NULL,
 				    NULL, 0 };
 	struct kid		 k;
 
