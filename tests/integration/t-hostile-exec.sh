@@ -6,7 +6,8 @@
 # other names: each push is held for approval (merge), denied, and never
 # reaches the bare remote. A copy of a denylisted rm is denied (ALERT,
 # the file stays). A neighbour session, the daemon and the host's own
-# git and rm are unharmed.
+# git and rm are unharmed. An allowed push is asked for once, even though
+# git re-executes an alias; a hook it runs gets no free pass.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "the sandbox's uid switch needs root (runs as uid $(id -u))"
@@ -38,6 +39,13 @@ fi
 echo keep >victim.txt
 cp "$(command -v rm)" ./zap && try rm-copy ./zap victim.txt
 ln -s "$(command -v rm)" ./del && try rm-symlink ./del victim.txt
+# Allowed once: git runs the alias as "git push", not asked again.
+try alias-allowed git -c alias.p=push p -q remote.git HEAD:refs/heads/allowed
+# An allowed push runs a hook the agent wrote: its own push is asked for.
+hooks=$(git rev-parse --git-path hooks) && mkdir -p "$hooks" &&
+    printf '#!/bin/sh\ngit push -q remote.git HEAD:refs/heads/sneaky\n' \
+    >"$hooks/pre-push" && chmod +x "$hooks/pre-push"
+try hooked git push -q remote.git HEAD:refs/heads/hooked
 echo "all tried"
 EOF
 chmod 755 "$T/agent" "$T/agent/hostile.sh"
@@ -95,19 +103,37 @@ for c in opt-c opt-C git-dir alias copy symlink hardlink; do
 	wait_output "$SH" "result $c 126"
 	ok "$c: $(jq -r .summary <<<"$AP") held (merge), denied, failed with EACCES"
 done
+
+# answer_merge SUMMARY-REGEX DECISION
+answer_merge() {
+	wait_merge "$SH"
+	assert_match "$(jq -r .summary <<<"$AP")" "$1" "the held command"
+	api POST "/api/runner/sessions/$SH/approvals/$(jq -r .approvalId <<<"$AP")" \
+	    "{\"decision\":\"$2\"}"
+	assert_eq "$STATUS" 200 "$2 ($BODY)"
+}
+answer_merge '^git -c alias.p=push p -q remote.git HEAD:refs/heads/allowed$' allow
+wait_output "$SH" 'result alias-allowed 0'
+ok "alias push allowed once: landed, not asked again when git re-executed it"
+answer_merge '^git push -q remote.git HEAD:refs/heads/hooked$' allow
+answer_merge '^git push -q remote.git HEAD:refs/heads/sneaky$' deny
+wait_output "$SH" 'result hooked [1-9]'
+ok "a push by the allowed push's hook was held on its own, denied"
+
 wait_ended "$SH"
 ev=$(events "$SH")
 out=$(output "$SH")
 assert_match "$out" 'all tried' "the agent ran to its end"
 assert_eq "$(state_of "$SH")" COMPLETED "hostile session state"
 
-# Nothing reached the remote.
+# Nothing but the allowed push reached the remote.
 refs=$(git -c safe.directory='*' -C "$WS/$SH/remote.git" for-each-ref --format='%(refname)')
-[ -z "$refs" ] || fail "pushes landed in the bare remote: $refs"
+assert_eq "$refs" refs/heads/allowed "the bare remote's refs"
 n=$(jq '[.[] | select(.type=="APPROVAL_REQUESTED") | select(.approval.category=="merge")] | length' <<<"$ev")
-[ "$n" -ge 6 ] || fail "only $n merge approvals requested"
-assert_eq "$(jq '[.[] | select(.type=="APPROVAL_RESOLVED" and .decision != "deny")] | length' <<<"$ev")" 0 "every approval denied"
-ok "no push reached the bare remote ($n held, all denied)"
+[ "$n" -ge 9 ] || fail "only $n merge approvals requested"
+assert_eq "$(jq '[.[] | select(.type=="APPROVAL_REQUESTED") | select(.approval.summary | test("refs/heads/allowed"))] | length' <<<"$ev")" 1 "the allowed push asked for once"
+assert_eq "$(jq '[.[] | select(.type=="APPROVAL_RESOLVED" and .decision != "deny")] | length' <<<"$ev")" 2 "two approvals allowed"
+ok "no dodging push reached the bare remote ($n held)"
 
 # The copy and the symlink of rm: denied, the file kept.
 [ -f "$WS/$SH/victim.txt" ] || fail "a copy of rm removed victim.txt"
