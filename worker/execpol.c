@@ -73,7 +73,8 @@
 
 /* Built-in patterns of the gated categories (README "Exec policy"). */
 static const char *const execpol_merge[] = {
-	"git push", "git send-pack", "git merge", "gh pr merge", NULL
+	"git push", "git send-pack", "git receive-pack",
+	"ssh ... *git-receive-pack*", "git merge", "gh pr merge", NULL
 };
 static const char *const execpol_deps[] = {
 	"npm install", "npm i", "npm add", "yarn add", "pnpm add",
@@ -2369,8 +2370,28 @@ execpol_strv_eq(char **a, char **b)
 }
 
 /*
- * Whether x, held by g, is a reading of a git command allowed for g that
- * runs it (itself or an ancestor, still the same process).
+ * Whether x is the receiving end of a push: git receive-pack, run by git
+ * push on a local remote or through ssh on another host.
+ */
+static int
+execpol_transport(const struct execpol_exec *x)
+{
+	size_t	i;
+
+	for (i = 0; x->git != NULL && x->git[i] != NULL; i++)
+		if (x->git[i][1] != NULL &&
+		    strcmp(x->git[i][1], "receive-pack") == 0)
+			return (1);
+	for (i = 1; i < x->argc; i++)
+		if (strstr(x->argv[i], "git-receive-pack") != NULL)
+			return (1);
+	return (0);
+}
+
+/*
+ * Whether x, held by g, runs under a git command allowed for g (itself
+ * or an ancestor, still the same process) as part of it: one of its
+ * readings (git re-executing an alias), or its push's receiving end.
  */
 static int
 execpol_granted(struct execpol *ep, const struct execpol_exec *x,
@@ -2379,9 +2400,10 @@ execpol_granted(struct execpol *ep, const struct execpol_exec *x,
 	struct execpol_grant	*gr;
 	pid_t			 pid;
 	size_t			 i, j, k;
-	int			 depth;
+	int			 depth, transport;
 
-	if (x->git == NULL)
+	transport = execpol_transport(x);
+	if (x->git == NULL && !transport)
 		return (0);
 	pid = execpol_tgid(x->pid);
 	for (depth = 0; pid > 1 && depth < EXECPOL_DEPTH; depth++) {
@@ -2391,6 +2413,8 @@ execpol_granted(struct execpol *ep, const struct execpol_exec *x,
 			    gr->gate != g ||
 			    gr->start != execpol_start_time(pid))
 				continue;
+			if (transport)
+				return (1);
 			for (j = 0; x->git[j] != NULL; j++)
 				for (k = 0; gr->readings[k] != NULL; k++)
 					if (execpol_strv_eq(x->git[j],

@@ -445,6 +445,10 @@ START_TEST(test_match_defaults)
 	ck_assert(dm("merge", "/usr/bin/git", "git", "push", "origin", NULL));
 	ck_assert(dm("merge", "/usr/bin/git", "git", "merge", "x", NULL));
 	ck_assert(dm("merge", "/usr/bin/git", "git", "send-pack", "r", NULL));
+	ck_assert(dm("merge", "/usr/bin/ssh", "ssh", "-o", "SendEnv=X", "h",
+	    "git-receive-pack '/srv/r.git'", NULL));
+	ck_assert(!dm("merge", "/usr/bin/ssh", "ssh", "h",
+	    "git-upload-pack '/srv/r.git'", NULL));
 	ck_assert(!dm("merge", "/usr/bin/git", "git", "commit", NULL));
 	ck_assert(dm("deps_add", "/usr/bin/npm", "npm", "install", NULL));
 	ck_assert(dm("deps_add", "/usr/bin/npm", "npm", "i", "lodash", NULL));
@@ -1095,6 +1099,28 @@ START_TEST(test_notify_git_alias_once)
 }
 END_TEST
 
+START_TEST(test_notify_receive_pack)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000 };
+	struct kid		 k;
+	char			 line[256];
+
+	/* The receiving end of a push no approved git push runs: held. */
+	kid_start(&k, &pp, "git init -q --bare b.git && "
+	    "git-receive-pack b.git </dev/null; echo $? > rc", NULL);
+	kid_run(&k, has_approval);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(approvals, 0),
+	    "summary"), "git-receive-pack b.git");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(json_object_array_get_idx(
+	    approvals, 0), "approvalId"), 0, line, sizeof line), 0);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc"), "126\n");
+	kid_end(&k);
+}
+END_TEST
+
 START_TEST(test_notify_allowlist)
 {
 	char			*allow[] = { "sh", "touch", "/bin/e*", NULL };
@@ -1548,6 +1574,7 @@ execpol_suite(void)
 	tcase_add_test(tc, test_notify_identity_allowlist);
 	tcase_add_test(tc, test_notify_proc_self);
 	tcase_add_test(tc, test_notify_git_alias_once);
+	tcase_add_test(tc, test_notify_receive_pack);
 	tcase_add_test(tc, test_notify_hold_allow);
 	tcase_add_test(tc, test_notify_hold_deny);
 	tcase_add_test(tc, test_notify_not_gated);
