@@ -1121,6 +1121,51 @@ START_TEST(test_notify_receive_pack)
 }
 END_TEST
 
+START_TEST(test_notify_git_hostile_env)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000 };
+	struct kid		 k;
+
+	/*
+	 * An environment too large to read whole could hide an alias in
+	 * GIT_CONFIG_PARAMETERS past what is read: git is refused.
+	 */
+	kid_start(&k, &pp, "i=0; while [ $i -lt 9000 ]; do export V$i=; "
+	    "i=$((i + 1)); done; export GIT_CONFIG_PARAMETERS=\"'alias.p'="
+	    "'push'\"; git p -q nowhere; echo $? > rc", NULL);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc"), "126\n");
+	ck_assert_int_eq(json_object_array_length(approvals), 0);
+	ck_assert_uint_eq(count_desc("ALERT_RAISED",
+	    "git p -q nowhere: too many ways for git to read it"), 1);
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_git_env_alias)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000 };
+	struct kid		 k;
+	char			 line[256];
+
+	/* An alias in the environment git passes to its children. */
+	kid_start(&k, &pp, "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.p "
+	    "GIT_CONFIG_VALUE_0=push git p -q nowhere; echo $? > rc", NULL);
+	kid_run(&k, has_approval);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(approvals, 0),
+	    "summary"), "git p -q nowhere");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(json_object_array_get_idx(
+	    approvals, 0), "approvalId"), 0, line, sizeof line), 0);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc"), "126\n");
+	kid_end(&k);
+}
+END_TEST
+
 START_TEST(test_notify_allowlist)
 {
 	char			*allow[] = { "sh", "touch", "/bin/e*", NULL };
@@ -1575,6 +1620,8 @@ execpol_suite(void)
 	tcase_add_test(tc, test_notify_proc_self);
 	tcase_add_test(tc, test_notify_git_alias_once);
 	tcase_add_test(tc, test_notify_receive_pack);
+	tcase_add_test(tc, test_notify_git_hostile_env);
+	tcase_add_test(tc, test_notify_git_env_alias);
 	tcase_add_test(tc, test_notify_hold_allow);
 	tcase_add_test(tc, test_notify_hold_deny);
 	tcase_add_test(tc, test_notify_not_gated);
