@@ -19,10 +19,10 @@
 #include "config.h"
 
 #include <sys/pidfd.h>
-#include <sys/syscall.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/audit.h>
 #include <linux/cn_proc.h>
@@ -451,6 +451,7 @@ static const char *const execpol_git_exit[] = {
 	"--exec-path", "--html-path", "--man-path", "--info-path", NULL
 };
 
+/* One git command line being read. */
 struct execpol_git {
 	char		**defs;		/* "key=value" of config given */
 	size_t		  ndefs;
@@ -1603,16 +1604,24 @@ execpol_resolve_path(const struct execpol_exec *x, const char *path,
  * known by device and inode only.
  */
 
-/* openat2(2): name as the target sees it, with rootfd as its root. */
+/*
+ * openat2(2): name as the target sees it, with rootfd as its root. A
+ * rename racing the lookup makes it EAGAIN: tried again a few times.
+ */
 static int
 execpol_open_in(int rootfd, const char *name, int flags)
 {
 	struct open_how	how;
+	int		fd, tries = 0;
 
 	memset(&how, 0, sizeof how);
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.resolve = RESOLVE_IN_ROOT;
-	return ((int)syscall(SYS_openat2, rootfd, name, &how, sizeof how));
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof how);
+	while (fd == -1 && (errno == EAGAIN || errno == EINTR) &&
+	    ++tries < 16);
+	return (fd);
 }
 
 /*
@@ -1662,9 +1671,12 @@ execpol_open(pid_t pid, const char *name, const char *cwd, int which,
 		saved = errno;
 		close(rootfd);
 		errno = saved;
-		/* Magic links (/proc/<n>/fd/...) are not followed in root. */
+		/*
+		 * Magic links (/proc/<n>/fd/...) are not followed in root;
+		 * renames that keep racing the lookup do not stop this one.
+		 */
 		if (f != -1 || (errno != EXDEV && errno != ELOOP &&
-		    errno != ENOSYS))
+		    errno != ENOSYS && errno != EAGAIN))
 			goto out;
 		free(path);
 		path = xasprintf("/proc/%ld/root%s", (long)pid, rel);
