@@ -1709,6 +1709,7 @@ execpol_same_file(const struct execpol_file *f, const struct stat *sb)
 	    f->ctime.tv_nsec == sb->st_ctim.tv_nsec);
 }
 
+/* Take a file's identity from its stat; not hashed yet. */
 static void
 execpol_file_set(struct execpol_file *f, const struct stat *sb)
 {
