@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pty.h>
@@ -662,15 +663,82 @@ sandbox_hideable(const char *path)
 	    stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
+/* Whether path is dir or lies below it. */
+static int
+sandbox_path_under(const char *path, const char *dir)
+{
+	size_t	len = strlen(dir);
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	return (strncmp(path, dir, len) == 0 && (path[len] == '\0' ||
+	    path[len] == '/' || (len == 1 && dir[0] == '/')));
+}
+
+/*
+ * Detach every mount at or below one of dirs, so that the view's
+ * mountinfo does not name them: a tmpfs over a place hides its files but
+ * still lists the mounts below it (other sessions' overlays with their
+ * ids, upper dirs and cache keys). The table is read once, then undone
+ * from the last mount to the first, children before their parents.
+ */
+static int
+sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
+    size_t causelen)
+{
+	FILE	 *f;
+	char	 *line = NULL, *mp, *save, **mps = NULL, real[PATH_MAX];
+	size_t	  linesize = 0, n = 0, i, j;
+	int	  rv = 0;
+
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL) {
+		CAUSE("mountinfo: %s", strerror(errno));
+		return (-1);
+	}
+	while (getline(&line, &linesize, f) != -1) {
+		/* The mount point: field 5. */
+		mp = strtok_r(line, " ", &save);
+		for (i = 1; mp != NULL && i < 5; i++)
+			mp = strtok_r(NULL, " ", &save);
+		if (mp == NULL)
+			continue;
+		(void)mountinfo_unescape(mp, strlen(mp), mp, strlen(mp) + 1);
+		for (j = 0; j < ndirs; j++) {
+			if (dirs[j] == NULL || realpath(dirs[j], real) == NULL ||
+			    strcmp(real, "/") == 0 ||
+			    !sandbox_path_under(mp, real))
+				continue;
+			mps = xrealloc(mps, (n + 1) * sizeof *mps);
+			mps[n++] = xstrdup(mp);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	for (i = n; i > 0; i--) {
+		if (umount2(mps[i - 1], MNT_DETACH | UMOUNT_NOFOLLOW) == -1 &&
+		    errno != EINVAL && errno != ENOENT && rv == 0) {
+			CAUSE("detaching %s: %s", mps[i - 1], strerror(errno));
+			rv = -1;
+		}
+		free(mps[i - 1]);
+	}
+	free(mps);
+	return (rv);
+}
+
 /*
  * Build the agent's view and move into it. Copies of the trees are taken
  * first, while the host's paths are still there to name them: the whole
  * of / (read-only, nosuid), the workspace (read-write) and each exposed
- * path (read-only). The root copy becomes / through pivot_root; over it
- * go a private /tmp (holding HOME), empty read-only tmpfs over runnerd's
- * directories (other sessions' workspaces, the state dir with its socket,
- * the cache), the exposed paths, the workspace at its own path, a
- * /dev/shm and a /proc of the new pid namespace.
+ * path (read-only). The root copy becomes / through pivot_root. Every
+ * mount below what the view replaces or hides is detached, so that
+ * mountinfo names no other session, upper dir or cache key; over the
+ * root then go a private /tmp (holding HOME), empty read-only tmpfs over
+ * runnerd's directories (their files: the state dir with its socket, the
+ * cache, other sessions' empty mount points), the exposed paths, the
+ * workspace at its own path, a /dev/shm and a /proc of the new pid
+ * namespace.
  */
 static int
 sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
@@ -678,6 +746,8 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 	const struct sandbox_policy	*pol = c->pol;
 	const char			*hide[nitems(pol->hide) +
 					    nitems(sandbox_hidden_always)];
+	const char			*detach[nitems(pol->hide) +
+					    nitems(sandbox_hidden_always) + 2];
 	struct mount_attr		 attr;
 	int				 root = -1, ws = -1, *exp = NULL;
 	size_t				 nexp, i, nhide = 0;
@@ -733,6 +803,17 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 			hide[nhide++] = pol->hide[i];
 	for (i = 0; i < nitems(sandbox_hidden_always); i++)
 		hide[nhide++] = sandbox_hidden_always[i];
+	/*
+	 * What the view replaces goes first, mounts and all: the host's
+	 * /tmp and /dev/shm, and every hidden place. The copies of the
+	 * workspace and the exposed paths were taken above and stay.
+	 */
+	for (i = 0; i < nhide; i++)
+		detach[i] = hide[i];
+	detach[nhide] = "/tmp";
+	detach[nhide + 1] = "/dev/shm";
+	if (sandbox_detach_under(detach, nhide + 2, cause, causelen) == -1)
+		goto out;
 	if (sandbox_tmpfs("/tmp", "mode=1777", cause, causelen) == -1)
 		goto out;
 	if (mkdir(home, 0700) == -1 || chown(home, c->uid, c->gid) == -1) {
