@@ -20,12 +20,10 @@
 
 #include "log.h"
 #include "overlay.h"
+#include "quota.h"
 #include "util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
-
-/* Mount options live in one page. */
-#define OVERLAY_OPTS_MAX	4000
 
 /* The start-up probe's verdict (supervisor only). */
 static int	 overlay_probed;
@@ -163,6 +161,36 @@ overlay_private(const char *dir)
 	    slash + 1));
 }
 
+/* Remove a private dir, unmounting its quota filesystem first. */
+static int
+overlay_private_remove(const char *priv)
+{
+	if (quota_release(priv) == -1)
+		return (-1);
+	return (rm_rf(priv));
+}
+
+int
+overlay_quota(const char *dir, int64_t bytes, char *cause, size_t causelen)
+{
+	char	*priv, *top;
+	int	 rv = -1;
+
+	if ((priv = overlay_private(dir)) == NULL) {
+		CAUSE("bad workspace path '%s'", dir);
+		return (-1);
+	}
+	top = xstrdup(priv);
+	*strrchr(top, '/') = '\0';
+	if (mkdir_p(top, 0700) == -1)
+		CAUSE("cannot create '%s': %s", top, strerror(errno));
+	else
+		rv = quota_create(priv, top, bytes, cause, causelen);
+	free(top);
+	free(priv);
+	return (rv);
+}
+
 int
 overlay_prepare(const char *dir, const char *lower, uid_t uid, gid_t gid,
     char *cause, size_t causelen)
@@ -183,7 +211,9 @@ overlay_prepare(const char *dir, const char *lower, uid_t uid, gid_t gid,
 		return (-1);
 	}
 	free(top);
-	if (mkdir(priv, 0700) == -1) {
+	/* A quota filesystem (overlay_quota) is mounted there already. */
+	if (mkdir(priv, 0700) == -1 && (errno != EEXIST ||
+	    !quota_mounted(priv))) {
 		CAUSE("cannot create '%s': %s", priv, strerror(errno));
 		free(priv);
 		return (-1);
@@ -220,7 +250,7 @@ overlay_prepare(const char *dir, const char *lower, uid_t uid, gid_t gid,
 out:
 	free(path);
 	if (rv == -1)
-		rm_rf(priv);
+		overlay_private_remove(priv);
 	free(priv);
 	return (rv);
 }
@@ -232,34 +262,48 @@ overlay_path_ok(const char *path)
 	return (path[0] == '/' && strpbrk(path, ",:\\\n") == NULL);
 }
 
+/*
+ * The layers are named by descriptors (/proc/self/fd/N), which is what the
+ * mount's options then say in every mountinfo, the sandbox's included: no
+ * cache key, no private dir, no session id.
+ */
 int
 overlay_mount(const char *dir, const char *lower, char *cause,
     size_t causelen)
 {
-	char	*priv, *opts;
-	int	 rv = -1;
+	char	*priv, *path, *opts = NULL;
+	int	 fd[3] = { -1, -1, -1 }, rv = -1;
+	size_t	 i;
 
 	if ((priv = overlay_private(dir)) == NULL) {
 		CAUSE("bad workspace path '%s'", dir);
 		return (-1);
 	}
-	if (!overlay_path_ok(lower) || !overlay_path_ok(priv) ||
-	    !overlay_path_ok(dir)) {
-		CAUSE("cannot mount an overlay at '%s': a path holds ',', "
-		    "':' or '\\'", dir);
-		free(priv);
-		return (-1);
+	for (i = 0; i < nitems(fd); i++) {
+		path = i == 0 ? xstrdup(lower) : xasprintf("%s/%s", priv,
+		    i == 1 ? "upper" : "work");
+		fd[i] = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd[i] == -1) {
+			CAUSE("cannot mount an overlay at '%s': %s: %s", dir,
+			    path, strerror(errno));
+			free(path);
+			goto out;
+		}
+		free(path);
 	}
-	opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work",
-	    lower, priv, priv);
-	if (strlen(opts) > OVERLAY_OPTS_MAX)
-		CAUSE("cannot mount an overlay at '%s': paths too long", dir);
-	else if (mount("overlay", dir, "overlay", MS_NOSUID | MS_NODEV,
+	opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/"
+	    "%d,workdir=/proc/self/fd/%d", fd[0], fd[1], fd[2]);
+	if (mount("overlay", dir, "overlay", MS_NOSUID | MS_NODEV,
 	    opts) == -1)
 		CAUSE("cannot mount an overlay at '%s': %s", dir,
 		    strerror(errno));
 	else
 		rv = 0;
+out:
+	for (i = 0; i < nitems(fd); i++)
+		if (fd[i] != -1)
+			close(fd[i]);
 	free(opts);
 	free(priv);
 	return (rv);
@@ -333,8 +377,9 @@ overlay_discard(const char *dir)
 		log_warn("cannot unmount %s", dir);
 	else
 		(void)rmdir(dir);
-	if ((priv = overlay_private(dir)) != NULL)
-		rm_rf(priv);
+	if ((priv = overlay_private(dir)) != NULL &&
+	    overlay_private_remove(priv) == -1)
+		log_warn("cannot remove %s", priv);
 	free(priv);
 }
 
@@ -351,7 +396,7 @@ overlay_remove(const char *workspace_dir, const char *id)
 		log_warn("session %s: cannot unmount %s", id, dir);
 		rv = -1;
 	} else if ((priv = overlay_private(dir)) != NULL) {
-		if (rm_rf(priv) == -1)
+		if (overlay_private_remove(priv) == -1)
 			log_warn("session %s: removing %s", id, priv);
 		free(priv);
 	}

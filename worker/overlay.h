@@ -6,8 +6,9 @@
  * <cache>/checkouts/<key>, built once under an flock on <key>.lock. A
  * session's workspace <workspace_dir>/<id> is an overlay mount of such a
  * checkout with a private upper and work dir in <workspace_dir>/.overlay/
- * <id>, which also holds "lower", the record naming the checkout: a
- * checkout's reference count is the number of records that name it.
+ * <id> (with a disk quota, a filesystem of its own: quota.h), which also
+ * holds "lower", the record naming the checkout: a checkout's reference
+ * count is the number of records that name it.
  * Every cache entry has a stamp <path>.stamp whose mtime is its last use
  * and whose content is its size in bytes; past the size cap the least
  * recently used entries nobody uses are pruned.
@@ -46,15 +47,26 @@ uint64_t overlay_du(const char *);
 /* A workspace's private dir: <parent>/.overlay/<name>; NULL if none. */
 char	*overlay_private(const char *);
 /*
+ * With a disk quota: make the private dir of the workspace dir a quota
+ * filesystem of that many bytes (quota.h), before overlay_prepare (which
+ * then fills it) or a clone that binds it. overlay_discard and
+ * overlay_remove unmount it, which frees its loop device and image.
+ */
+int	 overlay_quota(const char *, int64_t, char *, size_t);
+/*
  * Before mounting the workspace dir over lower: its private dir with the
  * upper dir (owned by uid:gid unless -1), the work dir and the record
- * naming lower, and the empty workspace dir itself; neither may exist.
+ * naming lower, and the empty workspace dir itself; neither may exist,
+ * but the private dir may be a quota filesystem (overlay_quota) already.
  * Done under the checkout's lock, so that the pruner sees the reference.
  * -1 with a cause, nothing left behind.
  */
 int	 overlay_prepare(const char *, const char *, uid_t, gid_t, char *,
 	    size_t);
-/* Mount the overlay of lower on the prepared workspace dir. */
+/*
+ * Mount the overlay of lower on the prepared workspace dir, its layers
+ * named by descriptor: mountinfo shows no path of the cache or private dir.
+ */
 int	 overlay_mount(const char *, const char *, char *, size_t);
 /*
  * Give uid:gid what the worker itself wrote through the mount (the files

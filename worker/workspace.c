@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -863,6 +864,33 @@ workspace_parent(const char *dir, char *cause, size_t causelen)
 	return (rv);
 }
 
+/*
+ * Clone mode with a disk quota: the clone lives in the quota filesystem
+ * (the private dir's "tree"), which the workspace dir binds.
+ */
+static int
+workspace_clone_quota(const struct workspace_spec *sp, char *cause,
+    size_t causelen)
+{
+	char	*priv, *tree;
+	int	 rv = -1;
+
+	if (overlay_quota(sp->dir, sp->quota_bytes, cause, causelen) == -1)
+		return (-1);
+	priv = overlay_private(sp->dir);
+	tree = xasprintf("%s/tree", priv);
+	if (mkdir(tree, 0755) == -1 || chmod(tree, 0755) == -1)
+		CAUSE("cannot create '%s': %s", tree, strerror(errno));
+	else if (mount(tree, sp->dir, NULL, MS_BIND, NULL) == -1)
+		CAUSE("cannot bind '%s' on '%s': %s", tree, sp->dir,
+		    strerror(errno));
+	else
+		rv = 0;
+	free(tree);
+	free(priv);
+	return (rv);
+}
+
 /* Clone mode: a clone and checkout of the workspace's own. */
 static int
 workspace_clone(const struct workspace_spec *sp, const char *src, int mirror,
@@ -881,6 +909,11 @@ workspace_clone(const struct workspace_spec *sp, const char *src, int mirror,
 		return (-1);
 	}
 	created = 1;
+	if (sp->quota_bytes > 0 && workspace_clone_quota(sp, cause,
+	    causelen) == -1) {
+		overlay_discard(sp->dir);
+		return (-1);
+	}
 
 	git_libgit2_init();
 	if (workspace_clone_into(&repo, sp, src, mirror, sp->dir, cause,
@@ -899,7 +932,9 @@ out:
 	git_object_free(commit);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
-	if (rv == -1 && created)
+	if (rv == -1 && created && sp->quota_bytes > 0)
+		overlay_discard(sp->dir);
+	else if (rv == -1 && created)
 		rm_rf(sp->dir);
 	return (rv);
 }
@@ -1055,7 +1090,10 @@ workspace_overlay(const struct workspace_spec *sp, const char *src,
 		built = mono_ms() - built;
 	}
 	overlay_touch(lower);
+	/* overlay_prepare fills the quota filesystem, or removes it. */
 	if (workspace_parent(sp->dir, cause, causelen) == -1 ||
+	    (sp->quota_bytes > 0 && overlay_quota(sp->dir, sp->quota_bytes,
+	    cause, causelen) == -1) ||
 	    overlay_prepare(sp->dir, lower, sp->owner_uid, sp->owner_gid,
 	    cause, causelen) == -1)
 		goto out;

@@ -43,6 +43,7 @@ struct workspace_spec {
 	long long		  cache_max_bytes;	/* 0: no cap */
 	long long		  checkout_max_age_ms;	/* unused: pruned */
 	int			  shallow;	/* fetch mirrors with depth 1 */
+	long long		  quota_bytes;	/* disk quota; 0: none */
 };
 
 /* The checkout kind for its START name ("branch", "commit", "tag"), or -1. */

@@ -20,7 +20,9 @@ CO=$T/cache/checkouts
 
 # mount_of DIR: DIR's line in mountinfo, or nothing.
 mount_of() { awk -v m="$1" '$5 == m' /proc/self/mountinfo; }
-lower_of() { mount_of "$1" | sed -n 's/.*[ ,]lowerdir=\([^,]*\).*/\1/p'; }
+# lower_of DIR: the checkout under DIR's overlay, by its private record
+# (the mount's options name its layers by descriptor, not by path).
+lower_of() { cat "$(dirname "$1")/.overlay/$(basename "$1")/lower" 2>/dev/null; }
 checkouts() { find "$CO" -mindepth 1 -maxdepth 1 -type d -regextype egrep \
     -regex '.*/[0-9a-f]{64}' 2>/dev/null | sort; }
 input() { api POST "/api/runner/sessions/$1/input" "{\"data\":\"$2\\n\"}"; \
@@ -45,6 +47,10 @@ wait_output "$B" B-ready
 
 [ -n "$(mount_of "$WS/$A")" ] || fail "workspace A is not a mount"
 mount_of "$WS/$A" | grep -q ' - overlay ' || fail "workspace A is not an overlay: $(mount_of "$WS/$A")"
+mount_of "$WS/$A" | grep -q 'lowerdir=/proc/self/fd/[0-9]*,upperdir=/proc/self/fd/' ||
+    fail "A's overlay names its layers by path: $(mount_of "$WS/$A")"
+! mount_of "$WS/$A" | sed 's/.* - //' | grep -Eq "$T/cache|\.overlay|$A" ||
+    fail "A's mount options name the cache or its private dir: $(mount_of "$WS/$A")"
 assert_eq "$(cat "$WS/$A/README.md")" "A was here" "A's README from outside"
 assert_eq "$(cat "$WS/$B/README.md")" "B was here" "B's README from outside"
 [ ! -e "$WS/$A/b.txt" ] || fail "A sees B's new file"

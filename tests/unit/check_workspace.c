@@ -753,7 +753,7 @@ END_TEST
 START_TEST(test_overlay_failures)
 {
 	struct workspace_spec	 sp;
-	char			*dir, *want;
+	char			*dir, *want, *real, lower[512];
 
 	if (geteuid() != 0)
 		return;
@@ -768,7 +768,18 @@ START_TEST(test_overlay_failures)
 	ck_assert_int_eq(exists(sp.dir), 0);
 	ck_assert_int_eq(checkouts(NULL, 0), 0);
 
-	/* A path that cannot be an overlay layer: required → fails. */
+	/*
+	 * A cached checkout that is not a directory of its own (a symlink)
+	 * is never mounted: required → fails.
+	 */
+	sp = overlay_for(WORKSPACE_BRANCH, "main", "first");
+	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
+	    0);
+	overlay_discard(sp.dir);
+	ck_assert_int_eq(checkouts(lower, sizeof lower), 1);
+	real = xasprintf("%s.real", lower);
+	ck_assert_int_eq(rename(lower, real), 0);
+	ck_assert_int_eq(symlink(real, lower), 0);
 	sp = overlay_for(WORKSPACE_BRANCH, "main", "x,y");
 	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
 	    -1);
@@ -784,6 +795,9 @@ START_TEST(test_overlay_failures)
 	ck_assert_str_eq(commit, c2);
 	ck_assert_int_eq(is_mount(sp.dir), 0);
 	ck_assert_uint_eq(status_count(sp.dir), 0);
+	ck_assert_int_eq(unlink(lower), 0);
+	ck_assert_int_eq(rename(real, lower), 0);
+	free(real);
 }
 END_TEST
 
