@@ -208,6 +208,7 @@ config_default(void)
 	c->memory_max_bytes = 8LL * 1024 * 1024 * 1024;
 	c->pids_max = 4096;
 	c->cpu_max_pct = 0;
+	c->workspace_max_bytes = 10LL * 1024 * 1024 * 1024;
 	c->usage_tick_ms = 30 * 1000;
 	c->approval_timeout_ms = 600 * 1000;
 	c->network_allowlist = strv_make(netallow_default);
@@ -769,6 +770,17 @@ config_load_file(struct config *c, const char *path, char *cause,
 				    "4194304", k);
 				goto out;
 			}
+		} else if (strcmp(k, "workspace_max_bytes") == 0) {
+			/* 0, or room for a filesystem (worker/quota.h). */
+			if (conf_int(v, k, 0, INT64_MAX / 2,
+			    &c->workspace_max_bytes, cause, causelen))
+				goto out;
+			if (c->workspace_max_bytes != 0 &&
+			    c->workspace_max_bytes < 16 * 1024 * 1024) {
+				CAUSE("%s: must be 0 (no limit) or at least "
+				    "16777216", k);
+				goto out;
+			}
 		} else if (strcmp(k, "pids_max") == 0) {
 			if (conf_int(v, k, 0, 4194304, &c->pids_max, cause,
 			    causelen))
@@ -992,6 +1004,7 @@ config_to_json(const struct config *c)
 	I("memory_max_bytes", c->memory_max_bytes);
 	I("pids_max", c->pids_max);
 	I("cpu_max_pct", c->cpu_max_pct);
+	I("workspace_max_bytes", c->workspace_max_bytes);
 	I("usage_tick_ms", c->usage_tick_ms);
 	/* null: the built-in patterns (runnerd.conf(5)). */
 	json_object_object_add(o, "exec_approval_patterns",
@@ -1169,6 +1182,7 @@ config_reload(struct config *live, struct config *next, char *applied,
 	NUM(memory_max_bytes);
 	NUM(pids_max);
 	NUM(cpu_max_pct);
+	NUM(workspace_max_bytes);
 	NUM(usage_tick_ms);
 	/* Read at each session start. */
 	if (!json_object_equal(live->exec_approval_patterns,

@@ -75,6 +75,7 @@ struct config {
 	int64_t		  memory_max_bytes;	/* per session; 0 = none */
 	int64_t		  pids_max;		/* per session; 0 = none */
 	int64_t		  cpu_max_pct;		/* 100 = one core; 0 = none */
+	int64_t		  workspace_max_bytes;	/* disk quota; 0 = none */
 	int64_t		  usage_tick_ms;	/* USAGE_TICK interval */
 	/* {category: [pattern]}; a category here replaces its built-ins */
 	struct json_object *exec_approval_patterns;	/* NULL: built in */

@@ -13,7 +13,9 @@
  *     remoteUrl?, cacheDir, cacheMaxAgeMs, workspaceMode, workspaceFallback,
  *     cacheMaxBytes, checkoutMaxAgeMs, shallow, sandbox, sandboxUid,
  *     sandboxGid, sandboxRequired[], sandboxExpose[], nofileMax,
- *     maxWatches, stateDir, cgroupBase, limits, usageTickMs,
+ *     maxWatches, stateDir, cgroupBase,
+ *     limits {memoryMaxBytes, pidsMax, cpuMaxPct, workspaceMaxBytes},
+ *     usageTickMs,
  *     execApprovalPatterns?, testPatterns?, approvalTimeoutMs,
  *     approvalDenyContinues, networkAllowlist[],
  *     daemonListen["addr:port"]}

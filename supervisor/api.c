@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "overlay.h"
 #include "pool.h"
+#include "quota.h"
 #include "sandbox.h"
 #include "server.h"
 #include "session.h"
@@ -481,7 +482,7 @@ api_inotify_instances(void)
 static void
 api_healthz(struct api_ctx *ctx)
 {
-	struct json_object	*o, *sessions, *pool, *inotify;
+	struct json_object	*o, *sessions, *pool, *inotify, *ws;
 	struct session		*s;
 	int			 total = 0, nowatch = 0;
 
@@ -514,8 +515,10 @@ api_healthz(struct api_ctx *ctx)
 	json_object_object_add(o, "sessions", sessions);
 	json_object_object_add(o, "pool", pool);
 	json_object_object_add(o, "inotify", inotify);
-	json_object_object_add(o, "workspace",
-	    overlay_health(server_cfg->workspace_mode));
+	ws = overlay_health(server_cfg->workspace_mode);
+	json_object_object_add(ws, "quota",
+	    quota_health(server_cfg->workspace_max_bytes));
+	json_object_object_add(o, "workspace", ws);
 	json_object_object_add(o, "sandbox",
 	    sandbox_health(server_cfg->sandbox));
 	api_reply_json(ctx, 200, o);

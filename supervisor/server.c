@@ -31,6 +31,7 @@
 #include "notify.h"
 #include "overlay.h"
 #include "pool.h"
+#include "quota.h"
 #include "retention.h"
 #include "sandbox.h"
 #include "server.h"
@@ -606,6 +607,7 @@ server_main(int argc, char **argv)
 	/* Stale overlay mounts, then whether overlays work at all. */
 	overlay_sweep(c->workspace_dir, server_session_known);
 	overlay_init(c->workspace_mode, c->cache_dir, c->workspace_dir);
+	quota_init(c->workspace_dir, c->workspace_max_bytes);
 	/* Each sandbox layer probed once; missing ones are logged. */
 	sandbox_probe((uid_t)c->sandbox_uid, (gid_t)c->sandbox_gid,
 	    c->cgroup_base);

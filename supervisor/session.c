@@ -24,6 +24,7 @@
 #include "overlay.h"
 #include "pool.h"
 #include "proto.h"
+#include "quota.h"
 #include "sandbox.h"
 #include "server.h"
 #include "session.h"
@@ -333,21 +334,23 @@ session_remote_url(struct session *s, const char **token_var)
 
 /*
  * The session's resource limits for START: the config's, lowered by the
- * request's policy.limits (validate.c kept those within the config's).
+ * request's policy.limits (validate.c kept those within the config's);
+ * the disk quota only where quotas work.
  */
 static struct json_object *
 session_start_limits(struct session *s)
 {
 	struct json_object	*o, *pol, *req, *v;
 	static const char *const keys[] = {
-		"memoryMaxBytes", "pidsMax", "cpuMaxPct"
+		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes"
 	};
-	int64_t			 val[3];
+	int64_t			 val[4];
 	size_t			 i;
 
 	val[0] = server_cfg->memory_max_bytes;
 	val[1] = server_cfg->pids_max;
 	val[2] = server_cfg->cpu_max_pct;
+	val[3] = server_cfg->workspace_max_bytes;
 	if (!json_object_object_get_ex(s->record, "policy", &pol) ||
 	    !json_object_object_get_ex(pol, "limits", &req))
 		req = NULL;
@@ -356,6 +359,9 @@ session_start_limits(struct session *s)
 		if (req != NULL && json_object_object_get_ex(req, keys[i], &v) &&
 		    json_object_is_type(v, json_type_int))
 			val[i] = json_object_get_int64(v);
+		/* Without loop devices or mkfs: no quota, as /healthz says. */
+		if (i == 3)
+			val[i] = quota_effective(val[i]);
 		json_object_object_add(o, keys[i],
 		    json_object_new_int64(val[i]));
 	}

@@ -653,7 +653,8 @@ fail:
 }
 
 /*
- * policy.limits {memoryMaxBytes, pidsMax, cpuMaxPct}: a session may ask for
+ * policy.limits {memoryMaxBytes, pidsMax, cpuMaxPct, workspaceMaxBytes}: a
+ * session may ask for
  * less than the config's limits, never for more (0 in the config means no
  * limit, so anything goes). Only what was given lands in norm.policy; the
  * supervisor fills in the rest from the config when it starts the worker.
@@ -663,14 +664,21 @@ validate_limits(struct json_object *body, const struct config *cfg,
     struct json_object *norm, struct validate_err *e)
 {
 	static const char *const keys[] = {
-		"memoryMaxBytes", "pidsMax", "cpuMaxPct", NULL
+		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes",
+		NULL
 	};
-	/* pidsMax: the worker is in the cgroup while it forks the CLI. */
-	const int64_t		 min[] = { 4 * 1024 * 1024, 8, 1 };
+	/*
+	 * pidsMax: the worker is in the cgroup while it forks the CLI.
+	 * workspaceMaxBytes: room for a filesystem (worker/quota.h).
+	 */
+	const int64_t		 min[] = { 4 * 1024 * 1024, 8, 1,
+		16 * 1024 * 1024 };
 	const int64_t		 max[] = {
 		cfg->memory_max_bytes > 0 ? cfg->memory_max_bytes :
 		INT64_MAX / 2, cfg->pids_max > 0 ? cfg->pids_max : 4194304,
-		cfg->cpu_max_pct > 0 ? cfg->cpu_max_pct : 100000
+		cfg->cpu_max_pct > 0 ? cfg->cpu_max_pct : 100000,
+		cfg->workspace_max_bytes > 0 ? cfg->workspace_max_bytes :
+		INT64_MAX / 2
 	};
 	struct json_object	*policy, *limits, *v, *out, *np;
 	char			 field[64];

@@ -65,7 +65,8 @@ quota_usage_of(uint64_t blocks, uint64_t bavail, uint64_t bsize,
 		u->pct = (int)(u->used * 100 / u->total);
 	if (u->pct > 100)
 		u->pct = 100;
-	u->full = u->avail < QUOTA_FULL_SLACK || ffree == 0;
+	u->full = u->avail < QUOTA_FULL_SLACK || u->avail < u->total / 1024 ||
+	    ffree == 0;
 }
 
 int

@@ -26,8 +26,13 @@ struct json_object;
 
 #define QUOTA_MIN_BYTES		(16LL * 1024 * 1024)
 #define QUOTA_ALERT_PCT		90
-/* Less free than this (or no inode left): the filesystem is full. */
-#define QUOTA_FULL_SLACK	(128 * 1024)
+/*
+ * Less free than this, or than a 1024th of the filesystem, or no inode
+ * left: the filesystem is full. ext4 refuses a large write with up to
+ * about 1 MiB still free (it keeps room for the extent tree), so a smaller
+ * slack would miss an agent that gets ENOSPC and stops.
+ */
+#define QUOTA_FULL_SLACK	(2 * 1024 * 1024)
 
 /* A quota filesystem's use, from statfs. */
 struct quota_usage {

@@ -28,6 +28,7 @@
 #include "proto.h"
 #include "provider.h"
 #include "proxy.h"
+#include "quota.h"
 #include "sandbox.h"
 #include "spawn.h"
 #include "utf8.h"
@@ -68,7 +69,8 @@ enum worker_stop {
 	STOP_NONE,
 	STOP_REQUESTED,
 	STOP_TIMEOUT,
-	STOP_DENIED		/* a held exec was denied */
+	STOP_DENIED,		/* a held exec was denied */
+	STOP_QUOTA		/* the workspace's disk quota is full */
 };
 
 struct worker {
@@ -166,6 +168,8 @@ struct worker {
 	char			**net_alerted;	/* host:port alerted once */
 	size_t			 net_nalerted;
 	size_t			 net_refused;	/* connections refused */
+	char			*quota_path;	/* the quota filesystem */
+	int			 quota_alerted;	/* past QUOTA_ALERT_PCT */
 	int64_t			 start_ms;	/* monotonic, at START */
 	int64_t			 spawn_ms;
 	int64_t			 exit_ms;
@@ -175,6 +179,8 @@ static struct worker	 wk;
 
 static void	worker_finish(void);
 static void	worker_schedule(enum worker_step);
+static void	worker_stop(enum worker_stop, const char *, int);
+static void	worker_quota_check(void);
 
 /* The supervisor is gone or broke the protocol: take the CLI with us. */
 static void __attribute__((noreturn))
@@ -345,6 +351,9 @@ worker_usage_tick_cb(int fd, short events, void *arg)
 
 	if (wk.closing || wk.exited || wk.spawn_ms == 0)
 		return;
+	worker_quota_check();
+	if (wk.closing || wk.exited)
+		return;
 	units = worker_usage(now - wk.spawn_ms);
 	ev = event_create(EV_USAGE_TICK);
 	json_object_object_add(ev, "providerId",
@@ -490,6 +499,47 @@ worker_end(void)
 	}
 }
 
+/*
+ * The workspace's disk quota, one statfs of its filesystem: on every write
+ * the watch sees and at each usage tick. One ALERT_RAISED past
+ * QUOTA_ALERT_PCT; when it is full (the agent's writes fail with ENOSPC)
+ * the agent is stopped and the session FAILS. The workspace stays, for
+ * inspection, until DELETE.
+ */
+static void
+worker_quota_check(void)
+{
+	struct quota_usage	 u;
+	struct json_object	*ctx;
+	char			*desc;
+
+	if (wk.quota_path == NULL || wk.closing || wk.exited ||
+	    wk.spawn_ms == 0 || wk.stopping != STOP_NONE ||
+	    quota_usage(wk.quota_path, &u) == -1)
+		return;
+	if (!wk.quota_alerted && (u.pct >= QUOTA_ALERT_PCT || u.full)) {
+		wk.quota_alerted = 1;
+		ctx = json_object_new_object();
+		json_object_object_add(ctx, "usedBytes",
+		    json_object_new_int64((int64_t)u.used));
+		json_object_object_add(ctx, "limitBytes",
+		    json_object_new_int64(wk.spec.quota_bytes));
+		json_object_object_add(ctx, "percent",
+		    json_object_new_int(u.pct));
+		desc = xasprintf("the workspace uses %d %% of its disk quota "
+		    "of %lld MiB; at 100 %% writes fail and the session "
+		    "fails", u.pct, wk.spec.quota_bytes / (1024 * 1024));
+		worker_alert("resources", "workspace disk quota almost full",
+		    desc, ctx);
+		free(desc);
+	}
+	if (u.full) {
+		log_info("workspace quota full: %llu of %llu bytes used",
+		    (unsigned long long)u.used, (unsigned long long)u.total);
+		worker_stop(STOP_QUOTA, "disk quota exceeded", 0);
+	}
+}
+
 /* A path in the workspace was read, written or deleted. */
 static void
 worker_touched_cb(const char *path, enum watch_reason why, void *arg)
@@ -534,6 +584,7 @@ worker_changed_cb(void *arg)
 
 	if (!wk.closing && wk.quiet_ev != NULL)
 		evtimer_add(wk.quiet_ev, &tv);
+	worker_quota_check();
 }
 
 /* The workspace is only partly watched: one ALERT_RAISED, carry on. */
@@ -1057,6 +1108,10 @@ worker_finish(void)
 	} else if (wk.stopping == STOP_DENIED) {
 		final = ST_FAILED;
 		reason = xstrdup(wk.denied);
+	} else if (wk.stopping == STOP_QUOTA) {
+		final = ST_FAILED;
+		reason = xasprintf("disk quota exceeded (limit %lld MiB)",
+		    wk.spec.quota_bytes / (1024 * 1024));
 	} else if (wk.stopping == STOP_TIMEOUT) {
 		final = ST_FAILED;
 		secs = worker_seconds(wk.timeout_ms);
@@ -1315,11 +1370,12 @@ worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
 	return (0);
 }
 
-/* START's cgroupBase, limits and usageTickMs. */
+/* START's cgroupBase, limits (the disk quota too) and usageTickMs. */
 static int
 worker_parse_cgroup(struct json_object *o, char *cause, size_t causelen)
 {
 	struct json_object	*lim;
+	int64_t			 quota;
 
 	if (worker_jstr(o, "cgroupBase", &wk.cg_base, cause, causelen) == -1 ||
 	    worker_jobj(o, "limits", &lim, cause, causelen) == -1 ||
@@ -1329,9 +1385,17 @@ worker_parse_cgroup(struct json_object *o, char *cause, size_t causelen)
 	    &wk.cg_limits.pids_max, cause, causelen) == -1 ||
 	    worker_jint(lim, "cpuMaxPct", 0, 100000, 0,
 	    &wk.cg_limits.cpu_max_pct, cause, causelen) == -1 ||
+	    worker_jint(lim, "workspaceMaxBytes", 0, INT64_MAX / 2, 0,
+	    &quota, cause, causelen) == -1 ||
 	    worker_jint(o, "usageTickMs", 100, INT32_MAX, 30 * 1000,
 	    &wk.usage_tick_ms, cause, causelen) == -1)
 		return (-1);
+	if (quota != 0 && quota_image_bytes(quota) == 0) {
+		snprintf(cause, causelen, "limits.workspaceMaxBytes: 0 or at "
+		    "least %lld", (long long)QUOTA_MIN_BYTES);
+		return (-1);
+	}
+	wk.spec.quota_bytes = quota;
 	return (0);
 }
 
@@ -1685,6 +1749,8 @@ worker_step_workspace(void)
 	    wk.spec.branch_name != NULL ? wk.spec.branch_name : "");
 	/* From here on, not before: the checkout is not the agent's doing. */
 	snprintf(wk.commit, sizeof wk.commit, "%s", commit);
+	if (wk.spec.quota_bytes > 0)
+		wk.quota_path = overlay_private(wk.dir);
 	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, wk.max_watches,
 	    cause, sizeof cause)) == NULL)
 		worker_watch_failed(cause, errno);
@@ -2301,6 +2367,7 @@ worker_cleanup(void)
 	strv_free(wk.net_allow);
 	strv_free(wk.net_listen);
 	strv_free(wk.net_alerted);
+	free(wk.quota_path);
 	bufferevent_free(wk.chan);
 	event_base_free(wk.base);
 	provider_detect_clear(&wk.detect);

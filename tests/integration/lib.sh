@@ -27,6 +27,16 @@ fail() {
 	exit 1
 }
 
+# loops_under DIR: the loop devices whose image lies under DIR.
+loops_under() {
+	for f in /sys/block/loop*/loop/backing_file; do
+		[ -r "$f" ] || continue
+		case $(cat "$f" 2>/dev/null) in
+		"$1"/*) d=${f#/sys/block/}; echo "/dev/${d%%/*}" ;;
+		esac
+	done
+}
+
 cleanup() {
 	rc=$?
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
@@ -37,6 +47,12 @@ cleanup() {
 	# Overlay workspaces (worker/overlay.c) stay mounted until DELETE.
 	awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
 	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	# Workspace quotas (worker/quota.c): their loop devices clear
+	# themselves once unmounted; one still held by a dying agent's mount
+	# namespace is told to clear when it lets go.
+	for dev in $(loops_under "$T"); do
+		losetup -d "$dev" 2>/dev/null
+	done
 	if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
 		[ $rc -ne 0 ] && [ "${KEEP:-0}" != 1 ] && [ -f "$T/runnerd.log" ] &&
 		    tail -40 "$T/runnerd.log" >&2

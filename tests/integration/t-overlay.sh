@@ -195,7 +195,11 @@ assert_eq "$(jq -r .workspace.reason <<<"$BODY")" "workspace_mode is clone" "hea
 start_session 'print E'
 E=$SID
 wait_ended "$E"
-[ -z "$(mount_of "$WS/$E")" ] || fail "clone mode made a mount"
+# With the default disk quota the clone lives on the session's quota
+# filesystem, which the workspace dir binds: a mount, never an overlay.
+! mount_of "$WS/$E" | grep -q ' - overlay ' || fail "clone mode made an overlay"
+[ "$(jq -r .workspace.quota.enforced <<<"$BODY")" != true ] ||
+    mount_of "$WS/$E" | grep -q ' - ext4 ' || fail "clone mode: no quota filesystem: $(mount_of "$WS/$E")"
 assert_eq "$($GIT -C "$WS/$E" status --porcelain)" "" "clone mode: clean checkout"
 assert_eq "$(head -1 "$WS/$E/README.md")" hello "clone mode: checked out"
 ok "workspace_mode clone: a plain libgit2 checkout, healthz says why"
@@ -219,13 +223,15 @@ F=$SID
 wait_ended "$F"
 api GET "/api/runner/sessions/$F"
 assert_eq "$(jq -r .state <<<"$BODY")" COMPLETED "auto fallback session"
-[ -z "$(mount_of "$WS/$F")" ] || fail "fallback made a mount"
+! mount_of "$WS/$F" | grep -q ' - overlay ' || fail "fallback made an overlay"
 assert_eq "$(head -1 "$WS/$F/README.md")" hello "fallback checkout"
 assert_eq "$(grep -c 'falling back to a libgit2 clone' "$T/runnerd.log")" 1 "fallback said once in the log"
 ok "auto without working overlays: clone, said once ($why)"
 
+# Without a disk quota: a quota filesystem would give the overlay an ext4
+# upper dir, which mounts.
 stop_daemon
-start_daemon '{"workspace_mode": "overlay"}'
+start_daemon '{"workspace_mode": "overlay", "workspace_max_bytes": 0}'
 api GET /healthz
 assert_eq "$(jq -r '[.workspace.mode, .workspace.overlayAvailable] | join(" ")' <<<"$BODY")" "overlay false" "healthz (overlay required, unavailable)"
 start_session 'print G'
