@@ -590,6 +590,58 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* workspace_max_bytes: a disk quota, 0 or room for a filesystem. */
+START_TEST(test_workspace_max_bytes)
+{
+	static const char *const bad[] = {
+		"16777215", "1", "-1", "-16777216", "\"10G\"", "1.5", "null",
+		"true", "[]", "{}", "9223372036854775807",
+		"99999999999999999999"
+	};
+	struct config		*c, *live, *next;
+	struct json_object	*o, *v;
+	char			 text[128], applied[1024], restart[256];
+	size_t			 i;
+
+	c = config_default();
+	ck_assert_int_eq(c->workspace_max_bytes, 10LL << 30);
+	o = config_to_json(c);
+	ck_assert(json_object_object_get_ex(o, "workspace_max_bytes", &v));
+	ck_assert_int_eq(json_object_get_int64(v), 10LL << 30);
+	json_object_put(o);
+	ck_assert_int_eq(load(c, "{\"workspace_max_bytes\": 0}"), 0);
+	ck_assert_int_eq(c->workspace_max_bytes, 0);
+	ck_assert_int_eq(load(c, "{\"workspace_max_bytes\": 16777216}"), 0);
+	ck_assert_int_eq(c->workspace_max_bytes, 16777216);
+	ck_assert_int_eq(load(c, "{\"workspace_max_bytes\": 67108864}"), 0);
+	ck_assert_int_eq(c->workspace_max_bytes, 67108864);
+	config_free(c);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		c = config_default();
+		snprintf(text, sizeof text, "{\"workspace_max_bytes\": %s}",
+		    bad[i]);
+		ck_assert_msg(load(c, text) == -1, "accepted %s", bad[i]);
+		ck_assert_msg(strncmp(cause, "workspace_max_bytes", 19) == 0,
+		    "%s: %s", bad[i], cause);
+		config_free(c);
+	}
+
+	/* Reloaded, for sessions that start afterwards. */
+	live = config_default();
+	next = config_default();
+	ck_assert_int_eq(load(next, "{\"workspace_max_bytes\": 67108864}"),
+	    0);
+	config_reload(live, next, applied, sizeof applied, restart,
+	    sizeof restart);
+	ck_assert_msg(strstr(applied, "workspace_max_bytes 10737418240 -> "
+	    "67108864") != NULL, "%s", applied);
+	ck_assert_int_eq(live->workspace_max_bytes, 67108864);
+	ck_assert_str_eq(restart, "");
+	config_free(live);
+	config_free(next);
+}
+END_TEST
+
 START_TEST(test_strv)
 {
 	struct json_object	*a;
@@ -627,6 +679,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_strv);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_workspace_max_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");

@@ -505,6 +505,22 @@ START_TEST(test_policy_limits)
 		{ "{\"cpuMaxPct\":100001}", "policy.limits.cpuMaxPct" },
 		{ "{\"cpuMaxPct\":9223372036854775807}",
 		    "policy.limits.cpuMaxPct" },
+		{ "{\"workspaceMaxBytes\":16777216}", NULL },
+		{ "{\"workspaceMaxBytes\":134217728}", NULL },
+		{ "{\"workspaceMaxBytes\":134217729}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":16777215}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":0}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":-16777216}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":\"64M\"}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":1e9}",
+		    "policy.limits.workspaceMaxBytes" },
+		{ "{\"workspaceMaxBytes\":99999999999999999999}",
+		    "policy.limits.workspaceMaxBytes" },
 		{ "{\"diskMax\":1}", "policy.limits.diskMax" },
 		{ "[]", "policy.limits" },
 		{ "7", "policy.limits" },
@@ -515,6 +531,7 @@ START_TEST(test_policy_limits)
 	cfg->memory_max_bytes = 64 * 1024 * 1024;
 	cfg->pids_max = 64;
 	cfg->cpu_max_pct = 0;		/* no limit: up to 1000 cores */
+	cfg->workspace_max_bytes = 128 * 1024 * 1024;
 	for (i = 0; i < nitems(cases); i++) {
 		text = xasprintf("{\"providerId\":\"fake\"," MIN_REPO ","
 		    MIN_TASK ",\"policy\":{\"limits\":%s}}",
@@ -556,6 +573,11 @@ START_TEST(test_policy_limits)
 	cfg->memory_max_bytes = 0;
 	ck_assert_int_eq(start("{\"providerId\":\"fake\"," MIN_REPO ","
 	    MIN_TASK ",\"policy\":{\"limits\":{\"memoryMaxBytes\":"
+	    "1099511627776}}}", &e), 0);
+	/* Nor without a disk quota. */
+	cfg->workspace_max_bytes = 0;
+	ck_assert_int_eq(start("{\"providerId\":\"fake\"," MIN_REPO ","
+	    MIN_TASK ",\"policy\":{\"limits\":{\"workspaceMaxBytes\":"
 	    "1099511627776}}}", &e), 0);
 }
 END_TEST
