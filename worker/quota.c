@@ -183,12 +183,13 @@ quota_mkfs(const char *dev, char *cause, size_t causelen)
 			_exit(127);
 		close_from(STDERR_FILENO + 1);
 		/*
-		 * No journal (a scratch filesystem; a reboot ends it anyway),
+		 * No journal (a scratch filesystem; a reboot ends it anyway)
+		 * nor room to grow online,
 		 * nothing reserved for root, no discard of the new image, and
 		 * inode tables left to read as the zeros a sparse file holds.
 		 */
 		execle(mkfs, "mkfs.ext4", "-q", "-F", "-m", "0", "-b", "4096",
-		    "-i", "16384", "-O", "^has_journal", "-E",
+		    "-i", "16384", "-O", "^has_journal,^resize_inode", "-E",
 		    "nodiscard,lazy_itable_init=1", "-L", "runnerd-ws", dev,
 		    (char *)NULL, envp);
 		_exit(127);
