@@ -9,7 +9,8 @@
 #     quota exceeded (limit 64 MiB)", the host's disk charged no more than
 #     the limit, the daemon and the other sessions unharmed; a session may
 #     lower the limit, never raise it;
-# (c) DELETE frees the mount, the loop device and the image.
+# (c) DELETE frees the mount, the loop device and the image; so does the
+#     start-up sweep for a session the daemon no longer knows.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "the sandbox and loop devices need root (runs as uid $(id -u))"
@@ -200,3 +201,21 @@ done
 for id in "$N1" "$N2" "$S"; do wait_ended "$id"; done
 stop_daemon
 ok "stopped cleanly"
+
+# The start-up sweep: a session the daemon no longer knows loses its quota
+# filesystem and loop device; an ended one it knows keeps its workspace.
+loops=$(loops_under "$WS" | wc -l)
+[ -n "$(mount_of "$WS/.overlay/$N1")" ] || fail "N1: no quota mount before the restart"
+rm -rf "${STATE:?}/sessions/$N1"
+start_daemon
+[ -z "$(mount_of "$WS/$N1")" ] && [ -z "$(mount_of "$WS/.overlay/$N1")" ] ||
+    fail "N1: still mounted after the sweep"
+[ ! -e "$WS/$N1" ] && [ ! -e "$WS/.overlay/$N1" ] || fail "N1: workspace left by the sweep"
+for _ in $(seq 1 50); do
+	[ "$(loops_under "$WS" | wc -l)" -eq $((loops - 1)) ] && break
+	sleep 0.1
+done
+assert_eq "$(loops_under "$WS" | wc -l)" $((loops - 1)) "loop devices after the sweep"
+assert_eq "$(cat "$WS/$N2/note.txt")" "still here" "N2's workspace kept"
+stop_daemon
+ok "start-up sweep: the unknown session's mount and loop device freed, the known one kept"
