@@ -61,6 +61,7 @@
 #include "sandbox.h"
 #include "spawn.h"
 #include "util.h"
+#include "workspace.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 
@@ -663,18 +664,6 @@ sandbox_hideable(const char *path)
 	    stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-/* Whether path is dir or lies below it. */
-static int
-sandbox_path_under(const char *path, const char *dir)
-{
-	size_t	len = strlen(dir);
-
-	while (len > 1 && dir[len - 1] == '/')
-		len--;
-	return (strncmp(path, dir, len) == 0 && (path[len] == '\0' ||
-	    path[len] == '/' || (len == 1 && dir[0] == '/')));
-}
-
 /*
  * Detach every mount at or below one of dirs, so that the view's
  * mountinfo does not name them: a tmpfs over a place hides its files but
@@ -687,13 +676,20 @@ sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
     size_t causelen)
 {
 	FILE	 *f;
-	char	 *line = NULL, *mp, *save, **mps = NULL, real[PATH_MAX];
+	char	 *line = NULL, *mp, *save, **mps = NULL, **real, buf[PATH_MAX];
 	size_t	  linesize = 0, n = 0, i, j;
 	int	  rv = 0;
 
+	/* Resolved once: a symlinked place still names its mounts. */
+	real = xcalloc(ndirs + 1, sizeof *real);
+	for (j = 0; j < ndirs; j++)
+		if (dirs[j] != NULL && realpath(dirs[j], buf) != NULL &&
+		    strcmp(buf, "/") != 0)
+			real[j] = xstrdup(buf);
 	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL) {
 		CAUSE("mountinfo: %s", strerror(errno));
-		return (-1);
+		rv = -1;
+		goto out;
 	}
 	while (getline(&line, &linesize, f) != -1) {
 		/* The mount point: field 5. */
@@ -704,9 +700,7 @@ sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
 			continue;
 		(void)mountinfo_unescape(mp, strlen(mp), mp, strlen(mp) + 1);
 		for (j = 0; j < ndirs; j++) {
-			if (dirs[j] == NULL || realpath(dirs[j], real) == NULL ||
-			    strcmp(real, "/") == 0 ||
-			    !sandbox_path_under(mp, real))
+			if (real[j] == NULL || !workspace_path_under(mp, real[j]))
 				continue;
 			mps = xrealloc(mps, (n + 1) * sizeof *mps);
 			mps[n++] = xstrdup(mp);
@@ -724,6 +718,10 @@ sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
 		free(mps[i - 1]);
 	}
 	free(mps);
+out:
+	for (j = 0; j < ndirs; j++)
+		free(real[j]);
+	free(real);
 	return (rv);
 }
 
