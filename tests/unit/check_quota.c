@@ -133,28 +133,33 @@ START_TEST(test_usage_of)
 {
 	struct quota_usage	u;
 
-	/* Empty: 1000 blocks of 4 KiB, all free. */
-	quota_usage_of(1000, 1000, 4096, 100, &u);
-	ck_assert_uint_eq(u.total, 4096000);
+	/* Empty: 100000 blocks of 4 KiB, all free. */
+	quota_usage_of(100000, 100000, 4096, 100, &u);
+	ck_assert_uint_eq(u.total, 409600000);
 	ck_assert_uint_eq(u.used, 0);
 	ck_assert_int_eq(u.pct, 0);
 	ck_assert_int_eq(u.full, 0);
 	/* 89 % and 90 %. */
-	quota_usage_of(1000, 110, 4096, 100, &u);
+	quota_usage_of(100000, 11000, 4096, 100, &u);
 	ck_assert_int_eq(u.pct, 89);
-	quota_usage_of(1000, 100, 4096, 100, &u);
+	quota_usage_of(100000, 10000, 4096, 100, &u);
 	ck_assert_int_eq(u.pct, 90);
 	ck_assert_int_eq(u.full, 0);
 	/* Less than the slack left: full. */
-	quota_usage_of(1000, QUOTA_FULL_SLACK / 4096 - 1, 4096, 100, &u);
+	quota_usage_of(100000, QUOTA_FULL_SLACK / 4096 - 1, 4096, 100, &u);
 	ck_assert_int_eq(u.full, 1);
-	quota_usage_of(1000, QUOTA_FULL_SLACK / 4096, 4096, 100, &u);
+	quota_usage_of(100000, QUOTA_FULL_SLACK / 4096, 4096, 100, &u);
 	ck_assert_int_eq(u.full, 0);
-	quota_usage_of(1000, 0, 4096, 100, &u);
+	/* Or than a 1024th of a large filesystem (40 GB: 39 MB). */
+	quota_usage_of(10000000, 9000, 4096, 100, &u);
+	ck_assert_int_eq(u.full, 1);
+	quota_usage_of(10000000, 10000, 4096, 100, &u);
+	ck_assert_int_eq(u.full, 0);
+	quota_usage_of(100000, 0, 4096, 100, &u);
 	ck_assert_int_eq(u.pct, 100);
 	ck_assert_int_eq(u.full, 1);
 	/* No inode left is full too, whatever the blocks say. */
-	quota_usage_of(1000, 1000, 4096, 0, &u);
+	quota_usage_of(100000, 100000, 4096, 0, &u);
 	ck_assert_int_eq(u.full, 1);
 	/* Nonsense from a filesystem: never more than 100 %, no overflow. */
 	quota_usage_of(1000, 5000, 4096, 100, &u);
