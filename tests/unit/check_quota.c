@@ -414,6 +414,49 @@ START_TEST(test_probe)
 }
 END_TEST
 
+/* Quotas that cannot work: no quota for sessions, and /healthz says why. */
+START_TEST(test_fallback)
+{
+	struct json_object	*o, *v;
+
+	quota_init("relative", 64 * MiB);
+	ck_assert_int_eq(quota_effective(64 * MiB), 0);
+	ck_assert_int_eq(quota_effective(0), 0);
+	o = quota_health(64 * MiB);
+	ck_assert(json_object_object_get_ex(o, "enforced", &v));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "available", &v));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "reason", &v));
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "absolute"));
+	ck_assert(json_object_object_get_ex(o, "limitBytes", &v));
+	ck_assert_int_eq(json_object_get_int64(v), 64 * MiB);
+	json_object_put(o);
+}
+END_TEST
+
+/* Quotas that work (as root): sessions get the limit, /healthz says so. */
+START_TEST(test_works)
+{
+	struct json_object	*o, *v;
+	char			*ws;
+
+	if (geteuid() != 0)
+		return;
+	ws = xasprintf("%s/ws", tmp);
+	quota_init(ws, 64 * MiB);
+	ck_assert_int_eq(quota_effective(64 * MiB), 64 * MiB);
+	o = quota_health(64 * MiB);
+	ck_assert(json_object_object_get_ex(o, "enforced", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(!json_object_object_get_ex(o, "reason", NULL));
+	json_object_put(o);
+	ck_assert_int_eq(loops_now(tmp, 0), 0);
+	ck_assert_int_eq(mounted_under(tmp), 0);
+	free(ws);
+}
+END_TEST
+
 static Suite *
 quota_suite(void)
 {
@@ -426,6 +469,7 @@ quota_suite(void)
 	tcase_add_test(tc, test_image_bytes);
 	tcase_add_test(tc, test_usage_of);
 	tcase_add_test(tc, test_health);
+	tcase_add_test(tc, test_fallback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("filesystem");
@@ -436,6 +480,7 @@ quota_suite(void)
 	tcase_add_test(tc, test_overlay_quota);
 	tcase_add_test(tc, test_overlay_quota_discard);
 	tcase_add_test(tc, test_probe);
+	tcase_add_test(tc, test_works);
 	suite_add_tcase(s, tc);
 
 	return (s);
