@@ -1,12 +1,14 @@
 /* Configuration: embedded defaults < JSON file < environment < flags. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <git2/version.h>
@@ -159,7 +161,7 @@ config_default(void)
 {
 	struct config	*c;
 	const char	*home, *path;
-	static const char *const roots[] = { "/", NULL };
+	static const char *const roots[] = { "/srv", "/home", NULL };
 
 	c = xcalloc(1, sizeof *c);
 	c->listen_host = xstrdup("127.0.0.1");
@@ -193,6 +195,7 @@ config_default(void)
 	c->sio_ping_timeout_ms = 20 * 1000;
 	c->tokens = xcalloc(1, sizeof *c->tokens);
 	c->allowed_roots = strv_make(roots);
+	c->cors_origins = xcalloc(1, sizeof *c->cors_origins);
 	path = getenv("PATH");
 	c->agent_path = xstrdup(path != NULL && *path != '\0' ? path :
 	    "/usr/local/bin:/usr/bin:/bin");
@@ -240,6 +243,7 @@ config_free(struct config *c)
 	strv_free(c->tokens);
 	free(c->jwt_secret);
 	strv_free(c->allowed_roots);
+	strv_free(c->cors_origins);
 	free(c->agent_path);
 	free(c->workspace_mode);
 	strv_free(c->sandbox_required);
@@ -377,6 +381,80 @@ conf_strv(struct json_object *v, const char *key, char ***out, char *cause,
 	}
 	strv_free(*out);
 	*out = nv;
+	return (0);
+}
+
+/* Split an origin or a Host header into its parts. */
+int
+config_origin_parse(const char *s, int want_scheme, char *scheme,
+    size_t schemelen, char *host, size_t hostlen, int *port)
+{
+	const char	*p = s, *h, *end;
+	size_t		 n, i;
+	long		 v = 0;
+
+	*port = 0;
+	if (want_scheme) {
+		if (strncasecmp(p, "http://", 7) == 0) {
+			snprintf(scheme, schemelen, "http");
+			*port = 80;
+			p += 7;
+		} else if (strncasecmp(p, "https://", 8) == 0) {
+			snprintf(scheme, schemelen, "https");
+			*port = 443;
+			p += 8;
+		} else
+			return (-1);
+	}
+	h = p;
+	if (*p == '[') {
+		if ((end = strchr(p, ']')) == NULL || end == p + 1)
+			return (-1);
+		for (i = 1; p + i < end; i++)
+			if (!isxdigit((unsigned char)p[i]) && p[i] != ':' &&
+			    p[i] != '.')
+				return (-1);
+		p = end + 1;
+	} else {
+		while (isalnum((unsigned char)*p) || *p == '.' || *p == '-' ||
+		    *p == '_')
+			p++;
+		if (p == h)
+			return (-1);
+	}
+	if ((n = (size_t)(p - h)) >= hostlen)
+		return (-1);
+	for (i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)h[i]);
+	host[n] = '\0';
+	if (*p == ':') {
+		for (p++, n = 0; isdigit((unsigned char)*p) && n < 6; p++, n++)
+			v = v * 10 + (*p - '0');
+		if (n == 0 || n > 5 || v < 1 || v > 65535)
+			return (-1);
+		*port = (int)v;
+	}
+	return (*p == '\0' ? 0 : -1);
+}
+
+/* Every cors_origins entry must be an origin a browser would send. */
+static int
+conf_origins(char **origins, char *cause, size_t causelen)
+{
+	char	scheme[8], host[256];
+	int	port;
+	size_t	i;
+
+	for (i = 0; origins[i] != NULL; i++) {
+		if (config_origin_parse(origins[i], 1, scheme, sizeof scheme,
+		    host, sizeof host, &port) == -1) {
+			CAUSE("cors_origins[%zu]: must be an origin such as "
+			    "\"https://ui.example.com\" or "
+			    "\"http://127.0.0.1:8080\" (scheme://host[:port], "
+			    "no path)", i);
+			return (-1);
+		}
+	}
 	return (0);
 }
 
@@ -597,6 +675,11 @@ config_load_file(struct config *c, const char *path, char *cause,
 				goto out;
 		} else if (strcmp(k, "allowed_roots") == 0) {
 			if (conf_strv(v, k, &c->allowed_roots, cause,
+			    causelen))
+				goto out;
+		} else if (strcmp(k, "cors_origins") == 0) {
+			if (conf_strv(v, k, &c->cors_origins, cause,
+			    causelen) || conf_origins(c->cors_origins, cause,
 			    causelen))
 				goto out;
 		} else if (strcmp(k, "max_sessions") == 0) {
@@ -983,6 +1066,8 @@ config_to_json(const struct config *c)
 	S("jwt_secret", c->jwt_secret != NULL ? CONF_MASK : NULL);
 	json_object_object_add(o, "allowed_roots",
 	    strv_to_json(c->allowed_roots));
+	json_object_object_add(o, "cors_origins",
+	    strv_to_json(c->cors_origins));
 	S("agent_path", c->agent_path);
 	S("worker_path", c->worker_path);
 	I("verbose", c->verbose);
@@ -1134,6 +1219,10 @@ config_reload(struct config *live, struct config *next, char *applied,
 	if (!conf_strv_eq(live->allowed_roots, next->allowed_roots)) {
 		conf_note(applied, alen, "allowed_roots");
 		SWAP(allowed_roots);
+	}
+	if (!conf_strv_eq(live->cors_origins, next->cors_origins)) {
+		conf_note(applied, alen, "cors_origins");
+		SWAP(cors_origins);
 	}
 	/* Read at each session start. */
 	if (!conf_str_eq(live->github_url, next->github_url)) {

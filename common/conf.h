@@ -59,6 +59,7 @@ struct config {
 	char		**tokens;		/* NULL-terminated */
 	char		 *jwt_secret;
 	char		**allowed_roots;	/* local repositories */
+	char		**cors_origins;		/* other origins let in */
 	char		 *agent_path;		/* PATH given to agents */
 	char		 *worker_path;		/* re-exec'd as worker; NULL = us */
 	char		 *workspace_mode;	/* "auto", "overlay" or "clone" */
@@ -120,6 +121,16 @@ struct json_object *provider_to_json(const struct provider *);
 struct provider	*provider_from_json(const char *, struct json_object *,
 		    char *, size_t);
 void		 provider_free(struct provider *);
+
+/*
+ * Split a browser origin "scheme://host[:port]" (scheme http or https,
+ * host a name, an IPv4 address or a bracketed IPv6 one; nothing after) or,
+ * with no scheme wanted, a Host header "host[:port]". host comes back
+ * lower-cased, IPv6 with its brackets; port is the scheme's default (80,
+ * 443) or 0 for a Host header without one. 0, or -1 if malformed.
+ */
+int		 config_origin_parse(const char *, int, char *, size_t,
+		    char *, size_t, int *);
 
 /* Helpers for NULL-terminated string vectors. */
 char		**strv_from_json(struct json_object *);

@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "event.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "overlay.h"
@@ -168,6 +169,7 @@ api_reason(int status)
 		{ 401, "Unauthorized" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
 		{ 409, "Conflict" }, { 413, "Payload Too Large" },
+		{ 415, "Unsupported Media Type" },
 		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 		{ 501, "Not Implemented" }, { 503, "Service Unavailable" },
 	};
@@ -938,6 +940,75 @@ api_gateway(struct api_ctx *ctx, const char *path)
 	return (0);
 }
 
+/* The socket a request came on, or -1. */
+static int
+api_fd(struct evhttp_request *req)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+
+	if ((conn = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
+		return (bufferevent_getfd(bev));
+	return (-1);
+}
+
+/*
+ * Before routing (the gateway's upgrades and SSE included): nothing from
+ * inside a session, by the peer's socket (TCP, looked up once per
+ * connection) or uid (Unix socket); over TCP, no other web page's
+ * requests (Origin, and Host when there are no credentials) and no
+ * state-changing request in a form a page can send without CORS. -1 once
+ * answered.
+ */
+static int
+api_guard(struct api_ctx *ctx, enum evhttp_cmd_type method)
+{
+	struct evkeyvalq	*h;
+	struct auth_result	 who;
+	char			 cause[256];
+	long			 uid;
+	int			 fd = api_fd(ctx->req);
+
+	if (auth_unix_peer(fd, &who, &uid)) {
+		if (!guard_uid_is_session(server_cfg, uid))
+			return (0);
+		log_warnx("http: refused a request from inside a session: "
+		    "unix socket peer uid %ld", uid);
+		api_error(ctx, 403, "FORBIDDEN", "requests from inside a "
+		    "session are refused", NULL);
+		return (-1);
+	}
+	switch (guard_tcp(fd, server_cfg)) {
+	case GUARD_ALLOW:
+		break;
+	case GUARD_SESSION:
+		api_error(ctx, 403, "FORBIDDEN", "requests from inside a "
+		    "session are refused", NULL);
+		return (-1);
+	case GUARD_UNKNOWN:
+		api_error(ctx, 403, "FORBIDDEN", "cannot tell whether this "
+		    "connection comes from inside a session (see the log); "
+		    "use the Unix socket", NULL);
+		return (-1);
+	}
+	h = evhttp_request_get_input_headers(ctx->req);
+	if (auth_browser_check(server_cfg, &server_addr, h, cause,
+	    sizeof cause) != 0) {
+		api_error(ctx, 403, "FORBIDDEN", cause, NULL);
+		return (-1);
+	}
+	if ((method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT ||
+	    method == EVHTTP_REQ_PATCH || method == EVHTTP_REQ_DELETE) &&
+	    auth_content_check(h, evbuffer_get_length(
+	    evhttp_request_get_input_buffer(ctx->req)), cause,
+	    sizeof cause) != 0) {
+		api_error(ctx, 415, "UNSUPPORTED_MEDIA_TYPE", cause, NULL);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Route one request: 404 by path, 405 by method, 401, then the handler. */
 static void
 api_request_cb(struct evhttp_request *req, void *arg)
@@ -957,6 +1028,8 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	ctx.method = api_method_name(method);
 	snprintf(ctx.who.user_id, sizeof ctx.who.user_id, "-");
 
+	if (api_guard(&ctx, method) != 0)
+		goto out;
 	uri = evhttp_request_get_evhttp_uri(req);
 	if (uri != NULL && api_gateway(&ctx, evhttp_uri_get_path(uri)))
 		goto out;

@@ -3,6 +3,11 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <ctype.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -271,6 +277,14 @@ auth_jwt(const char *secret, const char *token, int64_t now,
 		CAUSE("invalid token: bad sub");
 		goto out;
 	}
+	/* A refresh token (or any other kind) is not a credential here. */
+	if (!json_object_object_get_ex(payload, "type", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), "access") != 0) {
+		CAUSE("invalid token: not an access token (type must be "
+		    "\"access\")");
+		goto out;
+	}
 	if (json_object_object_get_ex(payload, "orgId", &v)) {
 		if (auth_claim_id(v, org, sizeof org) != 0) {
 			CAUSE("invalid token: bad orgId");
@@ -344,11 +358,11 @@ auth_bearer(const char *hdr, char *out, size_t outlen)
 }
 
 /*
- * The value of the "token" cookie in a Cookie header, copied into out;
- * 0 if there is none, -1 if too long.
+ * The value of the cookie called name in a Cookie header, copied into
+ * out; 0 if there is none, -1 if too long.
  */
 static int
-auth_cookie(const char *hdr, char *out, size_t outlen)
+auth_cookie(const char *hdr, const char *name, char *out, size_t outlen)
 {
 	const char	*p, *end, *eq, *v;
 	size_t		 len;
@@ -364,7 +378,7 @@ auth_cookie(const char *hdr, char *out, size_t outlen)
 		len = (size_t)(eq - p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len != 5 || strncmp(p, "token", 5) != 0)
+		if (len != strlen(name) || strncmp(p, name, len) != 0)
 			continue;
 		v = eq + 1;
 		while (v < end && (*v == ' ' || *v == '\t'))
@@ -416,7 +430,11 @@ auth_check(const struct config *cfg, const char *authorization,
 		return (-1);
 	}
 	if (has_jwt && cookie != NULL) {
-		in_cookie = auth_cookie(cookie, cred, sizeof cred);
+		/* The upstream's access_token; token is an alias. */
+		if ((in_cookie = auth_cookie(cookie, "access_token", cred,
+		    sizeof cred)) == 0)
+			in_cookie = auth_cookie(cookie, "token", cred,
+			    sizeof cred);
 		if (in_cookie == -1) {
 			CAUSE("invalid token");
 			return (-1);
@@ -453,4 +471,227 @@ auth_unix_peer(int fd, struct auth_result *out, long *uid)
 		snprintf(out->user_id, sizeof out->user_id, "uid:unknown");
 	snprintf(out->org_id, sizeof out->org_id, "default");
 	return (1);
+}
+
+/* Copy a client's header value for a message: printable, at most 64. */
+static void
+auth_printable(const char *s, char *out, size_t outlen)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; s[i] != '\0' && n + 1 < outlen && n < 64; i++)
+		out[n++] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ?
+		    s[i] : '?';
+	if (s[i] != '\0' && n + 4 < outlen) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+/* How many headers of that name a request carries (any case). */
+static int
+auth_header_count(const struct evkeyvalq *h, const char *name,
+    const char **first)
+{
+	const struct evkeyval	*kv;
+	int			 n = 0;
+
+	*first = NULL;
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		if (n++ == 0)
+			*first = kv->value;
+	}
+	return (n);
+}
+
+/* Whether a lower-cased host (IPv6 bracketed) is one of the daemon's names. */
+static int
+auth_own_name(const struct config *cfg, const struct auth_self *self,
+    const char *host)
+{
+	char	listen[INET6_ADDRSTRLEN + 3];
+	size_t	i;
+
+	if (strcmp(host, self->host) == 0)
+		return (1);
+	if (cfg->listen_host != NULL) {
+		snprintf(listen, sizeof listen, strchr(cfg->listen_host, ':') !=
+		    NULL ? "[%s]" : "%s", cfg->listen_host);
+		for (i = 0; listen[i] != '\0'; i++)
+			listen[i] = (char)tolower((unsigned char)listen[i]);
+		if (strcmp(host, listen) == 0)
+			return (1);
+	}
+	if (self->loopback || self->wildcard)
+		return (strcmp(host, "localhost") == 0 ||
+		    strcmp(host, "127.0.0.1") == 0 ||
+		    strcmp(host, "[::1]") == 0);
+	return (0);
+}
+
+/* Whether an Origin may make requests. */
+int
+auth_origin_allowed(const struct config *cfg, const struct auth_self *self,
+    const char *origin)
+{
+	char	scheme[8], host[256], cs[8], ch[256];
+	int	port, cport;
+	size_t	i;
+
+	if (config_origin_parse(origin, 1, scheme, sizeof scheme, host,
+	    sizeof host, &port) == -1)
+		return (0);	/* "null", empty, a path, garbage */
+	if (strcmp(scheme, "http") == 0 && port == self->port &&
+	    auth_own_name(cfg, self, host))
+		return (1);
+	for (i = 0; cfg->cors_origins != NULL && cfg->cors_origins[i] != NULL;
+	    i++) {
+		if (config_origin_parse(cfg->cors_origins[i], 1, cs, sizeof cs,
+		    ch, sizeof ch, &cport) == 0 && strcmp(cs, scheme) == 0 &&
+		    strcmp(ch, host) == 0 && cport == port)
+			return (1);
+	}
+	return (0);
+}
+
+/* Whether a Host header names us. */
+int
+auth_host_allowed(const struct config *cfg, const struct auth_self *self,
+    const char *value)
+{
+	char	host[256], cs[8], ch[256];
+	int	port, cport;
+	size_t	i;
+
+	if (config_origin_parse(value, 0, NULL, 0, host, sizeof host,
+	    &port) == -1)
+		return (0);
+	if (auth_own_name(cfg, self, host) && (port == 0 ||
+	    port == self->port))
+		return (1);
+	for (i = 0; cfg->cors_origins != NULL && cfg->cors_origins[i] != NULL;
+	    i++) {
+		if (config_origin_parse(cfg->cors_origins[i], 1, cs, sizeof cs,
+		    ch, sizeof ch, &cport) == 0 && strcmp(ch, host) == 0 &&
+		    (port == cport || (port == 0 && (cport == 80 ||
+		    cport == 443))))
+			return (1);
+	}
+	return (0);
+}
+
+/* The Origin and Host rules for one request. */
+int
+auth_browser_check(const struct config *cfg, const struct auth_self *self,
+    const struct evkeyvalq *h, char *cause, size_t causelen)
+{
+	const char	*v;
+	char		 shown[72];
+	int		 n;
+
+	if ((n = auth_header_count(h, "Origin", &v)) > 1) {
+		CAUSE("more than one Origin header");
+		return (-1);
+	}
+	if (n == 1 && !auth_origin_allowed(cfg, self, v)) {
+		auth_printable(v, shown, sizeof shown);
+		CAUSE("Origin \"%s\" is refused: not runnerd's own origin nor "
+		    "on cors_origins", shown);
+		return (-1);
+	}
+	if (auth_configured(cfg))
+		return (0);
+	/*
+	 * No credentials: whoever reaches the port is let in, so a page
+	 * whose DNS name was rebound to 127.0.0.1 must not be. Its requests
+	 * carry its own name in Host.
+	 */
+	if ((n = auth_header_count(h, "Host", &v)) != 1) {
+		CAUSE("want exactly one Host header naming runnerd");
+		return (-1);
+	}
+	if (!auth_host_allowed(cfg, self, v)) {
+		auth_printable(v, shown, sizeof shown);
+		CAUSE("Host \"%s\" is not one of runnerd's own names; a page "
+		    "whose name points at this host is refused (add its "
+		    "origin to cors_origins to let it in)", shown);
+		return (-1);
+	}
+	return (0);
+}
+
+/* application/json, with or without parameters. */
+int
+auth_json_type(const char *ct)
+{
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, "application/json", 16) != 0)
+		return (0);
+	ct += 16;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return (*ct == '\0' || *ct == ';');
+}
+
+/* The Content-Type rule for one state-changing request. */
+int
+auth_content_check(const struct evkeyvalq *h, size_t bodylen, char *cause,
+    size_t causelen)
+{
+	const char	*ct;
+	char		 shown[72];
+	int		 n;
+
+	if ((n = auth_header_count(h, "Content-Type", &ct)) > 1) {
+		CAUSE("more than one Content-Type header");
+		return (-1);
+	}
+	if (n == 0) {
+		if (bodylen == 0)
+			return (0);
+		CAUSE("a request with a body must carry Content-Type: "
+		    "application/json");
+		return (-1);
+	}
+	if (!auth_json_type(ct)) {
+		auth_printable(ct, shown, sizeof shown);
+		CAUSE("Content-Type \"%s\" is not supported: send "
+		    "application/json", shown);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Where the TCP listener on fd is bound, for the Origin and Host rules. */
+void
+auth_self_set(struct auth_self *self, int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	char			 host[INET6_ADDRSTRLEN];
+
+	memset(self, 0, sizeof *self);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(self->host, sizeof self->host, "[%s]", host);
+		self->port = ntohs(sin6->sin6_port);
+		self->loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		self->wildcard = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(self->host, sizeof self->host, "%s", host);
+		self->port = ntohs(sin->sin_port);
+		self->loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+		self->wildcard = sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
 }

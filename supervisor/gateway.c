@@ -1581,22 +1581,19 @@ gw_reply_eio(struct evhttp_request *req, int code, const char *message)
 }
 
 /*
- * Whether a browser request comes from the page's own origin: a cookie
- * rides along on cross-site WebSocket requests, so a cookie only counts
- * when Origin is absent or names the Host the request went to.
+ * Whether a browser request comes from an origin allowed to use a cookie:
+ * a cookie rides along on cross-site WebSocket requests, so it only counts
+ * when Origin is absent, the daemon's own or on cors_origins (never judged
+ * by the request's Host, which a rebound DNS name controls).
  */
 static int
 gw_same_origin(const struct evkeyvalq *h)
 {
-	const char	*origin, *host, *p;
+	const char	*origin;
 
 	if ((origin = evhttp_find_header(h, "Origin")) == NULL)
 		return (1);
-	if ((host = evhttp_find_header(h, "Host")) == NULL)
-		return (0);
-	if ((p = strstr(origin, "://")) == NULL)
-		return (0);
-	return (strcasecmp(p + 3, host) == 0);
+	return (auth_origin_allowed(server_cfg, &server_addr, origin));
 }
 
 /* Authenticate an upgrade: header, token cookie or ?token=. */

@@ -48,6 +48,7 @@ struct config		*server_cfg;
 const char		*server_self;
 int			 server_exiting;
 char			**server_listen;
+struct auth_self	 server_addr;
 
 static struct evhttp			*server_http;
 static struct evhttp_bound_socket	*server_tcp;
@@ -654,6 +655,7 @@ server_main(int argc, char **argv)
 			fatalx("cannot serve on %s", c->socket_path);
 	}
 	server_print_bound(server_tcp);
+	auth_self_set(&server_addr, evhttp_bound_socket_get_fd(server_tcp));
 
 	/* systemd: ready once listening; STATUS= and the watchdog after. */
 	server_status_text(status, sizeof status);

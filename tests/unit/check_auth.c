@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <stdarg.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,8 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -174,13 +179,13 @@ START_TEST(test_jwt_valid)
 	struct auth_result	 out;
 	char			 cause[256], *t;
 
-	t = jwt(HS256, "{\"sub\":\"alice\",\"exp\":1700000100}", SECRET);
+	t = jwt(HS256, "{\"sub\":\"alice\",\"exp\":1700000100,\"type\":\"access\"}", SECRET);
 	ck_assert_int_eq(check_bearer(t, &out, cause, sizeof cause), 0);
 	ck_assert_str_eq(out.user_id, "alice");
 	ck_assert_str_eq(out.org_id, "alice");
 	free(t);
 
-	t = jwt(HS256, "{\"sub\":\"bob\",\"orgId\":\"acme\",\"nbf\":"
+	t = jwt(HS256, "{\"sub\":\"bob\",\"orgId\":\"acme\",\"type\":\"access\",\"nbf\":"
 	    "1700000000,\"iat\":1,\"extra\":[1,2]}", SECRET);
 	ck_assert_int_eq(check_bearer(t, &out, cause, sizeof cause), 0);
 	ck_assert_str_eq(out.user_id, "bob");
@@ -194,7 +199,7 @@ START_TEST(test_jwt_numeric_sub)
 	struct auth_result	 out;
 	char			 cause[256], *t;
 
-	t = jwt(HS256, "{\"sub\":42,\"orgId\":7}", SECRET);
+	t = jwt(HS256, "{\"sub\":42,\"orgId\":7,\"type\":\"access\"}", SECRET);
 	ck_assert_int_eq(check_bearer(t, &out, cause, sizeof cause), 0);
 	ck_assert_str_eq(out.user_id, "42");
 	ck_assert_str_eq(out.org_id, "7");
@@ -377,7 +382,7 @@ START_TEST(test_cookie)
 	struct auth_result	 out;
 	char			 cause[256], *t, *c;
 
-	t = jwt(HS256, "{\"sub\":\"carol\",\"orgId\":\"o1\"}", SECRET);
+	t = jwt(HS256, "{\"sub\":\"carol\",\"orgId\":\"o1\",\"type\":\"access\"}", SECRET);
 	c = xasprintf("theme=dark; token=%s; other=1", t);
 	ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
 	    sizeof cause), 0);
@@ -410,6 +415,304 @@ START_TEST(test_cookie)
 	    sizeof cause), -1);
 	free(c);
 	free(t);
+}
+END_TEST
+
+START_TEST(test_jwt_type)
+{
+	struct auth_result	 out;
+	char			 cause[256], *t, *c;
+	static const char *const bad[] = {
+		"{\"sub\":\"a\",\"type\":\"refresh\"}",
+		"{\"sub\":\"a\"}",
+		"{\"sub\":\"a\",\"type\":\"\"}",
+		"{\"sub\":\"a\",\"type\":\"Access\"}",
+		"{\"sub\":\"a\",\"type\":\"access \"}",
+		"{\"sub\":\"a\",\"type\":null}",
+		"{\"sub\":\"a\",\"type\":1}",
+		"{\"sub\":\"a\",\"type\":[\"access\"]}",
+		"{\"sub\":\"a\",\"typ\":\"access\"}",
+		NULL
+	};
+	size_t			 i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		t = jwt(HS256, bad[i], SECRET);
+		ck_assert_msg(check_bearer(t, &out, cause, sizeof cause) == -1,
+		    "%s accepted", bad[i]);
+		ck_assert_msg(strstr(cause, "access") != NULL, "%s", cause);
+		/* Nor in a cookie, under either name. */
+		c = xasprintf("access_token=%s", t);
+		ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
+		    sizeof cause), -1);
+		free(c);
+		c = xasprintf("token=%s", t);
+		ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
+		    sizeof cause), -1);
+		free(c);
+		free(t);
+	}
+	t = jwt(HS256, "{\"sub\":\"a\",\"type\":\"access\"}", SECRET);
+	ck_assert_int_eq(check_bearer(t, &out, cause, sizeof cause), 0);
+	free(t);
+}
+END_TEST
+
+START_TEST(test_access_token_cookie)
+{
+	struct auth_result	 out;
+	char			 cause[256], *t, *r, *c;
+
+	t = jwt(HS256, "{\"sub\":\"dan\",\"type\":\"access\"}", SECRET);
+	r = jwt(HS256, "{\"sub\":\"eve\",\"type\":\"refresh\"}", SECRET);
+	c = xasprintf("a=1; access_token=%s", t);
+	ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(out.user_id, "dan");
+	free(c);
+	/* access_token is the upstream's name: it wins over the alias. */
+	c = xasprintf("token=%s; access_token=%s", r, t);
+	ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
+	    sizeof cause), 0);
+	ck_assert_str_eq(out.user_id, "dan");
+	free(c);
+	/* A refresh token under the upstream's name is refused. */
+	c = xasprintf("access_token=%s; token=%s", r, t);
+	ck_assert_int_eq(auth_check(cfg, NULL, c, NOW, &out, cause,
+	    sizeof cause), -1);
+	free(c);
+	free(r);
+	free(t);
+}
+END_TEST
+
+/* A header list built from name/value pairs (NULL-terminated). */
+static void
+headers(struct evkeyvalq *h, ...)
+{
+	va_list		 ap;
+	const char	*k, *v;
+
+	TAILQ_INIT(h);
+	va_start(ap, h);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		evhttp_add_header(h, k, v);
+	}
+	va_end(ap);
+}
+
+/* The daemon as bound on 127.0.0.1:3000. */
+static void
+self_loopback(struct auth_self *self)
+{
+	memset(self, 0, sizeof *self);
+	snprintf(self->host, sizeof self->host, "127.0.0.1");
+	self->port = 3000;
+	self->loopback = 1;
+}
+
+START_TEST(test_origin)
+{
+	struct auth_self	 self;
+	static const char *const good[] = {
+		"http://127.0.0.1:3000", "http://localhost:3000",
+		"http://[::1]:3000", "HTTP://LOCALHOST:3000",
+		"http://LocalHost:3000", NULL
+	};
+	static const char *const evil[] = {
+		"http://evil.example", "http://evil.example:3000",
+		"https://127.0.0.1:3000", "http://127.0.0.1:3001",
+		"http://127.0.0.1", "http://localhost:3000/",
+		"http://localhost:3000/x", "null", "", " ", "localhost:3000",
+		"http://localhost:3000.evil.example",
+		"http://localhost.:3000", "http://127.0.0.1:03000x",
+		"http://127.0.0.1:65536", "http://127.0.0.1:0",
+		"http://user@localhost:3000", "http://localhost:3000 ",
+		"http://[::1:3000", "http://[]:3000", "file://", "ftp://localhost:3000",
+		"http://127.0.0.1:3000\r\nX: y", "http://127.0.0.2:3000",
+		NULL
+	};
+	char			*huge;
+	size_t			 i;
+
+	self_loopback(&self);
+	for (i = 0; good[i] != NULL; i++)
+		ck_assert_msg(auth_origin_allowed(cfg, &self, good[i]),
+		    "%s refused", good[i]);
+	for (i = 0; evil[i] != NULL; i++)
+		ck_assert_msg(!auth_origin_allowed(cfg, &self, evil[i]),
+		    "%s allowed", evil[i]);
+	huge = xmalloc(100000);
+	memcpy(huge, "http://", 7);
+	memset(huge + 7, 'a', 100000 - 8);
+	huge[100000 - 1] = '\0';
+	ck_assert(!auth_origin_allowed(cfg, &self, huge));
+	free(huge);
+
+	/* Not on loopback: only the bound address and the listen name. */
+	snprintf(self.host, sizeof self.host, "192.0.2.7");
+	self.loopback = 0;
+	ck_assert(auth_origin_allowed(cfg, &self, "http://192.0.2.7:3000"));
+	ck_assert(!auth_origin_allowed(cfg, &self, "http://localhost:3000"));
+	snprintf(self.host, sizeof self.host, "[2001:db8::1]");
+	ck_assert(auth_origin_allowed(cfg, &self,
+	    "http://[2001:DB8::1]:3000"));
+
+	/* cors_origins: exactly those, scheme, host and port. */
+	self_loopback(&self);
+	strv_free(cfg->cors_origins);
+	cfg->cors_origins = xcalloc(3, sizeof *cfg->cors_origins);
+	cfg->cors_origins[0] = xstrdup("https://UI.example.com");
+	cfg->cors_origins[1] = xstrdup("http://127.0.0.1:8080");
+	ck_assert(auth_origin_allowed(cfg, &self, "https://ui.example.com"));
+	ck_assert(auth_origin_allowed(cfg, &self,
+	    "https://ui.example.com:443"));
+	ck_assert(auth_origin_allowed(cfg, &self, "http://127.0.0.1:8080"));
+	ck_assert(!auth_origin_allowed(cfg, &self, "http://ui.example.com"));
+	ck_assert(!auth_origin_allowed(cfg, &self,
+	    "https://ui.example.com:8443"));
+	ck_assert(!auth_origin_allowed(cfg, &self, "https://x.example.com"));
+	ck_assert(auth_origin_allowed(cfg, &self, "http://localhost:3000"));
+}
+END_TEST
+
+START_TEST(test_browser_check)
+{
+	struct auth_self	 self;
+	struct evkeyvalq	 h;
+	char			 cause[256];
+
+	self_loopback(&self);
+	/* With credentials: only Origin matters. */
+	headers(&h, "Host", "evil.example:3000", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "127.0.0.1:3000", "Origin", "http://evil.example",
+	    NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	ck_assert(strstr(cause, "cors_origins") != NULL);
+	evhttp_clear_headers(&h);
+	/* Two Origin headers, even if one is good. */
+	headers(&h, "Origin", "http://127.0.0.1:3000", "origin",
+	    "http://evil.example", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	ck_assert(strstr(cause, "more than one") != NULL);
+	evhttp_clear_headers(&h);
+	headers(&h, "Origin", "null", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	/* The message never carries the client's control bytes. */
+	headers(&h, "Origin", "http://e\x01vil\"x", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	ck_assert(strchr(cause, '\x01') == NULL);
+	evhttp_clear_headers(&h);
+
+	/* No credentials: Host must name the daemon (DNS rebinding). */
+	strv_free(cfg->tokens);
+	cfg->tokens = xcalloc(1, sizeof *cfg->tokens);
+	free(cfg->jwt_secret);
+	cfg->jwt_secret = NULL;
+	headers(&h, "Host", "evil.example:3000", "Origin",
+	    "http://evil.example:3000", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "evil.example:3000", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	ck_assert(strstr(cause, "Host") != NULL);
+	evhttp_clear_headers(&h);
+	headers(&h, NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	headers(&h, "Host", "", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "127.0.0.1:3000", "Host", "evil.example", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "127.0.0.1:3001", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "localhost:3000.evil.example", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "host", "LOCALHOST:3000", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "127.0.0.1", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "[::1]:3000", "Origin", "http://localhost:3000",
+	    NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	/* A cors_origins host is let in. */
+	strv_free(cfg->cors_origins);
+	cfg->cors_origins = xcalloc(2, sizeof *cfg->cors_origins);
+	cfg->cors_origins[0] = xstrdup("http://ui.example:8080");
+	headers(&h, "Host", "ui.example:8080", "Origin",
+	    "http://ui.example:8080", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	headers(&h, "Host", "ui.example:9090", NULL);
+	ck_assert_int_eq(auth_browser_check(cfg, &self, &h, cause,
+	    sizeof cause), -1);
+	evhttp_clear_headers(&h);
+}
+END_TEST
+
+START_TEST(test_content_type)
+{
+	struct evkeyvalq	 h;
+	char			 cause[256];
+	static const char *const good[] = {
+		"application/json", "Application/JSON",
+		"application/json; charset=utf-8", " application/json ",
+		"application/json;charset=UTF-8", NULL
+	};
+	static const char *const bad[] = {
+		"text/plain", "application/x-www-form-urlencoded",
+		"multipart/form-data; boundary=x", "", "application/jsonx",
+		"application/json-patch+json", "application/javascript",
+		"text/plain; application/json", "application/ json", NULL
+	};
+	size_t			 i;
+
+	for (i = 0; good[i] != NULL; i++)
+		ck_assert_msg(auth_json_type(good[i]), "%s refused", good[i]);
+	for (i = 0; bad[i] != NULL; i++)
+		ck_assert_msg(!auth_json_type(bad[i]), "%s allowed", bad[i]);
+
+	headers(&h, NULL);
+	ck_assert_int_eq(auth_content_check(&h, 0, cause, sizeof cause), 0);
+	ck_assert_int_eq(auth_content_check(&h, 2, cause, sizeof cause), -1);
+	ck_assert(strstr(cause, "application/json") != NULL);
+	headers(&h, "Content-Type", "text/plain", NULL);
+	ck_assert_int_eq(auth_content_check(&h, 0, cause, sizeof cause), -1);
+	ck_assert_int_eq(auth_content_check(&h, 10, cause, sizeof cause), -1);
+	evhttp_clear_headers(&h);
+	headers(&h, "content-type", "application/json", NULL);
+	ck_assert_int_eq(auth_content_check(&h, 10, cause, sizeof cause), 0);
+	evhttp_clear_headers(&h);
+	headers(&h, "Content-Type", "application/json", "Content-Type",
+	    "text/plain", NULL);
+	ck_assert_int_eq(auth_content_check(&h, 10, cause, sizeof cause), -1);
+	evhttp_clear_headers(&h);
 }
 END_TEST
 
@@ -498,6 +801,15 @@ auth_suite(void)
 	tcase_add_test(tc, test_jwt_bad_signature);
 	tcase_add_test(tc, test_jwt_malformed);
 	tcase_add_test(tc, test_cookie);
+	tcase_add_test(tc, test_jwt_type);
+	tcase_add_test(tc, test_access_token_cookie);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("browser");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_origin);
+	tcase_add_test(tc, test_browser_check);
+	tcase_add_test(tc, test_content_type);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");

@@ -79,7 +79,11 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->max_body_bytes, 1024 * 1024);
 	ck_assert_uint_eq(strv_len(c->tokens), 0);
 	ck_assert_ptr_null(c->jwt_secret);
-	ck_assert_uint_eq(strv_len(c->allowed_roots), 1);
+	/* Never "/": the worker reads local repositories as root. */
+	ck_assert_uint_eq(strv_len(c->allowed_roots), 2);
+	ck_assert_str_eq(c->allowed_roots[0], "/srv");
+	ck_assert_str_eq(c->allowed_roots[1], "/home");
+	ck_assert_uint_eq(strv_len(c->cors_origins), 0);
 	ck_assert_str_eq(c->agent_path, "/opt/bin:/usr/bin");
 	ck_assert_int_eq(c->verbose, 0);
 
@@ -127,6 +131,8 @@ START_TEST(test_every_key)
 	    "  \"jwt_secret\": \"s3cr3t-jwt\",\n"
 	    "  \"tokens\": [\"tok-a\", \"tok-b\"],\n"
 	    "  \"allowed_roots\": [\"/srv/repos\", \"/home\"],\n"
+	    "  \"cors_origins\": [\"https://ui.example.com\", "
+	    "\"http://127.0.0.1:8080\", \"http://[::1]:9000\"],\n"
 	    "  \"max_sessions\": 42,\n"
 	    "  \"pool_size\": 3,\n"
 	    "  \"max_body_bytes\": 65536,\n"
@@ -159,6 +165,8 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(c->tokens[1], "tok-b");
 	ck_assert_uint_eq(strv_len(c->allowed_roots), 2);
 	ck_assert_str_eq(c->allowed_roots[0], "/srv/repos");
+	ck_assert_uint_eq(strv_len(c->cors_origins), 3);
+	ck_assert_str_eq(c->cors_origins[2], "http://[::1]:9000");
 	ck_assert_int_eq(c->max_sessions, 42);
 	ck_assert_int_eq(c->pool_size, 3);
 	ck_assert_uint_eq(c->max_body_bytes, 65536);
@@ -226,6 +234,21 @@ START_TEST(test_wrong_types)
 		{ "{\"tokens\": \"tok\"}", "tokens" },
 		{ "{\"tokens\": [\"a\", 2]}", "tokens" },
 		{ "{\"allowed_roots\": {}}", "allowed_roots" },
+		{ "{\"cors_origins\": \"http://a.example\"}", "cors_origins" },
+		{ "{\"cors_origins\": [1]}", "cors_origins" },
+		{ "{\"cors_origins\": [\"\"]}", "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"*\"]}", "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"null\"]}", "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"a.example\"]}", "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"http://a.example/\"]}",
+		    "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"https://ok.example\", "
+		    "\"http://a.example/app\"]}", "cors_origins[1]" },
+		{ "{\"cors_origins\": [\"http://a.example:99999\"]}",
+		    "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"ftp://a.example\"]}",
+		    "cors_origins[0]" },
+		{ "{\"cors_origins\": [\"http://a b\"]}", "cors_origins[0]" },
 		{ "{\"max_sessions\": \"10\"}", "max_sessions" },
 		{ "{\"max_sessions\": 0}", "max_sessions" },
 		{ "{\"max_sessions\": 1.5}", "max_sessions" },
@@ -553,7 +576,8 @@ START_TEST(test_reload)
 	    "\"max_watches\": 16, \"approval_timeout_ms\": 1500, "
 	    "\"sandbox\": false, "
 	    "\"shallow\": false, \"approval_deny_continues\": true, "
-	    "\"sandbox_expose\": [\"/opt/x\"], \"cgroup_base\": \"v1\"}"), 0);
+	    "\"sandbox_expose\": [\"/opt/x\"], \"cgroup_base\": \"v1\", "
+	    "\"cors_origins\": [\"https://ui.example\"]}"), 0);
 	config_reload(live, next, applied, sizeof applied, restart,
 	    sizeof restart);
 	ck_assert_msg(strstr(applied, "max_sessions 10 -> 3") != NULL, "%s",
@@ -583,6 +607,8 @@ START_TEST(test_reload)
 	ck_assert_int_eq(live->sandbox, 0);
 	ck_assert_int_eq(live->approval_deny_continues, 1);
 	ck_assert_str_eq(live->sandbox_expose[0], "/opt/x");
+	ck_assert_msg(strstr(applied, "cors_origins") != NULL, "%s", applied);
+	ck_assert_str_eq(live->cors_origins[0], "https://ui.example");
 	/* Restart-only: the live value stays. */
 	ck_assert_ptr_null(live->cgroup_base);	/* auto */
 	config_free(live);
