@@ -1,6 +1,7 @@
 #!/bin/sh
 # Try runnerd: install what is missing, build, start runnerd on its embedded
-# defaults (127.0.0.1:3000 and a Unix socket in its state dir), run a demo
+# defaults (127.0.0.1:3000 and a Unix socket in its state dir; allowed_roots
+# set to the demo's directory), run a demo
 # session of the bundled fake agent on a small demo repository and print its
 # events as they arrive. runnerd keeps running afterwards, for curl.
 set -e
@@ -26,8 +27,12 @@ fi
 url=http://127.0.0.1:3000
 if ! curl -sf "$url/healthz" >/dev/null 2>&1; then
 	# The fake agent is the built-in provider "fake"; put it on PATH.
+	# Local repositories must lie under allowed_roots (by default /srv
+	# and /home): the demo's is in $demo.
+	jq -n --arg d "$demo" '{allowed_roots: [$d]}' >"$demo/runnerd.conf"
 	PATH=$top/build/contrib:$PATH setsid \
-	    "$top/build/supervisor/runnerd" >"$demo/runnerd.out" \
+	    "$top/build/supervisor/runnerd" -c "$demo/runnerd.conf" \
+	    >"$demo/runnerd.out" \
 	    2>"$demo/runnerd.log" </dev/null &
 	for _ in $(seq 1 50); do
 		grep -q '^listening on' "$demo/runnerd.out" 2>/dev/null && break

@@ -880,10 +880,16 @@ client_send(struct client *c, const char *method, const char *path,
 	}
 	if ((fd = client_connect(c, cause)) < 0)
 		return (-1);
-	cbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "User-Agent: runnerctl/%s\r\nConnection: close\r\n"
-	    "Accept: %s\r\n", method, path,
-	    c->sock_path != NULL ? "localhost" : c->host, PACKAGE_VERSION,
+	/* Host as a browser would send it: runnerd checks it (rebinding). */
+	if (c->sock_path != NULL)
+		cbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n",
+		    method, path);
+	else
+		cbuf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\n",
+		    method, path, strchr(c->host, ':') != NULL ? "[" : "",
+		    c->host, strchr(c->host, ':') != NULL ? "]" : "", c->port);
+	cbuf_printf(&req, "User-Agent: runnerctl/%s\r\nConnection: close\r\n"
+	    "Accept: %s\r\n", PACKAGE_VERSION,
 	    sse ? "text/event-stream" : "application/json");
 	if (c->token != NULL)
 		cbuf_printf(&req, "Authorization: Bearer %s\r\n", c->token);

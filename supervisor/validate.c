@@ -422,10 +422,132 @@ validate_relpath(struct json_object *o, const char *path, const char *key,
 	return (0);
 }
 
+/* A path with ".", ".." and repeated '/' folded away; a new string. */
+static char *
+validate_fold(const char *path)
+{
+	char	*norm, *comp, *save = NULL, *copy;
+	size_t	 len = 0, i;
+
+	norm = xcalloc(1, strlen(path) + 2);
+	copy = xstrdup(path);
+	for (comp = strtok_r(copy, "/", &save); comp != NULL;
+	    comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			for (i = len; i > 0 && norm[i - 1] != '/'; i--)
+				;
+			len = i > 0 ? i - 1 : 0;
+			norm[len] = '\0';
+			continue;
+		}
+		norm[len++] = '/';
+		memcpy(norm + len, comp, strlen(comp));
+		len += strlen(comp);
+		norm[len] = '\0';
+	}
+	free(copy);
+	if (len == 0)
+		strcpy(norm, "/");
+	return (norm);
+}
+
+/*
+ * A path as the worker will find it: realpath(3) if it exists; otherwise
+ * folded, with the longest prefix that exists resolved, so that neither a
+ * symlink nor ".." hides where a path that does not exist yet points. A
+ * new string.
+ */
+static char *
+validate_resolve(const char *path)
+{
+	char	 real[PATH_MAX], *norm, *head, *cut, *out;
+
+	if (realpath(path, real) != NULL)
+		return (xstrdup(real));
+	norm = validate_fold(path);
+	head = xstrdup(norm);
+	while ((cut = strrchr(head, '/')) != NULL && cut != head) {
+		*cut = '\0';
+		if (realpath(head, real) != NULL) {
+			out = xasprintf("%s%s", strcmp(real, "/") == 0 ? "" :
+			    real, norm + strlen(head));
+			free(head);
+			free(norm);
+			return (out);
+		}
+	}
+	free(head);
+	return (norm);
+}
+
+/* Whether resolved path p is dir or lies under it (dir resolved too). */
+static int
+validate_under(const char *p, const char *dir)
+{
+	char	*d;
+	size_t	 n;
+	int	 under;
+
+	d = validate_resolve(dir);
+	n = strlen(d);
+	if (strcmp(d, "/") == 0)
+		under = 1;
+	else
+		under = strncmp(p, d, n) == 0 && (p[n] == '\0' ||
+		    p[n] == '/');
+	free(d);
+	return (under);
+}
+
+/*
+ * Where a local repository may be. Never in runnerd's own directories
+ * (other sessions' workspaces, the event logs, the cache), whatever
+ * allowed_roots says; always under one of allowed_roots. Paths that do not
+ * exist are judged alike, so the answer never says what exists.
+ */
+static int
+validate_local_path(const char *path, const struct config *cfg,
+    struct validate_err *e)
+{
+	static const char *const names[] = {
+		"workspace_dir", "state_dir", "cache_dir"
+	};
+	const char	*dirs[3];
+	char		*p, shown[72];
+	size_t		 i;
+	int		 ok = 0;
+
+	dirs[0] = cfg->workspace_dir;
+	dirs[1] = cfg->state_dir;
+	dirs[2] = cfg->cache_dir;
+	p = validate_resolve(path);
+	validate_printable(path, shown, sizeof shown);
+	for (i = 0; i < nitems(dirs); i++) {
+		if (dirs[i] == NULL || !validate_under(p, dirs[i]))
+			continue;
+		free(p);
+		return (validate_fail(e, "repoRef.path", "'%s' lies in "
+		    "runnerd's %s (other sessions' data); refused whatever "
+		    "allowed_roots says", shown, names[i]));
+	}
+	for (i = 0; cfg->allowed_roots != NULL &&
+	    cfg->allowed_roots[i] != NULL && !ok; i++)
+		ok = validate_under(p, cfg->allowed_roots[i]);
+	free(p);
+	if (!ok)
+		return (validate_fail(e, "repoRef.path", "'%s' is outside "
+		    "the allowed roots; add its directory to allowed_roots in "
+		    "runnerd.conf", shown));
+	return (0);
+}
+
 /* repoRef: {provider: local, path, ...} or {provider: github…, owner…}. */
 static int
-validate_repo(struct json_object *body, struct json_object *norm,
-    const char **default_branch, struct validate_err *e)
+validate_repo(struct json_object *body, const struct config *cfg,
+    struct json_object *norm, const char **default_branch,
+    struct validate_err *e)
 {
 	static const char *const providers[] = {
 		"local", "github", "gitlab", "bitbucket", NULL
@@ -445,7 +567,7 @@ validate_repo(struct json_object *body, struct json_object *norm,
 		1, 1, VALIDATE_MAX_REPO, 0
 	};
 	struct json_object	*repo, *out;
-	const char		*provider, *path, *name, *owner, *branch;
+	const char		*provider, *path = NULL, *name, *owner, *branch;
 
 	if (validate_object(body, "", "repoRef", 1, &repo, e) != 0)
 		return (-1);
@@ -518,6 +640,10 @@ validate_repo(struct json_object *body, struct json_object *norm,
 	if (branch != NULL)
 		json_object_object_add(out, "defaultBranch",
 		    json_object_new_string(branch));
+	/* Where it may be, once it is well formed. */
+	if (strcmp(provider, "local") == 0 &&
+	    validate_local_path(path, cfg, e) != 0)
+		goto fail;
 	*default_branch = branch;
 	json_object_object_add(norm, "repoRef", out);
 	return (0);
@@ -1011,7 +1137,7 @@ validate_start(struct json_object *body, const struct config *cfg,
 	}
 	json_object_object_add(norm, "providerId", json_object_new_string(v));
 
-	if (validate_repo(body, norm, &branch, e) != 0)
+	if (validate_repo(body, cfg, norm, &branch, e) != 0)
 		goto fail;
 	if (validate_checkout(body, norm, branch, e) != 0)
 		goto fail;

@@ -75,9 +75,12 @@ assert_match() {
 	printf '%s' "$1" | grep -Eq -- "$2" || fail "$3: '$1' does not match /$2/"
 }
 
-# write_conf [JSON merged into the base config]
+# write_conf [JSON merged into the base config]. Test repositories live
+# in $T: allowed_roots says so (the default, /srv and /home, would refuse
+# them; runnerd refuses its own workspace, state and cache dirs anyway).
 write_conf() {
-	jq -n --argjson extra "${1:-{\}}" '{pool_size: 2, sandbox: false} * $extra' \
+	jq -n --arg t "$T" --argjson extra "${1:-{\}}" \
+	    '{pool_size: 2, sandbox: false, allowed_roots: [$t]} * $extra' \
 	    >"$T/runnerd.conf"
 }
 

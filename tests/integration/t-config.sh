@@ -92,8 +92,8 @@ write_conf '{"max_sessions": 10}'
 start_daemon
 start_session 'print waiting;read;print after reload'
 wait_output "$SID" waiting
-jq -n --arg self "$RUNNERD" '{pool_size: 2, sandbox: false, max_sessions: 3,
-    verbose: 1, worker_path: $self,
+jq -n --arg self "$RUNNERD" --arg t "$T" '{pool_size: 2, sandbox: false,
+    max_sessions: 3, allowed_roots: [$t], verbose: 1, worker_path: $self,
     providers: {fake2: {command: "runnerd-fake-agent", args: ["{goal}"]}}}' \
     >"$T/runnerd.conf"
 kill -HUP "$DPID"

@@ -1,9 +1,12 @@
 /* Unit tests: strict validation of request bodies (supervisor/validate.c). */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <json-c/json.h>
@@ -19,6 +22,10 @@ static void
 setup(void)
 {
 	cfg = config_default();
+	/* Bodies here name made-up paths; where they may be is tested apart. */
+	strv_free(cfg->allowed_roots);
+	cfg->allowed_roots = xcalloc(2, sizeof *cfg->allowed_roots);
+	cfg->allowed_roots[0] = xstrdup("/");
 	unsetenv("OPENAI_API_KEY");
 	unsetenv("ANTHROPIC_API_KEY");
 }
@@ -928,6 +935,134 @@ START_TEST(test_approval)
 }
 END_TEST
 
+/* A start body for a local repository at path. */
+static int
+start_at(const char *path, struct validate_err *e)
+{
+	struct json_object	*o;
+	char			*text;
+	int			 rv;
+
+	o = json_object_new_string(path);
+	text = xasprintf("{\"providerId\":\"fake\",\"task\":{\"title\":\"T\","
+	    "\"goal\":\"G\"},\"repoRef\":{\"provider\":\"local\",\"path\":%s}}",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	rv = start(text, e);
+	free(text);
+	return (rv);
+}
+
+/* Refused as lying in one of runnerd's own directories, by that name. */
+#define ck_refused_in(t, path, key) do {				\
+	char *p_ = xasprintf("%s%s", (t), (path));			\
+	ck_assert_msg(start_at(p_, &e) == -1, "%s accepted", p_);	\
+	ck_assert_int_eq(e.status, 400);				\
+	ck_assert_str_eq(e.field, "repoRef.path");			\
+	ck_assert_msg(strstr(e.message, (key)) != NULL, "%s: %s", p_,	\
+	    e.message);							\
+	free(p_);							\
+} while (0)
+
+START_TEST(test_local_own_dirs)
+{
+	struct validate_err	 e;
+	char			 t[] = "/tmp/check_validate.XXXXXX", *p;
+	const char		*mk[] = {
+		"/ws", "/ws/s1", "/ws/s1/.git", "/state", "/state/sessions",
+		"/cache", "/cache/checkouts", "/repos", "/repos/r", "/wsx",
+		NULL
+	};
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(mkdtemp(t));
+	for (i = 0; mk[i] != NULL; i++) {
+		p = xasprintf("%s%s", t, mk[i]);
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+		free(p);
+	}
+	free(cfg->workspace_dir);
+	free(cfg->state_dir);
+	free(cfg->cache_dir);
+	/* workspace_dir itself through a symlink: judged where it points. */
+	cfg->workspace_dir = xasprintf("%s/wslink", t);
+	p = xasprintf("%s/ws", t);
+	ck_assert_int_eq(symlink(p, cfg->workspace_dir), 0);
+	free(p);
+	cfg->state_dir = xasprintf("%s/state/", t);
+	cfg->cache_dir = xasprintf("%s//cache", t);
+	p = xasprintf("%s/ws/s1", t);
+	{
+		char *l = xasprintf("%s/repos/link", t);
+
+		ck_assert_int_eq(symlink(p, l), 0);
+		free(l);
+	}
+	free(p);
+
+	p = xasprintf("%s/repos/r", t);
+	ck_assert_msg(start_at(p, &e) == 0, "%s", e.message);
+	free(p);
+	p = xasprintf("%s/wsx", t);
+	ck_assert_msg(start_at(p, &e) == 0, "a sibling: %s", e.message);
+	free(p);
+
+	ck_refused_in(t, "/ws", "workspace_dir");
+	ck_refused_in(t, "/ws/", "workspace_dir");
+	ck_refused_in(t, "/ws/s1", "workspace_dir");
+	ck_refused_in(t, "/wslink/s1", "workspace_dir");
+	ck_refused_in(t, "/ws/s1/.git", "workspace_dir");
+	ck_refused_in(t, "/ws/not-yet/x", "workspace_dir");
+	ck_refused_in(t, "/repos/../ws/s1", "workspace_dir");
+	ck_refused_in(t, "/repos/r/../../ws/./s1", "workspace_dir");
+	ck_refused_in(t, "/repos/nope/../../ws/s1", "workspace_dir");
+	ck_refused_in(t, "/repos/link", "workspace_dir");
+	ck_refused_in(t, "/repos/link/", "workspace_dir");
+	ck_refused_in(t, "/repos/link/not-yet/x", "workspace_dir");
+	ck_refused_in(t, "//ws//s1", "workspace_dir");
+	ck_refused_in(t, "/state", "state_dir");
+	ck_refused_in(t, "/state/sessions/x", "state_dir");
+	ck_refused_in(t, "/cache/checkouts", "cache_dir");
+	ck_refused_in(t, "/cache/../cache/mirrors/x", "cache_dir");
+
+	/* Whatever allowed_roots says. */
+	free(cfg->allowed_roots[0]);
+	cfg->allowed_roots[0] = xasprintf("%s/ws", t);
+	ck_refused_in(t, "/ws/s1", "workspace_dir");
+
+	/* Outside the roots: the key to set is named, existing or not. */
+	free(cfg->allowed_roots[0]);
+	cfg->allowed_roots[0] = xasprintf("%s/repos", t);
+	p = xasprintf("%s/repos/r", t);
+	ck_assert_msg(start_at(p, &e) == 0, "%s", e.message);
+	free(p);
+	ck_assert_int_eq(start_at("/etc", &e), -1);
+	ck_assert_str_eq(e.field, "repoRef.path");
+	ck_assert_msg(strstr(e.message, "allowed_roots") != NULL, "%s",
+	    e.message);
+	ck_assert_int_eq(start_at("/nonexistent/x", &e), -1);
+	ck_assert_msg(strstr(e.message, "outside the allowed roots") != NULL,
+	    "%s", e.message);
+	p = xasprintf("%s/repos/../wsx", t);
+	ck_assert_int_eq(start_at(p, &e), -1);
+	ck_assert_msg(strstr(e.message, "outside") != NULL, "%s", e.message);
+	free(p);
+	p = xasprintf("%s/reposx", t);
+	ck_assert_int_eq(start_at(p, &e), -1);
+	free(p);
+	/* No roots at all: nothing is allowed. */
+	strv_free(cfg->allowed_roots);
+	cfg->allowed_roots = xcalloc(1, sizeof *cfg->allowed_roots);
+	p = xasprintf("%s/repos/r", t);
+	ck_assert_int_eq(start_at(p, &e), -1);
+	free(p);
+
+	p = xasprintf("rm -rf '%s'", t);
+	ck_assert_int_eq(system(p), 0);
+	free(p);
+}
+END_TEST
+
 static Suite *
 validate_suite(void)
 {
@@ -950,6 +1085,11 @@ validate_suite(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_list_limits);
 	tcase_add_test(tc, test_policy_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("local");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_local_own_dirs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("credentials");
