@@ -70,12 +70,12 @@ stop_daemon
 SECRET=test-jwt-secret-$$-$RANDOM
 now=$(date +%s)
 HDR='{"alg":"HS256","typ":"JWT"}'
-good=$(jwt "$HDR" "{\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now + 600))}" "$SECRET")
-suborg=$(jwt "$HDR" "{\"sub\":\"user-43\",\"exp\":$((now + 600))}" "$SECRET")
-expired=$(jwt "$HDR" "{\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now - 60))}" "$SECRET")
-notyet=$(jwt "$HDR" "{\"sub\":\"user-42\",\"nbf\":$((now + 600)),\"exp\":$((now + 1200))}" "$SECRET")
-wrongsig=$(jwt "$HDR" "{\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now + 600))}" "not-$SECRET")
-none="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(printf '{"sub":"user-42","orgId":"org-7","exp":%d}' $((now + 600)) | b64url)."
+good=$(jwt "$HDR" "{\"type\":\"access\",\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now + 600))}" "$SECRET")
+suborg=$(jwt "$HDR" "{\"type\":\"access\",\"sub\":\"user-43\",\"exp\":$((now + 600))}" "$SECRET")
+expired=$(jwt "$HDR" "{\"type\":\"access\",\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now - 60))}" "$SECRET")
+notyet=$(jwt "$HDR" "{\"type\":\"access\",\"sub\":\"user-42\",\"nbf\":$((now + 600)),\"exp\":$((now + 1200))}" "$SECRET")
+wrongsig=$(jwt "$HDR" "{\"type\":\"access\",\"sub\":\"user-42\",\"orgId\":\"org-7\",\"exp\":$((now + 600))}" "not-$SECRET")
+none="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(printf '{"type":"access","sub":"user-42","orgId":"org-7","exp":%d}' $((now + 600)) | b64url)."
 tampered="${good%%.*}.$(printf '{"sub":"admin","orgId":"org-7","exp":%d}' $((now + 600)) | b64url).${good##*.}"
 
 export JWT_SECRET=$SECRET
