@@ -261,6 +261,25 @@ assert_eq "$(upgrade root /ws "Host: evil.example:$PORT")" 403 "rebound Host: /w
 assert_eq "$(count)" "$N0" "no session started by a rebound page"
 ok "a DNS-rebinding Host is refused (403) without credentials"
 
+# 6. A repository in runnerd's own dirs (another session's workspace, the
+# state dir, the cache) is refused although allowed_roots ($T) covers them.
+for d in "$WS/$S1:workspace_dir" "$WS/$S2/.git:workspace_dir" \
+    "$T/repo/../workspaces/$S1:workspace_dir" "$STATE/sessions:state_dir" \
+    "$T/cache:cache_dir"; do
+	api POST /api/runner/sessions "$(session_body 'print x' "${d%:*}")"
+	assert_eq "$STATUS" 400 "repoRef.path ${d%:*}"
+	assert_eq "$(jq -r .error.details.field <<<"$BODY")" repoRef.path "field for ${d%:*}"
+	assert_match "$(jq -r .error.message <<<"$BODY")" "${d##*:}" "message for ${d%:*}"
+done
+ln -s "$WS/$S1" "$T/innocent"
+api POST /api/runner/sessions "$(session_body 'print x' "$T/innocent")"
+assert_eq "$STATUS" 400 "repoRef.path through a symlink"
+api POST /api/runner/sessions "$(session_body 'print x' /etc)"
+assert_eq "$STATUS" 400 "repoRef.path outside allowed_roots"
+assert_match "$(jq -r .error.message <<<"$BODY")" allowed_roots "the 400 names the key to set"
+assert_eq "$(count)" "$N0" "no session on runnerd's own dirs"
+ok "repoRef.path in workspace_dir, state_dir or cache_dir: 400 whatever allowed_roots says"
+
 # Root answers the approval: it was pending all along, and the push lands.
 hreq root POST "/api/runner/sessions/$S1/approvals/$AID" '{"decision":"allow"}'
 assert_eq "$STATUS" 200 "root approves"
@@ -270,7 +289,7 @@ api POST "/api/runner/sessions/$S2/stop" '{"graceful":false}'
 wait_ended "$S2"
 stop_daemon
 
-# 6. cors_origins lets a listed origin in, over a reload too.
+# 7. cors_origins lets a listed origin in, over a reload too.
 write_conf '{"cors_origins": ["http://ui.example:8080"]}'
 start_daemon
 PORT=${URL##*:}
@@ -299,7 +318,7 @@ assert_eq "$(count)" $((N0 + 1)) "only the listed origin's session"
 ok "cors_origins lets a listed origin in (scheme, host, port exact) and reloads"
 stop_daemon
 
-# 7. Credentials configured (JWT): cookies need an allowed Origin; a
+# 8. Credentials configured (JWT): cookies need an allowed Origin; a
 # refresh token (or one without a type) is no credential.
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 jwt() {
