@@ -367,3 +367,57 @@ assert_eq "$STATUS" 200 "credentials: any Host"
 CURL_EXTRA="--oauth2-bearer $access" wait_ended "$SID"
 ok "with a JWT secret: cross-origin cookie POST 403, text/plain 415, refresh and untyped JWTs 401"
 stop_daemon
+
+# 9. A real agent in the sandbox (uid 65534, networkMode open): it finds
+# the port and tries to answer another session's approval, to list the
+# sessions, to start one on the root-only repository and to stop the
+# other. Every try gets 403 (or no connection at all, once sessions have
+# their own network).
+mkdir -p "$T/attack"
+write_conf "$(jq -nc --arg d "$FAKE_AGENT_DIR" --arg a "$T/attack" \
+    '{sandbox: true, sandbox_expose: [$d, $a]}')"
+start_daemon
+start_session "sh git push -q $BARE HEAD:refs/heads/victim && echo pushed
+print end"
+V=$SID
+wait_state "$V" WAITING_FOR_APPROVAL 30
+for _ in $(seq 1 100); do
+	AID=$(pending_of "$V")
+	[ -n "$AID" ] && break
+	sleep 0.1
+done
+[ -n "$AID" ] || fail "no pending approval in the sandbox"
+session_body 'print started by an agent' "$T/secret" >"$T/attack/body.json"
+cat >"$T/attack/attack.sh" <<EOF
+#!/bin/sh
+try() { w=\$1; shift; printf '%s %s\n' "\$w" "\$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --max-time 3 "\$@")"; }
+echo "whoami \$(id -u)"
+try healthz "$URL/healthz"
+try list "$URL/api/runner/sessions"
+try approve -H 'Content-Type: application/json' -d '{"decision":"allow"}' "$URL/api/runner/sessions/$V/approvals/$AID"
+try start -H 'Content-Type: application/json' --data-binary @$T/attack/body.json "$URL/api/runner/sessions"
+try stop -X POST "$URL/api/runner/sessions/$V/stop"
+echo attack-done
+EOF
+chmod 755 "$T/attack" "$T/attack/attack.sh"
+chmod 644 "$T/attack/body.json"
+start_session "sh sh $T/attack/attack.sh
+print end"
+A=$SID
+N0=$(count)
+wait_output "$A" attack-done 30
+out=$(output "$A" | tr -d '\r')
+assert_match "$out" 'whoami 65534' "the agent runs as the sandbox uid"
+for t in healthz list approve start stop; do
+	assert_match "$out" "(^|[^a-z])$t (403|000)" "agent's $t"
+done
+assert_eq "$(pending_of "$V")" "$AID" "the agent did not answer the approval"
+assert_eq "$(state_of "$V")" WAITING_FOR_APPROVAL "the victim is still held"
+[ -z "$(has_ref "$BARE" refs/heads/victim)" ] || fail "the victim's push landed"
+assert_eq "$(count)" "$N0" "the agent started no session"
+wait_ended "$A"
+api POST "/api/runner/sessions/$V/approvals/$AID" '{"decision":"deny"}'
+assert_eq "$STATUS" 200 "root denies"
+wait_ended "$V"
+ok "an agent in the sandbox gets 403 on the API; the approval stays pending until root answers"
+stop_daemon
