@@ -181,6 +181,28 @@ api_reason(int status)
 	return (NULL);	/* evhttp picks one */
 }
 
+/*
+ * A page on a cors_origins origin may read what it asked for: its Origin
+ * is echoed (the guard has let only allowed ones through), with
+ * credentials, and caches are told the answer depends on Origin.
+ */
+static void
+api_cors(struct api_ctx *ctx)
+{
+	struct evkeyvalq	*h;
+	const char		*origin;
+
+	origin = evhttp_find_header(evhttp_request_get_input_headers(
+	    ctx->req), "Origin");
+	if (origin == NULL || !auth_origin_allowed(server_cfg, &server_addr,
+	    origin))
+		return;
+	h = evhttp_request_get_output_headers(ctx->req);
+	evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+	evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
+	evhttp_add_header(h, "Vary", "Origin");
+}
+
 /* Send a response (body may be NULL) and count it; exactly once. */
 static void
 api_reply(struct api_ctx *ctx, int status, const char *type,
@@ -194,6 +216,7 @@ api_reply(struct api_ctx *ctx, int status, const char *type,
 	h = evhttp_request_get_output_headers(ctx->req);
 	if (type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
+	api_cors(ctx);
 	evhttp_send_reply(ctx->req, status, api_reason(status), body);
 	metrics_http(ctx->name, status);
 	log_debug("http: %s %s %s -> %d", ctx->who.user_id, ctx->method,
@@ -1017,6 +1040,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri	*uri;
 	const struct api_entry	*entry = NULL;
 	enum evhttp_cmd_type	 method;
+	struct evkeyvalq	*h;
 	char			 allow[64];
 	size_t			 i, len;
 
@@ -1030,6 +1054,21 @@ api_request_cb(struct evhttp_request *req, void *arg)
 
 	if (api_guard(&ctx, method) != 0)
 		goto out;
+	/* A CORS preflight from an allowed origin (the guard checked it). */
+	if (method == EVHTTP_REQ_OPTIONS && evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Origin") != NULL &&
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Access-Control-Request-Method") != NULL) {
+		h = evhttp_request_get_output_headers(req);
+		evhttp_add_header(h, "Access-Control-Allow-Methods",
+		    "GET, POST, DELETE");
+		evhttp_add_header(h, "Access-Control-Allow-Headers",
+		    "Authorization, Content-Type");
+		evhttp_add_header(h, "Access-Control-Max-Age", "600");
+		ctx.name = "preflight";
+		api_reply(&ctx, 204, NULL, NULL);
+		goto out;
+	}
 	uri = evhttp_request_get_evhttp_uri(req);
 	if (uri != NULL && api_gateway(&ctx, evhttp_uri_get_path(uri)))
 		goto out;

@@ -301,6 +301,24 @@ SID=$(jq -r .sessionId <<<"$BODY")
 wait_ended "$SID"
 hreq root GET /api/runner/sessions "" -H 'Host: ui.example:8080' -H 'Origin: http://ui.example:8080'
 assert_eq "$STATUS" 200 "listed origin's host"
+# A browser's preflight and the answer it then reads.
+pre() {
+	curl -sS -o /dev/null -D "$T/pre.h" -w '%{http_code}' -X OPTIONS \
+	    -H "Origin: $1" -H 'Access-Control-Request-Method: POST' \
+	    -H 'Access-Control-Request-Headers: content-type' "$URL/api/runner/sessions"
+}
+assert_eq "$(pre http://ui.example:8080)" 204 "preflight from the listed origin"
+grep -qi '^access-control-allow-origin: http://ui.example:8080' "$T/pre.h" ||
+    fail "preflight: no Access-Control-Allow-Origin: $(cat "$T/pre.h")"
+grep -qi '^access-control-allow-headers:.*content-type' "$T/pre.h" ||
+    fail "preflight: Content-Type not allowed"
+assert_eq "$(pre http://evil.example)" 403 "preflight from another origin"
+grep -qi '^access-control-allow-origin' "$T/pre.h" && fail "ACAO for another origin"
+curl -sS -o /dev/null -D "$T/get.h" -H 'Origin: http://ui.example:8080' "$URL/api/runner/sessions"
+grep -qi '^access-control-allow-origin: http://ui.example:8080' "$T/get.h" ||
+    fail "no Access-Control-Allow-Origin on the listed origin's GET"
+curl -sS -o /dev/null -D "$T/get.h" "$URL/api/runner/sessions"
+grep -qi '^access-control-allow-origin' "$T/get.h" && fail "ACAO without an Origin"
 hreq root POST /api/runner/sessions "$(session_body 'print x')" -H 'Origin: http://ui.example:9090'
 assert_eq "$STATUS" 403 "another port of the listed host"
 hreq root POST /api/runner/sessions "$(session_body 'print x')" -H 'Origin: https://ui.example:8080'
@@ -315,7 +333,7 @@ grep -q 'changed: .*cors_origins' "$T/runnerd.log" || fail "reload did not repor
 hreq root POST /api/runner/sessions "$(session_body 'print x')" -H 'Origin: http://ui.example:8080'
 assert_eq "$STATUS" 403 "delisted origin after SIGHUP"
 assert_eq "$(count)" $((N0 + 1)) "only the listed origin's session"
-ok "cors_origins lets a listed origin in (scheme, host, port exact) and reloads"
+ok "cors_origins lets a listed origin in (scheme, host, port exact; preflight and Access-Control-Allow-Origin) and reloads"
 stop_daemon
 
 # 8. Credentials configured (JWT): cookies need an allowed Origin; a
