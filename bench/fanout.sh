@@ -82,8 +82,8 @@ echo bench >"$repo/README"
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -q -m bench
 
-jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --argjson m $((SESSIONS + 2)) \
-    '{pool_size: 2, max_sessions: $m, agent_path: $p}' >"$W/runnerd.conf"
+jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --argjson m $((SESSIONS + 2)) --arg w "$W" \
+    '{pool_size: 2, max_sessions: $m, agent_path: $p, allowed_roots: [$w]}' >"$W/runnerd.conf"
 RUNNER_WORKSPACE_DIR=$W/workspaces RUNNER_CACHE_DIR=$W/cache \
     "$RUNNERD" -c "$W/runnerd.conf" -l 127.0.0.1:0 -d "$W/state" \
     -s "$W/runnerd.sock" >"$W/runnerd.out" 2>"$W/runnerd.log" &

@@ -75,8 +75,8 @@ stats() {
 }
 
 # runnerd on a free port with a private state dir.
-jq -n --arg p "$FAKE_AGENT_DIR:$PATH" \
-    '{pool_size: 2, max_sessions: 60, agent_path: $p}' >"$W/runnerd.conf"
+jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --arg w "$W" \
+    '{pool_size: 2, max_sessions: 60, agent_path: $p, allowed_roots: [$w]}' >"$W/runnerd.conf"
 RUNNER_WORKSPACE_DIR=$W/workspaces RUNNER_CACHE_DIR=$W/cache \
     "$RUNNERD" -c "$W/runnerd.conf" -l 127.0.0.1:0 -d "$W/state" -s "$W/runnerd.sock" \
     >"$W/runnerd.out" 2>"$W/runnerd.log" &

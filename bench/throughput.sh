@@ -117,8 +117,9 @@ git -C "$repo" init -q -b main
 echo bench >"$repo/README"
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -q -m bench
-jq -n --arg p "$FAKE_AGENT_DIR:$PATH" '{pool_size: 2, agent_path: $p,
-    max_log_bytes: 4294967296, gateway_max_buffer_bytes: 67108864}' >"$W/runnerd.conf"
+jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --arg w "$W" '{pool_size: 2, agent_path: $p,
+    allowed_roots: [$w], max_log_bytes: 4294967296,
+    gateway_max_buffer_bytes: 67108864}' >"$W/runnerd.conf"
 RUNNER_WORKSPACE_DIR=$W/workspaces RUNNER_CACHE_DIR=$W/cache \
     "$RUNNERD" -c "$W/runnerd.conf" -l 127.0.0.1:0 -d "$W/state" \
     -s "$W/runnerd.sock" >"$W/runnerd.out" 2>"$W/runnerd.log" &

@@ -89,9 +89,10 @@ stats() {
 
 # start MODE: runnerd with workspace_mode MODE on a free port.
 start() {
-	jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --arg m "$1" \
+	jq -n --arg p "$FAKE_AGENT_DIR:$PATH" --arg m "$1" --arg w "$W" \
 	    '{pool_size: 2, max_sessions: 20, agent_path: $p, sandbox: false,
-	      workspace_mode: $m, cache_max_bytes: 0}' >"$W/runnerd.conf"
+	      workspace_mode: $m, cache_max_bytes: 0, allowed_roots: [$w]}' \
+	    >"$W/runnerd.conf"
 	: >"$W/runnerd.out"
 	RUNNER_WORKSPACE_DIR=$W/workspaces RUNNER_CACHE_DIR=$W/cache \
 	    "$RUNNERD" -c "$W/runnerd.conf" -l 127.0.0.1:0 -d "$W/state" \
