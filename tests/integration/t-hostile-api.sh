@@ -379,6 +379,26 @@ for t in "$refresh" "$untyped"; do
 done
 hreq root GET /api/runner/sessions "" --oauth2-bearer "$access"
 assert_eq "$STATUS" 200 "access JWT"
+# Socket.IO's auth.token, with the pinned client when it is installed.
+NODE_DIR=${TESTS_BUILDDIR:-}/node
+if command -v node >/dev/null && [ -f "$NODE_DIR/sio-client.js" ] &&
+    [ -d "$NODE_DIR/node_modules/socket.io-client" ]; then
+	sioc() {
+		node "$NODE_DIR/sio-client.js" --url "$URL" --ready-file "$T/sio.ready" \
+		    "$@" --timeout 20000 >"$T/sio.out" 2>"$T/sio.err" ||
+		    fail "sio-client $*: $(tail -c 400 "$T/sio.err")"
+		tail -1 "$T/sio.out"
+	}
+	for t in "$refresh" "$untyped"; do
+		assert_match "$(sioc --token "$t" --expect-connect-error | jq -r '.per[0].connectError')" \
+		    unauthorized "Socket.IO auth.token refresh/untyped"
+	done
+	assert_eq "$(sioc --token "$access" --ping | jq -c '.per[0].pingAck')" '[]' \
+	    "Socket.IO auth.token access"
+	ok "Socket.IO: a refresh or untyped JWT in auth.token gets CONNECT_ERROR, an access one connects"
+else
+	echo "# Socket.IO auth.token case not run: no installed socket.io-client (t-socketio installs it)"
+fi
 # A foreign Host is fine with credentials (the token is the gate).
 hreq root GET /api/runner/sessions "" --oauth2-bearer "$access" -H 'Host: runner.example'
 assert_eq "$STATUS" 200 "credentials: any Host"
