@@ -126,9 +126,13 @@ guard_lookup(int fd, const struct config *cfg)
 	char			 cause[256], host[INET6_ADDRSTRLEN];
 	int			 rv;
 
+	/*
+	 * A peer already gone (reset after sending its request, which can
+	 * still be read) cannot be named: refused, never let through.
+	 */
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1 ||
 	    getpeername(fd, (struct sockaddr *)&peer, &plen) == -1)
-		return (GUARD_ALLOW);	/* not TCP/IP, or already gone */
+		return (GUARD_UNKNOWN);
 	if (!guard_is_local((struct sockaddr *)&local,
 	    (struct sockaddr *)&peer))
 		return (GUARD_ALLOW);

@@ -13,6 +13,9 @@
 [ "$(id -u)" = 0 ] || skip "needs root (to act as the sandbox uid and set SO_MARK)"
 command -v setpriv >/dev/null || skip "setpriv is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
+# A python3 the sandbox uid can run (not one under root's home).
+PY=$(readlink -f "$(command -v python3)")
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 NOBODY=65534
 MARK=$((0x52554e44))	# SESSION_SOCK_MARK (common/proto.h)
@@ -176,6 +179,25 @@ assert_eq "$(state_of "$S2")" RUNNING "victim still running"
 output "$S2" | grep -q pwned && fail "the victim got the attacker's input"
 [ -z "$(ls "$WS" | grep -v "^$S1\$\|^$S2\$\|^\.")" ] || fail "a workspace appeared"
 ok "approval still pending, push not landed, no session started, victim untouched"
+
+# A request sent, then the connection reset at once (SO_LINGER 0): the
+# peer is gone before runnerd looks at it, and must not count as nobody.
+for i in 1 2 3 4 5; do
+	as_nobody "$PY" - "$URL" "/api/runner/sessions/$S1/approvals/$AID" <<'EOF'
+import socket, struct, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+body = '{"decision":"allow"}'
+s = socket.create_connection((u.hostname, u.port))
+s.sendall((f"POST {sys.argv[2]} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    + body).encode())
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()
+EOF
+done
+sleep 0.5
+assert_eq "$(pending_of "$S1")" "$AID" "approval still pending after reset connections"
+ok "a request whose connection is reset at once is not let through"
 
 # 2. A socket with the session mark (the worker's proxy's), as root.
 assert_eq "$(marked GET /api/runner/sessions)" 403 "marked: GET"
