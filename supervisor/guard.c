@@ -138,6 +138,17 @@ guard_lookup(int fd, const struct config *cfg)
 		return (GUARD_ALLOW);
 	rv = sockdiag_lookup((struct sockaddr *)&local,
 	    (struct sockaddr *)&peer, &ds, cause, sizeof cause);
+	/*
+	 * A socket its process has closed (no inode) has nobody to vouch
+	 * for it: once it is a time-wait remnant the kernel reports uid 0
+	 * and no mark whoever made it. A client that sends its request and
+	 * closes at once gets here; it is refused.
+	 */
+	if (rv == 0 && ds.inode == 0) {
+		log_warnx("http: refused a request from a local peer whose "
+		    "socket is already closed (state %d)", ds.state);
+		return (GUARD_UNKNOWN);
+	}
 	if (rv == 0) {
 		if (guard_uid_is_session(cfg, (long)ds.uid) ||
 		    (ds.has_mark && ds.mark == SESSION_SOCK_MARK)) {

@@ -98,6 +98,7 @@ sockdiag_answer(int fd, uint32_t seq, struct sockdiag_sock *out,
 		memset(out, 0, sizeof *out);
 		out->uid = (uid_t)m->idiag_uid;
 		out->inode = m->idiag_inode;
+		out->state = m->idiag_state;
 		len = (int)(nlh->nlmsg_len - NLMSG_LENGTH(sizeof *m));
 		for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
 		    rta = RTA_NEXT(rta, len)) {

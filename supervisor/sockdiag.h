@@ -13,7 +13,8 @@ struct sockdiag_sock {
 	uid_t		uid;		/* its owner */
 	uint32_t	mark;		/* SO_MARK (0 if has_mark is 0) */
 	int		has_mark;	/* the kernel reported the mark */
-	uint64_t	inode;
+	uint64_t	inode;		/* 0: no process holds it any more */
+	int		state;		/* TCP_ESTABLISHED, TCP_TIME_WAIT... */
 };
 
 /*

@@ -199,6 +199,24 @@ sleep 0.5
 assert_eq "$(pending_of "$S1")" "$AID" "approval still pending after reset connections"
 ok "a request whose connection is reset at once is not let through"
 
+# The same with an ordinary close: the client's socket, orphaned, may
+# already be a time-wait remnant that no longer says whose it was.
+for i in 1 2 3 4 5; do
+	as_nobody "$PY" - "$URL" "/api/runner/sessions/$S1/approvals/$AID" <<'EOF'
+import socket, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+body = '{"decision":"allow"}'
+s = socket.create_connection((u.hostname, u.port))
+s.sendall((f"POST {sys.argv[2]} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    + body).encode())
+s.close()
+EOF
+done
+sleep 0.5
+assert_eq "$(pending_of "$S1")" "$AID" "approval still pending after closed connections"
+ok "a request whose client closed at once is not let through"
+
 # 2. A socket with the session mark (the worker's proxy's), as root.
 assert_eq "$(marked GET /api/runner/sessions)" 403 "marked: GET"
 assert_eq "$(marked POST "/api/runner/sessions/$S1/approvals/$AID" '{"decision":"allow"}')" \

@@ -282,6 +282,30 @@ START_TEST(test_guard)
 	ck_assert_int_eq(guard_tcp(fd, cfg), GUARD_ALLOW);
 	finish(fd, pid);
 
+	/*
+	 * A client that sends and closes at once: its socket soon has no
+	 * owner the kernel can name (a time-wait remnant says uid 0). It is
+	 * refused, never taken for root's.
+	 */
+	{
+		struct sockdiag_sock	 ds;
+		char			 cause[256];
+		int			 i;
+
+		fd = connect_as(lfd, AF_INET, "127.0.0.1", NOBODY, 0, &pid);
+		kill(pid, SIGKILL);	/* its socket is closed, not reset */
+		waitpid(pid, NULL, 0);
+		for (i = 0; i < 100; i++) {
+			/* Until it is a remnant (or at least orphaned). */
+			if (sockdiag_peer(fd, &ds, cause, sizeof cause) != 0 ||
+			    (ds.inode == 0 && ds.uid == 0))
+				break;
+			usleep(10000);
+		}
+		ck_assert_int_eq(guard_tcp(fd, cfg), GUARD_UNKNOWN);
+		close(fd);
+	}
+
 	/* The sandbox uid configured elsewhere: follows the config. */
 	cfg->sandbox_uid = 1000;
 	fd = connect_as(lfd, AF_INET, "127.0.0.1", 1000, 0, &pid);
