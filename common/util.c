@@ -464,3 +464,49 @@ mountinfo_unescape(const char *s, size_t n, char *out, size_t len)
 	out[o] = '\0';
 	return (0);
 }
+
+/* An absolute path with ".", ".." and repeated '/' folded away; new. */
+char *
+path_normalize(const char *path)
+{
+	char	*out, *copy, *comp, *save = NULL;
+	size_t	 len = 0, i;
+
+	out = xcalloc(1, strlen(path) + 2);
+	copy = xstrdup(path);
+	for (comp = strtok_r(copy, "/", &save); comp != NULL;
+	    comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			for (i = len; i > 0 && out[i - 1] != '/'; i--)
+				;
+			len = i > 0 ? i - 1 : 0;
+			out[len] = '\0';
+			continue;
+		}
+		out[len++] = '/';
+		memcpy(out + len, comp, strlen(comp));
+		len += strlen(comp);
+		out[len] = '\0';
+	}
+	free(copy);
+	if (len == 0)
+		strcpy(out, "/");
+	return (out);
+}
+
+/* The integer a /proc/sys file holds, or -1. */
+long
+sysctl_long(const char *path)
+{
+	FILE	*f;
+	long	 n = -1;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return (n);
+}

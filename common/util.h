@@ -37,6 +37,10 @@ int	 mountinfo_unescape(const char *, size_t, char *, size_t);
 void	 close_from(int);
 /* Find a program in a PATH string; a malloc'd path or NULL. */
 char	*path_search(const char *, const char *);
+/* An absolute path with ".", ".." and repeated '/' folded away; new. */
+char	*path_normalize(const char *);
+/* The integer a /proc/sys file holds, or -1. */
+long	 sysctl_long(const char *);
 const char *signal_name(int);
 
 #endif

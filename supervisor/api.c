@@ -484,22 +484,6 @@ api_accepted(struct api_ctx *ctx, const char *id, const char *action)
 	api_reply_json(ctx, 202, o);
 }
 
-/* fs.inotify.max_user_instances, or -1. */
-static long
-api_inotify_instances(void)
-{
-	FILE	*f;
-	long	 n = -1;
-
-	if ((f = fopen("/proc/sys/fs/inotify/max_user_instances", "r")) ==
-	    NULL)
-		return (-1);
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return (n);
-}
-
 /*
  * GET /healthz: liveness, sessions and workers. Degraded while a live
  * session runs without its inotify watch (out of instances).
@@ -527,7 +511,8 @@ api_healthz(struct api_ctx *ctx)
 	    json_object_new_int(pool_busy_count()));
 	inotify = json_object_new_object();
 	json_object_object_add(inotify, "maxUserInstances",
-	    json_object_new_int64(api_inotify_instances()));
+	    json_object_new_int64(
+	    sysctl_long("/proc/sys/fs/inotify/max_user_instances")));
 	json_object_object_add(inotify, "maxSessions",
 	    json_object_new_int(server_cfg->max_sessions));
 	json_object_object_add(inotify, "sessionsWithoutWatch",

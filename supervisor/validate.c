@@ -422,37 +422,6 @@ validate_relpath(struct json_object *o, const char *path, const char *key,
 	return (0);
 }
 
-/* A path with ".", ".." and repeated '/' folded away; a new string. */
-static char *
-validate_fold(const char *path)
-{
-	char	*norm, *comp, *save = NULL, *copy;
-	size_t	 len = 0, i;
-
-	norm = xcalloc(1, strlen(path) + 2);
-	copy = xstrdup(path);
-	for (comp = strtok_r(copy, "/", &save); comp != NULL;
-	    comp = strtok_r(NULL, "/", &save)) {
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			for (i = len; i > 0 && norm[i - 1] != '/'; i--)
-				;
-			len = i > 0 ? i - 1 : 0;
-			norm[len] = '\0';
-			continue;
-		}
-		norm[len++] = '/';
-		memcpy(norm + len, comp, strlen(comp));
-		len += strlen(comp);
-		norm[len] = '\0';
-	}
-	free(copy);
-	if (len == 0)
-		strcpy(norm, "/");
-	return (norm);
-}
-
 /*
  * A path as the worker will find it: realpath(3) if it exists; otherwise
  * folded, with the longest prefix that exists resolved, so that neither a
@@ -466,7 +435,7 @@ validate_resolve(const char *path)
 
 	if (realpath(path, real) != NULL)
 		return (xstrdup(real));
-	norm = validate_fold(path);
+	norm = path_normalize(path);
 	head = xstrdup(norm);
 	while ((cut = strrchr(head, '/')) != NULL && cut != head) {
 		*cut = '\0';

@@ -596,22 +596,6 @@ worker_watch_alert_cb(const char *category, const char *title,
 	worker_alert(category, title, desc, NULL);
 }
 
-/* The current limit of inotify instances per user, or -1. */
-static long
-worker_inotify_instances(void)
-{
-	FILE	*f;
-	long	 n = -1;
-
-	if ((f = fopen("/proc/sys/fs/inotify/max_user_instances", "r")) ==
-	    NULL)
-		return (-1);
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return (n);
-}
-
 /*
  * No inotify instance for this session (every worker takes one from
  * root's fs.inotify.max_user_instances): never silent. The alert's
@@ -622,9 +606,10 @@ worker_watch_failed(const char *cause, int error)
 {
 	struct json_object	*ctx;
 	char			*desc;
-	long			 max = worker_inotify_instances();
+	long			 max;
 
 	log_warnx("no FILE_TOUCHED events: %s", cause);
+	max = sysctl_long("/proc/sys/fs/inotify/max_user_instances");
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "reason",
 	    json_object_new_string("inotify_unavailable"));

@@ -96,37 +96,6 @@ workspace_path_under(const char *path, const char *root)
 	return (path[len] == '\0' || path[len] == '/');
 }
 
-/* Lexically normalize an absolute path: no ".", "..", empty components. */
-char *
-workspace_path_normalize(const char *path)
-{
-	char	*out, *copy, *comp, *save = NULL;
-	size_t	 len = 0, i;
-
-	out = xcalloc(1, strlen(path) + 2);
-	copy = xstrdup(path);
-	for (comp = strtok_r(copy, "/", &save); comp != NULL;
-	    comp = strtok_r(NULL, "/", &save)) {
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			for (i = len; i > 0 && out[i - 1] != '/'; i--)
-				;
-			len = i > 0 ? i - 1 : 0;
-			out[len] = '\0';
-			continue;
-		}
-		out[len++] = '/';
-		memcpy(out + len, comp, strlen(comp));
-		len += strlen(comp);
-		out[len] = '\0';
-	}
-	free(copy);
-	if (len == 0)
-		strcpy(out, "/");
-	return (out);
-}
-
 /* Whether an absolute resolved path lies under any of the allowed roots. */
 static int
 workspace_allowed(const char *path, char **roots)
@@ -142,7 +111,7 @@ workspace_allowed(const char *path, char **roots)
 		if (realpath(roots[i], real) != NULL)
 			root = xstrdup(real);
 		else
-			root = workspace_path_normalize(roots[i]);
+			root = path_normalize(roots[i]);
 		ok = workspace_path_under(path, root);
 		free(root);
 		if (ok)
@@ -182,7 +151,7 @@ workspace_resolve_local(const char *path, char **roots, char *cause,
 			return (NULL);
 		}
 		/* Say "outside" rather than reveal what exists out there. */
-		norm = workspace_path_normalize(path);
+		norm = path_normalize(path);
 		if (!workspace_allowed(norm, roots))
 			CAUSE("repository path '%s' is outside the allowed "
 			    "roots", path);
@@ -364,12 +333,12 @@ workspace_mirror_path(const struct workspace_spec *sp)
 		if (h[i] == ':')
 			h[i] = '_';
 	}
-	cache = workspace_path_normalize(sp->cache_dir);
+	cache = path_normalize(sp->cache_dir);
 	mirror = xasprintf("%s/mirrors/%s/%s", strcmp(cache, "/") == 0 ?
 	    "" : cache, h, end + 1);
 	free(cache);
 	free(h);
-	norm = workspace_path_normalize(mirror);
+	norm = path_normalize(mirror);
 	if (strcmp(norm, mirror) != 0) {
 		free(mirror);
 		mirror = NULL;
@@ -1069,7 +1038,7 @@ workspace_overlay(const struct workspace_spec *sp, const char *src,
 		CAUSE("cannot make a cache key for '%s'", sp->repo_path);
 		goto out;
 	}
-	cache = workspace_path_normalize(sp->cache_dir);
+	cache = path_normalize(sp->cache_dir);
 	dir = xasprintf("%s/checkouts", strcmp(cache, "/") == 0 ? "" : cache);
 	if (mkdir_p(dir, 0700) == -1) {
 		CAUSE("cannot create cache directory '%s': %s", dir,

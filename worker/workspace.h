@@ -52,7 +52,6 @@ int	 workspace_can_shallow(void);
 /* Whether an absolute, normalized path lies under root, by component. */
 int	 workspace_path_under(const char *, const char *);
 /* Lexically normalize an absolute path (".", "..", "//"); malloc'd. */
-char	*workspace_path_normalize(const char *);
 /*
  * Resolve a local repository path: it must exist, lie under one of roots
  * once symlinks and ".." are resolved, and be a git repository. The real

@@ -899,7 +899,7 @@ START_TEST(test_path_normalize)
 	size_t	 i;
 
 	for (i = 0; i < nitems(cases); i++) {
-		s = workspace_path_normalize(cases[i].in);
+		s = path_normalize(cases[i].in);
 		ck_assert_str_eq(s, cases[i].out);
 		free(s);
 	}
