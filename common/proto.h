@@ -31,7 +31,7 @@
 
 #include "event.h"
 
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2
 #define FRAME_HDR	4
 #define FRAME_MAX	(1024 * 1024)
 #define CHANNEL_FD	3
