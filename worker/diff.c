@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <git2.h>
 #include <json-c/json.h>
+#include <linux/capability.h>
 
 #include "diff.h"
 #include "event.h"
@@ -32,6 +33,8 @@
 #define DIFF_OUT_MAX	(EVENT_DIFF_FILES_MAX + 64 * 1024)
 /* Where the workspace is in the child's private view. */
 #define DIFF_VIEW_DIR	"/w"
+/* Where the cached checkout's .git is in it (overlay mode). */
+#define DIFF_PRISTINE_DIR	"/g"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 
@@ -174,14 +177,14 @@ diff_collect(git_diff *diff, struct json_object *ev, char *cause,
 }
 
 /*
- * Diff the work tree at dir against its start commit into ev; -1 with a
- * cause. The repository is dir/.git, a real directory, and its work tree
- * is dir: whatever core.worktree or a gitdir: file says is not used, and
- * no global, XDG or system configuration is read.
+ * Diff the work tree at dir against the commit commit_hex into ev, with
+ * the repository at gitdir (a real directory) and its index: -1 with a
+ * cause. The work tree is dir whatever core.worktree or a gitdir: file
+ * says, and no global, XDG or system configuration is read.
  */
 static int
-diff_compute(const char *dir, const char *commit_hex, struct json_object *ev,
-    char *cause, size_t causelen)
+diff_compute(const char *gitdir, const char *dir, const char *commit_hex,
+    struct json_object *ev, char *cause, size_t causelen)
 {
 	git_diff_options	 opts;
 	git_diff_find_options	 find;
@@ -190,16 +193,8 @@ diff_compute(const char *dir, const char *commit_hex, struct json_object *ev,
 	git_tree		*tree = NULL;
 	git_diff		*diff = NULL;
 	git_oid			 oid;
-	struct stat		 st;
-	char			*gitdir;
 	int			 rv = -1;
 
-	gitdir = xasprintf("%s/.git", dir);
-	if (lstat(gitdir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		CAUSE("workspace '%s': .git is not a directory", dir);
-		free(gitdir);
-		return (-1);
-	}
 	git_libgit2_init();
 	(void)git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM,
 	    "");
@@ -244,22 +239,94 @@ out:
 	git_commit_free(commit);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
+	return (rv);
+}
+
+/* diff_compute with the workspace's own repository, dir/.git. */
+static int
+diff_compute_own(const char *dir, const char *commit_hex,
+    struct json_object *ev, char *cause, size_t causelen)
+{
+	struct stat	 st;
+	char		*gitdir;
+	int		 rv;
+
+	gitdir = xasprintf("%s/.git", dir);
+	if (lstat(gitdir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		CAUSE("workspace '%s': .git is not a directory", dir);
+		free(gitdir);
+		return (-1);
+	}
+	rv = diff_compute(gitdir, dir, commit_hex, ev, cause, causelen);
 	free(gitdir);
 	return (rv);
 }
 
 /*
- * In the child: a mount namespace of its own whose root is a fresh tmpfs
- * holding only the workspace, bound read-only at DIFF_VIEW_DIR. The old
- * root is detached, so no path — absolute, relative, or through a symlink
- * the agent planted — names anything but the workspace.
+ * The diff of dir, from the pristine repository when there is one: the
+ * start tree and the index of the cached checkout the overlay shows, which
+ * nothing the agent writes into its .git (objects overwritten, an index
+ * that lies about stat data, info/exclude) can change. Failing that, the
+ * workspace's own .git. ev holds only what the one that worked added.
  */
 static int
-diff_view(const char *dir, char *cause, size_t causelen)
+diff_compute_any(const char *pristine, const char *dir, const char *commit_hex,
+    struct json_object *ev, char *cause, size_t causelen)
+{
+	struct stat	 st;
+	char		 first[512], second[512];
+
+	if (pristine != NULL) {
+		if (lstat(pristine, &st) == -1 || !S_ISDIR(st.st_mode))
+			snprintf(first, sizeof first, "'%s' is not a directory",
+			    pristine);
+		else if (diff_compute(pristine, dir, commit_hex, ev, first,
+		    sizeof first) == 0)
+			return (0);
+		/* diff_collect adds its fields only once it succeeds. */
+		if (diff_compute_own(dir, commit_hex, ev, cause,
+		    causelen) == 0)
+			return (0);
+		/* Both failed: say why of both. */
+		snprintf(second, sizeof second, "%.500s", cause);
+		CAUSE("%.500s (the cached checkout's repository: %.400s)",
+		    second, first);
+		return (-1);
+	}
+	return (diff_compute_own(dir, commit_hex, ev, cause, causelen));
+}
+
+/* In the child: bind the directory open at fd read-only at path. */
+static int
+diff_bind(int fd, const char *path)
 {
 	char	src[64];
-	int	wfd;
 
+	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+	if (mkdir(path, 0755) == -1 ||
+	    mount(src, path, NULL, MS_BIND, NULL) == -1 ||
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * In the child: a mount namespace of its own whose root is a fresh tmpfs
+ * holding only the workspace, bound read-only at DIFF_VIEW_DIR, and the
+ * pristine repository if there is one at DIFF_PRISTINE_DIR (*pristinep
+ * is then set to it, else NULL; why says why not). The old root is
+ * detached, so no path — absolute, relative, or through a symlink the
+ * agent planted — names anything else. *procfdp is /proc/self, opened
+ * before: the user namespace's maps are written through it.
+ */
+static int
+diff_view(const char *dir, const char *pristine, const char **pristinep,
+    int *procfdp, char *why, size_t whylen, char *cause, size_t causelen)
+{
+	int	wfd, gfd = -1;
+
+	*pristinep = NULL;
 	if (unshare(CLONE_NEWNS) == -1) {
 		CAUSE("unshare: %s", strerror(errno));
 		return (-1);
@@ -274,22 +341,30 @@ diff_view(const char *dir, char *cause, size_t causelen)
 		CAUSE("workspace '%s': %s", dir, strerror(errno));
 		return (-1);
 	}
-	snprintf(src, sizeof src, "/proc/self/fd/%d", wfd);
+	if (pristine != NULL && (gfd = open(pristine, O_PATH | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		snprintf(why, whylen, "'%s': %s", pristine, strerror(errno));
+	*procfdp = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* The new root: over this namespace's /tmp, gone with the old root. */
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	    "mode=0755,size=16k") == -1) {
 		CAUSE("tmpfs: %s", strerror(errno));
 		goto fail;
 	}
-	if (mkdir("/tmp" DIFF_VIEW_DIR, 0755) == -1 ||
-	    mount(src, "/tmp" DIFF_VIEW_DIR, NULL, MS_BIND, NULL) == -1 ||
-	    mount(NULL, "/tmp" DIFF_VIEW_DIR, NULL, MS_REMOUNT | MS_BIND |
-	    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {
+	if (diff_bind(wfd, "/tmp" DIFF_VIEW_DIR) == -1) {
 		CAUSE("binding the workspace: %s", strerror(errno));
 		goto fail;
 	}
+	if (gfd != -1 && diff_bind(gfd, "/tmp" DIFF_PRISTINE_DIR) == -1)
+		snprintf(why, whylen, "binding '%s': %s", pristine,
+		    strerror(errno));
+	else if (gfd != -1)
+		*pristinep = DIFF_PRISTINE_DIR;
 	close(wfd);
 	wfd = -1;
+	if (gfd != -1)
+		close(gfd);
+	gfd = -1;
 	if (chdir("/tmp") == -1 || syscall(SYS_pivot_root, ".", ".") == -1 ||
 	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1) {
 		CAUSE("pivot_root: %s", strerror(errno));
@@ -304,6 +379,8 @@ diff_view(const char *dir, char *cause, size_t causelen)
 fail:
 	if (wfd != -1)
 		close(wfd);
+	if (gfd != -1)
+		close(gfd);
 	return (-1);
 }
 
@@ -317,8 +394,79 @@ diff_drop(uid_t uid, gid_t gid, char *cause, size_t causelen)
 		    strerror(errno));
 		return (-1);
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		CAUSE("no_new_privs: %s", strerror(errno));
+	return (0);
+}
+
+/* In the child: write text to the file name of the /proc/self at procfd. */
+static int
+diff_proc_write(int procfd, const char *name, const char *text, char *why,
+    size_t whylen)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = openat(procfd, name, O_WRONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "%s: %s", name, strerror(errno));
+		return (-1);
+	}
+	n = write(fd, text, strlen(text));
+	if (n != (ssize_t)strlen(text)) {
+		snprintf(why, whylen, "%s: %s", name, n == -1 ?
+		    strerror(errno) : "short write");
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/*
+ * In the child, as the sandbox uid: a user namespace in which that uid
+ * (and gid) alone is mapped, to 0. The child then holds CAP_DAC_OVERRIDE
+ * and CAP_DAC_READ_SEARCH in it — only those — which the kernel honours
+ * only on inodes whose owner and group are mapped: the agent's own files,
+ * so a directory it made mode 000 is diffed all the same, and nothing
+ * else is reachable (no capability in the initial namespace, so no
+ * open_by_handle_at either). -1 with why if the kernel will not: the
+ * child goes on as the plain sandbox uid.
+ */
+static int
+diff_userns(int procfd, uid_t uid, gid_t gid, char *why, size_t whylen)
+{
+	struct __user_cap_header_struct	 hdr = { _LINUX_CAPABILITY_VERSION_3,
+					    0 };
+	struct __user_cap_data_struct	 data[2];
+	char				 map[64];
+	int				 cap;
+
+	if (procfd == -1) {
+		snprintf(why, whylen, "/proc/self: not open");
+		return (-1);
+	}
+	/* setresuid made us undumpable: /proc/self is root's until this. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1 ||
+	    unshare(CLONE_NEWUSER) == -1) {
+		snprintf(why, whylen, "unshare(CLONE_NEWUSER): %s",
+		    strerror(errno));
+		return (-1);
+	}
+	if (diff_proc_write(procfd, "setgroups", "deny", why, whylen) == -1)
+		return (-1);
+	snprintf(map, sizeof map, "0 %ld 1\n", (long)uid);
+	if (diff_proc_write(procfd, "uid_map", map, why, whylen) == -1)
+		return (-1);
+	snprintf(map, sizeof map, "0 %ld 1\n", (long)gid);
+	if (diff_proc_write(procfd, "gid_map", map, why, whylen) == -1)
+		return (-1);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (cap != CAP_DAC_OVERRIDE && cap != CAP_DAC_READ_SEARCH)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	memset(data, 0, sizeof data);
+	data[0].effective = data[0].permitted = (1U << CAP_DAC_OVERRIDE) |
+	    (1U << CAP_DAC_READ_SEARCH);
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		snprintf(why, whylen, "capset: %s", strerror(errno));
 		return (-1);
 	}
 	return (0);
@@ -341,16 +489,25 @@ diff_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* The child: view, uid, diff, and the answer as one JSON object on fd. */
+/*
+ * The child: view, uid, diff, and the answer as one JSON object on fd:
+ * the DIFF_SUMMARY fields or {error}, with "userns" or "pristine" saying
+ * why the child went without them.
+ *
+ * With the sandbox off the workspace is root's, as is the agent: the
+ * child stays root in its private view, which holds nothing but the
+ * workspace (and the pristine repository) to read, and no user namespace
+ * would keep from the agent what it already has.
+ */
 static void __attribute__((noreturn))
 diff_child(int fd, const char *dir, const char *commit,
     const struct diff_opts *o)
 {
 	struct json_object	*ev;
-	const char		*s;
-	char			 cause[1024];
+	const char		*s, *pristine = o->pristine;
+	char			 cause[1024], uwhy[256] = "", pwhy[512] = "";
 	size_t			 len;
-	int			 rv = 0;
+	int			 rv = 0, procfd = -1;
 
 	signal(SIGPIPE, SIG_DFL);
 	if (fd != 3) {
@@ -361,18 +518,35 @@ diff_child(int fd, const char *dir, const char *commit,
 	close_from(4);
 	ev = json_object_new_object();
 	if (o->isolate) {
-		rv = diff_view(dir, cause, sizeof cause);
+		rv = diff_view(dir, o->pristine, &pristine, &procfd, pwhy,
+		    sizeof pwhy, cause, sizeof cause);
 		dir = DIFF_VIEW_DIR;
 	}
-	if (rv == 0 && o->drop)
+	if (rv == 0 && o->drop) {
 		rv = diff_drop(o->uid, o->gid, cause, sizeof cause);
+		if (rv == 0)
+			(void)diff_userns(procfd, o->uid, o->gid, uwhy,
+			    sizeof uwhy);
+	}
+	if (procfd != -1)
+		close(procfd);
+	if (rv == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(cause, sizeof cause, "no_new_privs: %s",
+		    strerror(errno));
+		rv = -1;
+	}
 	if (rv == 0)
-		rv = diff_compute(dir, commit, ev, cause, sizeof cause);
+		rv = diff_compute_any(pristine, dir, commit, ev, cause,
+		    sizeof cause);
 	if (rv == -1) {
 		json_object_put(ev);
 		ev = json_object_new_object();
 		json_object_object_add(ev, "error", diff_path(cause));
 	}
+	if (uwhy[0] != '\0')
+		json_object_object_add(ev, "userns", diff_path(uwhy));
+	if (pwhy[0] != '\0')
+		json_object_object_add(ev, "pristine", diff_path(pwhy));
 	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	diff_write_all(fd, s, len);
@@ -436,6 +610,33 @@ diff_count(struct json_object *o, const char *key)
 }
 
 /*
+ * Log, once per process and kind, why a child went without its user
+ * namespace or the pristine repository: the diff goes on (and may fail,
+ * and then says so) without.
+ */
+static void
+diff_note(struct json_object *o)
+{
+	static int		 said_userns, said_pristine;
+	struct json_object	*v;
+
+	if (!said_userns && json_object_object_get_ex(o, "userns", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		said_userns = 1;
+		log_warnx("diff: no user namespace (%s): files of the agent's "
+		    "that it cannot read itself make the diff fail",
+		    json_object_get_string(v));
+	}
+	if (!said_pristine && json_object_object_get_ex(o, "pristine", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		said_pristine = 1;
+		log_warnx("diff: without the cached checkout's repository "
+		    "(%s): the workspace's own .git is used",
+		    json_object_get_string(v));
+	}
+}
+
+/*
  * Take the child's answer into ev. It ran libgit2 over what the agent
  * wrote, so it is checked like any outside input.
  */
@@ -472,6 +673,7 @@ diff_answer_parse(const char *buf, size_t len, struct json_object *ev,
 		return (-1);
 	}
 	json_tokener_free(tok);
+	diff_note(o);
 	if (json_object_object_get_ex(o, "error", &v)) {
 		CAUSE("%s", json_object_is_type(v, json_type_string) ?
 		    json_object_get_string(v) : "the diff failed");

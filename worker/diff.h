@@ -20,10 +20,22 @@ struct diff_opts {
 	 * the repository with its gitdir and workdir pinned.
 	 */
 	int	 isolate;
-	int	 drop;		/* as uid/gid, no_new_privs (sandbox on) */
+	/*
+	 * As uid/gid (sandbox on), then in a user namespace mapping them
+	 * alone to 0 with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: the
+	 * agent's own files are read whatever their mode, nothing else.
+	 */
+	int	 drop;
 	uid_t	 uid;
 	gid_t	 gid;
 	int64_t	 timeout_ms;	/* 0: DIFF_TIMEOUT_MS */
+	/*
+	 * Overlay mode: the cached checkout's .git, the overlay's lower,
+	 * which the agent cannot write (NULL in clone mode). The start tree
+	 * and the index are read from it, the work tree is the workspace's;
+	 * should that fail, the workspace's own .git is tried.
+	 */
+	const char *pristine;
 };
 
 /*
@@ -36,7 +48,8 @@ struct diff_opts {
  * lines. The diff runs in a child killed after the timeout; opts NULL is
  * isolate when root, no drop. Nothing the agent wrote in the repository
  * (core.worktree, a gitdir: file, alternates, includes, symlinks) leads
- * it out of the workspace. -1 with a cause.
+ * it out of the workspace; with opts->pristine, nothing it wrote into its
+ * .git (objects, index, info/exclude) is read at all. -1 with a cause.
  */
 int	 diff_summary(const char *, const char *, const struct diff_opts *,
 	    struct json_object *, char *, size_t);

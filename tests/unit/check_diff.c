@@ -19,6 +19,7 @@
 
 static char	 tmp[128];
 static char	 outside[160];	/* a root-only directory with a canary */
+static char	 pristine[160];	/* an overlay's lower .git, stood in for */
 static char	 head[64];
 static char	 cause[1024];
 static int	 seq;
@@ -50,6 +51,8 @@ setup(void)
 	    "seq 100 130 >lib/move.txt && printf 'x\\ny\\n' >gone.txt && "
 	    "git add -A && git -c user.name=t -c user.email=t@localhost "
 	    "commit -q -m one%s", NULL);
+	snprintf(pristine, sizeof pristine, "%s.pristine", tmp);
+	rm_rf(pristine);
 	snprintf(outside, sizeof outside, "%s.outside", tmp);
 	rm_rf(outside);
 	ck_assert_int_eq(mkdir_p(outside, 0700), 0);
@@ -73,6 +76,7 @@ teardown(void)
 {
 	rm_rf(tmp);
 	rm_rf(outside);
+	rm_rf(pristine);
 }
 
 /* Whether the summary names the canary anywhere. */
@@ -400,6 +404,201 @@ START_TEST(test_pinned)
 }
 END_TEST
 
+/*
+ * The agent's files it made unreadable to itself: mode 000 dirs and
+ * files. The child, as the sandbox uid in a user namespace of its own,
+ * reads them all the same (its capabilities cover the agent's files).
+ */
+START_TEST(test_unreadable)
+{
+	struct json_object	*o = json_object_new_object();
+	struct diff_opts	 opts = { 0 };
+
+	if (geteuid() != 0)
+		return;
+	sh("mkdir -p locked/deep && printf '1\\n2\\n' >locked/f.txt && "
+	    "printf 'a\\nb\\nc\\n' >locked/deep/g.txt && echo more >>src/a.c && "
+	    "printf 'x\\n' >>gone.txt && chown -R 65534:65534 . && "
+	    "chmod 000 locked/deep locked gone.txt%s", NULL);
+	opts.isolate = opts.drop = 1;
+	opts.uid = opts.gid = 65534;
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	check_file(o, "locked/f.txt", "added", 2, 0);
+	check_file(o, "locked/deep/g.txt", "added", 3, 0);
+	check_file(o, "src/a.c", "modified", 1, 0);
+	check_file(o, "gone.txt", "modified", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 4);
+	ck_assert_int_eq(num(o, "linesAdded"), 7);
+	ck_assert_int_eq(num(o, "linesRemoved"), 0);
+	json_object_put(o);
+}
+END_TEST
+
+/*
+ * Nothing but the agent's own: a root-only file in the workspace stays
+ * unreadable to the child, which fails rather than read it.
+ */
+START_TEST(test_unreadable_not_agents)
+{
+	struct json_object	*o = json_object_new_object();
+	struct diff_opts	 opts = { 0 };
+
+	if (geteuid() != 0)
+		return;
+	sh("chown -R 65534:65534 . && echo " CANARY " >rootfile && "
+	    "chown 0:0 rootfile && chmod 600 rootfile%s", NULL);
+	opts.isolate = opts.drop = 1;
+	opts.uid = opts.gid = 65534;
+	ck_assert_int_eq(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause), -1);
+	ck_assert(!mentions_canary(o));
+	ck_assert_ptr_null(strstr(cause, CANARY));
+	json_object_put(o);
+}
+END_TEST
+
+/* Overwrite every loose object of the workspace's .git with garbage. */
+static void
+corrupt_objects(void)
+{
+	sh("for f in .git/objects/?\?/*; do chmod u+w \"$f\" && "
+	    "echo garbage >\"$f\"; done%s", NULL);
+}
+
+/*
+ * The agent overwrites its .git's objects (the start tree's among them):
+ * with an overlay's pristine lower, the diff is still exact; without, it
+ * fails and says why.
+ */
+START_TEST(test_corrupt_objects)
+{
+	struct json_object	*o;
+	struct diff_opts	 opts = { 0 };
+	char			*cmd;
+
+	cmd = xasprintf("cp -a .git '%s'", pristine);
+	sh("%s", cmd);
+	free(cmd);
+	sh("sed -i 3d src/a.c && echo new >>src/a.c && rm gone.txt && "
+	    "printf '1\\n2\\n3\\n' >n.txt%s", NULL);
+	corrupt_objects();
+	opts.isolate = geteuid() == 0;
+	/* Without the pristine repository: no summary. */
+	o = json_object_new_object();
+	ck_assert_int_eq(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause), -1);
+	ck_assert_int_eq(json_object_object_length(o), 0);
+	json_object_put(o);
+	/* With it: exact. */
+	opts.pristine = pristine;
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	check_file(o, "src/a.c", "modified", 1, 1);
+	check_file(o, "gone.txt", "deleted", 0, 2);
+	check_file(o, "n.txt", "added", 3, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 3);
+	ck_assert_int_eq(num(o, "linesAdded"), 4);
+	ck_assert_int_eq(num(o, "linesRemoved"), 3);
+	json_object_put(o);
+	/* As the sandbox uid too, the lower being the agent's uid's. */
+	if (geteuid() != 0)
+		return;
+	cmd = xasprintf("chown -R 65534:65534 . '%s'", pristine);
+	sh("%s", cmd);
+	free(cmd);
+	opts.drop = 1;
+	opts.uid = opts.gid = 65534;
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert_int_eq(num(o, "filesChanged"), 3);
+	ck_assert_int_eq(num(o, "linesAdded"), 4);
+	ck_assert_int_eq(num(o, "linesRemoved"), 3);
+	json_object_put(o);
+}
+END_TEST
+
+/*
+ * The pristine repository's index, not the agent's: an index staged to
+ * hide a change, or replaced, changes nothing; the agent's info/exclude
+ * hides no file.
+ */
+START_TEST(test_pristine_index)
+{
+	struct json_object	*o;
+	struct diff_opts	 opts = { 0 };
+	char			*cmd;
+
+	cmd = xasprintf("cp -a .git '%s'", pristine);
+	sh("%s", cmd);
+	free(cmd);
+	sh("echo more >>src/a.c && git add -A && git rm -q --cached src/a.c "
+	    "&& echo '*' >.git/info/exclude && echo x >hidden.txt && "
+	    "echo garbage >.git/index%s", NULL);
+	opts.isolate = geteuid() == 0;
+	opts.pristine = pristine;
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	check_file(o, "src/a.c", "modified", 1, 0);
+	check_file(o, "hidden.txt", "added", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 2);
+	json_object_put(o);
+	/* .git made a gitdir: file: still the pristine one, .git unlisted. */
+	cmd = xasprintf("rm -rf .git && echo 'gitdir: %s/.git' >.git",
+	    outside);
+	sh("%s", cmd);
+	free(cmd);
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert(!mentions_canary(o));
+	ck_assert_ptr_null(file(o, ".git"));
+	ck_assert_int_eq(num(o, "filesChanged"), 2);
+	json_object_put(o);
+}
+END_TEST
+
+/* The pristine repository unusable: the workspace's own is used. */
+START_TEST(test_pristine_fallback)
+{
+	struct json_object	*o;
+	struct diff_opts	 opts = { 0 };
+	char			*cmd;
+
+	sh("echo more >>src/a.c%s", NULL);
+	opts.isolate = geteuid() == 0;
+	opts.pristine = "/nonexistent/check_diff/.git";
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	check_file(o, "src/a.c", "modified", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	json_object_put(o);
+	/* An empty repository: no start commit in it. */
+	cmd = xasprintf("git init -q --bare '%s'", pristine);
+	sh("%s", cmd);
+	free(cmd);
+	opts.pristine = pristine;
+	o = json_object_new_object();
+	ck_assert_msg(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	json_object_put(o);
+	/* Both unusable: a cause naming both. */
+	corrupt_objects();
+	o = json_object_new_object();
+	ck_assert_int_eq(diff_summary(tmp, head, &opts, o, cause,
+	    sizeof cause), -1);
+	ck_assert_msg(strstr(cause, "start commit") != NULL &&
+	    strstr(cause, "cached checkout") != NULL, "%s", cause);
+	ck_assert_int_eq(json_object_object_length(o), 0);
+	json_object_put(o);
+}
+END_TEST
+
 /* The child's answer is checked like outside input. */
 START_TEST(test_answer_hostile)
 {
@@ -460,6 +659,15 @@ START_TEST(test_answer_hostile)
 	    sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "over"));
 	free(big);
+	/* Notes of what the child went without are no fields of ev. */
+	good = "{\"files\": [], \"filesChanged\": 0, \"linesAdded\": 0, "
+	    "\"linesRemoved\": 0, \"userns\": \"EPERM\", \"pristine\": 7}";
+	ck_assert_msg(diff_answer_parse(good, strlen(good), o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	ck_assert(!json_object_object_get_ex(o, "userns", NULL));
+	ck_assert(!json_object_object_get_ex(o, "pristine", NULL));
+	json_object_put(o);
+	o = json_object_new_object();
 	/* Good, with filesOmitted: truncated comes with it. */
 	good = "{\"files\": [{\"path\": \"a\"}], \"filesChanged\": 3, "
 	    "\"linesAdded\": 2, \"linesRemoved\": 1, \"filesOmitted\": 2}";
@@ -581,6 +789,11 @@ diff_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_as_sandbox_uid);
 	tcase_add_test(tc, test_pinned);
+	tcase_add_test(tc, test_unreadable);
+	tcase_add_test(tc, test_unreadable_not_agents);
+	tcase_add_test(tc, test_corrupt_objects);
+	tcase_add_test(tc, test_pristine_index);
+	tcase_add_test(tc, test_pristine_fallback);
 	tcase_add_test(tc, test_async);
 	tcase_add_test(tc, test_async_fails);
 	tcase_add_test(tc, test_async_cancel);
