@@ -421,6 +421,26 @@ overlay_record(const char *priv)
 	return (text);
 }
 
+char *
+overlay_lower(const char *dir)
+{
+	char		*priv, *rec, *slash;
+	struct stat	 st;
+
+	if ((priv = overlay_private(dir)) == NULL)
+		return (NULL);
+	rec = overlay_record(priv);
+	free(priv);
+	/* Ours, in a root-only dir; checked all the same. */
+	if (rec == NULL || rec[0] != '/' || (slash = strrchr(rec, '/')) ==
+	    NULL || !overlay_is_key(slash + 1) || lstat(rec, &st) == -1 ||
+	    !S_ISDIR(st.st_mode)) {
+		free(rec);
+		return (NULL);
+	}
+	return (rec);
+}
+
 int
 overlay_refcount(const char *workspace_dir, const char *lower)
 {

@@ -81,6 +81,11 @@ void	 overlay_discard(const char *);
  * caller removes the workspace dir. -1 if it stays mounted.
  */
 int	 overlay_remove(const char *, const char *);
+/*
+ * The cached checkout (lower dir) the overlay workspace dir was made over,
+ * from its record (malloc'd); NULL if dir is not an overlay workspace.
+ */
+char	*overlay_lower(const char *);
 /* How many workspaces of workspace_dir use the checkout lower; -1: error. */
 int	 overlay_refcount(const char *, const char *);
 
