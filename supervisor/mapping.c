@@ -76,7 +76,8 @@ mapping_work_stream_event(struct json_object *ev, const char *agent_id)
 		"path", "roomPath", "reason", NULL
 	};
 	static const char *const diff[] = {
-		"filesChanged", "linesAdded", "linesRemoved", "files", NULL
+		"filesChanged", "linesAdded", "linesRemoved", "files", "error",
+		NULL
 	};
 	static const char *const requested[] = { "approval", NULL };
 	static const char *const resolved[] = {

@@ -138,6 +138,7 @@ struct worker {
 	size_t			 files_touched;	/* once the watch is gone */
 	size_t			 max_watches;	/* START maxWatches, 0: none */
 	char			*diff_failed;	/* alerted for, or NULL */
+	char			*pristine;	/* the lower's .git, or NULL */
 
 	struct cgroup		*cg;		/* cgroup.c, or NULL */
 	struct execpol		*exec;		/* execpol.c, or NULL */
@@ -635,8 +636,9 @@ worker_watch_failed(const char *cause, int error)
 }
 
 /*
- * A diff's outcome: the DIFF_SUMMARY, or an alert that there is none, once
- * until a diff works again (there are no totals to give). fields is
+ * A diff's outcome: the DIFF_SUMMARY, or, when there is none, a
+ * DIFF_SUMMARY saying why — error, no totals (unknown, never guessed),
+ * files [] — and an alert, once until a diff works again. fields is
  * consumed.
  */
 static void
@@ -657,12 +659,18 @@ worker_diff_report(struct json_object *fields, const char *cause)
 		return;
 	}
 	log_warnx("diff summary: %s", cause);
+	/* The reviewer sees that there are changes it cannot be told. */
+	ev = event_create(EV_DIFF_SUMMARY);
+	json_object_object_add(ev, "error", json_object_new_string(cause));
+	json_object_object_add(ev, "files", json_object_new_array());
+	worker_emit(ev);
 	if (wk.diff_failed != NULL && strcmp(wk.diff_failed, cause) == 0)
 		return;
 	free(wk.diff_failed);
 	wk.diff_failed = xstrdup(cause);
 	desc = xasprintf("The workspace's diff summary could not be "
-	    "computed: %s. No DIFF_SUMMARY is reported until it can.", cause);
+	    "computed: %s. Until it can, each DIFF_SUMMARY carries this "
+	    "error and no totals.", cause);
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "reason",
 	    json_object_new_string("diff_unavailable"));
@@ -1716,6 +1724,25 @@ worker_schedule(enum worker_step step)
 	evtimer_add(wk.step_ev, &tv);
 }
 
+/*
+ * An overlay workspace: the diff reads the start tree and index from the
+ * cached checkout's .git, the lower, which the agent cannot write.
+ */
+static void
+worker_pristine(void)
+{
+	char	*lower;
+
+	free(wk.pristine);
+	wk.pristine = NULL;
+	wk.diff_opts.pristine = NULL;
+	if ((lower = overlay_lower(wk.dir)) == NULL)
+		return;
+	wk.pristine = xasprintf("%s/.git", lower);
+	wk.diff_opts.pristine = wk.pristine;
+	free(lower);
+}
+
 /* Clone and check out the workspace. */
 static void
 worker_step_workspace(void)
@@ -1736,6 +1763,7 @@ worker_step_workspace(void)
 	snprintf(wk.commit, sizeof wk.commit, "%s", commit);
 	if (wk.spec.quota_bytes > 0)
 		wk.quota_path = overlay_private(wk.dir);
+	worker_pristine();
 	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, wk.max_watches,
 	    cause, sizeof cause)) == NULL)
 		worker_watch_failed(cause, errno);
@@ -2344,6 +2372,7 @@ worker_cleanup(void)
 	strv_free(wk.exec_tests);
 	free(wk.denied);
 	free(wk.diff_failed);
+	free(wk.pristine);
 	if (wk.input != NULL)
 		evbuffer_free(wk.input);
 	if (wk.master != -1)
