@@ -12,7 +12,14 @@
 # (d) more directories than max_watches: one resources alert, the session
 #     goes on;
 # (e) no inotify instance (injected in test builds): an alert naming
-#     fs.inotify.max_user_instances, /healthz degraded, /metrics counts it.
+#     fs.inotify.max_user_instances, /healthz degraded, /metrics counts it;
+# (f) unreadable files and directories of the agent's own (chmod 000):
+#     DIFF_SUMMARY still counts every change in them, exactly;
+# (g) every object, pack and the index of the workspace's .git overwritten
+#     with garbage: in overlay mode DIFF_SUMMARY still arrives with exact
+#     totals (read from the cached checkout); in clone mode, where nothing
+#     pristine is left, a DIFF_SUMMARY with error and no totals, and an
+#     alert.
 # Each time the daemon, a neighbour session and the host are unharmed.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
@@ -78,6 +85,24 @@ dirs)
 	;;
 plain)
 	echo more >>README.md
+	;;
+unreadable)
+	echo more >>README.md
+	mkdir -p locked/deep
+	printf '1\n2\n' >locked/f.txt
+	printf 'a\nb\nc\n' >locked/deep/g.txt
+	printf 'x\ny\n' >private.txt
+	chmod 000 locked/deep locked private.txt
+	cat private.txt >/dev/null 2>&1 || echo "own files unreadable"
+	;;
+corrupt)
+	echo more >>README.md
+	printf 'a\nb\nc\n' >added.txt
+	for f in .git/objects/??/* .git/objects/pack/* .git/index; do
+		[ -f "\$f" ] || continue
+		chmod u+w "\$f" && echo garbage >"\$f"
+	done
+	git status >/dev/null 2>&1 || echo "git broken"
 	;;
 esac
 sleep 1.5
@@ -151,16 +176,62 @@ assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved]' <<<"$d")" '[3,5
 unharmed indirection
 ok "core.worktree, include, alternates, attributes/excludes files, a symlink: the canary stays out, the diff is right"
 
-# (a) A gitdir: file naming the canary's repository: no summary of it,
-# an alert instead.
+# Overlay workspaces (the default where they work) have a pristine .git
+# below the agent's.
+api GET /healthz
+MODE=$(jq -r .workspace.mode <<<"$BODY")
+
+# (a) A gitdir: file naming the canary's repository: no summary of it.
+# Over an overlay the diff reads the cached checkout's .git and the real
+# change is reported; in a clone, an error summary and an alert.
 attack gitdir
 wait_ended "$SID" 60
 no_canary "$SID" gitdir
-assert_eq "$(last_diff "$SID")" null "gitdir: no DIFF_SUMMARY of another repository"
-assert_eq "$(events "$SID" | jq -c '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable") | .context.reason] | unique')" \
-    '["diff_unavailable"]' "gitdir: a diff unavailable alert"
+if [ "$MODE" = overlay ]; then
+	assert_eq "$(last_diff "$SID" | jq -c '[.filesChanged, .linesAdded, .linesRemoved, [.files[].path]]')" \
+	    '[1,1,0,["README.md"]]' "gitdir: the real change, from the cached checkout"
+else
+	assert_eq "$(last_diff "$SID" | jq -c '[.filesChanged, (.error | length > 0)]')" \
+	    '[null,true]' "gitdir: an error summary"
+	assert_eq "$(events "$SID" | jq -c '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable") | .context.reason] | unique')" \
+	    '["diff_unavailable"]' "gitdir: a diff unavailable alert"
+fi
 unharmed gitdir
-ok "a gitdir: file: no summary of the other repository, an alert says why"
+ok "a gitdir: file: no summary of the other repository ($MODE)"
+
+# (f) The agent's own files and directories made unreadable (mode 000):
+# every change in them is counted, exactly.
+attack unreadable
+wait_ended "$SID" 60
+assert_match "$(output "$SID")" 'own files unreadable' "unreadable: the agent cannot read them itself"
+d=$(last_diff "$SID")
+assert_eq "$(jq -c '[.files[] | [.path, .status, .additions, .deletions]] | sort' <<<"$d")" \
+    '[["README.md","modified",1,0],["locked/deep/g.txt","added",3,0],["locked/f.txt","added",2,0],["private.txt","added",2,0]]' \
+    "unreadable: every change, inside the mode 000 dirs too"
+assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved, .error]' <<<"$d")" '[4,8,0,null]' \
+    "unreadable: exact totals"
+assert_eq "$(events "$SID" | jq '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable")] | length')" 0 \
+    "unreadable: no diff alert"
+unharmed unreadable
+ok "chmod 000 on the agent's dirs and files: DIFF_SUMMARY exact, $(jq -c '[.filesChanged, .linesAdded]' <<<"$d")"
+
+# (g) Every object, pack and the index of the agent's .git overwritten.
+if [ "$MODE" = overlay ]; then
+	attack corrupt
+	wait_ended "$SID" 60
+	assert_match "$(output "$SID")" 'git broken' "corrupt: the agent's .git is broken"
+	d=$(last_diff "$SID")
+	assert_eq "$(jq -c '[.files[] | [.path, .status, .additions, .deletions]] | sort' <<<"$d")" \
+	    '[["README.md","modified",1,0],["added.txt","added",3,0]]' "corrupt: the real changes"
+	assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved, .error]' <<<"$d")" '[2,4,0,null]' \
+	    "corrupt: exact totals"
+	assert_eq "$(events "$SID" | jq '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable")] | length')" 0 \
+	    "corrupt: no diff alert"
+	unharmed corrupt
+	ok "the agent's .git overwritten with garbage: DIFF_SUMMARY exact from the cached checkout"
+else
+	echo "# (g) in overlay mode skipped: workspaces are $MODE here"
+fi
 
 # (b) 4,500 long names: the summary arrives, cut, with exact totals.
 attack many
@@ -230,6 +301,35 @@ ok "FILE_TOUCHED flood under a 1 MiB cap: log $size bytes, final diff kept"
 api POST "/api/runner/sessions/$NB/input" '{"data":"x\n"}'
 wait_ended "$NB"
 stop_daemon
+
+# (g) In clone mode nothing pristine is left: the summary still comes,
+# saying why it has no totals, with one alert.
+start_daemon "$(conf '{"workspace_mode": "clone"}')"
+start_session 'print neighbour up
+read
+print bye'
+NB=$SID
+wait_output "$NB" 'neighbour up'
+attack corrupt
+wait_ended "$SID" 60
+assert_match "$(output "$SID")" 'git broken' "clone corrupt: the agent's .git is broken"
+ev=$(events "$SID")
+d=$(jq -c '[.[] | select(.type == "DIFF_SUMMARY")] | last' <<<"$ev")
+[ "$d" != null ] || fail "clone corrupt: no DIFF_SUMMARY"
+assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved, .files]' <<<"$d")" '[null,null,null,[]]' \
+    "clone corrupt: no totals guessed"
+assert_match "$(jq -r .error <<<"$d")" 'start commit|inflat|index|object' "clone corrupt: the error says why"
+assert_eq "$(jq -c '[.[] | select(.type == "DIFF_SUMMARY" or .newState == "COMPLETED") | .type] | .[-2:]' <<<"$ev")" \
+    '["DIFF_SUMMARY","SESSION_STATE_CHANGED"]' "clone corrupt: the final summary, before the session ends"
+assert_eq "$(jq -c '[.[] | select(.type == "DIFF_SUMMARY") | [has("error"), has("filesChanged")]] | unique' <<<"$ev")" \
+    '[[true,false]]' "clone corrupt: every summary with an error, none with totals"
+assert_eq "$(jq -c '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable")] | length' <<<"$ev")" 1 \
+    "clone corrupt: one alert"
+unharmed "clone corrupt"
+api POST "/api/runner/sessions/$NB/input" '{"data":"x\n"}'
+wait_ended "$NB"
+stop_daemon
+ok "clone mode, the agent's .git overwritten: DIFF_SUMMARY with error and no totals, one alert"
 
 # (e) No inotify instance: RUNNERD_TEST_INOTIFY_FAIL makes inotify_init1
 # fail with EMFILE in test builds (--enable-test-hooks) only.
