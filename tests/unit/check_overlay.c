@@ -22,6 +22,7 @@
 
 #define C1	"0123456789abcdef0123456789abcdef01234567"
 #define C2	"76543210fedcba9876543210fedcba9876543210"
+#define KEY	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static char	tmp[128];
 static int	seq;
@@ -298,6 +299,46 @@ START_TEST(test_refcount)
 	ck_assert_int_eq(overlay_refcount(NULL, lower), -1);
 	ck_assert_int_eq(overlay_refcount(ws, NULL), -1);
 	free(other);
+	free(lower);
+	free(ws);
+}
+END_TEST
+
+/* The record naming a workspace's checkout, read back; bad ones refused. */
+START_TEST(test_lower)
+{
+	static const char	*bad[] = {
+		"", "\n", "relative/" KEY, "/", "/nokey", "/x/" KEY "0",
+		"/x/" KEY "\n\n", "/x/ABCDEF",
+	};
+	char	*ws, *lower, *rec, *p;
+	size_t	 i;
+
+	ws = xasprintf("%s/ws/s1", tmp);
+	lower = xasprintf("%s/cache/checkouts/" KEY, tmp);
+	/* No private dir: not an overlay workspace. */
+	ck_assert_ptr_null(overlay_lower(ws));
+	ck_assert_ptr_null(overlay_lower("relative"));
+	rec = xasprintf("%s\n", lower);
+	put("ws/.overlay/s1/lower", rec);
+	free(rec);
+	/* The checkout is gone: nothing to read from. */
+	ck_assert_ptr_null(overlay_lower(ws));
+	ck_assert_int_eq(mkdir_p(lower, 0755), 0);
+	p = overlay_lower(ws);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p, lower);
+	free(p);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		put("ws/.overlay/s1/lower", bad[i]);
+		ck_assert_msg(overlay_lower(ws) == NULL, "accepted '%s'",
+		    bad[i]);
+	}
+	/* A directory that is there, but not a checkout's. */
+	rec = xasprintf("%s/cache/checkouts", tmp);
+	put("ws/.overlay/s1/lower", rec);
+	ck_assert_ptr_null(overlay_lower(ws));
+	free(rec);
 	free(lower);
 	free(ws);
 }
@@ -626,6 +667,7 @@ overlay_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_private);
 	tcase_add_test(tc, test_refcount);
+	tcase_add_test(tc, test_lower);
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_stamp);
 	tcase_add_test(tc, test_prune);
