@@ -4,7 +4,7 @@
 set -e
 pkgs="gcc make autoconf automake pkg-config git curl jq ca-certificates python3
 libevent-dev libjson-c-dev libgit2-dev libssl-dev libwslay-dev libseccomp-dev
-check iproute2"
+check iproute2 e2fsprogs"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=
