@@ -130,7 +130,8 @@ check_file(struct json_object *o, const char *path, const char *status,
 	struct json_object	*f, *v;
 
 	f = file(o, path);
-	ck_assert_msg(f != NULL, "no entry for %s", path);
+	ck_assert_msg(f != NULL, "no entry for %s in %s", path,
+	    json_object_to_json_string(o));
 	ck_assert(json_object_object_get_ex(f, "status", &v));
 	ck_assert_str_eq(json_object_get_string(v), status);
 	ck_assert_int_eq(num(f, "additions"), add);
@@ -191,14 +192,173 @@ START_TEST(test_index)
 }
 END_TEST
 
+/* Commit everything as the new start commit (head). */
+static void
+recommit(void)
+{
+	FILE	*f;
+	char	*cmd;
+
+	sh("git add -A && git -c user.name=t -c user.email=t@localhost "
+	    "commit -q -m start%s", NULL);
+	cmd = xasprintf("git -C '%s' rev-parse HEAD", tmp);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(head, sizeof head, f));
+	head[strcspn(head, "\n")] = '\0';
+	pclose(f);
+	free(cmd);
+}
+
+/* The summary with opts, which must be computed. */
+static struct json_object *
+summary_opts(const struct diff_opts *opts)
+{
+	struct json_object	*o = json_object_new_object();
+
+	ck_assert_msg(diff_summary(tmp, head, opts, o, cause,
+	    sizeof cause) == 0, "%s", cause);
+	return (o);
+}
+
+/* What the start commit's .gitignore ignores stays out. */
 START_TEST(test_ignored)
 {
 	struct json_object	*o;
 
-	sh("echo '*.o' >.gitignore && echo x >a.o%s", NULL);
+	sh("echo '*.o' >.gitignore%s", NULL);
+	recommit();
+	sh("echo x >a.o && echo y >b.txt%s", NULL);
 	o = summary();
-	check_file(o, ".gitignore", "added", 1, 0);
+	check_file(o, "b.txt", "added", 1, 0);
 	ck_assert_ptr_null(file(o, "a.o"));
+	ck_assert_int_eq(num(o, "filesChanged"), 1);
+	json_object_put(o);
+}
+END_TEST
+
+/*
+ * A new directory whose own .gitignore is '*' hides nothing: its files
+ * and the .gitignore itself count, as the sandbox uid too.
+ */
+START_TEST(test_ignore_new_dir)
+{
+	struct json_object	*o;
+	struct diff_opts	 opts = { 0 };
+
+	sh("mkdir -p loot/sub && echo '*' >loot/.gitignore && "
+	    "seq 1 5 >loot/a.txt && seq 1 3 >loot/sub/b.txt && "
+	    "printf 'a\\0b' >loot/bin && ln -s /etc/passwd loot/link%s", NULL);
+	o = summary();
+	check_file(o, "loot/.gitignore", "added", 1, 0);
+	check_file(o, "loot/a.txt", "added", 5, 0);
+	check_file(o, "loot/sub/b.txt", "added", 3, 0);
+	check_file(o, "loot/bin", "added", 0, 0);
+	/* The link's target is its content; nothing is read through it. */
+	check_file(o, "loot/link", "added", 1, 0);
+	ck_assert(strstr(json_object_to_json_string(o), "root:") == NULL);
+	ck_assert_int_eq(num(o, "filesChanged"), 5);
+	ck_assert_int_eq(num(o, "linesAdded"), 10);
+	json_object_put(o);
+	if (geteuid() != 0)
+		return;
+	sh("chown -R 65534:65534 .%s", NULL);
+	opts.isolate = opts.drop = 1;
+	opts.uid = opts.gid = 65534;
+	o = summary_opts(&opts);
+	ck_assert_int_eq(num(o, "filesChanged"), 5);
+	ck_assert_int_eq(num(o, "linesAdded"), 10);
+	json_object_put(o);
+}
+END_TEST
+
+/*
+ * '*', 'secret-dir/' and 'src/' (a tracked directory) appended to the
+ * committed .gitignore: that change shows, and so do the files it would
+ * hide, at the top and in src/ too; what the committed rules
+ * ignore (build/ at any depth, *.o) stays out. In overlay mode too, where
+ * the cached checkout's info/exclude counts and the agent's does not.
+ */
+START_TEST(test_ignore_appended)
+{
+	struct json_object	*o;
+	struct diff_opts	 opts = { 0 };
+	char			*cmd;
+	int			 pass;
+
+	sh("printf 'build/\\n*.o\\n' >.gitignore%s", NULL);
+	recommit();
+	cmd = xasprintf("cp -a .git '%s' && echo '*.log' >'%s/info/exclude'",
+	    pristine, pristine);
+	sh("%s", cmd);
+	free(cmd);
+	sh("printf '*\\nsecret-dir/\\nsrc/\\n' >>.gitignore && "
+	    "seq 1 4 >x.txt && seq 1 3 >src/new.c && "
+	    "mkdir -p secret-dir/build deep/er && seq 1 6 >secret-dir/s.txt && "
+	    "seq 1 2 >deep/er/d.txt && echo x >deep/er/d.o && "
+	    "seq 1 9 >secret-dir/build/out.txt && mkdir build && "
+	    "seq 1 9 >build/out.txt && echo x >a.o && echo l >x.log && "
+	    "echo '*' >.git/info/exclude%s", NULL);
+	for (pass = 0; pass < 2; pass++) {
+		opts.isolate = geteuid() == 0;
+		opts.pristine = pass == 1 ? pristine : NULL;
+		o = summary_opts(&opts);
+		check_file(o, ".gitignore", "modified", 3, 0);
+		check_file(o, "src/new.c", "added", 3, 0);
+		check_file(o, "x.txt", "added", 4, 0);
+		check_file(o, "secret-dir/s.txt", "added", 6, 0);
+		check_file(o, "deep/er/d.txt", "added", 2, 0);
+		ck_assert_ptr_null(file(o, "secret-dir/build/out.txt"));
+		ck_assert_ptr_null(file(o, "build/out.txt"));
+		ck_assert_ptr_null(file(o, "build/"));
+		ck_assert_ptr_null(file(o, "a.o"));
+		ck_assert_ptr_null(file(o, "deep/er/d.o"));
+		if (pass == 0)
+			check_file(o, "x.log", "added", 1, 0);
+		else
+			ck_assert_ptr_null(file(o, "x.log"));
+		ck_assert_int_eq(num(o, "filesChanged"), pass == 0 ? 6 : 5);
+		ck_assert_int_eq(num(o, "linesAdded"), pass == 0 ? 19 : 18);
+		json_object_put(o);
+	}
+}
+END_TEST
+
+/* A committed 'build/': nothing under build/ counts, even new files. */
+START_TEST(test_ignore_committed)
+{
+	struct json_object	*o;
+
+	sh("echo 'build/' >.gitignore%s", NULL);
+	recommit();
+	sh("mkdir -p build/deep src/build && seq 1 50 >build/out.txt && "
+	    "seq 1 5 >build/deep/o.txt && seq 1 5 >src/build/o.txt%s", NULL);
+	o = summary();
+	ck_assert_int_eq(num(o, "filesChanged"), 0);
+	ck_assert_int_eq(num(o, "linesAdded"), 0);
+	ck_assert_int_eq(json_object_array_length(
+	    json_object_object_get(o, "files")), 0);
+	json_object_put(o);
+}
+END_TEST
+
+/*
+ * Clone mode: the agent's .git/info/exclude and a core.excludesFile it
+ * set hide nothing.
+ */
+START_TEST(test_ignore_exclude_clone)
+{
+	struct json_object	*o;
+
+	sh("echo '*.txt' >.git/info/exclude && seq 1 3 >new.txt && "
+	    "echo 'hid*' >ex && git config core.excludesFile \"$PWD/ex\" && "
+	    "mkdir hidden && seq 1 2 >hidden/h.c%s", NULL);
+	o = summary();
+	check_file(o, "new.txt", "added", 3, 0);
+	check_file(o, "hidden/h.c", "added", 2, 0);
+	check_file(o, "ex", "added", 1, 0);
+	ck_assert_int_eq(num(o, "filesChanged"), 3);
+	ck_assert_int_eq(num(o, "linesAdded"), 6);
 	json_object_put(o);
 }
 END_TEST
@@ -794,6 +954,10 @@ diff_suite(void)
 	tcase_add_test(tc, test_corrupt_objects);
 	tcase_add_test(tc, test_pristine_index);
 	tcase_add_test(tc, test_pristine_fallback);
+	tcase_add_test(tc, test_ignore_new_dir);
+	tcase_add_test(tc, test_ignore_appended);
+	tcase_add_test(tc, test_ignore_committed);
+	tcase_add_test(tc, test_ignore_exclude_clone);
 	tcase_add_test(tc, test_async);
 	tcase_add_test(tc, test_async_fails);
 	tcase_add_test(tc, test_async_cancel);
