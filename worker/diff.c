@@ -167,7 +167,7 @@ diff_acc_add(struct diff_acc *a, const char *path, const char *status,
 
 struct diff_ign {
 	const char	*scratch;	/* where to make the scratch tree */
-	const char	*gitdir;	/* trusted gitdir, or NULL for a fresh one */
+	const char	*gitdir;	/* trusted, or NULL: a fresh one */
 	const char	*workdir;	/* the workspace */
 	git_tree	*tree;		/* the start tree */
 	git_repository	*repo;		/* NULL until first asked */

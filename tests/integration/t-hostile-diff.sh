@@ -20,6 +20,10 @@
 #     totals (read from the cached checkout); in clone mode, where nothing
 #     pristine is left, a DIFF_SUMMARY with error and no totals, and an
 #     alert.
+# (h) ignore rules of the agent's (loot/.gitignore '*', a new top
+#     .gitignore naming the tracked src/, '*' in .git/info/exclude) that
+#     hide everything from git status: DIFF_SUMMARY counts every file
+#     exactly, in overlay and in clone mode.
 # Each time the daemon, a neighbour session and the host are unharmed.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
@@ -103,6 +107,17 @@ corrupt)
 		chmod u+w "\$f" && echo garbage >"\$f"
 	done
 	git status >/dev/null 2>&1 || echo "git broken"
+	;;
+ignore)
+	mkdir -p loot/deep .git/info
+	echo '*' >loot/.gitignore
+	printf 'a\nb\n' >loot/secret.txt
+	seq 1 5 >loot/deep/x.txt
+	printf 'src/\n' >.gitignore
+	printf '1\n2\n3\n' >src/new.c
+	printf 'x\ny\n' >top.txt
+	echo '*' >>.git/info/exclude
+	[ -z "\$(git status --porcelain --untracked-files=all)" ] && echo "git sees nothing"
 	;;
 esac
 sleep 1.5
@@ -233,6 +248,23 @@ else
 	echo "# (g) in overlay mode skipped: workspaces are $MODE here"
 fi
 
+# (h) Ignore rules the agent wrote hide nothing from the diff.
+IGNORE_FILES='[[".gitignore","added",1,0],["loot/.gitignore","added",1,0],["loot/deep/x.txt","added",5,0],["loot/secret.txt","added",2,0],["src/new.c","added",3,0],["top.txt","added",2,0]]'
+# ignore_case LABEL: the ignore attack, its diff exact.
+ignore_case() {
+	attack ignore
+	wait_ended "$SID" 60
+	assert_match "$(output "$SID")" 'git sees nothing' "$1: git status hides it all"
+	d=$(last_diff "$SID")
+	assert_eq "$(jq -c '[.files[] | [.path, .status, .additions, .deletions]] | sort' <<<"$d")" \
+	    "$IGNORE_FILES" "$1: every hidden file"
+	assert_eq "$(jq -c '[.filesChanged, .linesAdded, .linesRemoved, .error]' <<<"$d")" '[6,14,0,null]' \
+	    "$1: exact totals"
+	unharmed "$1"
+}
+ignore_case "ignore ($MODE)"
+ok "loot/.gitignore '*', .gitignore 'src/', info/exclude '*': DIFF_SUMMARY counts them all ($MODE)"
+
 # (b) 4,500 long names: the summary arrives, cut, with exact totals.
 attack many
 wait_ended "$SID" 120
@@ -326,6 +358,8 @@ assert_eq "$(jq -c '[.[] | select(.type == "DIFF_SUMMARY") | [has("error"), has(
 assert_eq "$(jq -c '[.[] | select(.type == "ALERT_RAISED" and .title == "diff unavailable")] | length' <<<"$ev")" 1 \
     "clone corrupt: one alert"
 unharmed "clone corrupt"
+ignore_case "ignore (clone)"
+ok "loot/.gitignore '*', .gitignore 'src/', info/exclude '*': DIFF_SUMMARY counts them all (clone)"
 api POST "/api/runner/sessions/$NB/input" '{"data":"x\n"}'
 wait_ended "$NB"
 stop_daemon
