@@ -49,7 +49,9 @@ struct diff_opts {
  * isolate when root, no drop. Nothing the agent wrote in the repository
  * (core.worktree, a gitdir: file, alternates, includes, symlinks) leads
  * it out of the workspace; with opts->pristine, nothing it wrote into its
- * .git (objects, index, info/exclude) is read at all. -1 with a cause.
+ * .git (objects, index, info/exclude) is read at all. A file is left out
+ * as ignored only if the start commit's own rules ignore it: ignore rules
+ * the agent wrote hide nothing. -1 with a cause.
  */
 int	 diff_summary(const char *, const char *, const struct diff_opts *,
 	    struct json_object *, char *, size_t);

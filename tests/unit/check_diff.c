@@ -350,9 +350,11 @@ START_TEST(test_ignore_exclude_clone)
 {
 	struct json_object	*o;
 
+	/* The workspace is at /w in the isolated child's view. */
+	sh(geteuid() == 0 ? "git config core.excludesFile /w/ex%s" :
+	    "git config core.excludesFile \"$PWD/ex\"%s", NULL);
 	sh("echo '*.txt' >.git/info/exclude && seq 1 3 >new.txt && "
-	    "echo 'hid*' >ex && git config core.excludesFile \"$PWD/ex\" && "
-	    "mkdir hidden && seq 1 2 >hidden/h.c%s", NULL);
+	    "echo 'hid*' >ex && mkdir hidden && seq 1 2 >hidden/h.c%s", NULL);
 	o = summary();
 	check_file(o, "new.txt", "added", 3, 0);
 	check_file(o, "hidden/h.c", "added", 2, 0);
