@@ -474,76 +474,6 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 }
 
 /*
- * An entry the diff calls ignored (path, a directory if it ends in '/'):
- * left out if the start commit's rules ignore it, else counted as
- * untracked. The entry is opened one component at a time, no symlink
- * followed. -1 with a cause.
- */
-static int
-diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
-    char *cause, size_t causelen)
-{
-	struct stat	 st;
-	char		*rel, *p, *q;
-	size_t		 len;
-	int		 fd, nfd, r;
-
-	rel = xstrdup(path);
-	len = strlen(rel);
-	while (len > 0 && rel[len - 1] == '/')
-		rel[--len] = '\0';
-	if (len == 0) {
-		free(rel);
-		return (0);
-	}
-	if ((fd = open(ig->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		CAUSE("workspace: %s", strerror(errno));
-		free(rel);
-		return (-1);
-	}
-	/* Down to the entry's directory, never through a symlink. */
-	for (p = rel; (q = strchr(p, '/')) != NULL; p = q + 1) {
-		*q = '\0';
-		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		*q = '/';
-		close(fd);
-		if (nfd == -1) {
-			free(rel);
-			return (0);	/* gone or swapped since */
-		}
-		fd = nfd;
-	}
-	if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
-	    !S_ISLNK(st.st_mode))) {
-		close(fd);
-		free(rel);
-		return (0);
-	}
-	if ((r = diff_ign_ignored(ig, rel, S_ISDIR(st.st_mode), cause,
-	    causelen)) != 0) {
-		close(fd);
-		free(rel);
-		return (r == 1 ? 0 : -1);
-	}
-	if (S_ISDIR(st.st_mode)) {
-		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (nfd == -1) {
-			CAUSE("'%s': %s", rel, strerror(errno));
-			r = -1;
-		} else
-			r = diff_walk(ig, a, nfd, rel, 0, cause, causelen);
-	} else
-		r = diff_walk_file(a, fd, p, rel, &st, cause, causelen);
-	close(fd);
-	free(rel);
-	return (r);
-}
-
-/*
  * Open the workspace directory rel ("" the top) one component at a time,
  * never through a symlink: the fd, or -1 if it is gone or not a directory.
  */
@@ -569,6 +499,65 @@ diff_open_dir(const char *workdir, const char *rel)
 	}
 	free(copy);
 	return (fd);
+}
+
+/*
+ * An entry the diff calls ignored (path, a directory if it ends in '/'):
+ * left out if the start commit's rules ignore it, else counted as
+ * untracked. The entry is opened one component at a time, no symlink
+ * followed. -1 with a cause.
+ */
+static int
+diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
+    char *cause, size_t causelen)
+{
+	struct stat	 st;
+	char		*rel, *name;
+	size_t		 len;
+	int		 fd, nfd, r;
+
+	rel = xstrdup(path);
+	len = strlen(rel);
+	while (len > 0 && rel[len - 1] == '/')
+		rel[--len] = '\0';
+	if ((name = strrchr(rel, '/')) != NULL)
+		*name++ = '\0';
+	else
+		name = rel;
+	/* The entry's directory; gone or swapped since, it is not there. */
+	if (len == 0 || (fd = diff_open_dir(ig->workdir, name == rel ? "" :
+	    rel)) == -1) {
+		free(rel);
+		return (0);
+	}
+	if (name != rel)
+		name[-1] = '/';
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))) {
+		close(fd);
+		free(rel);
+		return (0);
+	}
+	if ((r = diff_ign_ignored(ig, rel, S_ISDIR(st.st_mode), cause,
+	    causelen)) != 0) {
+		close(fd);
+		free(rel);
+		return (r == 1 ? 0 : -1);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd == -1) {
+			CAUSE("'%s': %s", rel, strerror(errno));
+			r = -1;
+		} else
+			r = diff_walk(ig, a, nfd, rel, 0, cause, causelen);
+	} else
+		r = diff_walk_file(a, fd, name, rel, &st, cause, causelen);
+	close(fd);
+	free(rel);
+	return (r);
 }
 
 /* strcmp for bsearch of a key among char *. */

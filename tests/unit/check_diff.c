@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,20 @@ START_TEST(test_ignored)
 }
 END_TEST
 
+/* How many scratch directories of unisolated diffs /tmp holds. */
+static int
+scratch_dirs(void)
+{
+	glob_t	g;
+	int	n;
+
+	if (glob("/tmp/runnerd-diff.*", 0, NULL, &g) != 0)
+		return (0);
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return (n);
+}
+
 /*
  * A new directory whose own .gitignore is '*' hides nothing: its files
  * and the .gitignore itself count, as the sandbox uid too.
@@ -245,6 +260,7 @@ START_TEST(test_ignore_new_dir)
 {
 	struct json_object	*o;
 	struct diff_opts	 opts = { 0 };
+	int			 before;
 
 	sh("mkdir -p loot/sub && echo '*' >loot/.gitignore && "
 	    "seq 1 5 >loot/a.txt && seq 1 3 >loot/sub/b.txt && "
@@ -260,6 +276,13 @@ START_TEST(test_ignore_new_dir)
 	ck_assert_int_eq(num(o, "filesChanged"), 5);
 	ck_assert_int_eq(num(o, "linesAdded"), 10);
 	json_object_put(o);
+	/* Not isolated: the scratch is a directory of /tmp, then gone. */
+	before = scratch_dirs();
+	o = summary_opts(&opts);
+	ck_assert_int_eq(num(o, "filesChanged"), 5);
+	ck_assert_int_eq(num(o, "linesAdded"), 10);
+	json_object_put(o);
+	ck_assert_int_eq(scratch_dirs(), before);
 	if (geteuid() != 0)
 		return;
 	sh("chown -R 65534:65534 .%s", NULL);
@@ -293,7 +316,8 @@ START_TEST(test_ignore_appended)
 	sh("%s", cmd);
 	free(cmd);
 	sh("printf '*\\nsecret-dir/\\nsrc/\\n' >>.gitignore && "
-	    "seq 1 4 >x.txt && seq 1 3 >src/new.c && "
+	    "seq 1 4 >x.txt && seq 1 3 >src/new.c && mkdir src/nd && "
+	    "seq 1 7 >src/nd/f.c && "
 	    "mkdir -p secret-dir/build deep/er && seq 1 6 >secret-dir/s.txt && "
 	    "seq 1 2 >deep/er/d.txt && echo x >deep/er/d.o && "
 	    "seq 1 9 >secret-dir/build/out.txt && mkdir build && "
@@ -305,6 +329,7 @@ START_TEST(test_ignore_appended)
 		o = summary_opts(&opts);
 		check_file(o, ".gitignore", "modified", 3, 0);
 		check_file(o, "src/new.c", "added", 3, 0);
+		check_file(o, "src/nd/f.c", "added", 7, 0);
 		check_file(o, "x.txt", "added", 4, 0);
 		check_file(o, "secret-dir/s.txt", "added", 6, 0);
 		check_file(o, "deep/er/d.txt", "added", 2, 0);
@@ -317,8 +342,8 @@ START_TEST(test_ignore_appended)
 			check_file(o, "x.log", "added", 1, 0);
 		else
 			ck_assert_ptr_null(file(o, "x.log"));
-		ck_assert_int_eq(num(o, "filesChanged"), pass == 0 ? 6 : 5);
-		ck_assert_int_eq(num(o, "linesAdded"), pass == 0 ? 19 : 18);
+		ck_assert_int_eq(num(o, "filesChanged"), pass == 0 ? 7 : 6);
+		ck_assert_int_eq(num(o, "linesAdded"), pass == 0 ? 26 : 25);
 		json_object_put(o);
 	}
 }
