@@ -722,6 +722,21 @@ worker_diff_start(void)
 }
 
 /*
+ * Hand the supervisor what is queued for it now, as far as the socket
+ * takes it without blocking: before the loop stops for a while (the final
+ * diff), the agent's last output should not wait with it.
+ */
+static void
+worker_chan_push(void)
+{
+	struct evbuffer	*out = bufferevent_get_output(wk.chan);
+
+	while (evbuffer_get_length(out) > 0 &&
+	    evbuffer_write(out, CHANNEL_FD) > 0)
+		;
+}
+
+/*
  * The last DIFF_SUMMARY, before SESSION_ENDED: waited for (bounded by the
  * diff's timeout). One still running is given up for a fresh one.
  */
@@ -733,6 +748,7 @@ worker_diff_final(void)
 
 	if (wk.commit[0] == '\0')
 		return;
+	worker_chan_push();
 	diff_cancel(wk.diff_job);
 	wk.diff_job = NULL;
 	watch_flush(wk.watch, 1);
