@@ -1,7 +1,7 @@
 /*
  * Fuzz target for the channel's frame codec: any bytes a worker could send.
  * Built for libFuzzer with clang (-fsanitize=fuzzer), or with the standalone
- * driver in fuzz_main.c for `make check` under any compiler.
+ * driver (driver.c, fuzz_frame_gen.c) for `make check` under any compiler.
  */
 #include "config.h"
 

@@ -4,7 +4,7 @@
  * credentials configured. Invariants: an allowed Origin parses as an
  * origin; the daemon's own origin is always allowed; an allowed Host parses
  * as one. Built for libFuzzer with clang (-fsanitize=fuzzer), or with the
- * standalone driver in fuzz_origin_main.c for `make check`.
+ * standalone driver in driver.c with fuzz_origin_gen.c for `make check`.
  */
 #include "config.h"
 

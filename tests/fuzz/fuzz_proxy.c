@@ -4,8 +4,8 @@
  * parser accepts names a host that formats and, when it is an address,
  * parses back as the same sockaddr; that address at a port runnerd listens
  * on is refused whatever the allowlist says. Built for libFuzzer with clang
- * (-fsanitize=fuzzer), or with the standalone driver in fuzz_proxy_main.c
- * for `make check`.
+ * (-fsanitize=fuzzer), or with the standalone driver in driver.c with
+ * fuzz_proxy_gen.c for `make check`.
  */
 #include "config.h"
 

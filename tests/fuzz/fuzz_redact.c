@@ -3,7 +3,8 @@
  * The output must not depend on how the bytes were read: one feed, and
  * feeds cut where the input's first byte says, give the same output and
  * the same credentials. Built for libFuzzer with clang (-fsanitize=fuzzer),
- * or with the standalone driver in fuzz_redact_main.c for `make check`.
+ * or with the standalone driver in driver.c with fuzz_redact_gen.c for
+ * `make check`.
  */
 #include "config.h"
 

@@ -4,7 +4,7 @@
  * packet that parses the same; the whole input is also fed to one
  * connection's protocol, which must never crash whatever it is sent.
  * Built for libFuzzer with clang (-fsanitize=fuzzer), or with the
- * standalone driver in fuzz_sio_main.c for `make check`.
+ * standalone driver in driver.c with fuzz_sio_gen.c for `make check`.
  */
 #include "config.h"
 

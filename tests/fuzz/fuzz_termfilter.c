@@ -7,7 +7,7 @@
  * harmless C0 controls and whole sequences of the rendering subset. The
  * mode restore obeys the same check. Built for libFuzzer with clang
  * (-fsanitize=fuzzer), or with the standalone driver in
- * fuzz_termfilter_main.c for `make check`.
+ * driver.c with fuzz_termfilter_gen.c for `make check`.
  */
 #include "config.h"
 
