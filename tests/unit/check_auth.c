@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "util.h"
+#include "unit.h"
 
 #define NOW	1700000000LL
 #define SECRET	"testsecret"
@@ -776,8 +777,8 @@ START_TEST(test_unix_peer)
 }
 END_TEST
 
-static Suite *
-auth_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -823,17 +824,4 @@ auth_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(auth_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
 }

@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "util.h"
+#include "unit.h"
 
 static char	tmp[128];
 
@@ -723,8 +724,8 @@ START_TEST(test_prepare_fails)
 }
 END_TEST
 
-static Suite *
-cgroup_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("cgroup");
 	TCase	*tc;
@@ -749,17 +750,4 @@ cgroup_suite(void)
 	tcase_add_test(tc, test_prepare_fails);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(cgroup_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

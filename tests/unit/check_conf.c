@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "unit.h"
 
 static char	cause[256];
 
@@ -695,8 +696,8 @@ START_TEST(test_strv)
 END_TEST
 
 /* Every test of this file, a TCase per area. */
-static Suite *
-conf_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("conf");
 	TCase	*tc;
@@ -729,18 +730,4 @@ conf_suite(void)
 	tcase_add_test(tc, test_env_bad);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

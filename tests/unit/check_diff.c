@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "event.h"
 #include "util.h"
+#include "unit.h"
 
 #define CANARY	"canary_secret_7f3a"
 
@@ -947,8 +948,8 @@ START_TEST(test_async_cancel)
 }
 END_TEST
 
-static Suite *
-diff_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("diff");
 	TCase	*tc;
@@ -990,17 +991,4 @@ diff_suite(void)
 	tcase_add_test(tc, test_async_cancel);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(diff_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

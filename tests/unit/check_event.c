@@ -11,6 +11,7 @@
 #include "event.h"
 #include "proto.h"
 #include "util.h"
+#include "unit.h"
 
 static const char *const all_events[EV__COUNT] = {
 	"SESSION_STARTED", "SESSION_STATE_CHANGED", "SESSION_ENDED",
@@ -334,8 +335,8 @@ START_TEST(test_event_diff_trim)
 END_TEST
 
 /* Every test of this file, a TCase per area. */
-static Suite *
-event_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("event");
 	TCase	*tc;
@@ -359,18 +360,4 @@ event_suite(void)
 	tcase_add_test(tc, test_event_alert);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(event_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -23,6 +23,7 @@
 #include "execpol.h"
 #include "utf8.h"
 #include "util.h"
+#include "unit.h"
 
 /* Whether pattern matches the NULL-terminated argv run from path. */
 static int
@@ -1579,8 +1580,8 @@ START_TEST(test_notify_finish)
 }
 END_TEST
 
-static Suite *
-execpol_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -1634,17 +1635,4 @@ execpol_suite(void)
 	tcase_add_test(tc, test_notify_finish);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(execpol_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

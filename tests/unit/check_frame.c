@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "frame.h"
+#include "unit.h"
 
 /* The largest single allocation libevent asked for since the last reset. */
 static size_t	mem_max;
@@ -675,12 +676,14 @@ START_TEST(test_good_edge_cases)
 END_TEST
 
 /* Every test of this file, a TCase per area. */
-static Suite *
-frame_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("frame");
 	TCase	*tc;
 
+	/* Before libevent allocates anything. */
+	event_set_mem_functions(mem_malloc, mem_realloc, mem_free);
 	tc = tcase_create("roundtrip");
 	tcase_add_test(tc, test_roundtrip_every_type);
 	tcase_add_test(tc, test_wire_format);
@@ -706,20 +709,4 @@ frame_suite(void)
 	tcase_add_test(tc, test_bad_utf8);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	/* Before libevent allocates anything. */
-	event_set_mem_functions(mem_malloc, mem_realloc, mem_free);
-	sr = srunner_create(frame_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

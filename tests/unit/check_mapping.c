@@ -10,6 +10,7 @@
 
 #include "mapping.h"
 #include "util.h"
+#include "unit.h"
 
 #define SID	"0123abcd-4567-4890-8abc-def012345678"
 #define AID	"runner_0123abcd"
@@ -285,8 +286,8 @@ START_TEST(test_agent_disconnect)
 }
 END_TEST
 
-static Suite *
-mapping_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -314,17 +315,4 @@ mapping_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(mapping_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
 }

@@ -22,6 +22,7 @@
 #include <check.h>
 
 #include "notify.h"
+#include "unit.h"
 
 /* A bound datagram socket: a path, or an abstract name when path[0]=='@'. */
 static int
@@ -319,8 +320,8 @@ START_TEST(test_listen_hostile)
 }
 END_TEST
 
-static Suite *
-notify_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("notify");
 	TCase	*tc = tcase_create("core");
@@ -334,17 +335,4 @@ notify_suite(void)
 	tcase_add_test(tc, test_listen_hostile);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(notify_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -19,6 +19,7 @@
 
 #include "overlay.h"
 #include "util.h"
+#include "unit.h"
 
 #define C1	"0123456789abcdef0123456789abcdef01234567"
 #define C2	"76543210fedcba9876543210fedcba9876543210"
@@ -642,8 +643,8 @@ START_TEST(test_mode)
 }
 END_TEST
 
-static Suite *
-overlay_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -682,17 +683,4 @@ overlay_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(overlay_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed != 0);
 }

@@ -16,6 +16,7 @@
 #include "provider.h"
 #include "utf8.h"
 #include "util.h"
+#include "unit.h"
 
 /* Excerpts of "codex --help" from codex-cli 0.169.0. */
 static const char codex_help[] =
@@ -917,8 +918,8 @@ START_TEST(test_output_summary)
 }
 END_TEST
 
-static Suite *
-provider_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -970,17 +971,4 @@ provider_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(provider_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed != 0);
 }

@@ -33,6 +33,7 @@
 #include "proto.h"
 #include "proxy.h"
 #include "util.h"
+#include "unit.h"
 
 /* Normalise host[:port] and match it against a one-pattern list. */
 static int
@@ -1388,8 +1389,8 @@ START_TEST(test_config)
 }
 END_TEST
 
-static Suite *
-proxy_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("proxy");
 	TCase	*tc;
@@ -1439,17 +1440,4 @@ proxy_suite(void)
 	tcase_add_test(tc, test_env);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(proxy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

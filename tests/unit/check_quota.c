@@ -21,6 +21,7 @@
 #include "overlay.h"
 #include "quota.h"
 #include "util.h"
+#include "unit.h"
 
 #define MiB	(1024LL * 1024)
 
@@ -457,8 +458,8 @@ START_TEST(test_works)
 }
 END_TEST
 
-static Suite *
-quota_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -484,17 +485,4 @@ quota_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(quota_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed != 0);
 }

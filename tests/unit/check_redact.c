@@ -12,6 +12,7 @@
 #include "output.h"
 #include "redact.h"
 #include "util.h"
+#include "unit.h"
 
 #define M	REDACT_MARK
 
@@ -1045,8 +1046,8 @@ START_TEST(test_output_alert_once)
 END_TEST
 
 /* Every test of this file, a TCase per area. */
-static Suite *
-redact_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("redact");
 	TCase	*tc;
@@ -1095,18 +1096,4 @@ redact_suite(void)
 	tcase_add_test(tc, test_output_alert_once);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(redact_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "ctl/client.h"
+#include "unit.h"
 
 /* Parse a whole response given as a string. */
 static int
@@ -407,8 +408,8 @@ START_TEST(test_sse)
 END_TEST
 
 /* The suite. */
-static Suite *
-runnerctl_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -433,18 +434,4 @@ runnerctl_suite(void)
 	tcase_add_test(tc, test_sse);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(runnerctl_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -32,6 +32,7 @@
 #include "sandbox.h"
 #include "spawn.h"
 #include "util.h"
+#include "unit.h"
 
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE	(1UL << 0)
@@ -755,8 +756,8 @@ START_TEST(test_spawn_required)
 }
 END_TEST
 
-static Suite *
-sandbox_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("sandbox");
 	TCase	*tc;
@@ -783,17 +784,4 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_spawn_required);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(sandbox_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "sio.h"
+#include "unit.h"
 
 /* Parse a NUL-terminated Socket.IO packet; the return value of sio_parse. */
 static int
@@ -617,8 +618,8 @@ START_TEST(test_conn_connect_timeout)
 }
 END_TEST
 
-static Suite *
-sio_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("sio");
 	TCase	*tc;
@@ -653,18 +654,4 @@ sio_suite(void)
 	tcase_add_test(tc, test_conn_connect_timeout);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(sio_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

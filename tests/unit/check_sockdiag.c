@@ -23,6 +23,7 @@
 #include "guard.h"
 #include "proto.h"
 #include "sockdiag.h"
+#include "unit.h"
 
 #define NOBODY	65534
 
@@ -316,12 +317,13 @@ START_TEST(test_guard)
 }
 END_TEST
 
-static Suite *
-sockdiag_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("sockdiag");
 	TCase	*tc;
 
+	signal(SIGPIPE, SIG_IGN);
 	tc = tcase_create("lookup");
 	tcase_add_test(tc, test_peer_uid);
 	tcase_add_test(tc, test_peer_mark);
@@ -332,18 +334,4 @@ sockdiag_suite(void)
 	tcase_add_test(tc, test_guard);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(sockdiag_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

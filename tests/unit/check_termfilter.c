@@ -15,6 +15,7 @@
 
 #include "ctl/client.h"
 #include "ctl/termfilter.h"
+#include "unit.h"
 
 /* Filter in[0..len) fed in pieces of step bytes (all at once if 0). */
 static void
@@ -524,8 +525,8 @@ START_TEST(test_plain_json)
 END_TEST
 
 /* The suite. */
-static Suite *
-termfilter_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -554,18 +555,4 @@ termfilter_suite(void)
 	tcase_add_test(tc, test_plain_json);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(termfilter_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed != 0);
 }

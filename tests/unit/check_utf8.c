@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "utf8.h"
+#include "unit.h"
 
 #define R	"\xef\xbf\xbd"	/* U+FFFD */
 
@@ -429,8 +430,8 @@ START_TEST(test_large)
 END_TEST
 
 /* Every test of this file, a TCase per area. */
-static Suite *
-utf8_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("utf8");
 	TCase	*tc;
@@ -459,18 +460,4 @@ utf8_suite(void)
 	tcase_add_test(tc, test_random_against_reference);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(utf8_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

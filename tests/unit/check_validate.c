@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "util.h"
 #include "validate.h"
+#include "unit.h"
 
 static struct config	*cfg;
 
@@ -1063,8 +1064,8 @@ START_TEST(test_local_own_dirs)
 }
 END_TEST
 
-static Suite *
-validate_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -1115,17 +1116,4 @@ validate_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(validate_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
 }

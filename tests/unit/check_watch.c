@@ -14,6 +14,7 @@
 
 #include "util.h"
 #include "watch.h"
+#include "unit.h"
 
 #define NREC	256
 
@@ -395,8 +396,8 @@ START_TEST(test_missing_root)
 }
 END_TEST
 
-static Suite *
-watch_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("watch");
 	TCase	*tc;
@@ -424,17 +425,4 @@ watch_suite(void)
 	tcase_add_test(tc, test_room);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(watch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

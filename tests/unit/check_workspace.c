@@ -16,6 +16,7 @@
 #include "overlay.h"
 #include "util.h"
 #include "workspace.h"
+#include "unit.h"
 
 static char	 tmp[128];		/* per test */
 static char	 allowed[256];		/* tmp/allowed */
@@ -916,8 +917,8 @@ START_TEST(test_kind_parse)
 }
 END_TEST
 
-static Suite *
-workspace_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -979,17 +980,4 @@ workspace_suite(void)
 	suite_add_tcase(s, tc);
 
 	return (s);
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(workspace_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed != 0);
 }

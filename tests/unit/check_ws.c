@@ -29,6 +29,7 @@
 
 #include "util.h"
 #include "ws.h"
+#include "unit.h"
 
 #define KEY	"dGhlIHNhbXBsZSBub25jZQ=="
 #define ACCEPT	"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -678,8 +679,8 @@ START_TEST(test_rt_pipelined)
 }
 END_TEST
 
-static Suite *
-ws_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite	*s = suite_create("ws");
 	TCase	*tc;
@@ -705,18 +706,4 @@ ws_suite(void)
 	tcase_add_test(tc, test_rt_pipelined);
 	suite_add_tcase(s, tc);
 	return (s);
-}
-
-/* Run the suite; nonzero when a test failed. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(ws_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
