@@ -510,3 +510,53 @@ sysctl_long(const char *path)
 	fclose(f);
 	return (n);
 }
+
+/*
+ * The mount point of a /proc/self/mountinfo line: field 5, unescaped in
+ * place (the line is changed; the result is never longer). NULL if the
+ * line has no such field.
+ */
+char *
+mountinfo_point(char *line)
+{
+	char	*mp, *save = NULL;
+	int	 i;
+
+	mp = strtok_r(line, " ", &save);
+	for (i = 1; mp != NULL && i < 5; i++)
+		mp = strtok_r(NULL, " ", &save);
+	if (mp != NULL)
+		(void)mountinfo_unescape(mp, strlen(mp), mp, strlen(mp) + 1);
+	return (mp);
+}
+
+/*
+ * Open directory rel ("" for root itself) below root, one name at a time
+ * and never through a symlink or a "." or ".." (a tree someone else
+ * writes can swap a directory for a link between two calls). flags is
+ * O_RDONLY or O_PATH. The descriptor, or -1 with errno.
+ */
+int
+dir_open_beneath(const char *root, const char *rel, int flags)
+{
+	char	*copy, *name, *save = NULL;
+	int	 fd, next;
+
+	if ((fd = open(root, flags | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	copy = xstrdup(rel);
+	for (name = strtok_r(copy, "/", &save); name != NULL;
+	    name = strtok_r(NULL, "/", &save)) {
+		if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
+			errno = EINVAL;
+			next = -1;
+		} else
+			next = openat(fd, name, flags | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if ((fd = next) == -1)
+			break;
+	}
+	free(copy);
+	return (fd);
+}

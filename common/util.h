@@ -33,6 +33,10 @@ int	 set_nonblock(int);
 int	 set_cloexec(int);
 ssize_t	 send_fd(int, const void *, size_t, int, int);
 int	 mountinfo_unescape(const char *, size_t, char *, size_t);
+/* The mount point (field 5) of a mountinfo line, unescaped in place. */
+char	*mountinfo_point(char *);
+/* Directory rel below root, one name at a time through no symlink. */
+int	 dir_open_beneath(const char *, const char *, int);
 /* Close every descriptor from lowfd up. */
 void	 close_from(int);
 /* Find a program in a PATH string; a malloc'd path or NULL. */

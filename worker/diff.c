@@ -474,34 +474,6 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 }
 
 /*
- * Open the workspace directory rel ("" the top) one component at a time,
- * never through a symlink: the fd, or -1 if it is gone or not a directory.
- */
-static int
-diff_open_dir(const char *workdir, const char *rel)
-{
-	char	*copy, *p, *q;
-	int	 fd, nfd;
-
-	if ((fd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return (-1);
-	copy = xstrdup(rel);
-	for (p = copy; *p != '\0'; p = q) {
-		if ((q = strchr(p, '/')) != NULL)
-			*q++ = '\0';
-		else
-			q = p + strlen(p);
-		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		close(fd);
-		if ((fd = nfd) == -1)
-			break;
-	}
-	free(copy);
-	return (fd);
-}
-
-/*
  * An entry the diff calls ignored (path, a directory if it ends in '/'):
  * left out if the start commit's rules ignore it, else counted as
  * untracked. The entry is opened one component at a time, no symlink
@@ -525,8 +497,8 @@ diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
 	else
 		name = rel;
 	/* The entry's directory; gone or swapped since, it is not there. */
-	if (len == 0 || (fd = diff_open_dir(ig->workdir, name == rel ? "" :
-	    rel)) == -1) {
+	if (len == 0 || (fd = dir_open_beneath(ig->workdir, name == rel ? "" :
+	    rel, O_RDONLY)) == -1) {
 		free(rel);
 		return (0);
 	}
@@ -627,7 +599,8 @@ diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
 	for (i = 0; i < ndirs; i++) {
 		if (i > 0 && strcmp(dirs[i], dirs[i - 1]) == 0)
 			continue;
-		if ((fd = diff_open_dir(ig->workdir, dirs[i])) == -1)
+		if ((fd = dir_open_beneath(ig->workdir, dirs[i], O_RDONLY)) ==
+		    -1)
 			continue;	/* gone, or a symlink now */
 		if ((dp = fdopendir(fd)) == NULL) {
 			close(fd);

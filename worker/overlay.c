@@ -919,9 +919,9 @@ overlay_sweep(const char *workspace_dir, int (*known)(const char *))
 	FILE		*f;
 	DIR		*d;
 	struct dirent	*de;
-	char		 real[PATH_MAX], *line = NULL, *mp, *save, *top, *path;
+	char		 real[PATH_MAX], *line = NULL, *mp, *top, *path;
 	const char	*name;
-	size_t		 linesize = 0, len, i;
+	size_t		 linesize = 0, len;
 	int		 n = 0;
 
 	if (realpath(workspace_dir, real) == NULL)
@@ -930,14 +930,8 @@ overlay_sweep(const char *workspace_dir, int (*known)(const char *))
 	/* Mount points: field 5 of mountinfo. */
 	if ((f = fopen("/proc/self/mountinfo", "re")) != NULL) {
 		while (getline(&line, &linesize, f) != -1) {
-			mp = strtok_r(line, " ", &save);
-			for (i = 1; mp != NULL && i < 5; i++)
-				mp = strtok_r(NULL, " ", &save);
-			if (mp == NULL)
+			if ((mp = mountinfo_point(line)) == NULL)
 				continue;
-			/* In place: the result is never longer. */
-			(void)mountinfo_unescape(mp, strlen(mp), mp,
-			    strlen(mp) + 1);
 			if (strncmp(mp, real, len) != 0 || mp[len] != '/')
 				continue;
 			name = mp + len + 1;

@@ -676,7 +676,7 @@ sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
     size_t causelen)
 {
 	FILE	 *f;
-	char	 *line = NULL, *mp, *save, **mps = NULL, **real, buf[PATH_MAX];
+	char	 *line = NULL, *mp, **mps = NULL, **real, buf[PATH_MAX];
 	size_t	  linesize = 0, n = 0, i, j;
 	int	  rv = 0;
 
@@ -692,13 +692,8 @@ sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
 		goto out;
 	}
 	while (getline(&line, &linesize, f) != -1) {
-		/* The mount point: field 5. */
-		mp = strtok_r(line, " ", &save);
-		for (i = 1; mp != NULL && i < 5; i++)
-			mp = strtok_r(NULL, " ", &save);
-		if (mp == NULL)
+		if ((mp = mountinfo_point(line)) == NULL)
 			continue;
-		(void)mountinfo_unescape(mp, strlen(mp), mp, strlen(mp) + 1);
 		for (j = 0; j < ndirs; j++) {
 			if (real[j] == NULL || !workspace_path_under(mp, real[j]))
 				continue;

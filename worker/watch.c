@@ -175,36 +175,6 @@ watch_full(struct watch *w, const char *rel, int capped)
 }
 
 /*
- * An O_PATH descriptor of directory rel below the root, reached one name
- * at a time through no symlink: the agent can swap a directory for a
- * link to anywhere between the event and the watch. -1 if not there.
- */
-static int
-watch_open(struct watch *w, const char *rel)
-{
-	char	*copy, *name, *save = NULL;
-	int	 fd, next;
-
-	if ((fd = open(w->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return (-1);
-	copy = xstrdup(rel);
-	for (name = strtok_r(copy, "/", &save); name != NULL;
-	    name = strtok_r(NULL, "/", &save)) {
-		if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
-			errno = EINVAL;
-			next = -1;
-		} else
-			next = openat(fd, name, O_PATH | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if ((fd = next) == -1)
-			break;
-	}
-	free(copy);
-	return (fd);
-}
-
-/*
  * Watch directory rel and everything below it but .git. With report, the
  * files found are reported as written: they appeared before the watch did
  * (a directory created, or moved in, and filled at once). Nothing is
@@ -224,7 +194,7 @@ watch_add(struct watch *w, const char *rel, int report)
 		watch_full(w, rel, 1);
 		return;
 	}
-	if ((fd = watch_open(w, rel)) == -1) {
+	if ((fd = dir_open_beneath(w->root, rel, O_PATH)) == -1) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 			log_warn("open %s/%s", w->root, rel);
 		return;
