@@ -1388,38 +1388,59 @@ execpol_which(const struct seccomp_notif *req, size_t *psize)
 	return (-1);
 }
 
+/* A cursor over a NULL-terminated pointer vector in the target's memory. */
+struct execpol_vec {
+	int		 mem;
+	uint64_t	 addr;
+	size_t		 psize;		/* 8, or 4 for a 32-bit caller */
+	size_t		 done;		/* pointers taken */
+	size_t		 have, i;	/* pointers in ptrs, the next one */
+	unsigned char	 ptrs[32 * 8];
+};
+
+/* The vector's next pointer into *ptr (0 at its end); -1 if unreadable. */
+static int
+execpol_vec_next(struct execpol_vec *v, uint64_t *ptr)
+{
+	ssize_t		n;
+	uint32_t	p32;
+
+	if (v->i == v->have) {
+		n = execpol_peek(v->mem, v->addr + v->done * v->psize, v->ptrs,
+		    sizeof v->ptrs / 8 * v->psize);
+		if (n < (ssize_t)v->psize)
+			return (-1);
+		v->have = (size_t)n / v->psize;
+		v->i = 0;
+	}
+	if (v->psize == 8)
+		memcpy(ptr, v->ptrs + v->i * 8, 8);
+	else {
+		memcpy(&p32, v->ptrs + v->i * 4, 4);
+		*ptr = p32;
+	}
+	v->i++;
+	v->done++;
+	return (0);
+}
+
 /* Read the argv vector at addr into x, within the bounds. */
 static int
 execpol_peek_argv(int mem, uint64_t addr, size_t psize,
     struct execpol_exec *x)
 {
-	unsigned char	 ptrs[32 * 8];
-	uint64_t	 ptr;
-	uint32_t	 p32;
-	size_t		 total = 0, have = 0, i = 0, want;
-	ssize_t		 n;
-	char		*s;
+	struct execpol_vec	 vec = { .mem = mem, .addr = addr,
+				    .psize = psize };
+	uint64_t		 ptr;
+	size_t			 total = 0, want;
+	char			*s;
 
 	x->argv = xcalloc(EXECPOL_MAX_ARGS + 1, sizeof *x->argv);
 	if (addr == 0)
 		return (0);
 	for (;;) {
-		if (i == have) {
-			want = sizeof ptrs / 8 * psize;
-			n = execpol_peek(mem, addr + x->argc * psize, ptrs,
-			    want);
-			if (n < (ssize_t)psize)
-				return (-1);
-			have = (size_t)n / psize;
-			i = 0;
-		}
-		if (psize == 8)
-			memcpy(&ptr, ptrs + i * 8, 8);
-		else {
-			memcpy(&p32, ptrs + i * 4, 4);
-			ptr = p32;
-		}
-		i++;
+		if (execpol_vec_next(&vec, &ptr) == -1)
+			return (-1);
 		if (ptr == 0)
 			return (0);
 		if (x->argc == EXECPOL_MAX_ARGS || total >= EXECPOL_MAX_TOTAL) {
@@ -1446,37 +1467,20 @@ static char **
 execpol_peek_env(int mem, uint64_t addr, size_t psize,
     const char *const *want, int *truncated)
 {
-	unsigned char	 ptrs[32 * 8];
-	uint64_t	 ptr;
-	uint32_t	 p32;
-	size_t		 n = 0, count = 0, have = 0, i = 0, k;
-	ssize_t		 got;
-	char		**v, *s;
-	int		 cut;
+	struct execpol_vec	 vec = { .mem = mem, .addr = addr,
+				    .psize = psize };
+	uint64_t		 ptr;
+	size_t			 n = 0, k;
+	char			**v, *s;
+	int			 cut;
 
 	v = xcalloc(1, sizeof *v);
 	while (addr != 0) {
-		if (count == EXECPOL_ENV_MAX) {
+		if (vec.done == EXECPOL_ENV_MAX) {
 			*truncated = 1;
 			break;
 		}
-		if (i == have) {
-			got = execpol_peek(mem, addr + count * psize, ptrs,
-			    sizeof ptrs / 8 * psize);
-			if (got < (ssize_t)psize)
-				break;
-			have = (size_t)got / psize;
-			i = 0;
-		}
-		if (psize == 8)
-			memcpy(&ptr, ptrs + i * 8, 8);
-		else {
-			memcpy(&p32, ptrs + i * 4, 4);
-			ptr = p32;
-		}
-		i++;
-		count++;
-		if (ptr == 0)
+		if (execpol_vec_next(&vec, &ptr) == -1 || ptr == 0)
 			break;
 		cut = 0;
 		if ((s = execpol_peek_str(mem, ptr, EXECPOL_MAX_ARG, &cut)) ==
