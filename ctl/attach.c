@@ -34,6 +34,9 @@
 static struct termios		attach_saved;
 static volatile sig_atomic_t	attach_is_raw;
 static int			attach_pipe[2] = { -1, -1 };
+/* The signals attach catches, and the one it ignores. */
+static const int		attach_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
+static const int		attach_sigpipe[] = { SIGPIPE };
 
 /* What the stream callback learns, and the output filter. */
 struct attach_state {
@@ -66,23 +69,6 @@ attach_signal(int sig)
 	if (attach_pipe[1] != -1)
 		(void)write(attach_pipe[1], &c, 1);
 	errno = saved;
-}
-
-/* Write all of buf to fd, as far as it goes. */
-static void
-attach_write(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 /* POST …/id/action with a JSON body; -1 if runnerd cannot be reached. */
@@ -174,7 +160,8 @@ attach_event_cb(const struct sse_event *sev, void *arg)
 				len = out.len;
 			}
 			if (len > 0) {
-				attach_write(STDOUT_FILENO, data, len);
+				(void)client_write(STDOUT_FILENO, data, len,
+				    0);
 				as->at_bol = data[len - 1] == '\n';
 			}
 			cbuf_free(&out);
@@ -191,7 +178,6 @@ attach_event_cb(const struct sse_event *sev, void *arg)
 static int
 attach_setup(void)
 {
-	struct sigaction	sa;
 	struct termios		raw;
 	int			i;
 
@@ -201,15 +187,9 @@ attach_setup(void)
 		set_cloexec(attach_pipe[i]);
 		set_nonblock(attach_pipe[i]);
 	}
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = attach_signal;	/* no SA_RESTART: poll must wake */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
+	client_signals(attach_sigpipe, 1, SIG_IGN, 0, 0);
+	/* No SA_RESTART: poll must wake. */
+	client_signals(attach_sigs, nitems(attach_sigs), attach_signal, 0, 0);
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &attach_saved) == 0) {
 		atexit(attach_restore);
 		raw = attach_saved;
@@ -225,16 +205,8 @@ attach_setup(void)
 static void
 attach_teardown(void)
 {
-	struct sigaction	sa;
-
 	attach_restore();
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
+	client_signals(attach_sigs, nitems(attach_sigs), SIG_DFL, 0, 0);
 	close(attach_pipe[0]);
 	close(attach_pipe[1]);
 	attach_pipe[0] = attach_pipe[1] = -1;
@@ -250,7 +222,7 @@ attach_restore_modes(struct attach_state *as)
 		return;
 	termfilter_restore(&as->tf, &out);
 	if (out.len > 0)
-		attach_write(STDOUT_FILENO, out.data, out.len);
+		(void)client_write(STDOUT_FILENO, out.data, out.len, 0);
 	cbuf_free(&out);
 }
 

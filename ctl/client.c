@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -673,6 +674,23 @@ client_json_clean(const char *json, struct cbuf *out)
 	termfilter_json(json, strlen(json), out);
 }
 
+/*
+ * Append before, o's string key made safe for a terminal (dflt when it
+ * has none) and after; nothing when it has none and dflt is NULL.
+ */
+static void
+client_add_key(struct cbuf *out, const char *before, struct json_object *o,
+    const char *key, const char *dflt, const char *after)
+{
+	const char	*s;
+
+	if ((s = client_jstr(o, key)) == NULL && (s = dflt) == NULL)
+		return;
+	cbuf_adds(out, before);
+	client_add_clean(out, s);
+	cbuf_adds(out, after);
+}
+
 /* Append one event, rendered for humans, to out. */
 void
 client_render_event(struct render *r, struct json_object *ev,
@@ -703,40 +721,25 @@ client_render_event(struct render *r, struct json_object *ev,
 		cbuf_adds(out, "\n");
 	cbuf_adds(out, "-- ");
 	if (strcmp(type, "SESSION_STATE_CHANGED") == 0) {
-		s = client_jstr(ev, "previousState");
-		client_add_clean(out, s != NULL ? s : "?");
-		cbuf_adds(out, " -> ");
-		s = client_jstr(ev, "newState");
-		client_add_clean(out, s != NULL ? s : "?");
-		if ((s = client_jstr(ev, "reason")) != NULL) {
-			cbuf_adds(out, " (");
-			client_add_clean(out, s);
-			cbuf_adds(out, ")");
-		}
+		client_add_key(out, "", ev, "previousState", "?", "");
+		client_add_key(out, " -> ", ev, "newState", "?", "");
+		client_add_key(out, " (", ev, "reason", NULL, ")");
 	} else if (strcmp(type, "SESSION_ENDED") == 0) {
-		cbuf_adds(out, "SESSION_ENDED ");
-		s = client_jstr(ev, "finalState");
-		client_add_clean(out, s != NULL ? s : "?");
+		client_add_key(out, "SESSION_ENDED ", ev, "finalState", "?", "");
 		if (json_object_object_get_ex(ev, "exitCode", &v) &&
 		    json_object_is_type(v, json_type_int))
 			cbuf_printf(out, ", exit %d", json_object_get_int(v));
 	} else if (strcmp(type, "APPROVAL_REQUESTED") == 0 &&
 	    json_object_object_get_ex(ev, "approval", &ap) &&
 	    client_jstr(ap, "approvalId") != NULL) {
-		cbuf_adds(out, "APPROVAL_REQUESTED ");
-		client_add_clean(out, client_jstr(ap, "approvalId"));
-		if ((s = client_jstr(ap, "summary")) != NULL) {
-			cbuf_adds(out, ": ");
-			client_add_clean(out, s);
-		}
+		client_add_key(out, "APPROVAL_REQUESTED ", ap, "approvalId",
+		    NULL, "");
+		client_add_key(out, ": ", ap, "summary", NULL, "");
 	} else if (strcmp(type, "APPROVAL_RESOLVED") == 0 &&
 	    client_jstr(ev, "approvalId") != NULL) {
-		cbuf_adds(out, "APPROVAL_RESOLVED ");
-		client_add_clean(out, client_jstr(ev, "approvalId"));
-		if ((s = client_jstr(ev, "decision")) != NULL) {
-			cbuf_adds(out, " ");
-			client_add_clean(out, s);
-		}
+		client_add_key(out, "APPROVAL_RESOLVED ", ev, "approvalId",
+		    NULL, "");
+		client_add_key(out, " ", ev, "decision", NULL, "");
 	} else
 		client_render_generic(ev, type, out);
 	cbuf_adds(out, "\n");
@@ -847,14 +850,18 @@ client_connect(struct client *c, struct cbuf *cause)
 	return (fd);
 }
 
-/* Write all of buf. */
-static int
-client_write_all(int fd, const char *buf, size_t len)
+/*
+ * Write all of buf to fd, to a socket without raising SIGPIPE; -1 if it
+ * stopped short. Only write(2) or send(2): safe in a signal handler.
+ */
+int
+client_write(int fd, const char *buf, size_t len, int sock)
 {
 	ssize_t	n;
 
 	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
+		n = sock ? send(fd, buf, len, MSG_NOSIGNAL) :
+		    write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -901,7 +908,7 @@ client_send(struct client *c, const char *method, const char *path,
 	cbuf_adds(&req, "\r\n");
 	if (body != NULL)
 		cbuf_add(&req, body, len);
-	if (client_write_all(fd, req.data, req.len) != 0) {
+	if (client_write(fd, req.data, req.len, 1) != 0) {
 		cause->len = 0;
 		cbuf_printf(cause, "cannot send the request: %s",
 		    strerror(errno));
@@ -1088,4 +1095,27 @@ client_stream_close(struct client_stream *st)
 	st->fd = -1;
 	client_sse_free(&st->sse);
 	cbuf_free(&st->pending);
+}
+
+/*
+ * Give each of the n signals sigs the handler, with sa_flags flags; with
+ * keep_ignored, one the process was started ignoring stays ignored.
+ */
+void
+client_signals(const int *sigs, size_t n, void (*handler)(int), int flags,
+    int keep_ignored)
+{
+	struct sigaction	sa, old;
+	size_t			i;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = flags;
+	sa.sa_handler = handler;
+	for (i = 0; i < n; i++) {
+		if (keep_ignored && sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
 }

@@ -153,5 +153,9 @@ int	client_stream_start(struct client *, const char *,
 int	client_stream_read(struct client_stream *, sse_cb, void *,
 	    struct cbuf *);
 void	client_stream_close(struct client_stream *);
+/* Write all of buf (to a socket: sock, no SIGPIPE); -1 if cut short. */
+int	client_write(int, const char *, size_t, int);
+/* Set a handler for the given signals (sa_flags; keep ignored ones ignored). */
+void	client_signals(const int *, size_t, void (*)(int), int, int);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -79,11 +80,9 @@ ctl_err(int code, const char *fmt, ...)
 {
 	va_list	ap;
 
-	fputs("runnerctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return (code);
 }
 
@@ -289,22 +288,29 @@ ctl_cmd_list(int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
-/* Parse "[--json] ID" style arguments: one id, optional --json. */
+/*
+ * Parse "[--FLAG] ID [WORD...]" arguments: an optional switch (-F, its
+ * first letter, for short; none if flag is NULL) that sets *set, the id,
+ * resolved into *id, and nmore words after it, at argv[optind + 1].
+ */
 static int
-ctl_id_args(int argc, char **argv, int *json, char **id)
+ctl_id_args(int argc, char **argv, const char *flag, int *set, int nmore,
+    char **id)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
+	struct option	opts[] = {
+		{ flag, no_argument, NULL, 0 }, { NULL, 0, NULL, 0 }
 	};
-	int	ch;
+	char		short_opts[2] = { 0 };
+	int		ch;
 
-	while ((ch = getopt_long(argc, argv, json != NULL ? "j" : "", opts,
-	    NULL)) != -1) {
-		if (ch != 'j' || json == NULL)
+	if (flag != NULL)
+		opts[0].val = short_opts[0] = flag[0];
+	while ((ch = getopt_long(argc, argv, short_opts, opts, NULL)) != -1) {
+		if (flag == NULL || ch != flag[0])
 			return (ctl_usage());
-		*json = 1;
+		*set = 1;
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 - nmore)
 		return (ctl_usage());
 	return (ctl_resolve(argv[optind], id));
 }
@@ -318,7 +324,7 @@ ctl_cmd_show(int argc, char **argv)
 	char			*id, *path;
 	int			 json = 0, code;
 
-	if ((code = ctl_id_args(argc, argv, &json, &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, "json", &json, 0, &id)) != 0)
 		return (code);
 	path = xasprintf("/api/runner/sessions/%s", id);
 	code = ctl_json("GET", path, NULL, &o);
@@ -538,20 +544,10 @@ ctl_post(const char *id, const char *action, const char *body)
 static int
 ctl_cmd_stop(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 }
-	};
 	char	*id;
-	int	 ch, force = 0, code;
+	int	 force = 0, code;
 
-	while ((ch = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (ch != 'f')
-			return (ctl_usage());
-		force = 1;
-	}
-	if (optind != argc - 1)
-		return (ctl_usage());
-	if ((code = ctl_resolve(argv[optind], &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, "force", &force, 0, &id)) != 0)
 		return (code);
 	code = ctl_post(id, "stop", force ? "{\"graceful\":false}" :
 	    "{\"graceful\":true}");
@@ -566,7 +562,7 @@ ctl_cmd_pause_resume(int argc, char **argv)
 	char	*id;
 	int	 code;
 
-	if ((code = ctl_id_args(argc, argv, NULL, &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, NULL, NULL, 0, &id)) != 0)
 		return (code);
 	code = ctl_post(id, argv[0], NULL);
 	free(id);
@@ -577,22 +573,12 @@ ctl_cmd_pause_resume(int argc, char **argv)
 static int
 ctl_cmd_input(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "raw", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 }
-	};
 	struct json_object	*o;
 	struct cbuf		 data = { 0 };
 	char			*id;
-	int			 ch, raw = 0, code;
+	int			 raw = 0, code;
 
-	while ((ch = getopt_long(argc, argv, "r", opts, NULL)) != -1) {
-		if (ch != 'r')
-			return (ctl_usage());
-		raw = 1;
-	}
-	if (optind != argc - 2)
-		return (ctl_usage());
-	if ((code = ctl_resolve(argv[optind], &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, "raw", &raw, 1, &id)) != 0)
 		return (code);
 	cbuf_adds(&data, argv[optind + 1]);
 	if (!raw)
@@ -703,20 +689,11 @@ static void
 ctl_events_signals(struct termfilter *tf)
 {
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction	 sa, old;
-	size_t			 i;
 
 	ctl_events_tf = tf;
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;
-	sa.sa_handler = tf != NULL ? ctl_events_signal : SIG_DFL;
-	for (i = 0; i < nitems(sigs); i++) {
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;	/* a background job keeps ignoring */
-		sigaction(sigs[i], &sa, NULL);
-	}
+	/* A background job keeps ignoring what it was started ignoring. */
+	client_signals(sigs, nitems(sigs), tf != NULL ? ctl_events_signal :
+	    SIG_DFL, SA_RESETHAND, 1);
 }
 
 /* Undo the modes the agent's output left set, at the end of events. */
@@ -849,20 +826,10 @@ ctl_cmd_events(int argc, char **argv)
 static int
 ctl_cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "raw", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 }
-	};
 	char	*id;
-	int	 ch, raw = 0, code;
+	int	 raw = 0, code;
 
-	while ((ch = getopt_long(argc, argv, "r", opts, NULL)) != -1) {
-		if (ch != 'r')
-			return (ctl_usage());
-		raw = 1;
-	}
-	if (optind != argc - 1)
-		return (ctl_usage());
-	if ((code = ctl_resolve(argv[optind], &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, "raw", &raw, 0, &id)) != 0)
 		return (code);
 	code = attach_run(&ctl_client, id, raw);
 	free(id);
@@ -877,7 +844,7 @@ ctl_cmd_rm(int argc, char **argv)
 	char			*id, *path;
 	int			 code;
 
-	if ((code = ctl_id_args(argc, argv, NULL, &id)) != 0)
+	if ((code = ctl_id_args(argc, argv, NULL, NULL, 0, &id)) != 0)
 		return (code);
 	path = xasprintf("/api/runner/sessions/%s", id);
 	code = ctl_json("DELETE", path, NULL, &o);

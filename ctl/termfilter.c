@@ -482,100 +482,74 @@ termfilter_restore(struct termfilter *tf, struct cbuf *out)
 void
 termfilter_restore_fd(const struct termfilter *tf, int fd)
 {
-	const char	*p;
-	size_t		 i, len;
-	ssize_t		 n;
+	size_t	i;
 
 	for (i = 0; i < nitems(termfilter_undo); i++) {
-		if ((tf->modes & termfilter_undo[i].bit) == 0)
+		if ((tf->modes & termfilter_undo[i].bit) != 0 &&
+		    client_write(fd, termfilter_undo[i].undo,
+		    strlen(termfilter_undo[i].undo), 0) != 0)
+			return;
+	}
+}
+
+/*
+ * Append s[0..len) as text: controls, C1 and bad UTF-8 as '?' for plain
+ * text; for JSON, C1 and DEL escaped and bad UTF-8 as \ufffd.
+ */
+static void
+termfilter_text(const char *s, size_t len, struct cbuf *out, int json)
+{
+	const char	*bad = json ? "\\ufffd" : "?";
+	unsigned char	 buf[4], c;
+	size_t		 i, blen = 0, need = 0;
+	unsigned int	 cp;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (blen == 0 && c < 0x80) {
+			if (json ? c != 0x7f : c >= 0x20 && c < 0x7f)
+				cbuf_add(out, &c, 1);
+			else if (json)
+				cbuf_printf(out, "\\u%04x", c);
+			else
+				cbuf_adds(out, bad);
 			continue;
-		p = termfilter_undo[i].undo;
-		len = strlen(p);
-		while (len > 0) {
-			if ((n = write(fd, p, len)) < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return;
-			p += n;
-			len -= (size_t)n;
+		}
+		switch (termfilter_u8(buf, &blen, &need, c, &cp)) {
+		case TF_U8_MORE:
+			break;
+		case TF_U8_BAD:
+			cbuf_adds(out, bad);
+			break;
+		case TF_U8_CUT:
+			cbuf_adds(out, bad);
+			i--;
+			break;
+		case TF_U8_CHAR:
+			if (cp > 0x9f)
+				cbuf_add(out, buf, blen);
+			else if (json)
+				cbuf_printf(out, "\\u%04x", cp);
+			else
+				cbuf_adds(out, bad);
+			blen = 0;
+			break;
 		}
 	}
+	if (blen > 0)
+		cbuf_adds(out, bad);
 }
 
 /* Append s[0..len) as plain text: controls and bad UTF-8 as '?'. */
 void
 termfilter_plain(const char *s, size_t len, struct cbuf *out)
 {
-	unsigned char	buf[4], c;
-	size_t		i, blen = 0, need = 0;
-	unsigned int	cp;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (blen == 0 && c < 0x80) {
-			cbuf_add(out, c >= 0x20 && c < 0x7f ? (char *)&c : "?",
-			    1);
-			continue;
-		}
-		switch (termfilter_u8(buf, &blen, &need, c, &cp)) {
-		case TF_U8_MORE:
-			break;
-		case TF_U8_BAD:
-			cbuf_add(out, "?", 1);
-			break;
-		case TF_U8_CUT:
-			cbuf_add(out, "?", 1);
-			i--;
-			break;
-		case TF_U8_CHAR:
-			if (cp <= 0x9f)
-				cbuf_add(out, "?", 1);
-			else
-				cbuf_add(out, buf, blen);
-			blen = 0;
-			break;
-		}
-	}
-	if (blen > 0)
-		cbuf_add(out, "?", 1);
+	termfilter_text(s, len, out, 0);
 }
 
 /* Append JSON text with C1 and DEL escaped and bad UTF-8 as \ufffd. */
 void
 termfilter_json(const char *s, size_t len, struct cbuf *out)
 {
-	unsigned char	buf[4], c;
-	size_t		i, blen = 0, need = 0;
-	unsigned int	cp;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (blen == 0 && c < 0x80) {
-			if (c == 0x7f)
-				cbuf_adds(out, "\\u007f");
-			else
-				cbuf_add(out, &c, 1);
-			continue;
-		}
-		switch (termfilter_u8(buf, &blen, &need, c, &cp)) {
-		case TF_U8_MORE:
-			break;
-		case TF_U8_BAD:
-			cbuf_adds(out, "\\ufffd");
-			break;
-		case TF_U8_CUT:
-			cbuf_adds(out, "\\ufffd");
-			i--;
-			break;
-		case TF_U8_CHAR:
-			if (cp <= 0x9f)
-				cbuf_printf(out, "\\u%04x", cp);
-			else
-				cbuf_add(out, buf, blen);
-			blen = 0;
-			break;
-		}
-	}
-	if (blen > 0)
-		cbuf_adds(out, "\\ufffd");
+	termfilter_text(s, len, out, 1);
 }
