@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "fixture.h"
 #include "overlay.h"
 #include "util.h"
 #include "unit.h"
@@ -26,68 +27,17 @@
 #define KEY	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static char	tmp[128];
-static int	seq;
 
 static void
 setup(void)
 {
-	snprintf(tmp, sizeof tmp, "/tmp/check_overlay.%ld.%d",
-	    (long)getpid(), seq++);
-	rm_rf(tmp);
-	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
-}
-
-/* Unmount whatever a failed test left mounted below tmp. */
-static void
-unmount_under(const char *dir)
-{
-	FILE	*f;
-	char	 line[4096], mp[4096];
-	size_t	 len = strlen(dir);
-
-	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
-		    strncmp(mp, dir, len) == 0 && mp[len] == '/')
-			(void)umount2(mp, MNT_DETACH);
-	}
-	fclose(f);
+	fixture_tmpdir(tmp, sizeof tmp, "check_overlay");
 }
 
 static void
 teardown(void)
 {
-	unmount_under(tmp);
-	rm_rf(tmp);
-}
-
-/* Write text to tmp/rel, making its parents. */
-static void
-put(const char *rel, const char *text)
-{
-	char	*path, *dir;
-
-	path = xasprintf("%s/%s", tmp, rel);
-	dir = xstrdup(path);
-	*strrchr(dir, '/') = '\0';
-	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
-	ck_assert_int_eq(write_file_atomic(path, text, strlen(text)), 0);
-	free(dir);
-	free(path);
-}
-
-static int
-exists(const char *rel)
-{
-	struct stat	 st;
-	char		*path;
-	int		 rv;
-
-	path = xasprintf("%s/%s", tmp, rel);
-	rv = lstat(path, &st) == 0;
-	free(path);
-	return (rv);
+	fixture_rmdir(tmp);
 }
 
 START_TEST(test_key_vector)
@@ -277,19 +227,19 @@ START_TEST(test_refcount)
 	other = xasprintf("%s/cache/checkouts/a", tmp);
 	/* No .overlay yet: nobody. */
 	ck_assert_int_eq(overlay_refcount(ws, lower), 0);
-	put("ws/.overlay/s1/lower", lower);		/* no newline */
+	fixture_put(tmp, "ws/.overlay/s1/lower", lower);	/* no newline */
 	ck_assert_int_eq(overlay_refcount(ws, lower), 1);
-	put("ws/.overlay/s2/lower", "");
+	fixture_put(tmp, "ws/.overlay/s2/lower", "");
 	ck_assert_int_eq(overlay_refcount(ws, lower), 1);
 	rec = xasprintf("%s\n", lower);
-	put("ws/.overlay/s2/lower", rec);
+	fixture_put(tmp, "ws/.overlay/s2/lower", rec);
 	free(rec);
 	ck_assert_int_eq(overlay_refcount(ws, lower), 2);
 	/* A prefix of the path is another checkout. */
 	ck_assert_int_eq(overlay_refcount(ws, other), 0);
 	/* Private dirs without a record, and dot entries, do not count. */
-	put("ws/.overlay/s3/upper/x", "x");
-	put("ws/.overlay/.probe.abc/lower", lower);
+	fixture_put(tmp, "ws/.overlay/s3/upper/x", "x");
+	fixture_put(tmp, "ws/.overlay/.probe.abc/lower", lower);
 	ck_assert_int_eq(overlay_refcount(ws, lower), 2);
 	/* Removing a workspace's private dir drops its reference. */
 	rec = xasprintf("%s/ws/.overlay/s1", tmp);
@@ -321,7 +271,7 @@ START_TEST(test_lower)
 	ck_assert_ptr_null(overlay_lower(ws));
 	ck_assert_ptr_null(overlay_lower("relative"));
 	rec = xasprintf("%s\n", lower);
-	put("ws/.overlay/s1/lower", rec);
+	fixture_put(tmp, "ws/.overlay/s1/lower", rec);
 	free(rec);
 	/* The checkout is gone: nothing to read from. */
 	ck_assert_ptr_null(overlay_lower(ws));
@@ -331,13 +281,13 @@ START_TEST(test_lower)
 	ck_assert_str_eq(p, lower);
 	free(p);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		put("ws/.overlay/s1/lower", bad[i]);
+		fixture_put(tmp, "ws/.overlay/s1/lower", bad[i]);
 		ck_assert_msg(overlay_lower(ws) == NULL, "accepted '%s'",
 		    bad[i]);
 	}
 	/* A directory that is there, but not a checkout's. */
 	rec = xasprintf("%s/cache/checkouts", tmp);
-	put("ws/.overlay/s1/lower", rec);
+	fixture_put(tmp, "ws/.overlay/s1/lower", rec);
 	ck_assert_ptr_null(overlay_lower(ws));
 	free(rec);
 	free(lower);
@@ -377,7 +327,7 @@ START_TEST(test_stamp)
 
 	path = xasprintf("%s/entry", tmp);
 	stamp = xasprintf("%s.stamp", path);
-	put("entry/a", "12345");
+	fixture_put(tmp, "entry/a", "12345");
 	ck_assert_uint_ge(overlay_du(path), 4096);
 	overlay_stamp(path, 4242);
 	text = read_file(stamp, NULL);
@@ -441,26 +391,30 @@ START_TEST(test_prune)
 	cache_entry("cache/checkouts/" K3, "1000\n", now - 5);
 	/* Not cache entries: a stray file, a half-built checkout. */
 	cache_entry("cache/checkouts/" K3 ".tmp", NULL, now);
-	put("cache/checkouts/notakey", "x");
+	fixture_put(tmp, "cache/checkouts/notakey", "x");
 	rec = xasprintf("%s/checkouts/" K1 "\n", cache);
-	put("ws/.overlay/s1/lower", rec);
+	fixture_put(tmp, "ws/.overlay/s1/lower", rec);
 	free(rec);
 	lock = xasprintf("%s/mirrors/h/o/locked.git.lock", cache);
 	ck_assert_int_ge((fd = overlay_lock(lock, LOCK_SH)), 0);
 
 	/* 6000 bytes, cap 3000: oldest unused first until under it. */
 	ck_assert_int_eq(overlay_prune(cache, ws, 3000, 0), 3);
-	ck_assert_int_eq(exists("cache/mirrors/h/o/old.git"), 0);
-	ck_assert_int_eq(exists("cache/mirrors/h/o/old.git.stamp"), 0);
-	ck_assert_int_eq(exists("cache/checkouts/" K2), 0);
-	ck_assert_int_eq(exists("cache/checkouts/" K2 ".stamp"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/mirrors/h/o/old.git"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/mirrors/h/o/old.git.stamp"),
+	    0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K2), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K2 ".stamp"),
+	    0);
 	/* Then the newer mirror (the locked one is skipped). */
-	ck_assert_int_eq(exists("cache/mirrors/h/g/sub/new.git"), 0);
-	ck_assert_int_eq(exists("cache/mirrors/h/o/locked.git"), 1);
-	ck_assert_int_eq(exists("cache/checkouts/" K1), 1);
-	ck_assert_int_eq(exists("cache/checkouts/" K3), 1);
-	ck_assert_int_eq(exists("cache/checkouts/" K3 ".tmp"), 0);
-	ck_assert_int_eq(exists("cache/checkouts/notakey"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/mirrors/h/g/sub/new.git"),
+	    0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/mirrors/h/o/locked.git"),
+	    1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K1), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K3), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K3 ".tmp"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/notakey"), 1);
 	close(fd);
 	free(lock);
 
@@ -470,15 +424,16 @@ START_TEST(test_prune)
 	ck_assert_int_eq(overlay_prune(cache, ws, 0, 60 * 1000), 0);
 	cache_entry("cache/checkouts/" K2, "10\n", now - 120);
 	ck_assert_int_eq(overlay_prune(cache, ws, 0, 60 * 1000), 1);
-	ck_assert_int_eq(exists("cache/checkouts/" K2), 0);
-	ck_assert_int_eq(exists("cache/checkouts/" K1), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K2), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K1), 1);
 	/* A stamp without a size: measured, then counted. */
 	cache_entry("cache/checkouts/" K2, "garbage", now - 1);
 	ck_assert_int_eq(overlay_prune(cache, ws, 1, 0), 3);
-	ck_assert_int_eq(exists("cache/mirrors/h/o/locked.git"), 0);
-	ck_assert_int_eq(exists("cache/checkouts/" K1), 1);
-	ck_assert_int_eq(exists("cache/checkouts/" K2), 0);
-	ck_assert_int_eq(exists("cache/checkouts/" K3), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/mirrors/h/o/locked.git"),
+	    0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K1), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K2), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "cache/checkouts/" K3), 0);
 	/* Bad input. */
 	ck_assert_int_eq(overlay_prune(NULL, ws, 1, 0), 0);
 	ck_assert_int_eq(overlay_prune("relative", ws, 1, 0), 0);
@@ -498,8 +453,8 @@ START_TEST(test_mount)
 	ws = xasprintf("%s/ws", tmp);
 	a = xasprintf("%s/ws/a", tmp);
 	b = xasprintf("%s/ws/b", tmp);
-	put("lower/f.txt", "lower\n");
-	put("ws/.keep", "");
+	fixture_put(tmp, "lower/f.txt", "lower\n");
+	fixture_put(tmp, "ws/.keep", "");
 	ck_assert_int_eq(overlay_prepare(a, lower, (uid_t)-1, (gid_t)-1,
 	    cause, sizeof cause), 0);
 	if (overlay_mount(a, lower, cause, sizeof cause) == -1) {
@@ -512,8 +467,8 @@ START_TEST(test_mount)
 	ck_assert_int_eq(overlay_prepare(b, lower, 65534, 65534, cause,
 	    sizeof cause), 0);
 	ck_assert_int_eq(overlay_mount(b, lower, cause, sizeof cause), 0);
-	put("ws/a/f.txt", "from a\n");
-	put("ws/a/new.txt", "new\n");
+	fixture_put(tmp, "ws/a/f.txt", "from a\n");
+	fixture_put(tmp, "ws/a/new.txt", "new\n");
 	p = xasprintf("%s/f.txt", b);
 	text = read_file(p, NULL);
 	ck_assert_str_eq(text, "lower\n");
@@ -522,15 +477,15 @@ START_TEST(test_mount)
 	/* The root of b is its owner's. */
 	ck_assert_int_eq(stat(b, &st), 0);
 	ck_assert_int_eq(st.st_uid, 65534);
-	ck_assert_int_eq(exists("ws/b/new.txt"), 0);
-	ck_assert_int_eq(exists("lower/new.txt"), 0);
-	ck_assert_int_eq(exists("ws/.overlay/a/upper/f.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/b/new.txt"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "lower/new.txt"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/a/upper/f.txt"), 1);
 	ck_assert_int_eq(overlay_refcount(ws, lower), 2);
 
 	/* Preparing an existing workspace fails and leaves it alone. */
 	ck_assert_int_eq(overlay_prepare(a, lower, (uid_t)-1, (gid_t)-1,
 	    cause, sizeof cause), -1);
-	ck_assert_int_eq(exists("ws/.overlay/a/upper/new.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/a/upper/new.txt"), 1);
 
 	/*
 	 * Layers go by descriptor: a path overlay's option syntax could not
@@ -541,24 +496,24 @@ START_TEST(test_mount)
 	    cause, sizeof cause), 0);
 	ck_assert_msg(overlay_mount(bad, lower, cause, sizeof cause) == 0,
 	    "%s", cause);
-	ck_assert_int_eq(exists("ws/c,d/f.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/c,d/f.txt"), 1);
 	/* Missing layers: said. */
 	ck_assert_int_eq(overlay_mount(b, "/nonexistent", cause,
 	    sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "/nonexistent"));
 	overlay_discard(bad);
-	ck_assert_int_eq(exists("ws/c,d"), 0);
-	ck_assert_int_eq(exists("ws/.overlay/c,d"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/c,d"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/c,d"), 0);
 	free(bad);
 
 	/* DELETE: unmounted, private dir gone; not a uuid: left alone. */
 	ck_assert_int_eq(overlay_remove(ws, "a"), 0);
-	ck_assert_int_eq(exists("ws/a/f.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/a/f.txt"), 1);
 	overlay_discard(a);
 	overlay_discard(b);
-	ck_assert_int_eq(exists("ws/a"), 0);
-	ck_assert_int_eq(exists("ws/.overlay/b"), 0);
-	ck_assert_int_eq(exists("lower/f.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/a"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/b"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "lower/f.txt"), 1);
 	ck_assert_int_eq(overlay_probe(tmp, tmp, cause, sizeof cause), 0);
 out:
 	free(ws);
@@ -587,8 +542,8 @@ START_TEST(test_sweep)
 	ws = xasprintf("%s/ws", tmp);
 	keep = xasprintf("%s/11111111-1111-4111-8111-111111111111", ws);
 	gone = xasprintf("%s/22222222-2222-4222-8222-222222222222", ws);
-	put("lower/f.txt", "lower\n");
-	put("ws/.keep", "");
+	fixture_put(tmp, "lower/f.txt", "lower\n");
+	fixture_put(tmp, "ws/.keep", "");
 	ck_assert_int_eq(overlay_prepare(keep, lower, (uid_t)-1, (gid_t)-1,
 	    cause, sizeof cause), 0);
 	ck_assert_int_eq(overlay_prepare(gone, lower, (uid_t)-1, (gid_t)-1,
@@ -601,20 +556,20 @@ START_TEST(test_sweep)
 	ck_assert_int_eq(overlay_mount(gone, lower, cause, sizeof cause), 0);
 	ck_assert_int_eq(overlay_sweep(ws, known_one), 1);
 	ck_assert_int_gt(known_calls, 0);
-	ck_assert_int_eq(exists("ws/11111111-1111-4111-8111-111111111111/"
-	    "f.txt"), 1);
-	ck_assert_int_eq(exists("ws/22222222-2222-4222-8222-222222222222"),
-	    0);
-	ck_assert_int_eq(exists("ws/.overlay/22222222-2222-4222-8222-"
-	    "222222222222"), 0);
+	ck_assert_int_eq(fixture_exists(tmp,
+	    "ws/11111111-1111-4111-8111-111111111111/f.txt"), 1);
+	ck_assert_int_eq(fixture_exists(tmp,
+	    "ws/22222222-2222-4222-8222-222222222222"), 0);
+	ck_assert_int_eq(fixture_exists(tmp,
+	    "ws/.overlay/22222222-2222-4222-8222-222222222222"), 0);
 	/* Nothing left to do the second time. */
 	ck_assert_int_eq(overlay_sweep(ws, known_one), 0);
 	ck_assert_int_eq(overlay_remove(ws,
 	    "11111111-1111-4111-8111-111111111111"), 0);
-	ck_assert_int_eq(exists("ws/11111111-1111-4111-8111-111111111111/"
-	    "f.txt"), 0);
-	ck_assert_int_eq(exists("ws/.overlay/11111111-1111-4111-8111-"
-	    "111111111111"), 0);
+	ck_assert_int_eq(fixture_exists(tmp,
+	    "ws/11111111-1111-4111-8111-111111111111/f.txt"), 0);
+	ck_assert_int_eq(fixture_exists(tmp,
+	    "ws/.overlay/11111111-1111-4111-8111-111111111111"), 0);
 out:
 	free(keep);
 	free(gone);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <dirent.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <check.h>
 #include <git2.h>
 
+#include "fixture.h"
 #include "overlay.h"
 #include "util.h"
 #include "workspace.h"
@@ -27,35 +29,6 @@ static char	 c2[GIT_OID_HEXSZ + 1];	/* main */
 static char	 c3[GIT_OID_HEXSZ + 1];	/* feature */
 static char	 cause[1024];
 static char	 commit[64];
-static int	 seq;
-
-/* Commit a tree holding README with content onto ref, from parent. */
-static void
-make_commit(git_repository *repo, const char *ref, const char *content,
-    git_commit *parent, git_oid *out)
-{
-	git_oid			 blob, tree_id;
-	git_treebuilder		*tb;
-	git_tree		*tree;
-	git_signature		*sig;
-	const git_commit	*parents[1];
-
-	ck_assert_int_eq(git_blob_create_from_buffer(&blob, repo, content,
-	    strlen(content)), 0);
-	ck_assert_int_eq(git_treebuilder_new(&tb, repo, NULL), 0);
-	ck_assert_int_eq(git_treebuilder_insert(NULL, tb, "README", &blob,
-	    GIT_FILEMODE_BLOB), 0);
-	ck_assert_int_eq(git_treebuilder_write(&tree_id, tb), 0);
-	git_treebuilder_free(tb);
-	ck_assert_int_eq(git_tree_lookup(&tree, repo, &tree_id), 0);
-	ck_assert_int_eq(git_signature_new(&sig, "Test", "test@example.invalid",
-	    1700000000, 0), 0);
-	parents[0] = parent;
-	ck_assert_int_eq(git_commit_create(out, repo, ref, sig, sig, NULL,
-	    content, tree, parent != NULL ? 1 : 0, parents), 0);
-	git_signature_free(sig);
-	git_tree_free(tree);
-}
 
 /*
  * A repository: main has c1 ("one") then c2 ("two"); feature branches off
@@ -72,10 +45,7 @@ setup(void)
 	git_signature			*sig;
 	git_oid				 o, tag;
 
-	snprintf(tmp, sizeof tmp, "/tmp/check_workspace.%ld.%d",
-	    (long)getpid(), seq++);
-	rm_rf(tmp);
-	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	fixture_tmpdir(tmp, sizeof tmp, "check_workspace");
 	snprintf(allowed, sizeof allowed, "%s/allowed", tmp);
 	snprintf(repo_path, sizeof repo_path, "%s/repo", allowed);
 	ck_assert_int_eq(mkdir_p(repo_path, 0755), 0);
@@ -89,12 +59,12 @@ setup(void)
 	opts.initial_head = "main";
 	ck_assert_int_eq(git_repository_init_ext(&repo, repo_path, &opts), 0);
 
-	make_commit(repo, "HEAD", "one\n", NULL, &o);
+	fixture_commit(repo, "HEAD", "one\n", NULL, &o);
 	git_oid_tostr(c1, sizeof c1, &o);
 	ck_assert_int_eq(git_commit_lookup(&k1, repo, &o), 0);
-	make_commit(repo, "HEAD", "two\n", k1, &o);
+	fixture_commit(repo, "HEAD", "two\n", k1, &o);
 	git_oid_tostr(c2, sizeof c2, &o);
-	make_commit(repo, "refs/heads/feature", "feature\n", k1, &o);
+	fixture_commit(repo, "refs/heads/feature", "feature\n", k1, &o);
 	git_oid_tostr(c3, sizeof c3, &o);
 
 	o1 = (git_object *)k1;
@@ -110,29 +80,10 @@ setup(void)
 	git_libgit2_shutdown();
 }
 
-/* Unmount whatever a failed test left mounted below tmp. */
-static void
-unmount_under(const char *dir)
-{
-	FILE	*f;
-	char	 line[4096], mp[4096];
-	size_t	 len = strlen(dir);
-
-	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
-		    strncmp(mp, dir, len) == 0 && mp[len] == '/')
-			(void)umount2(mp, MNT_DETACH);
-	}
-	fclose(f);
-}
-
 static void
 teardown(void)
 {
-	unmount_under(tmp);
-	rm_rf(tmp);
+	fixture_rmdir(tmp);
 }
 
 /* A spec for a branch checkout into tmp/ws/NAME. */
@@ -223,6 +174,43 @@ readme(const struct workspace_spec *sp)
 	return (data);
 }
 
+/* Create sp's workspace; it must be at commit and README hold text (if set). */
+static void
+create_ok(struct workspace_spec *sp, const char *want_commit,
+    const char *want_readme)
+{
+	char	*data;
+
+	ck_assert_msg(workspace_create(sp, commit, cause, sizeof cause) == 0,
+	    "workspace_create: %s", cause);
+	if (want_commit != NULL)
+		ck_assert_str_eq(commit, want_commit);
+	if (want_readme != NULL) {
+		data = readme(sp);
+		ck_assert_str_eq(data, want_readme);
+		free(data);
+	}
+}
+
+/* Creating sp's workspace must fail with the cause fmt makes. */
+static void
+create_fails(struct workspace_spec *sp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+create_fails(struct workspace_spec *sp, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*want;
+
+	ck_assert_int_eq(workspace_create(sp, commit, cause, sizeof cause),
+	    -1);
+	va_start(ap, fmt);
+	ck_assert_int_ne(vasprintf(&want, fmt, ap), -1);
+	va_end(ap);
+	ck_assert_str_eq(cause, want);
+	free(want);
+}
+
 /* HEAD's commit in a workspace, and whether it is detached. */
 static void
 head_of(const char *dir, char *hex, int *detached, char *refname,
@@ -244,27 +232,13 @@ head_of(const char *dir, char *hex, int *detached, char *refname,
 	git_libgit2_shutdown();
 }
 
-/* Whether a path exists. */
-static int
-exists(const char *path)
-{
-	struct stat	st;
-
-	return (lstat(path, &st) == 0);
-}
-
 START_TEST(test_branch_main)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "a");
-	char			 hex[64], ref[256], *data;
+	char			 hex[64], ref[256];
 	int			 detached;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c2);
-	data = readme(&sp);
-	ck_assert_str_eq(data, "two\n");
-	free(data);
+	create_ok(&sp, c2, "two\n");
 	head_of(sp.dir, hex, &detached, ref, sizeof ref);
 	ck_assert_str_eq(hex, c2);
 	ck_assert_int_eq(detached, 1);
@@ -275,28 +249,16 @@ START_TEST(test_branch_other)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "feature",
 				    "b");
-	char			*data;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c3);
-	data = readme(&sp);
-	ck_assert_str_eq(data, "feature\n");
-	free(data);
+	create_ok(&sp, c3, "feature\n");
 }
 END_TEST
 
 START_TEST(test_commit_full)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_COMMIT, c1, "c");
-	char			*data;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c1);
-	data = readme(&sp);
-	ck_assert_str_eq(data, "one\n");
-	free(data);
+	create_ok(&sp, c1, "one\n");
 }
 END_TEST
 
@@ -304,30 +266,18 @@ START_TEST(test_commit_short)
 {
 	char			 abbrev[8];
 	struct workspace_spec	 sp;
-	char			*data;
 
 	snprintf(abbrev, sizeof abbrev, "%.7s", c3);
 	sp = spec_for(WORKSPACE_COMMIT, abbrev, "d");
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c3);
-	data = readme(&sp);
-	ck_assert_str_eq(data, "feature\n");
-	free(data);
+	create_ok(&sp, c3, "feature\n");
 }
 END_TEST
 
 START_TEST(test_tag_lightweight)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v1", "e");
-	char			*data;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c1);
-	data = readme(&sp);
-	ck_assert_str_eq(data, "one\n");
-	free(data);
+	create_ok(&sp, c1, "one\n");
 }
 END_TEST
 
@@ -337,9 +287,7 @@ START_TEST(test_tag_annotated)
 	char			 hex[64], ref[256];
 	int			 detached;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c1);
+	create_ok(&sp, c1, NULL);
 	head_of(sp.dir, hex, &detached, ref, sizeof ref);
 	ck_assert_str_eq(hex, c1);
 	ck_assert_int_eq(detached, 1);
@@ -353,8 +301,7 @@ START_TEST(test_branch_name)
 	int			 detached;
 
 	sp.branch_name = "runner/task-1";
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	head_of(sp.dir, hex, &detached, ref, sizeof ref);
 	ck_assert_str_eq(hex, c1);
 	ck_assert_int_eq(detached, 0);
@@ -373,8 +320,7 @@ START_TEST(test_branch_name_existing)
 
 	/* "main" exists in the clone already: it moves to the commit. */
 	sp.branch_name = "main";
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	head_of(sp.dir, hex, &detached, ref, sizeof ref);
 	ck_assert_str_eq(hex, c1);
 	ck_assert_str_eq(ref, "refs/heads/main");
@@ -386,45 +332,33 @@ START_TEST(test_branch_name_invalid)
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "i");
 
 	sp.branch_name = "bad..name";
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	ck_assert_str_eq(cause, "invalid branch name 'bad..name'");
-	ck_assert_int_eq(exists(sp.dir), 0);
+	create_fails(&sp, "invalid branch name 'bad..name'");
+	ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 }
 END_TEST
 
 START_TEST(test_unknown_branch)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "nope", "j");
-	char			*want;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("branch 'nope' not found in repository '%s'",
+	create_fails(&sp, "branch 'nope' not found in repository '%s'",
 	    repo_path);
-	ck_assert_str_eq(cause, want);
-	free(want);
-	ck_assert_int_eq(exists(sp.dir), 0);
+	ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 }
 END_TEST
 
 START_TEST(test_unknown_commit)
 {
 	struct workspace_spec	 sp;
-	char			*want;
 	static const char	*bad[] = { "deadbeef", "HEAD~1", "abc",
 				    "main" };
 	size_t			 i;
 
 	for (i = 0; i < nitems(bad); i++) {
 		sp = spec_for(WORKSPACE_COMMIT, bad[i], "k");
-		ck_assert_int_eq(workspace_create(&sp, commit, cause,
-		    sizeof cause), -1);
-		want = xasprintf("commit '%s' not found in repository '%s'",
+		create_fails(&sp, "commit '%s' not found in repository '%s'",
 		    bad[i], repo_path);
-		ck_assert_str_eq(cause, want);
-		free(want);
-		ck_assert_int_eq(exists(sp.dir), 0);
+		ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 	}
 }
 END_TEST
@@ -432,13 +366,8 @@ END_TEST
 START_TEST(test_unknown_tag)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_TAG, "v9", "l");
-	char			*want;
 
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("tag 'v9' not found in repository '%s'", repo_path);
-	ck_assert_str_eq(cause, want);
-	free(want);
+	create_fails(&sp, "tag 'v9' not found in repository '%s'", repo_path);
 
 	sp = spec_for(WORKSPACE_TAG, "..", "l");
 	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
@@ -450,38 +379,29 @@ END_TEST
 START_TEST(test_missing_repo)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "m");
-	char			 path[512], want[1024];
+	char			 path[512];
 
 	snprintf(path, sizeof path, "%s/nope", allowed);
 	sp.repo_path = path;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	snprintf(want, sizeof want, "repository '%s' not found", path);
-	ck_assert_str_eq(cause, want);
-	ck_assert_int_eq(exists(sp.dir), 0);
+	create_fails(&sp, "repository '%s' not found", path);
+	ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 }
 END_TEST
 
 START_TEST(test_not_a_repo)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "n");
-	char			 path[512], want[1024];
+	char			 path[512];
 
 	snprintf(path, sizeof path, "%s/plain", allowed);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	sp.repo_path = path;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	snprintf(want, sizeof want, "'%s' is not a git repository", path);
-	ck_assert_str_eq(cause, want);
+	create_fails(&sp, "'%s' is not a git repository", path);
 
 	/* A directory inside a repository is not one either. */
 	snprintf(path, sizeof path, "%s/.git/objects", repo_path);
 	sp.repo_path = path;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	snprintf(want, sizeof want, "'%s' is not a git repository", path);
-	ck_assert_str_eq(cause, want);
+	create_fails(&sp, "'%s' is not a git repository", path);
 }
 END_TEST
 
@@ -490,10 +410,7 @@ START_TEST(test_remote)
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "o");
 
 	sp.provider = "github";
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	ck_assert_str_eq(cause,
-	    "remote repositories (github) are not supported yet");
+	create_fails(&sp, "remote repositories (github) are not supported yet");
 }
 END_TEST
 
@@ -509,7 +426,7 @@ START_TEST(test_existing_dir)
 	    -1);
 	ck_assert_ptr_nonnull(strstr(cause, "cannot create workspace"));
 	/* Not ours: left alone. */
-	ck_assert_int_eq(exists(keep), 1);
+	ck_assert_int_eq(fixture_exists(NULL, keep), 1);
 	free(keep);
 }
 END_TEST
@@ -517,7 +434,7 @@ END_TEST
 START_TEST(test_outside_roots)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "q");
-	char			*other, *want;
+	char			*other;
 	char			*narrow[2];
 
 	/* A repository that exists but is not under the root. */
@@ -525,12 +442,8 @@ START_TEST(test_outside_roots)
 	narrow[1] = NULL;
 	ck_assert_int_eq(mkdir(narrow[0], 0755), 0);
 	sp.allowed_roots = narrow;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("repository path '%s' is outside the allowed roots",
+	create_fails(&sp, "repository path '%s' is outside the allowed roots",
 	    repo_path);
-	ck_assert_str_eq(cause, want);
-	free(want);
 
 	/* A missing path outside is "outside", not "not found". */
 	other = xasprintf("%s/missing", tmp);
@@ -551,9 +464,7 @@ START_TEST(test_outside_roots)
 	/* Relative paths are refused. */
 	sp.repo_path = "allowed/repo";
 	sp.allowed_roots = roots;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	ck_assert_str_eq(cause, "repository path 'allowed/repo' must be "
+	create_fails(&sp, "repository path 'allowed/repo' must be "
 	    "absolute");
 }
 END_TEST
@@ -561,7 +472,7 @@ END_TEST
 START_TEST(test_dotdot_escape)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "r");
-	char			*inner, *path, *want;
+	char			*inner, *path;
 	char			*narrow[2];
 
 	/* Root is allowed/inner; the repo is reached by inner/../repo. */
@@ -572,20 +483,15 @@ START_TEST(test_dotdot_escape)
 	path = xasprintf("%s/../repo", inner);
 	sp.repo_path = path;
 	sp.allowed_roots = narrow;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("repository path '%s' is outside the allowed roots",
+	create_fails(&sp, "repository path '%s' is outside the allowed roots",
 	    path);
-	ck_assert_str_eq(cause, want);
-	free(want);
 	free(path);
 
 	/* The same through a root that is written with "..". */
 	path = xasprintf("%s/../allowed/repo", allowed);
 	sp.repo_path = path;
 	sp.allowed_roots = roots;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	free(path);
 	free(inner);
 }
@@ -594,7 +500,7 @@ END_TEST
 START_TEST(test_symlink_escape)
 {
 	struct workspace_spec	 sp = spec_for(WORKSPACE_BRANCH, "main", "s");
-	char			*outside, *link, *want, *inside;
+	char			*outside, *link, *inside;
 	char			*narrow[2];
 
 	/* allowed/inner/link -> allowed/repo, with root allowed/inner. */
@@ -606,20 +512,15 @@ START_TEST(test_symlink_escape)
 	narrow[1] = NULL;
 	sp.repo_path = link;
 	sp.allowed_roots = narrow;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("repository path '%s' is outside the allowed roots",
+	create_fails(&sp, "repository path '%s' is outside the allowed roots",
 	    link);
-	ck_assert_str_eq(cause, want);
-	free(want);
 
 	/* A symlink to a repository inside the root is fine. */
 	outside = xasprintf("%s/link2", allowed);
 	ck_assert_int_eq(symlink(repo_path, outside), 0);
 	sp.repo_path = outside;
 	sp.allowed_roots = roots;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 
 	/* A root that is a symlink counts where it points. */
 	free(link);
@@ -628,8 +529,7 @@ START_TEST(test_symlink_escape)
 	narrow[0] = link;
 	sp = spec_for(WORKSPACE_BRANCH, "main", "s2");
 	sp.allowed_roots = narrow;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	free(link);
 	free(outside);
 	free(inside);
@@ -694,12 +594,11 @@ START_TEST(test_overlay_reuse)
 	if (geteuid() != 0)
 		return;		/* mounting needs root */
 	a = overlay_for(WORKSPACE_BRANCH, "main", "oa");
-	ck_assert_int_eq(workspace_create(&a, commit, cause, sizeof cause), 0);
-	ck_assert_str_eq(commit, c2);
+	create_ok(&a, c2, NULL);
 	ck_assert_int_eq(is_mount(a.dir), 1);
 	ck_assert_int_eq(checkouts(lower, sizeof lower), 1);
 	b = overlay_for(WORKSPACE_COMMIT, c2, "ob");
-	ck_assert_int_eq(workspace_create(&b, commit, cause, sizeof cause), 0);
+	create_ok(&b, NULL, NULL);
 	/* The same commit by another name: the same checkout. */
 	ck_assert_int_eq(checkouts(NULL, 0), 1);
 	data = readme(&b);
@@ -729,8 +628,7 @@ START_TEST(test_overlay_reuse)
 	/* A branch is the session's, in its overlay only. */
 	c = overlay_for(WORKSPACE_TAG, "v1", "oc");
 	c.branch_name = "runner/x";
-	ck_assert_int_eq(workspace_create(&c, commit, cause, sizeof cause), 0);
-	ck_assert_str_eq(commit, c1);
+	create_ok(&c, c1, NULL);
 	ck_assert_int_eq(checkouts(NULL, 0), 2);
 	head_of(c.dir, hex, &detached, ref, sizeof ref);
 	ck_assert_str_eq(ref, "refs/heads/runner/x");
@@ -754,19 +652,15 @@ END_TEST
 START_TEST(test_overlay_failures)
 {
 	struct workspace_spec	 sp;
-	char			*dir, *want, *real, lower[512];
+	char			*dir, *real, lower[512];
 
 	if (geteuid() != 0)
 		return;
 	/* An unknown ref: the clone's message, nothing built. */
 	sp = overlay_for(WORKSPACE_BRANCH, "nope", "of");
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    -1);
-	want = xasprintf("branch 'nope' not found in repository '%s'",
+	create_fails(&sp, "branch 'nope' not found in repository '%s'",
 	    repo_path);
-	ck_assert_str_eq(cause, want);
-	free(want);
-	ck_assert_int_eq(exists(sp.dir), 0);
+	ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 	ck_assert_int_eq(checkouts(NULL, 0), 0);
 
 	/*
@@ -774,8 +668,7 @@ START_TEST(test_overlay_failures)
 	 * is never mounted: required → fails.
 	 */
 	sp = overlay_for(WORKSPACE_BRANCH, "main", "first");
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	overlay_discard(sp.dir);
 	ck_assert_int_eq(checkouts(lower, sizeof lower), 1);
 	real = xasprintf("%s.real", lower);
@@ -785,15 +678,13 @@ START_TEST(test_overlay_failures)
 	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
 	    -1);
 	ck_assert_ptr_nonnull(strstr(cause, "(workspace_mode is overlay)"));
-	ck_assert_int_eq(exists(sp.dir), 0);
+	ck_assert_int_eq(fixture_exists(NULL, sp.dir), 0);
 	dir = xasprintf("%s/ws/.overlay/x,y", tmp);
-	ck_assert_int_eq(exists(dir), 0);
+	ck_assert_int_eq(fixture_exists(NULL, dir), 0);
 	free(dir);
 	/* auto → a clone instead. */
 	sp.fallback = 1;
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
-	ck_assert_str_eq(commit, c2);
+	create_ok(&sp, c2, NULL);
 	ck_assert_int_eq(is_mount(sp.dir), 0);
 	ck_assert_uint_eq(status_count(sp.dir), 0);
 	ck_assert_int_eq(unlink(lower), 0);
@@ -816,8 +707,7 @@ START_TEST(test_owner_clone)
 	sp.owner_uid = 65534;
 	sp.owner_gid = 65534;
 	sp.branch_name = "runner/o";
-	ck_assert_int_eq(workspace_create(&sp, commit, cause, sizeof cause),
-	    0);
+	create_ok(&sp, NULL, NULL);
 	ck_assert_int_eq(owned_by(sp.dir, 65534), 1);
 	/* The index says so too: git status has nothing to refresh. */
 	git_libgit2_init();
@@ -847,12 +737,12 @@ START_TEST(test_owner_overlay)
 	if (geteuid() != 0)
 		return;
 	a = overlay_for(WORKSPACE_BRANCH, "main", "oo1");
-	ck_assert_int_eq(workspace_create(&a, commit, cause, sizeof cause), 0);
+	create_ok(&a, NULL, NULL);
 	b = overlay_for(WORKSPACE_BRANCH, "main", "oo2");
 	b.owner_uid = 65534;
 	b.owner_gid = 65534;
 	b.branch_name = "runner/b";
-	ck_assert_int_eq(workspace_create(&b, commit, cause, sizeof cause), 0);
+	create_ok(&b, NULL, NULL);
 	/* The owner is part of the key: a checkout of its own. */
 	ck_assert_int_eq(checkouts(NULL, 0), 2);
 	ck_assert_int_eq(stat(a.dir, &st), 0);
