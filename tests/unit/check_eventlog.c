@@ -81,7 +81,8 @@ read_expect(uint64_t after, size_t limit, const char *want, size_t wcount,
 	ck_assert_int_eq(eventlog_read(el, after, limit, out, &count, &last),
 	    0);
 	len = evbuffer_get_length(out);
-	got = xstrndup((const char *)evbuffer_pullup(out, -1), len);
+	got = len == 0 ? xstrdup("") :
+	    xstrndup((const char *)evbuffer_pullup(out, -1), len);
 	ck_assert_str_eq(got, want);
 	ck_assert_uint_eq(count, wcount);
 	ck_assert_uint_eq(last, wlast);
