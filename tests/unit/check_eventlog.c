@@ -25,6 +25,7 @@ static char		 path[256];	/* tmp/events.jsonl */
 static char		 cause[512];
 static struct eventlog	*el;
 
+/* A fresh directory for the log. */
 static void
 setup(void)
 {
@@ -33,6 +34,7 @@ setup(void)
 	el = NULL;
 }
 
+/* Close the log and remove its directory. */
 static void
 teardown(void)
 {

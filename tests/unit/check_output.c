@@ -38,6 +38,7 @@ static struct event_base	*base;
 static struct output		*out;
 static struct got		 got;
 
+/* A chunk: kept, with its size and whether it is valid UTF-8. */
 static void
 got_chunk(const char *p, size_t len, void *arg)
 {
@@ -52,6 +53,7 @@ got_chunk(const char *p, size_t len, void *arg)
 	evbuffer_add(g->data, p, len);
 }
 
+/* A JSON record: a reference kept. */
 static void
 got_record(struct json_object *o, void *arg)
 {
@@ -61,6 +63,7 @@ got_record(struct json_object *o, void *arg)
 	json_object_array_add(g->records, json_object_get(o));
 }
 
+/* A prompt: its text kept; taken or not as the test says. */
 static int
 got_prompt(const char *s, void *arg)
 {
@@ -72,6 +75,7 @@ got_prompt(const char *s, void *arg)
 	return (g->take);
 }
 
+/* A kind of credential told: kept. */
 static void
 got_secret(const char *kind, void *arg)
 {
@@ -97,6 +101,7 @@ pipeline(char **patterns, int jsonl)
 	ck_assert_msg(out != NULL, "output_create: %s", cause);
 }
 
+/* A fresh base and an empty record of what came out. */
 static void
 setup(void)
 {
@@ -109,6 +114,7 @@ setup(void)
 	out = NULL;
 }
 
+/* Free the pipeline, the base and what came out. */
 static void
 teardown(void)
 {
@@ -120,6 +126,7 @@ teardown(void)
 	free(got.secret);
 }
 
+/* Feed a string as pty bytes. */
 static void
 feed(const char *s)
 {
