@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "eventlog.h"
 #include "gateway.h"
+#include "gitcap.h"
 #include "log.h"
 #include "notify.h"
 #include "overlay.h"
@@ -37,7 +38,6 @@
 #include "server.h"
 #include "session.h"
 #include "util.h"
-#include "workspace.h"
 
 #define SERVER_DEFAULT_CONF	"/etc/runnerd/runnerd.conf"
 #define SERVER_SYNC_MS		100

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "confine.h"
 #include "log.h"
 #include "sandbox.h"
 #include "spawn.h"

@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "conf.h"
+#include "confine.h"
 #include "diff.h"
 #include "event.h"
 #include "execpol.h"

@@ -19,6 +19,7 @@
 #include <git2/sys/errors.h>	/* git_error_set_str moved here in 1.8 */
 #endif
 
+#include "gitcap.h"
 #include "log.h"
 #include "overlay.h"
 #include "util.h"
@@ -50,22 +51,6 @@ __lsan_default_suppressions(void)
 	return ("leak:git_remote_create\nleak:libpcre2-8.so\n");
 }
 #endif
-
-/* Whether the libgit2 in use can fetch shallow (depth came with 1.7). */
-#if LIBGIT2_VER_MAJOR > 1 || LIBGIT2_VER_MINOR >= 7
-#define WORKSPACE_SHALLOW	1
-#endif
-
-/* Whether mirrors can be fetched shallow with this libgit2. */
-int
-workspace_can_shallow(void)
-{
-#ifdef WORKSPACE_SHALLOW
-	return (1);
-#else
-	return (0);
-#endif
-}
 
 /* The checkout kind for its START name, or -1. */
 int

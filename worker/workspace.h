@@ -48,7 +48,6 @@ struct workspace_spec {
 
 /* The checkout kind for its START name ("branch", "commit", "tag"), or -1. */
 int	 workspace_kind_parse(const char *);
-int	 workspace_can_shallow(void);
 /* Whether an absolute, normalized path lies under root, by component. */
 int	 workspace_path_under(const char *, const char *);
 /* Lexically normalize an absolute path (".", "..", "//"); malloc'd. */

@@ -29,6 +29,7 @@
 #include <seccomp.h>
 
 #include "conf.h"
+#include "confine.h"
 #include "sandbox.h"
 #include "spawn.h"
 #include "util.h"

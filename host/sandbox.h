@@ -1,13 +1,16 @@
-/* The agent's sandbox: namespaces, a view, identity, Landlock, seccomp. */
+/*
+ * The agent's sandbox as both processes know it: the layers, the probe,
+ * the seccomp filter and the Landlock ruleset. Applying them is the
+ * worker's (worker/confine.h).
+ */
 #ifndef SANDBOX_H
 #define SANDBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-struct cgroup;
 struct json_object;
-struct spawn;
 
 /* The layers, in the order the logs and /healthz list them. */
 enum sandbox_layer {
@@ -57,54 +60,6 @@ unsigned	 sandbox_missing(int, unsigned, char *, size_t);
  */
 struct json_object *sandbox_health(int);
 
-/* How the agent is confined; every pointer is borrowed. */
-struct sandbox_policy {
-	const char	 *workspace;	/* this session's, bound read-write */
-	const char	 *hide[4];	/* tmpfs over these when they exist */
-	char		**expose;	/* bound read-only; NULL-terminated */
-	uid_t		  uid;		/* the agent's, when we are root */
-	gid_t		  gid;
-	long		  nofile_max;
-	int		  exec_notify;	/* want a listener for execve */
-	unsigned	  required;	/* layers that must not fail */
-};
-
-/* What sandbox_spawn started; the worker owns every descriptor. */
-struct sandbox_proc {
-	pid_t		 pid;		/* init: its exit is the session's */
-	int		 master;	/* the pty: non-blocking, cloexec */
-	int		 notify_fd;	/* seccomp listener for execve, or -1 */
-	int		 proxy_fd;	/* to the bridge in the namespace */
-	int		 status_fd;	/* init's report of how it ended */
-};
-
-/*
- * Start the CLI in the sandbox: a pty, init as pid 1 of new namespaces,
- * joined to cg (may be NULL) before it runs, and the agent under it.
- * Returns when the agent is about to exec (it waits on the notify fd, if
- * one was asked for, for its own execve); 0 with *out filled, or -1 with
- * a cause (a required layer failed, or no process could be started).
- * Layers that failed but are not required are logged.
- */
-int		 sandbox_spawn(const struct spawn *,
-		    const struct sandbox_policy *, struct cgroup *,
-		    struct sandbox_proc *, char *, size_t);
-/*
- * The agent's own wait status, given init's (status_fd is read without
- * blocking): init, as pid 1, cannot die of the agent's signal, so it sends
- * the status before it exits. Without such a report, init's own status.
- */
-int		 sandbox_status(int, int);
-
-/*
- * Used by spawn.c when the sandbox is off. In the child: load a filter
- * that only notifies execve/execveat and send its listener over fd; 0, or
- * -1 with a cause (no filter loaded). In the worker: receive it; the fd,
- * or -1 with a cause.
- */
-int		 sandbox_notify_child(int, char *, size_t);
-int		 sandbox_notify_recv(int, int, char *, size_t);
-
 /*
  * The pieces, exported for tests: build and load the agent's seccomp
  * filter (what: the deny list, a listener for execve and execveat, or
@@ -118,5 +73,7 @@ int		 sandbox_seccomp_load(int, int *, char *, size_t);
 int		 sandbox_landlock_apply(const char *const *, char *, size_t);
 /* The Landlock ABI of the running kernel, or 0 without Landlock. */
 int		 sandbox_landlock_abi(void);
+/* Apply mount attributes to a detached tree, recursively (mount API). */
+int		 sandbox_tree_attr(int, uint64_t);
 
 #endif

@@ -1,4 +1,8 @@
-/* runnerd: the supervisor, or a worker when re-executed with --worker. */
+/*
+ * runnerd: the supervisor, or a worker when re-executed with --worker.
+ * The one file that links both processes: supervisor/ never includes
+ * worker/, and the pool re-executes this binary to start a worker.
+ */
 #include "config.h"
 
 #include <string.h>

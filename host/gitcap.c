@@ -1,0 +1,15 @@
+/* What the libgit2 runnerd is built with can do. */
+#include "config.h"
+
+#include "gitcap.h"
+
+/* Whether mirrors can be fetched shallow with this libgit2. */
+int
+workspace_can_shallow(void)
+{
+#ifdef WORKSPACE_SHALLOW
+	return (1);
+#else
+	return (0);
+#endif
+}

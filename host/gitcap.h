@@ -1,0 +1,18 @@
+/*
+ * What the libgit2 runnerd is built with can do: the workspace's fetches
+ * depend on it, and the supervisor reports it (runnerd -V).
+ */
+#ifndef GITCAP_H
+#define GITCAP_H
+
+#include <git2.h>
+
+/* Whether the libgit2 in use can fetch shallow (depth came with 1.7). */
+#if LIBGIT2_VER_MAJOR > 1 || LIBGIT2_VER_MINOR >= 7
+#define WORKSPACE_SHALLOW	1
+#endif
+
+/* Whether mirrors can be fetched shallow with this libgit2. */
+int	 workspace_can_shallow(void);
+
+#endif
