@@ -29,9 +29,11 @@
 #include "proto.h"
 #include "provider.h"
 #include "proxy.h"
+#include "ptyio.h"
 #include "quota.h"
 #include "sandbox.h"
 #include "spawn.h"
+#include "usage.h"
 #include "utf8.h"
 #include "util.h"
 #include "watch.h"
@@ -154,8 +156,7 @@ struct worker {
 	int			 proxy_fd;	/* to the bridge, or -1 */
 	const char		*cg_base;	/* START cgroupBase, or NULL */
 	struct cgroup_limits	 cg_limits;
-	struct cgroup_usage	 cg_usage;	/* the last reading */
-	int			 cg_read;	/* cg_usage holds one */
+	struct usage_reading	 cg_reading;	/* the last, usage.c */
 	int64_t			 usage_tick_ms;
 	struct event		*usage_ev;	/* USAGE_TICK */
 	int64_t			 usage_last_ms;	/* monotonic, last tick */
@@ -273,75 +274,20 @@ worker_move(enum session_state to, const char *reason)
 		evbuffer_free(b);
 }
 
-/* Seconds for a reason: "30" or "1.5". */
-static char *
-worker_seconds(int64_t ms)
-{
-	if (ms % 1000 == 0)
-		return (xasprintf("%lld", (long long)(ms / 1000)));
-	return (xasprintf("%.1f", (double)ms / 1000.0));
-}
-
-/* Read the session's cgroup into wk.cg_usage; 0, or -1 without one. */
-static int
-worker_cg_read(void)
-{
-	if (wk.cg == NULL || cgroup_read(wk.cg, &wk.cg_usage) == -1)
-		return (-1);
-	wk.cg_read = 1;
-	return (0);
-}
-
-/* Seconds with millisecond precision, as a JSON number ("1.25"). */
-static struct json_object *
-worker_json_seconds(double s)
-{
-	char	buf[64];
-	size_t	len;
-
-	snprintf(buf, sizeof buf, "%.3f", s < 0 ? 0.0 : s);
-	len = strlen(buf);
-	while (len > 0 && buf[len - 1] == '0')
-		buf[--len] = '\0';
-	if (len > 0 && buf[len - 1] == '.')
-		buf[--len] = '\0';
-	return (json_object_new_double_s(s, buf));
-}
-
-/*
- * The usage units after ran_ms of the CLI, for USAGE_TICK and
- * SESSION_ENDED: agentSeconds to the millisecond, the counts, then CPU
- * seconds and peak memory from the cgroup (null without one).
- */
+/* The usage units after ran_ms of the CLI (usage.c). */
 static struct json_object *
 worker_usage(int64_t ran_ms)
 {
-	struct json_object	*units;
+	struct usage_counts	c;
 
-	units = json_object_new_object();
-	json_object_object_add(units, "agentSeconds",
-	    worker_json_seconds((double)ran_ms / 1000.0));
-	json_object_object_add(units, "terminalKb", json_object_new_int64(
-	    wk.out != NULL ? (int64_t)(output_sent(wk.out) + 1023) / 1024 : 0));
-	json_object_object_add(units, "filesTouched", json_object_new_int64(
-	    (int64_t)(wk.watch != NULL ? watch_paths(wk.watch) :
-	    wk.files_touched)));
-	json_object_object_add(units, "commandsRun",
-	    json_object_new_int64((int64_t)wk.commands_run));
-	json_object_object_add(units, "approvalsRequested",
-	    json_object_new_int(wk.approvals));
-	worker_cg_read();
-	if (wk.cg_read && wk.cg_usage.cpu_seconds >= 0)
-		json_object_object_add(units, "cpuSeconds",
-		    worker_json_seconds(wk.cg_usage.cpu_seconds));
-	else
-		json_object_object_add(units, "cpuSeconds", NULL);
-	if (wk.cg_read && wk.cg_usage.memory_peak >= 0)
-		json_object_object_add(units, "peakMemoryBytes",
-		    json_object_new_int64(wk.cg_usage.memory_peak));
-	else
-		json_object_object_add(units, "peakMemoryBytes", NULL);
-	return (units);
+	memset(&c, 0, sizeof c);
+	c.ran_ms = ran_ms;
+	c.terminal_bytes = wk.out != NULL ? output_sent(wk.out) : 0;
+	c.files_touched = wk.watch != NULL ? watch_paths(wk.watch) :
+	    wk.files_touched;
+	c.commands_run = wk.commands_run;
+	c.approvals = wk.approvals;
+	return (usage_units(&c, wk.cg, &wk.cg_reading));
 }
 
 /* USAGE_TICK while the CLI runs: the totals so far. */
@@ -385,9 +331,8 @@ worker_usage_start(void)
 }
 
 /*
- * The session's cgroup, made before the CLI is spawned so that the
- * sandbox can put its init in it before releasing it. Without one the
- * session still runs, unlimited, and says so.
+ * The session's cgroup (usage.c). Without one the session still runs,
+ * unlimited, and says so.
  */
 static void
 worker_cg_create(void)
@@ -396,48 +341,13 @@ worker_cg_create(void)
 
 	if (wk.cg_base == NULL)
 		return;
-	wk.cg = cgroup_create(wk.cg_base, wk.session_id, &wk.cg_limits, cause,
-	    sizeof cause);
-	if (wk.cg != NULL) {
-		log_info("cgroup %s: memory %lld, pids %lld, cpu %lld%%",
-		    cgroup_kind(wk.cg), (long long)wk.cg_limits.memory_max,
-		    (long long)wk.cg_limits.pids_max,
-		    (long long)wk.cg_limits.cpu_max_pct);
-		/* Until the CLI is forked: it is born in the cgroup. */
-		if (cgroup_enter(wk.cg, cause, sizeof cause) == -1)
-			log_warnx("cgroup: %s", cause);
+	wk.cg = usage_cg_create(wk.cg_base, wk.session_id, &wk.cg_limits,
+	    cause, sizeof cause);
+	if (wk.cg != NULL)
 		return;
-	}
 	log_warnx("no cgroup: %s", cause);
 	worker_alert("resources", "session runs without resource limits",
 	    cause, NULL);
-}
-
-/*
- * The CLI is forked: the worker leaves the cgroup it entered for the
- * fork, so the CLI (or the sandbox's init) was born in it. Attaching the
- * CLI again changes nothing then; it is what puts it there when entering
- * failed, racing its exec (what it forks before this write escapes).
- */
-static void
-worker_cg_attach(void)
-{
-	char	cause[WORKER_CAUSE_MAX];
-
-	if (wk.cg == NULL)
-		return;
-	if (cgroup_leave(wk.cg, cause, sizeof cause) == -1)
-		log_warnx("cgroup: %s", cause);
-	if (wk.pid > 0 && cgroup_attach(wk.cg, wk.pid, cause,
-	    sizeof cause) == -1)
-		log_warnx("cgroup: %s", cause);
-}
-
-/* Whether the cgroup's OOM killer struck during the session. */
-static int
-worker_cg_oom(void)
-{
-	return (worker_cg_read() == 0 && wk.cg_usage.oom_kills > 0);
 }
 
 /* The end of the session's accounting: stop ticking, drop the cgroup. */
@@ -959,32 +869,6 @@ worker_exec_start(void)
 	wk.notify_fd = -1;
 }
 
-/* Write as much pending terminal input as the pty takes. */
-static void
-worker_pty_write(void)
-{
-	int	n;
-
-	while (evbuffer_get_length(wk.input) > 0) {
-		n = evbuffer_write(wk.input, wk.master);
-		if (n == 0)
-			break;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			log_warn("pty write");
-			evbuffer_drain(wk.input, evbuffer_get_length(wk.input));
-			break;
-		}
-	}
-	if (evbuffer_get_length(wk.input) > 0)
-		event_add(wk.write_ev, NULL);
-	else
-		event_del(wk.write_ev);
-}
-
 /* Queue bytes for the CLI's terminal. */
 static void
 worker_pty_input(const char *data, size_t len)
@@ -993,19 +877,15 @@ worker_pty_input(const char *data, size_t len)
 		log_debug("input dropped: no CLI running");
 		return;
 	}
-	if (evbuffer_get_length(wk.input) + len > WORKER_INPUT_MAX) {
-		log_warnx("input dropped: the CLI is not reading its terminal");
-		return;
-	}
-	evbuffer_add(wk.input, data, len);
-	worker_pty_write();
+	(void)ptyio_input(wk.master, wk.input, wk.write_ev, data, len,
+	    WORKER_INPUT_MAX);
 }
 
 /* The pty can take input again. */
 static void
 worker_pty_write_cb(int fd, short events, void *arg)
 {
-	worker_pty_write();
+	ptyio_write(wk.master, wk.input, wk.write_ev);
 }
 
 /* Output from the CLI, or the end of it. */
@@ -1015,7 +895,7 @@ worker_pty_read_cb(int fd, short events, void *arg)
 	unsigned char	buf[WORKER_READ_SIZE];
 	ssize_t		n;
 
-	n = read(wk.master, buf, sizeof buf);
+	n = ptyio_read(wk.master, buf, sizeof buf);
 	if (n > 0) {
 		output_feed(wk.out, buf, (size_t)n);
 		/* Test runners' summary lines, as soon as they are read. */
@@ -1023,11 +903,8 @@ worker_pty_read_cb(int fd, short events, void *arg)
 			execpol_output(wk.exec, (const char *)buf, (size_t)n);
 		return;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (n == 0)
 		return;
-	/* EIO once the last holder of the tty is gone. */
-	if (n == -1 && errno != EIO)
-		log_warn("pty read");
 	wk.pty_eof = 1;
 	if (wk.reading) {
 		event_del(wk.read_ev);
@@ -1124,11 +1001,11 @@ worker_finish(void)
 		    wk.spec.quota_bytes / (1024 * 1024));
 	} else if (wk.stopping == STOP_TIMEOUT) {
 		final = ST_FAILED;
-		secs = worker_seconds(wk.timeout_ms);
+		secs = usage_seconds(wk.timeout_ms);
 		reason = xasprintf("session timed out after %s s", secs);
 		free(secs);
 	} else if (!(WIFEXITED(wk.status) && WEXITSTATUS(wk.status) == 0) &&
-	    worker_cg_oom()) {
+	    usage_oom(wk.cg, &wk.cg_reading)) {
 		/* The CLI died and the cgroup's OOM killer had struck. */
 		final = ST_FAILED;
 		if (wk.cg_limits.memory_max > 0)
@@ -1200,7 +1077,7 @@ worker_timeout_cb(int fd, short events, void *arg)
 
 	if (wk.closing || wk.exited || wk.stopping != STOP_NONE)
 		return;
-	secs = worker_seconds(wk.timeout_ms);
+	secs = usage_seconds(wk.timeout_ms);
 	reason = xasprintf("timed out after %s s", secs);
 	worker_stop(STOP_TIMEOUT, reason, 1);
 	free(reason);
@@ -2025,7 +1902,7 @@ worker_step_spawn(void)
 	if (wk.proxy_fd != -1)
 		worker_net_start();
 	wk.spawn_ms = mono_ms();
-	worker_cg_attach();
+	usage_cg_attach(wk.cg, wk.pid);
 	log_info("provider %s started, pid %ld", wk.provider->name,
 	    (long)wk.pid);
 
@@ -2237,7 +2114,6 @@ worker_msg_input(struct json_object *o)
 static void
 worker_msg_resize(struct json_object *o)
 {
-	struct winsize	ws;
 	char		cause[128];
 	int64_t		cols, rows;
 
@@ -2250,11 +2126,7 @@ worker_msg_resize(struct json_object *o)
 	wk.rows = (int)rows;
 	if (wk.master == -1)
 		return;
-	memset(&ws, 0, sizeof ws);
-	ws.ws_col = (unsigned short)cols;
-	ws.ws_row = (unsigned short)rows;
-	if (ioctl(wk.master, TIOCSWINSZ, &ws) == -1)
-		log_warn("TIOCSWINSZ");
+	ptyio_resize(wk.master, (int)cols, (int)rows);
 }
 
 /* One message from the supervisor. */
