@@ -140,8 +140,7 @@ cgroup_parse_keyed(const char *text, const char *key)
 	if (text == NULL || klen == 0)
 		return (-1);
 	for (line = text; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
+		end = strchrnul(line, '\n');
 		if ((size_t)(end - line) <= klen + 1 ||
 		    memcmp(line, key, klen) != 0 || line[klen] != ' ')
 			continue;
@@ -194,8 +193,7 @@ cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 	if (text == NULL)
 		return (-1);
 	for (line = text; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
+		end = strchrnul(line, '\n');
 		if ((c1 = memchr(line, ':', (size_t)(end - line))) == NULL ||
 		    (c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1))) == NULL)
 			continue;
@@ -229,8 +227,7 @@ cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
 	if (text == NULL)
 		return (-1);
 	for (line = text; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
+		end = strchrnul(line, '\n');
 		/* Fields: id parent dev root mnt opts [opt...] - type src so */
 		nf = 0;
 		for (p = line; p < end && nf < nitems(f);) {

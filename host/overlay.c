@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -105,13 +106,9 @@ void
 overlay_touch(const char *path)
 {
 	char	*stamp;
-	int	 fd;
 
 	stamp = xasprintf("%s.stamp", path);
-	if ((fd = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1) {
-		(void)futimens(fd, NULL);
-		close(fd);
-	}
+	file_touch(stamp, 0600);
 	free(stamp);
 }
 
@@ -314,29 +311,30 @@ static int
 overlay_chown_walk(const char *upper, const char *merged, uid_t uid,
     gid_t gid)
 {
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st;
-	char		*u, *m;
+	char *const	 roots[] = { (char *)upper, NULL };
+	FTS		*fts;
+	FTSENT		*e;
+	char		*m;
 	int		 rv = 0;
 
-	if ((d = opendir(upper)) == NULL)
+	if ((fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL)
 		return (-1);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+	while ((e = fts_read(fts)) != NULL) {
+		/* A directory that cannot be read comes again as FTS_DNR. */
+		if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR) {
+			rv = -1;
 			continue;
-		u = xasprintf("%s/%s", upper, de->d_name);
-		m = xasprintf("%s/%s", merged, de->d_name);
-		if (lchown(m, uid, gid) == -1)
+		}
+		if (e->fts_info == FTS_DP || e->fts_level == 0)
+			continue;
+		m = xasprintf("%s%s", merged, e->fts_path + strlen(upper));
+		if (lchown(m, uid, gid) == -1) {
 			rv = -1;
-		else if (lstat(u, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    overlay_chown_walk(u, m, uid, gid) == -1)
-			rv = -1;
-		free(u);
+			fts_set(fts, e, FTS_SKIP);
+		}
 		free(m);
 	}
-	closedir(d);
+	fts_close(fts);
 	return (rv);
 }
 
@@ -790,15 +788,13 @@ overlay_probe(const char *cache_dir, const char *workspace_dir, char *cause,
 	path = xasprintf("%s/merged/f", base);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd == -1 || read(fd, buf, sizeof buf) != 5 ||
-	    write(fd, "x", 1) != 1) {
+	    write(fd, "x", 1) != 1)
 		CAUSE("overlay mount in %s does not work: %s", workspace_dir,
 		    strerror(errno != 0 ? errno : EIO));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	rv = 0;
+	else
+		rv = 0;
+	if (fd != -1)
+		close(fd);
 out:
 	free(path);
 	if (mounted) {

@@ -312,15 +312,13 @@ quota_probe(const char *workspace_dir, char *cause, size_t causelen)
 	mounted = 1;
 	path = xasprintf("%s/f", dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
-	    write(fd, "quota", 5) != 5) {
+	    write(fd, "quota", 5) != 5)
 		CAUSE("a quota filesystem does not take writes: %s",
 		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	rv = 0;
+	else
+		rv = 0;
+	if (fd != -1)
+		close(fd);
 out:
 	if (mounted && quota_release(dir) == -1)
 		log_warn("probe: cannot unmount %s", dir);

@@ -14,6 +14,8 @@
 #include <linux/seccomp.h>
 #include <openssl/sha.h>
 
+#include "escstrip.h"
+
 struct event;
 struct event_base;
 struct json_object;
@@ -119,15 +121,6 @@ struct execpol_run {
 	TAILQ_ENTRY(execpol_run) entry;
 };
 
-/* The escape-sequence stripper of the output kept for summaries. */
-enum execpol_esc {
-	XESC_NONE,
-	XESC_ESC,
-	XESC_CSI,
-	XESC_STR,
-	XESC_STR_ESC
-};
-
 struct execpol {
 	struct event_base		*base;
 	int				 fd;
@@ -168,7 +161,7 @@ struct execpol {
 	char				*tail;
 	size_t				 tail_len;
 	uint64_t			 out_total;
-	enum execpol_esc		 esc;
+	enum escstrip_state		 esc;	/* the output kept */
 };
 
 /* execmatch.c */

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "escstrip.h"
 #include "log.h"
 #include "output.h"
 #include "redact.h"
@@ -19,16 +20,6 @@
 #include "util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
-
-/* Where the escape-sequence stripper is. */
-enum output_esc {
-	ESC_NONE,
-	ESC_ESC,	/* after ESC */
-	ESC_CSI,	/* ESC [ ... final byte */
-	ESC_STR,	/* OSC, DCS, SOS, PM, APC: until BEL or ESC \ */
-	ESC_STR_ESC,	/* ESC inside a string */
-	ESC_INTER	/* ESC + intermediate bytes ... final byte */
-};
 
 struct output {
 	struct output_cb	 cb;
@@ -51,7 +42,7 @@ struct output {
 	size_t			 linemax;
 	int			 overflow;	/* lost its start: not JSON */
 	int			 cr;		/* \r: \n ends, else clear */
-	enum output_esc		 esc;
+	enum escstrip_state	 esc;
 	int			 changed;	/* since the last check */
 	int			 matched;	/* prompt taken for this line */
 	int			 refused;	/* prompt to offer again */
@@ -337,42 +328,8 @@ output_lines(struct output *o, const unsigned char *p, size_t len)
 
 	for (i = 0; i < len; i++) {
 		c = p[i];
-		switch (o->esc) {
-		case ESC_ESC:
-			if (c == '[')
-				o->esc = ESC_CSI;
-			else if (c == ']' || c == 'P' || c == 'X' ||
-			    c == '^' || c == '_')
-				o->esc = ESC_STR;
-			else if (c >= 0x20 && c <= 0x2f)
-				o->esc = ESC_INTER;
-			else
-				o->esc = ESC_NONE;
+		if (!escstrip_byte(&o->esc, c))
 			continue;
-		case ESC_CSI:
-			if (c >= 0x40 && c <= 0x7e)
-				o->esc = ESC_NONE;
-			continue;
-		case ESC_STR:
-			if (c == 0x07)
-				o->esc = ESC_NONE;
-			else if (c == 0x1b)
-				o->esc = ESC_STR_ESC;
-			continue;
-		case ESC_STR_ESC:
-			o->esc = c == '\\' ? ESC_NONE : ESC_STR;
-			continue;
-		case ESC_INTER:
-			if (c >= 0x30 && c <= 0x7e)
-				o->esc = ESC_NONE;
-			continue;
-		case ESC_NONE:
-			break;
-		}
-		if (c == 0x1b) {
-			o->esc = ESC_ESC;
-			continue;
-		}
 		if (c == '\r') {
 			o->cr = 1;
 			continue;

@@ -113,32 +113,28 @@ struct proxy {
 static void	proxy_conn_close(struct proxy_conn *);
 static void	proxy_conn_reply(struct proxy_conn *, int, const char *);
 
-/* The reason phrase of the statuses the proxy sends. */
+/* The reason phrases of the statuses the proxy sends. */
+static const struct {
+	int		 status;
+	const char	*reason;
+} proxy_reasons[] = {
+	{ 200, "Connection established" }, { 400, "Bad Request" },
+	{ 403, "Forbidden" }, { 408, "Request Timeout" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 501, "Not Implemented" }, { 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+	{ 505, "HTTP Version Not Supported" }
+};
+
+/* The reason phrase of a status the proxy sends. */
 static const char *
 proxy_reason(int status)
 {
-	switch (status) {
-	case 200:
-		return ("Connection established");
-	case 400:
-		return ("Bad Request");
-	case 403:
-		return ("Forbidden");
-	case 408:
-		return ("Request Timeout");
-	case 431:
-		return ("Request Header Fields Too Large");
-	case 501:
-		return ("Not Implemented");
-	case 502:
-		return ("Bad Gateway");
-	case 503:
-		return ("Service Unavailable");
-	case 504:
-		return ("Gateway Timeout");
-	case 505:
-		return ("HTTP Version Not Supported");
-	}
+	size_t	i;
+
+	for (i = 0; i < nitems(proxy_reasons); i++)
+		if (proxy_reasons[i].status == status)
+			return (proxy_reasons[i].reason);
 	return ("Error");
 }
 

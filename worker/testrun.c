@@ -36,6 +36,7 @@
 #include <seccomp.h>
 
 #include "conf.h"
+#include "escstrip.h"
 #include "event.h"
 #include "execpol.h"
 #include "execpol_int.h"
@@ -358,36 +359,8 @@ execpol_output(struct execpol *ep, const char *data, size_t len)
 		return;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)data[i];
-		switch (ep->esc) {
-		case XESC_ESC:
-			if (c == '[')
-				ep->esc = XESC_CSI;
-			else if (c == ']' || c == 'P' || c == 'X' ||
-			    c == '^' || c == '_')
-				ep->esc = XESC_STR;
-			else
-				ep->esc = XESC_NONE;
+		if (!escstrip_byte(&ep->esc, c))
 			continue;
-		case XESC_CSI:
-			if (c >= 0x40 && c <= 0x7e)
-				ep->esc = XESC_NONE;
-			continue;
-		case XESC_STR:
-			if (c == 0x07)
-				ep->esc = XESC_NONE;
-			else if (c == 0x1b)
-				ep->esc = XESC_STR_ESC;
-			continue;
-		case XESC_STR_ESC:
-			ep->esc = c == '\\' ? XESC_NONE : XESC_STR;
-			continue;
-		case XESC_NONE:
-			break;
-		}
-		if (c == 0x1b) {
-			ep->esc = XESC_ESC;
-			continue;
-		}
 		if (c == '\r')
 			c = '\n';
 		else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)

@@ -234,13 +234,9 @@ static void
 workspace_mirror_stamp(const char *mirror)
 {
 	char	*stamp;
-	int	 fd;
 
 	stamp = xasprintf("%s/FETCH_HEAD", mirror);
-	if ((fd = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) != -1) {
-		(void)futimens(fd, NULL);
-		close(fd);
-	}
+	file_touch(stamp, 0644);
 	free(stamp);
 }
 
@@ -435,11 +431,12 @@ workspace_is_sha(const char *s)
 /*
  * The commit a branch names. In a clone, origin's copy first, then a local
  * branch; in the source repository itself (a local repository or a mirror),
- * its own branch, which is what origin's copy is in a clone of it.
+ * its own branch, which is what origin's copy is in a clone of it. 0, or
+ * libgit2's error.
  */
 static int
 workspace_find_branch(git_repository *repo, const struct workspace_spec *sp,
-    int source, git_object **commit, char *cause, size_t causelen)
+    int source, git_object **commit)
 {
 	git_reference	*ref = NULL;
 	char		*remote;
@@ -457,18 +454,13 @@ workspace_find_branch(git_repository *repo, const struct workspace_spec *sp,
 	if (error == 0)
 		error = git_reference_peel(commit, ref, GIT_OBJECT_COMMIT);
 	git_reference_free(ref);
-	if (error < 0) {
-		CAUSE("branch '%s' not found in repository '%s'", sp->ref,
-		    sp->repo_path);
-		return (-1);
-	}
-	return (0);
+	return (error);
 }
 
-/* The commit a full or abbreviated id names. */
+/* The commit a full or abbreviated id names; 0, or libgit2's error. */
 static int
 workspace_find_commit(git_repository *repo, const struct workspace_spec *sp,
-    git_object **commit, char *cause, size_t causelen)
+    git_object **commit)
 {
 	git_object	*obj = NULL;
 	int		 error = GIT_ENOTFOUND;
@@ -476,26 +468,18 @@ workspace_find_commit(git_repository *repo, const struct workspace_spec *sp,
 	/* Only hex ids: never hand revparse an expression like "HEAD~2". */
 	if (workspace_is_sha(sp->ref))
 		error = git_revparse_single(&obj, repo, sp->ref);
-	if (error == GIT_EAMBIGUOUS) {
-		CAUSE("commit '%s' is ambiguous in repository '%s'", sp->ref,
-		    sp->repo_path);
-		return (-1);
-	}
+	if (error == GIT_EAMBIGUOUS)
+		return (error);
 	if (error == 0)
 		error = git_object_peel(commit, obj, GIT_OBJECT_COMMIT);
 	git_object_free(obj);
-	if (error < 0) {
-		CAUSE("commit '%s' not found in repository '%s'", sp->ref,
-		    sp->repo_path);
-		return (-1);
-	}
-	return (0);
+	return (error);
 }
 
-/* The commit a tag (lightweight or annotated) points at. */
+/* The commit a tag (lightweight or annotated) points at; 0, or an error. */
 static int
 workspace_find_tag(git_repository *repo, const struct workspace_spec *sp,
-    git_object **commit, char *cause, size_t causelen)
+    git_object **commit)
 {
 	git_reference	*ref = NULL;
 	char		*name;
@@ -511,12 +495,7 @@ workspace_find_tag(git_repository *repo, const struct workspace_spec *sp,
 	if (error == 0)
 		error = git_reference_peel(commit, ref, GIT_OBJECT_COMMIT);
 	git_reference_free(ref);
-	if (error < 0) {
-		CAUSE("tag '%s' not found in repository '%s'", sp->ref,
-		    sp->repo_path);
-		return (-1);
-	}
-	return (0);
+	return (error);
 }
 
 /* The commit the spec's checkout names, in a clone or in the source. */
@@ -524,18 +503,34 @@ static int
 workspace_find(git_repository *repo, const struct workspace_spec *sp,
     int source, git_object **commit, char *cause, size_t causelen)
 {
+	static const char *const	 kinds[] = { "branch", "commit", "tag" };
+	int				 error;
+
 	switch (sp->kind) {
 	case WORKSPACE_BRANCH:
-		return (workspace_find_branch(repo, sp, source, commit, cause,
-		    causelen));
+		error = workspace_find_branch(repo, sp, source, commit);
+		break;
 	case WORKSPACE_COMMIT:
-		return (workspace_find_commit(repo, sp, commit, cause,
-		    causelen));
+		error = workspace_find_commit(repo, sp, commit);
+		break;
 	case WORKSPACE_TAG:
-		return (workspace_find_tag(repo, sp, commit, cause, causelen));
+		error = workspace_find_tag(repo, sp, commit);
+		break;
+	default:
+		CAUSE("unknown checkout type");
+		return (-1);
 	}
-	CAUSE("unknown checkout type");
-	return (-1);
+	if (sp->kind == WORKSPACE_COMMIT && error == GIT_EAMBIGUOUS) {
+		CAUSE("commit '%s' is ambiguous in repository '%s'", sp->ref,
+		    sp->repo_path);
+		return (-1);
+	}
+	if (error < 0) {
+		CAUSE("%s '%s' not found in repository '%s'", kinds[sp->kind],
+		    sp->ref, sp->repo_path);
+		return (-1);
+	}
+	return (0);
 }
 
 /* Create the branch name at commit and make it HEAD. */

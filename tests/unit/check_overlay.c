@@ -482,6 +482,30 @@ START_TEST(test_mount)
 	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/a/upper/f.txt"), 1);
 	ck_assert_int_eq(overlay_refcount(ws, lower), 2);
 
+	/*
+	 * What root wrote into b is handed to its owner, at every depth of
+	 * the upper dir; the lower's files are not copied up for it.
+	 */
+	put("ws/b/d/sub/x.txt", "x\n");
+	ck_assert_int_eq(symlink("nowhere", p = xasprintf("%s/ws/b/d/l", tmp)),
+	    0);
+	free(p);
+	ck_assert_int_eq(overlay_chown_upper(b, 65534, 65534), 0);
+	p = xasprintf("%s/ws/b/d/sub/x.txt", tmp);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	ck_assert_int_eq(st.st_gid, 65534);
+	free(p);
+	p = xasprintf("%s/ws/b/d/sub", tmp);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	free(p);
+	p = xasprintf("%s/ws/b/d/l", tmp);
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	free(p);
+	ck_assert_int_eq(exists("ws/.overlay/b/upper/f.txt"), 0);
+
 	/* Preparing an existing workspace fails and leaves it alone. */
 	ck_assert_int_eq(overlay_prepare(a, lower, (uid_t)-1, (gid_t)-1,
 	    cause, sizeof cause), -1);
