@@ -561,14 +561,21 @@ dir_open_beneath(const char *root, const char *rel, int flags)
 	return (fd);
 }
 
-/* Create path with mode, or set its times to now; quietly, as a stamp. */
+/* Create the file the format names, or set its times to now; quietly. */
 void
-file_touch(const char *path, mode_t mode)
+file_touch(mode_t mode, const char *fmt, ...)
 {
-	int	fd;
+	va_list	 ap;
+	char	*path;
+	int	 fd;
 
+	va_start(ap, fmt);
+	if (vasprintf(&path, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) != -1) {
 		(void)futimens(fd, NULL);
 		close(fd);
 	}
+	free(path);
 }

@@ -46,7 +46,8 @@ char	*path_normalize(const char *);
 /* The integer a /proc/sys file holds, or -1. */
 long	 sysctl_long(const char *);
 const char *signal_name(int);
-/* Create a file, or set its times to now (a stamp); errors ignored. */
-void	 file_touch(const char *, mode_t);
+/* Create a file (mode, printf-style path), or set its times to now. */
+void	 file_touch(mode_t, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -105,11 +105,7 @@ overlay_lock(const char *path, int op)
 void
 overlay_touch(const char *path)
 {
-	char	*stamp;
-
-	stamp = xasprintf("%s.stamp", path);
-	file_touch(stamp, 0600);
-	free(stamp);
+	file_touch(0600, "%s.stamp", path);
 }
 
 void

@@ -53,25 +53,21 @@ diff_git_error(void)
 	return (e != NULL && e->message != NULL ? e->message : "unknown error");
 }
 
+/* The DIFF_SUMMARY status of each kind of delta; NULL: left out. */
+static const char *const diff_statuses[] = {
+	[GIT_DELTA_ADDED] = "added", [GIT_DELTA_UNTRACKED] = "added",
+	[GIT_DELTA_COPIED] = "added", [GIT_DELTA_MODIFIED] = "modified",
+	[GIT_DELTA_TYPECHANGE] = "modified", [GIT_DELTA_DELETED] = "deleted",
+	[GIT_DELTA_RENAMED] = "renamed"
+};
+
 /* The DIFF_SUMMARY status of a delta, or NULL for one to leave out. */
 static const char *
 diff_status(git_delta_t s)
 {
-	switch (s) {
-	case GIT_DELTA_ADDED:
-	case GIT_DELTA_UNTRACKED:
-	case GIT_DELTA_COPIED:
-		return ("added");
-	case GIT_DELTA_MODIFIED:
-	case GIT_DELTA_TYPECHANGE:
-		return ("modified");
-	case GIT_DELTA_DELETED:
-		return ("deleted");
-	case GIT_DELTA_RENAMED:
-		return ("renamed");
-	default:
+	if ((size_t)s >= nitems(diff_statuses))
 		return (NULL);
-	}
+	return (diff_statuses[s]);
 }
 
 /* A path as a JSON string, made valid UTF-8 (the channel carries no other). */
@@ -1200,22 +1196,27 @@ diff_count(struct json_object *o, const char *key)
 static void
 diff_note(struct json_object *o)
 {
-	static int		 said_userns, said_pristine;
+	static const struct {
+		const char	*key;
+		const char	*what;
+		const char	*then;
+	} notes[] = {
+		{ "userns", "no user namespace", "files of the agent's that "
+		    "it cannot read itself make the diff fail" },
+		{ "pristine", "without the cached checkout's repository",
+		    "the workspace's own .git is used" }
+	};
+	static int		 said[nitems(notes)];
 	struct json_object	*v;
+	size_t			 i;
 
-	if (!said_userns && json_object_object_get_ex(o, "userns", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		said_userns = 1;
-		log_warnx("diff: no user namespace (%s): files of the agent's "
-		    "that it cannot read itself make the diff fail",
-		    json_object_get_string(v));
-	}
-	if (!said_pristine && json_object_object_get_ex(o, "pristine", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		said_pristine = 1;
-		log_warnx("diff: without the cached checkout's repository "
-		    "(%s): the workspace's own .git is used",
-		    json_object_get_string(v));
+	for (i = 0; i < nitems(notes); i++) {
+		if (said[i] || !json_object_object_get_ex(o, notes[i].key,
+		    &v) || !json_object_is_type(v, json_type_string))
+			continue;
+		said[i] = 1;
+		log_warnx("diff: %s (%s): %s", notes[i].what,
+		    json_object_get_string(v), notes[i].then);
 	}
 }
 

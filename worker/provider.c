@@ -261,26 +261,18 @@ provider_features(enum provider_kind kind, const char *help)
 char **
 provider_feature_names(int f)
 {
-	static const struct {
-		int		 flag;
-		const char	*name;
-	} names[] = {
-		{ PROVIDER_F_EXEC, "exec" },
-		{ PROVIDER_F_JSON, "json" },
-		{ PROVIDER_F_MODEL, "model" },
-		{ PROVIDER_F_PRINT, "print" },
-		{ PROVIDER_F_STREAM_JSON, "stream-json" },
-		{ PROVIDER_F_VERBOSE, "verbose" },
-		{ PROVIDER_F_ALLOWED, "allowedTools" },
-		{ PROVIDER_F_DISALLOWED, "disallowedTools" },
-	};
+	/* By bit, from PROVIDER_F_EXEC (bit 0) up. */
+	static const char *const names[] = { "exec", "json", "model", "print",
+	    "stream-json", "verbose", "allowedTools", "disallowedTools" };
 	char	**v;
 	size_t	  i, n = 0;
 
+	_Static_assert(PROVIDER_F_EXEC == 1 && PROVIDER_F_DISALLOWED ==
+	    1 << (nitems(names) - 1), "one name per feature bit");
 	v = xcalloc(nitems(names) + 1, sizeof *v);
 	for (i = 0; i < nitems(names); i++)
-		if (f & names[i].flag)
-			v[n++] = xstrdup(names[i].name);
+		if (f & (1 << i))
+			v[n++] = xstrdup(names[i]);
 	return (v);
 }
 
@@ -302,18 +294,19 @@ provider_allow_any(char **allow)
 static const char *
 provider_category_text(const char *c)
 {
-	if (strcmp(c, "merge") == 0)
-		return ("merging or pushing branches");
-	if (strcmp(c, "deps_add") == 0)
-		return ("adding dependencies");
-	if (strcmp(c, "secrets") == 0)
-		return ("reading or changing secrets and credentials");
-	if (strcmp(c, "deploy") == 0)
-		return ("deploying");
-	if (strcmp(c, "shell") == 0)
-		return ("running shell commands");
-	if (strcmp(c, "network") == 0)
-		return ("accessing the network");
+	/* Category, then its text, in pairs. */
+	static const char *const texts[] = {
+		"merge", "merging or pushing branches",
+		"deps_add", "adding dependencies",
+		"secrets", "reading or changing secrets and credentials",
+		"deploy", "deploying", "shell", "running shell commands",
+		"network", "accessing the network"
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(texts); i += 2)
+		if (strcmp(c, texts[i]) == 0)
+			return (texts[i + 1]);
 	return (c);
 }
 

@@ -382,12 +382,27 @@ watch_flush(struct watch *w, int reads)
 		watch_read(w, reads);
 }
 
+/* Free the paths reported so far, every bucket's chain. */
+static void
+watch_seen_free(struct watch *w)
+{
+	struct watch_seen	*s, *next;
+	size_t			 i;
+
+	for (i = 0; i < WATCH_BUCKETS; i++) {
+		for (s = w->seen[i]; s != NULL; s = next) {
+			next = s->next;
+			free(s->path);
+			free(s);
+		}
+	}
+}
+
 /* Stop watching and free; what was still queued is dropped. */
 void
 watch_free(struct watch *w)
 {
-	struct watch_seen	*s, *next;
-	size_t			 i;
+	size_t	i;
 
 	if (w == NULL)
 		return;
@@ -397,13 +412,7 @@ watch_free(struct watch *w)
 	for (i = 0; i < w->ndirs; i++)
 		free(w->dirs[i]);
 	free(w->dirs);
-	for (i = 0; i < WATCH_BUCKETS; i++) {
-		for (s = w->seen[i]; s != NULL; s = next) {
-			next = s->next;
-			free(s->path);
-			free(s);
-		}
-	}
+	watch_seen_free(w);
 	free(w->root);
 	free(w);
 }

@@ -233,11 +233,7 @@ workspace_mirror_stale(const char *mirror, long long max_age_ms)
 static void
 workspace_mirror_stamp(const char *mirror)
 {
-	char	*stamp;
-
-	stamp = xasprintf("%s/FETCH_HEAD", mirror);
-	file_touch(stamp, 0644);
-	free(stamp);
+	file_touch(0644, "%s/FETCH_HEAD", mirror);
 }
 
 /*
@@ -428,6 +424,16 @@ workspace_is_sha(const char *s)
 	return (s[n] == '\0' && n >= 4 && n <= GIT_OID_HEXSZ);
 }
 
+/* The commit ref points at, if error (the lookup's) is 0; ref is freed. */
+static int
+workspace_peel(int error, git_reference *ref, git_object **commit)
+{
+	if (error == 0)
+		error = git_reference_peel(commit, ref, GIT_OBJECT_COMMIT);
+	git_reference_free(ref);
+	return (error);
+}
+
 /*
  * The commit a branch names. In a clone, origin's copy first, then a local
  * branch; in the source repository itself (a local repository or a mirror),
@@ -451,10 +457,7 @@ workspace_find_branch(git_repository *repo, const struct workspace_spec *sp,
 	if (error < 0)
 		error = git_branch_lookup(&ref, repo, sp->ref,
 		    GIT_BRANCH_LOCAL);
-	if (error == 0)
-		error = git_reference_peel(commit, ref, GIT_OBJECT_COMMIT);
-	git_reference_free(ref);
-	return (error);
+	return (workspace_peel(error, ref, commit));
 }
 
 /* The commit a full or abbreviated id names; 0, or libgit2's error. */
@@ -492,10 +495,7 @@ workspace_find_tag(git_repository *repo, const struct workspace_spec *sp,
 	else
 		error = GIT_ENOTFOUND;
 	free(name);
-	if (error == 0)
-		error = git_reference_peel(commit, ref, GIT_OBJECT_COMMIT);
-	git_reference_free(ref);
-	return (error);
+	return (workspace_peel(error, ref, commit));
 }
 
 /* The commit the spec's checkout names, in a clone or in the source. */
