@@ -234,9 +234,10 @@ workspace_find_commit(git_repository *repo, const struct workspace_spec *sp,
 		error = git_revparse_single(&obj, repo, sp->ref);
 	if (error == GIT_EAMBIGUOUS)
 		return (error);
-	if (error == 0)
+	if (error == 0) {
 		error = git_object_peel(commit, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
+		git_object_free(obj);
+	}
 	return (error);
 }
 
