@@ -486,7 +486,7 @@ START_TEST(test_mount)
 	 * What root wrote into b is handed to its owner, at every depth of
 	 * the upper dir; the lower's files are not copied up for it.
 	 */
-	put("ws/b/d/sub/x.txt", "x\n");
+	fixture_put(tmp, "ws/b/d/sub/x.txt", "x\n");
 	ck_assert_int_eq(symlink("nowhere", p = xasprintf("%s/ws/b/d/l", tmp)),
 	    0);
 	free(p);
@@ -504,7 +504,7 @@ START_TEST(test_mount)
 	ck_assert_int_eq(lstat(p, &st), 0);
 	ck_assert_int_eq(st.st_uid, 65534);
 	free(p);
-	ck_assert_int_eq(exists("ws/.overlay/b/upper/f.txt"), 0);
+	ck_assert_int_eq(fixture_exists(tmp, "ws/.overlay/b/upper/f.txt"), 0);
 
 	/* Preparing an existing workspace fails and leaves it alone. */
 	ck_assert_int_eq(overlay_prepare(a, lower, (uid_t)-1, (gid_t)-1,
