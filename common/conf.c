@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "jsonget.h"
 #include "netallow.h"
 #include "util.h"
 
@@ -52,39 +54,6 @@ strv_make(const char *const *src)
 	for (i = 0; i < n; i++)
 		v[i] = xstrdup(src[i]);
 	return (v);
-}
-
-/* A string vector from a JSON array of strings; NULL if it is not one. */
-char **
-strv_from_json(struct json_object *a)
-{
-	char	**v;
-	size_t	  n, i;
-
-	if (!json_object_is_type(a, json_type_array))
-		return (NULL);
-	n = json_object_array_length(a);
-	for (i = 0; i < n; i++)
-		if (!json_object_is_type(json_object_array_get_idx(a, i),
-		    json_type_string))
-			return (NULL);
-	v = xcalloc(n + 1, sizeof *v);
-	for (i = 0; i < n; i++)
-		v[i] = xstrdup(json_object_get_string(
-		    json_object_array_get_idx(a, i)));
-	return (v);
-}
-
-struct json_object *
-strv_to_json(char **v)
-{
-	struct json_object	*a;
-	size_t			 i;
-
-	a = json_object_new_array();
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return (a);
 }
 
 void
@@ -155,110 +124,6 @@ config_add_provider(struct config *c, struct provider *p)
 	c->providers[n + 1] = NULL;
 }
 
-/* The embedded defaults: loopback, a state dir we can write, 2 spares. */
-struct config *
-config_default(void)
-{
-	struct config	*c;
-	const char	*home, *path;
-	static const char *const roots[] = { "/srv", "/home", NULL };
-
-	c = xcalloc(1, sizeof *c);
-	c->listen_host = xstrdup("127.0.0.1");
-	c->listen_port = 3000;
-	if (geteuid() == 0)
-		c->state_dir = xstrdup("/var/lib/runnerd");
-	else if ((home = getenv("HOME")) != NULL && *home != '\0')
-		c->state_dir = xasprintf("%s/.local/state/runnerd", home);
-	else
-		c->state_dir = xasprintf("/tmp/runnerd-%ld", (long)geteuid());
-	c->workspace_dir = xstrdup("/tmp/ai-village-workspaces");
-	c->cache_dir = xstrdup("/tmp/ai-village-cache");
-	c->cache_max_age_ms = 300 * 1000;
-	c->github_url = xstrdup("https://github.com");
-	c->gitlab_url = xstrdup("https://gitlab.com");
-	c->bitbucket_url = xstrdup("https://bitbucket.org");
-	c->max_sessions = 10;
-	c->pool_size = 2;
-	c->max_body_bytes = 1024 * 1024;
-	c->session_timeout_ms = 3600 * 1000;
-	c->stop_grace_ms = 10 * 1000;
-	c->shutdown_grace_ms = 15 * 1000;
-	c->retention_ms = 24 * 3600 * 1000;
-	c->max_log_bytes = 256 * 1024 * 1024;
-	c->gateway_max_buffer_bytes = 8 * 1024 * 1024;
-	c->gateway_max_connections = 1024;
-	c->gateway_max_message_bytes = 1024 * 1024;
-	c->gateway_idle_timeout_ms = 60 * 1000;
-	c->sse_heartbeat_ms = 15 * 1000;
-	c->sio_ping_interval_ms = 25 * 1000;
-	c->sio_ping_timeout_ms = 20 * 1000;
-	c->tokens = xcalloc(1, sizeof *c->tokens);
-	c->allowed_roots = strv_make(roots);
-	c->cors_origins = xcalloc(1, sizeof *c->cors_origins);
-	path = getenv("PATH");
-	c->agent_path = xstrdup(path != NULL && *path != '\0' ? path :
-	    "/usr/local/bin:/usr/bin:/bin");
-	c->workspace_mode = xstrdup("auto");
-	c->cache_max_bytes = (int64_t)10 << 30;
-	c->sandbox = 1;
-	c->sandbox_uid = 65534;
-	c->sandbox_gid = 65534;
-	c->sandbox_required = xcalloc(1, sizeof *c->sandbox_required);
-	c->sandbox_expose = xcalloc(1, sizeof *c->sandbox_expose);
-	c->nofile_max = 4096;
-	c->max_watches = 8192;
-	c->memory_max_bytes = 8LL * 1024 * 1024 * 1024;
-	c->pids_max = 4096;
-	c->cpu_max_pct = 0;
-	c->workspace_max_bytes = 10LL * 1024 * 1024 * 1024;
-	c->usage_tick_ms = 30 * 1000;
-	c->approval_timeout_ms = 600 * 1000;
-	c->network_allowlist = strv_make(netallow_default);
-	c->providers = xcalloc(1, sizeof *c->providers);
-	config_add_provider(c, provider_builtin("codex", "codex",
-	    "OPENAI_API_KEY", 1));
-	config_add_provider(c, provider_builtin("claude_code", "claude",
-	    "ANTHROPIC_API_KEY", 1));
-	config_add_provider(c, provider_builtin("fake", "runnerd-fake-agent",
-	    NULL, 0));
-	return (c);
-}
-
-void
-config_free(struct config *c)
-{
-	size_t	i;
-
-	if (c == NULL)
-		return;
-	free(c->listen_host);
-	free(c->socket_path);
-	free(c->state_dir);
-	free(c->workspace_dir);
-	free(c->cache_dir);
-	free(c->github_url);
-	free(c->gitlab_url);
-	free(c->bitbucket_url);
-	strv_free(c->tokens);
-	free(c->jwt_secret);
-	strv_free(c->allowed_roots);
-	strv_free(c->cors_origins);
-	free(c->agent_path);
-	free(c->workspace_mode);
-	strv_free(c->sandbox_required);
-	strv_free(c->sandbox_expose);
-	free(c->cgroup_base);
-	json_object_put(c->exec_approval_patterns);
-	strv_free(c->test_patterns);
-	strv_free(c->network_allowlist);
-	free(c->worker_path);
-	for (i = 0; c->providers[i] != NULL; i++)
-		provider_free(c->providers[i]);
-	free(c->providers);
-	free(c);
-}
-
 const struct provider *
 config_provider(const struct config *c, const char *name)
 {
@@ -326,63 +191,36 @@ config_set_listen(struct config *c, const char *s, char *cause,
 	return (0);
 }
 
-static int
-conf_int(struct json_object *v, const char *key, int64_t min, int64_t max,
-    int64_t *out, char *cause, size_t causelen)
-{
-	if (!json_object_is_type(v, json_type_int)) {
-		CAUSE("%s: must be an integer", key);
-		return (-1);
-	}
-	*out = json_object_get_int64(v);
-	if (*out < min || *out > max) {
-		CAUSE("%s: %lld is out of range (%lld to %lld)", key,
-		    (long long)*out, (long long)min, (long long)max);
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-conf_bool(struct json_object *v, const char *key, int *out, char *cause,
-    size_t causelen)
-{
-	if (!json_object_is_type(v, json_type_boolean)) {
-		CAUSE("%s: must be true or false", key);
-		return (-1);
-	}
-	*out = json_object_get_boolean(v);
-	return (0);
-}
-
+/* A non-empty string into *out (replacing it). */
 static int
 conf_str(struct json_object *v, const char *key, char **out, char *cause,
     size_t causelen)
 {
-	if (!json_object_is_type(v, json_type_string) ||
-	    json_object_get_string_len(v) == 0) {
+	const char	*s;
+
+	if (jsonget_string(v, key, &s, NULL, 0) == -1 || *s == '\0') {
 		CAUSE("%s: must be a non-empty string", key);
 		return (-1);
 	}
 	free(*out);
-	*out = xstrdup(json_object_get_string(v));
+	*out = xstrdup(s);
 	return (0);
 }
 
+/* An array of strings into *out (replacing it). */
 static int
 conf_strv(struct json_object *v, const char *key, char ***out, char *cause,
     size_t causelen)
 {
 	char	**nv;
 
-	if ((nv = strv_from_json(v)) == NULL) {
-		CAUSE("%s: must be an array of strings", key);
+	if (jsonget_strv(v, key, &nv, cause, causelen) == -1)
 		return (-1);
-	}
 	strv_free(*out);
 	*out = nv;
 	return (0);
 }
+
 
 /* Split an origin or a Host header into its parts. */
 int
@@ -515,7 +353,7 @@ provider_from_json(const char *name, struct json_object *o, char *cause,
 			if (conf_str(v, key, &p->model, cause, causelen))
 				goto fail;
 		} else if (strcmp(k, "builtin") == 0) {
-			if (conf_int(v, key, 0, 1, &b, cause, causelen))
+			if (jsonget_int(v, key, 0, 1, &b, cause, causelen))
 				goto fail;
 			p->builtin = (int)b;
 		} else if (strcmp(k, "name") == 0) {
@@ -578,6 +416,747 @@ provider_to_json(const struct provider *p)
 	return (o);
 }
 
+/*
+ * The table: one row per key of the config file, in the order
+ * --check-config prints them. Load, dump, reload, the defaults and the man
+ * page's key list (checked by tests/unit/check_conf.c) all come from it.
+ */
+enum conf_type {
+	CONF_STR,		/* char *, a non-empty string */
+	CONF_STRV,		/* char **, an array of strings */
+	CONF_BOOL,		/* int, true or false */
+	CONF_INT,		/* int */
+	CONF_SIZE,		/* size_t */
+	CONF_I64,		/* int64_t */
+	CONF_OTHER		/* a structure of its own: ops */
+};
+
+#define CONF_RESTART	0x01	/* bound at start-up: SIGHUP only says so */
+#define CONF_SECRET	0x02	/* masked in the dump, never sent to workers */
+#define CONF_NULL	0x04	/* vector: NULL (the built-ins) is null */
+#define CONF_SHOW	0x08	/* string: SIGHUP names old and new value */
+#define CONF_QUIET	0x10	/* number: SIGHUP names the key alone */
+
+struct conf_row;
+
+/* How a CONF_OTHER key is read, written, compared, moved and set up. */
+struct conf_ops {
+	int	 (*parse)(struct config *, struct json_object *, char *,
+		    size_t);
+	struct json_object *(*dump)(const struct config *);
+	int	 (*same)(const struct config *, const struct config *);
+	void	 (*move)(struct config *, struct config *);
+	void	 (*init)(struct config *);
+	void	 (*free)(struct config *);
+};
+
+struct conf_row {
+	const char		*name;
+	enum conf_type		 type;
+	size_t			 off;		/* in struct config */
+	int			 flags;
+	int64_t			 min;		/* numbers */
+	int64_t			 max;
+	int64_t			 least;		/* 0, or at least this */
+	int64_t			 num;		/* default number or flag */
+	const char		*str;		/* default string */
+	const char *const	*strv;		/* default vector */
+	void			 (*init)(struct config *); /* a computed one */
+	int			 (*check)(struct config *, char *, size_t);
+	const struct conf_ops	*ops;
+	const char		*doc;		/* one line */
+};
+
+typedef char **conf_strv_t;
+
+#define CONF_P(c, r, t)	((t *)(void *)((char *)(c) + (r)->off))
+#define CONF_CP(c, r, t) ((const t *)(const void *)((const char *)(c) + \
+	(r)->off))
+#define CONF_MASK	"********"
+
+/* listen: HOST:PORT, kept as host and port. */
+static int
+conf_listen_parse(struct config *c, struct json_object *v, char *cause,
+    size_t causelen)
+{
+	if (!json_object_is_type(v, json_type_string)) {
+		CAUSE("listen: must be a string HOST:PORT");
+		return (-1);
+	}
+	return (config_set_listen(c, json_object_get_string(v), cause,
+	    causelen));
+}
+
+static struct json_object *
+conf_listen_dump(const struct config *c)
+{
+	struct json_object	*o;
+	char			*listen;
+
+	if (strchr(c->listen_host, ':') != NULL)
+		listen = xasprintf("[%s]:%d", c->listen_host, c->listen_port);
+	else
+		listen = xasprintf("%s:%d", c->listen_host, c->listen_port);
+	o = json_object_new_string(listen);
+	free(listen);
+	return (o);
+}
+
+static int
+conf_listen_same(const struct config *a, const struct config *b)
+{
+	return (strcmp(a->listen_host, b->listen_host) == 0 &&
+	    a->listen_port == b->listen_port);
+}
+
+static void
+conf_listen_init(struct config *c)
+{
+	c->listen_host = xstrdup("127.0.0.1");
+	c->listen_port = 3000;
+}
+
+static void
+conf_listen_free(struct config *c)
+{
+	free(c->listen_host);
+}
+
+static const struct conf_ops conf_listen_ops = {
+	conf_listen_parse, conf_listen_dump, conf_listen_same, NULL,
+	conf_listen_init, conf_listen_free
+};
+
+/* exec_approval_patterns: {category: [pattern]}, kept as JSON. */
+static int
+conf_exec_parse(struct config *c, struct json_object *v, char *cause,
+    size_t causelen)
+{
+	static const char *const k = "exec_approval_patterns";
+	char	**pv = NULL;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		CAUSE("%s: must be an object of category: [patterns]", k);
+		return (-1);
+	}
+	json_object_object_foreach(v, ck, cv) {
+		if (strcmp(ck, "merge") != 0 && strcmp(ck, "deps_add") != 0 &&
+		    strcmp(ck, "secrets") != 0 && strcmp(ck, "deploy") != 0 &&
+		    strcmp(ck, "shell") != 0 && strcmp(ck, "network") != 0) {
+			CAUSE("%s.%s: not a category (merge, deps_add, "
+			    "secrets, deploy, shell, network)", k, ck);
+			return (-1);
+		}
+		if (conf_strv(cv, k, &pv, cause, causelen))
+			return (-1);
+		strv_free(pv);
+		pv = NULL;
+	}
+	json_object_put(c->exec_approval_patterns);
+	/* Outlives the parsed file: a reference of our own. */
+	c->exec_approval_patterns = json_object_get(v);
+	return (0);
+}
+
+static struct json_object *
+conf_exec_dump(const struct config *c)
+{
+	/* null: the built-in patterns (runnerd.conf(5)). */
+	return (json_object_get(c->exec_approval_patterns));
+}
+
+static int
+conf_exec_same(const struct config *a, const struct config *b)
+{
+	return (json_object_equal(a->exec_approval_patterns,
+	    b->exec_approval_patterns));
+}
+
+static void
+conf_exec_move(struct config *live, struct config *next)
+{
+	struct json_object	*tmp = live->exec_approval_patterns;
+
+	live->exec_approval_patterns = next->exec_approval_patterns;
+	next->exec_approval_patterns = tmp;
+}
+
+static void
+conf_exec_free(struct config *c)
+{
+	json_object_put(c->exec_approval_patterns);
+}
+
+static const struct conf_ops conf_exec_ops = {
+	conf_exec_parse, conf_exec_dump, conf_exec_same, conf_exec_move,
+	NULL, conf_exec_free
+};
+
+/* providers: {name: provider}, merged over the built-ins. */
+static int
+conf_providers_parse(struct config *c, struct json_object *v, char *cause,
+    size_t causelen)
+{
+	struct provider	*p;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		CAUSE("providers: must be an object");
+		return (-1);
+	}
+	json_object_object_foreach(v, pk, pv) {
+		if ((p = provider_from_json(pk, pv, cause, causelen)) == NULL)
+			return (-1);
+		config_add_provider(c, p);
+	}
+	return (0);
+}
+
+static struct json_object *
+conf_providers_dump(const struct config *c)
+{
+	struct json_object	*ps, *p;
+	size_t			 i;
+
+	ps = json_object_new_object();
+	for (i = 0; c->providers[i] != NULL; i++) {
+		p = provider_to_json(c->providers[i]);
+		json_object_object_del(p, "name");
+		json_object_object_add(ps, c->providers[i]->name, p);
+	}
+	return (ps);
+}
+
+static int
+conf_providers_same(const struct config *a, const struct config *b)
+{
+	struct json_object	*ja, *jb;
+	int			 eq;
+
+	ja = conf_providers_dump(a);
+	jb = conf_providers_dump(b);
+	eq = json_object_equal(ja, jb);
+	json_object_put(ja);
+	json_object_put(jb);
+	return (eq);
+}
+
+static void
+conf_providers_move(struct config *live, struct config *next)
+{
+	struct provider	**tmp = live->providers;
+
+	live->providers = next->providers;
+	next->providers = tmp;
+}
+
+static void
+conf_providers_init(struct config *c)
+{
+	c->providers = xcalloc(1, sizeof *c->providers);
+	config_add_provider(c, provider_builtin("codex", "codex",
+	    "OPENAI_API_KEY", 1));
+	config_add_provider(c, provider_builtin("claude_code", "claude",
+	    "ANTHROPIC_API_KEY", 1));
+	config_add_provider(c, provider_builtin("fake", "runnerd-fake-agent",
+	    NULL, 0));
+}
+
+static void
+conf_providers_free(struct config *c)
+{
+	size_t	i;
+
+	for (i = 0; c->providers[i] != NULL; i++)
+		provider_free(c->providers[i]);
+	free(c->providers);
+}
+
+static const struct conf_ops conf_providers_ops = {
+	conf_providers_parse, conf_providers_dump, conf_providers_same,
+	conf_providers_move, conf_providers_init, conf_providers_free
+};
+
+/* The state dir: one root can share, else one in HOME, else in /tmp. */
+static void
+conf_state_dir_init(struct config *c)
+{
+	const char	*home;
+
+	if (geteuid() == 0)
+		c->state_dir = xstrdup("/var/lib/runnerd");
+	else if ((home = getenv("HOME")) != NULL && *home != '\0')
+		c->state_dir = xasprintf("%s/.local/state/runnerd", home);
+	else
+		c->state_dir = xasprintf("/tmp/runnerd-%ld", (long)geteuid());
+}
+
+/* Agents get our PATH. */
+static void
+conf_agent_path_init(struct config *c)
+{
+	const char	*path = getenv("PATH");
+
+	c->agent_path = xstrdup(path != NULL && *path != '\0' ? path :
+	    "/usr/local/bin:/usr/bin:/bin");
+}
+
+/* Every cors_origins entry must be an origin a browser would send. */
+static int
+conf_cors_check(struct config *c, char *cause, size_t causelen)
+{
+	return (conf_origins(c->cors_origins, cause, causelen));
+}
+
+static int
+conf_workspace_mode_check(struct config *c, char *cause, size_t causelen)
+{
+	if (strcmp(c->workspace_mode, "auto") != 0 &&
+	    strcmp(c->workspace_mode, "overlay") != 0 &&
+	    strcmp(c->workspace_mode, "clone") != 0) {
+		CAUSE("workspace_mode: must be auto, overlay or clone");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+conf_shallow_check(struct config *c, char *cause, size_t causelen)
+{
+#if LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR < 7
+	/* git_fetch_options.depth came with libgit2 1.7. */
+	if (c->shallow) {
+		CAUSE("shallow: not supported: libgit2 %s cannot fetch "
+		    "shallow (1.7 or later can)", LIBGIT2_VERSION);
+		return (-1);
+	}
+#else
+	(void)c;
+	(void)cause;
+	(void)causelen;
+#endif
+	return (0);
+}
+
+/*
+ * The sandbox's layers, in worker/sandbox.h's order (bit l of
+ * sandbox_layers is layer l): the one list of their names.
+ */
+static const char *const conf_layers[] = { "identity", "namespaces",
+    "network", "landlock", "seccomp", "exec_policy", "cgroup", "rlimits" };
+
+/* A layer's name, or NULL when out of range. */
+const char *
+config_layer_name(int l)
+{
+	if (l < 0 || (size_t)l >= nitems(conf_layers))
+		return (NULL);
+	return (conf_layers[l]);
+}
+
+/* sandbox_required's names, or ["all"], as the mask sandbox_layers. */
+static int
+conf_sandbox_required_check(struct config *c, char *cause, size_t causelen)
+{
+	size_t	i, j;
+
+	c->sandbox_layers = 0;
+	for (i = 0; c->sandbox_required[i] != NULL; i++) {
+		const char *l = c->sandbox_required[i];
+
+		for (j = 0; j < nitems(conf_layers); j++)
+			if (strcmp(l, conf_layers[j]) == 0)
+				break;
+		if (strcmp(l, "all") == 0 && i == 0 &&
+		    c->sandbox_required[1] == NULL) {
+			c->sandbox_layers = (1u << nitems(conf_layers)) - 1;
+			continue;
+		}
+		if (j == nitems(conf_layers)) {
+			CAUSE("sandbox_required: \"%.64s\" is not a layer "
+			    "(identity, namespaces, network, landlock, "
+			    "seccomp, exec_policy, cgroup, rlimits; or "
+			    "[\"all\"])", l);
+			return (-1);
+		}
+		c->sandbox_layers |= 1u << j;
+	}
+	return (0);
+}
+
+static int
+conf_sandbox_expose_check(struct config *c, char *cause, size_t causelen)
+{
+	size_t	i;
+
+	for (i = 0; c->sandbox_expose[i] != NULL; i++) {
+		if (c->sandbox_expose[i][0] != '/') {
+			CAUSE("sandbox_expose: \"%.64s\" is not an absolute "
+			    "path", c->sandbox_expose[i]);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static int
+conf_cgroup_base_check(struct config *c, char *cause, size_t causelen)
+{
+	if (c->cgroup_base[0] != '/' && strcmp(c->cgroup_base, "auto") != 0 &&
+	    strcmp(c->cgroup_base, "v1") != 0) {
+		CAUSE("cgroup_base: must be \"auto\", \"v1\" or an absolute "
+		    "path");
+		return (-1);
+	}
+	return (0);
+}
+
+/* A bad pattern is an error here, not in a session. */
+static int
+conf_network_allowlist_check(struct config *c, char *cause, size_t causelen)
+{
+	struct netallow	*na;
+
+	if ((na = netallow_create(c->network_allowlist, cause,
+	    causelen)) == NULL)
+		return (-1);
+	netallow_free(na);
+	return (0);
+}
+
+static const char *const conf_roots_default[] = { "/srv", "/home", NULL };
+
+#define F(f)	.off = offsetof(struct config, f)
+#define INT(t, lo, hi, d) .type = t, .min = (lo), .max = (hi), .num = (d)
+#define HALF	(INT64_MAX / 2)
+#define HOUR_MS	(3600 * 1000)
+
+static const struct conf_row conf_table[] = {
+	{ "listen", CONF_OTHER, .flags = CONF_RESTART, .ops = &conf_listen_ops,
+	  .doc = "TCP address HOST:PORT or [ADDR]:PORT" },
+	{ "socket", CONF_STR, F(socket_path), .flags = CONF_RESTART,
+	  .doc = "Unix socket; default <state_dir>/runnerd.sock" },
+	{ "state_dir", CONF_STR, F(state_dir), .flags = CONF_RESTART,
+	  .init = conf_state_dir_init, .doc = "event logs and records" },
+	{ "workspace_dir", CONF_STR, F(workspace_dir), .flags = CONF_RESTART,
+	  .str = "/tmp/ai-village-workspaces", .doc = "one per session" },
+	{ "cache_dir", CONF_STR, F(cache_dir), .flags = CONF_RESTART,
+	  .str = "/tmp/ai-village-cache", .doc = "repository cache" },
+	{ "cache_max_age_ms", F(cache_max_age_ms),
+	  INT(CONF_I64, 0, HALF, 300 * 1000),
+	  .doc = "a mirror fetched longer ago is fetched again" },
+	{ "github_url", CONF_STR, F(github_url), .str = "https://github.com",
+	  .doc = "base URL of repoRef provider github" },
+	{ "gitlab_url", CONF_STR, F(gitlab_url), .str = "https://gitlab.com",
+	  .doc = "base URL of repoRef provider gitlab" },
+	{ "bitbucket_url", CONF_STR, F(bitbucket_url),
+	  .str = "https://bitbucket.org",
+	  .doc = "base URL of repoRef provider bitbucket" },
+	{ "max_sessions", F(max_sessions), INT(CONF_INT, 1, 100000, 10),
+	  .doc = "live sessions at once" },
+	{ "pool_size", F(pool_size), INT(CONF_INT, 0, 1000, 2),
+	  .doc = "idle pre-forked workers" },
+	{ "max_body_bytes", F(max_body_bytes),
+	  INT(CONF_SIZE, 1024, 64 * 1024 * 1024, 1024 * 1024),
+	  .doc = "request body limit" },
+	{ "max_log_bytes", F(max_log_bytes),
+	  INT(CONF_SIZE, 65536, INT64_MAX, 256 * 1024 * 1024),
+	  .doc = "per-session event log cap" },
+	{ "session_timeout_ms", F(session_timeout_ms),
+	  INT(CONF_I64, 100, HALF, HOUR_MS),
+	  .doc = "a session running longer is stopped" },
+	{ "stop_grace_ms", F(stop_grace_ms), INT(CONF_I64, 0, HOUR_MS, 10000),
+	  .doc = "SIGTERM to SIGKILL grace" },
+	{ "shutdown_grace_ms", F(shutdown_grace_ms),
+	  INT(CONF_I64, 0, HOUR_MS, 15000),
+	  .doc = "bound on stopping all sessions at SIGTERM" },
+	{ "retention_ms", F(retention_ms),
+	  INT(CONF_I64, 100, HALF, 24LL * HOUR_MS),
+	  .doc = "ended sessions are swept this long after" },
+	{ "gateway_max_buffer_bytes", F(gateway_max_buffer_bytes),
+	  INT(CONF_SIZE, 65536, HALF, 8 * 1024 * 1024),
+	  .doc = "output buffered per real-time subscriber" },
+	{ "gateway_max_connections", F(gateway_max_connections),
+	  INT(CONF_INT, 1, 1000000, 1024),
+	  .doc = "open WebSocket, Socket.IO and SSE connections" },
+	{ "gateway_max_message_bytes", F(gateway_max_message_bytes),
+	  INT(CONF_SIZE, 1024, 64 * 1024 * 1024, 1024 * 1024),
+	  .doc = "largest message from a client" },
+	{ "gateway_idle_timeout_ms", F(gateway_idle_timeout_ms),
+	  INT(CONF_I64, 1000, 24 * HOUR_MS, 60 * 1000),
+	  .doc = "a silent WebSocket is closed after this" },
+	{ "sse_heartbeat_ms", F(sse_heartbeat_ms),
+	  INT(CONF_I64, 100, HOUR_MS, 15 * 1000),
+	  .doc = "comment line on idle event streams" },
+	{ "sio_ping_interval_ms", F(sio_ping_interval_ms),
+	  INT(CONF_I64, 100, HOUR_MS, 25 * 1000),
+	  .doc = "Engine.IO ping interval" },
+	{ "sio_ping_timeout_ms", F(sio_ping_timeout_ms),
+	  INT(CONF_I64, 100, HOUR_MS, 20 * 1000),
+	  .doc = "Engine.IO ping timeout" },
+	{ "tokens", CONF_STRV, F(tokens), .flags = CONF_SECRET,
+	  .doc = "static bearer tokens" },
+	{ "jwt_secret", CONF_STR, F(jwt_secret), .flags = CONF_SECRET,
+	  .doc = "HS256 secret for JWTs" },
+	{ "allowed_roots", CONF_STRV, F(allowed_roots),
+	  .strv = conf_roots_default,
+	  .doc = "local repositories must lie under one of these" },
+	{ "cors_origins", CONF_STRV, F(cors_origins),
+	  .check = conf_cors_check, .doc = "other browser origins let in" },
+	{ "agent_path", CONF_STR, F(agent_path), .init = conf_agent_path_init,
+	  .doc = "PATH given to agent CLIs" },
+	{ "worker_path", CONF_STR, F(worker_path), .flags = CONF_RESTART,
+	  .doc = "binary re-executed as a worker" },
+	{ "verbose", F(verbose), INT(CONF_INT, 0, 3, 0), .doc = "log level" },
+	{ "workspace_mode", CONF_STR, F(workspace_mode), .flags = CONF_SHOW,
+	  .str = "auto", .check = conf_workspace_mode_check,
+	  .doc = "auto, overlay or clone" },
+	{ "cache_max_bytes", F(cache_max_bytes),
+	  INT(CONF_I64, 0, INT64_MAX, (int64_t)10 << 30),
+	  .doc = "size cap of the cache" },
+	{ "shallow", F(shallow), INT(CONF_BOOL, 0, 1, 0),
+	  .check = conf_shallow_check, .doc = "mirrors fetched with depth 1" },
+	{ "sandbox", F(sandbox), INT(CONF_BOOL, 0, 1, 1),
+	  .doc = "run agent CLIs in the sandbox" },
+	{ "sandbox_uid", F(sandbox_uid), INT(CONF_I64, 0, 4294967294LL, 65534),
+	  .flags = CONF_QUIET, .doc = "the agent's uid as root" },
+	{ "sandbox_gid", F(sandbox_gid), INT(CONF_I64, 0, 4294967294LL, 65534),
+	  .flags = CONF_QUIET, .doc = "the agent's gid as root" },
+	{ "sandbox_required", CONF_STRV, F(sandbox_required),
+	  .check = conf_sandbox_required_check,
+	  .doc = "layers a session may not run without" },
+	{ "sandbox_expose", CONF_STRV, F(sandbox_expose),
+	  .check = conf_sandbox_expose_check,
+	  .doc = "paths bound read-only into the sandbox" },
+	{ "nofile_max", F(nofile_max), INT(CONF_I64, 16, 1048576, 4096),
+	  .doc = "the agent's RLIMIT_NOFILE" },
+	{ "max_watches", F(max_watches), INT(CONF_I64, 1, 1048576, 8192),
+	  .doc = "inotify watches a session may hold" },
+	{ "cgroup_base", CONF_STR, F(cgroup_base), .flags = CONF_RESTART,
+	  .check = conf_cgroup_base_check,
+	  .doc = "auto, v1 or a delegated cgroup v2 directory" },
+	{ "memory_max_bytes", F(memory_max_bytes),
+	  INT(CONF_I64, 0, HALF, 8LL << 30), .least = 4 * 1024 * 1024,
+	  .doc = "memory of a session; 0: no limit" },
+	{ "pids_max", F(pids_max), INT(CONF_I64, 0, 4194304, 4096), .least = 8,
+	  .doc = "processes and threads of a session; 0: no limit" },
+	{ "cpu_max_pct", F(cpu_max_pct), INT(CONF_I64, 0, 100000, 0),
+	  .doc = "CPU of a session in percent of a core; 0: no limit" },
+	{ "workspace_max_bytes", F(workspace_max_bytes),
+	  INT(CONF_I64, 0, HALF, 10LL << 30), .least = 16 * 1024 * 1024,
+	  .doc = "disk quota of a session's workspace; 0: none" },
+	{ "usage_tick_ms", F(usage_tick_ms),
+	  INT(CONF_I64, 100, 24 * HOUR_MS, 30 * 1000),
+	  .doc = "interval of USAGE_TICK events" },
+	{ "exec_approval_patterns", CONF_OTHER, .ops = &conf_exec_ops,
+	  .doc = "exec patterns per approval category" },
+	{ "test_patterns", CONF_STRV, F(test_patterns), .flags = CONF_NULL,
+	  .doc = "exec patterns of test runs" },
+	{ "approval_timeout_ms", F(approval_timeout_ms),
+	  INT(CONF_I64, 100, INT64_MAX / 4, 600 * 1000),
+	  .doc = "an unanswered approval is denied after this" },
+	{ "approval_deny_continues", F(approval_deny_continues),
+	  INT(CONF_BOOL, 0, 1, 0), .doc = "a denied exec does not stop it" },
+	{ "network_allowlist", CONF_STRV, F(network_allowlist),
+	  .strv = netallow_default, .check = conf_network_allowlist_check,
+	  .doc = "hosts a restricted session may reach" },
+	{ "providers", CONF_OTHER, .ops = &conf_providers_ops,
+	  .doc = "extra or overriding providers by name" },
+};
+
+#undef F
+#undef INT
+#undef HALF
+#undef HOUR_MS
+
+/* The name of the i-th key of the table; NULL past the last. */
+const char *
+config_key_name(size_t i)
+{
+	return (i < nitems(conf_table) ? conf_table[i].name : NULL);
+}
+
+/* Whether the i-th key can change at SIGHUP (0: only at a restart). */
+int
+config_key_reloads(size_t i)
+{
+	return (i < nitems(conf_table) &&
+	    (conf_table[i].flags & CONF_RESTART) == 0);
+}
+
+/* The one-line description of the i-th key; NULL past the last. */
+const char *
+config_key_doc(size_t i)
+{
+	return (i < nitems(conf_table) ? conf_table[i].doc : NULL);
+}
+
+static const struct conf_row *
+conf_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(conf_table); i++)
+		if (strcmp(conf_table[i].name, name) == 0)
+			return (&conf_table[i]);
+	return (NULL);
+}
+
+/* A number or flag of a row, whatever its C type. */
+static int64_t
+conf_num_get(const struct config *c, const struct conf_row *r)
+{
+	switch (r->type) {
+	case CONF_SIZE:
+		return ((int64_t)*CONF_CP(c, r, size_t));
+	case CONF_I64:
+		return (*CONF_CP(c, r, int64_t));
+	default:
+		return (*CONF_CP(c, r, int));
+	}
+}
+
+static void
+conf_num_set(struct config *c, const struct conf_row *r, int64_t n)
+{
+	switch (r->type) {
+	case CONF_SIZE:
+		*CONF_P(c, r, size_t) = (size_t)n;
+		break;
+	case CONF_I64:
+		*CONF_P(c, r, int64_t) = n;
+		break;
+	default:
+		*CONF_P(c, r, int) = (int)n;
+		break;
+	}
+}
+
+/* A row's default into c. */
+static void
+conf_row_init(struct config *c, const struct conf_row *r)
+{
+	if (r->init != NULL) {
+		r->init(c);
+		return;
+	}
+	switch (r->type) {
+	case CONF_STR:
+		*CONF_P(c, r, char *) = r->str != NULL ? xstrdup(r->str) :
+		    NULL;
+		break;
+	case CONF_STRV:
+		if (r->strv != NULL)
+			*CONF_P(c, r, char **) = strv_make(r->strv);
+		else if ((r->flags & CONF_NULL) == 0)
+			*CONF_P(c, r, char **) = xcalloc(1, sizeof (char *));
+		break;
+	case CONF_OTHER:
+		if (r->ops->init != NULL)
+			r->ops->init(c);
+		break;
+	default:
+		conf_num_set(c, r, r->num);
+		break;
+	}
+}
+
+/* The embedded defaults: loopback, a state dir we can write, 2 spares. */
+struct config *
+config_default(void)
+{
+	struct config	*c;
+	size_t		 i;
+
+	c = xcalloc(1, sizeof *c);
+	for (i = 0; i < nitems(conf_table); i++)
+		conf_row_init(c, &conf_table[i]);
+	return (c);
+}
+
+void
+config_free(struct config *c)
+{
+	const struct conf_row	*r;
+	size_t			 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < nitems(conf_table); i++) {
+		r = &conf_table[i];
+		if (r->type == CONF_STR)
+			free(*CONF_P(c, r, char *));
+		else if (r->type == CONF_STRV)
+			strv_free(*CONF_P(c, r, char **));
+		else if (r->type == CONF_OTHER && r->ops->free != NULL)
+			r->ops->free(c);
+	}
+	free(c);
+}
+
+/* One key's value v into c; -1 with a cause naming the key. */
+static int
+conf_row_load(struct config *c, const struct conf_row *r,
+    struct json_object *v, char *cause, size_t causelen)
+{
+	int64_t	n;
+	int	b;
+
+	switch (r->type) {
+	case CONF_STR:
+		if (conf_str(v, r->name, CONF_P(c, r, char *), cause,
+		    causelen))
+			return (-1);
+		break;
+	case CONF_STRV:
+		if (conf_strv(v, r->name, CONF_P(c, r, char **), cause,
+		    causelen))
+			return (-1);
+		break;
+	case CONF_BOOL:
+		if (jsonget_bool(v, r->name, &b, cause, causelen))
+			return (-1);
+		conf_num_set(c, r, b);
+		break;
+	case CONF_OTHER:
+		return (r->ops->parse(c, v, cause, causelen));
+	default:
+		if (jsonget_int(v, r->name, r->min, r->max, &n, cause,
+		    causelen))
+			return (-1);
+		/* 0, or enough for what it limits to work at all. */
+		if (r->least != 0 && n != 0 && n < r->least) {
+			CAUSE("%s: must be 0 (no limit) or at least %lld",
+			    r->name, (long long)r->least);
+			return (-1);
+		}
+		conf_num_set(c, r, n);
+		break;
+	}
+	return (r->check != NULL ? r->check(c, cause, causelen) : 0);
+}
+
+/* Merge a config object (a file's, or START's) into c. */
+int
+config_load_json(struct config *c, struct json_object *root, char *cause,
+    size_t causelen)
+{
+	const struct conf_row	*r;
+
+	if (!json_object_is_type(root, json_type_object)) {
+		CAUSE("not a JSON object");
+		return (-1);
+	}
+	json_object_object_foreach(root, k, v) {
+		if ((r = conf_find(k)) == NULL) {
+			CAUSE("%s: unknown key", k);
+			return (-1);
+		}
+		if (conf_row_load(c, r, v, cause, causelen) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Merge a JSON config file into c; -1 with a cause naming the bad key. */
 int
 config_load_file(struct config *c, const char *path, char *cause,
@@ -586,11 +1165,9 @@ config_load_file(struct config *c, const char *path, char *cause,
 	struct json_object	*root;
 	struct json_tokener	*tok;
 	enum json_tokener_error	 jerr;
-	struct provider		*p;
 	char			*text;
 	size_t			 len, end;
-	int64_t			 n;
-	int			 rv = -1;
+	int			 rv;
 
 	if ((text = read_file(path, &len)) == NULL) {
 		CAUSE("%s: %s", path, strerror(errno));
@@ -627,336 +1204,11 @@ config_load_file(struct config *c, const char *path, char *cause,
 		json_object_put(root);
 		return (-1);
 	}
-	json_object_object_foreach(root, k, v) {
-		if (strcmp(k, "listen") == 0) {
-			if (!json_object_is_type(v, json_type_string)) {
-				CAUSE("listen: must be a string HOST:PORT");
-				goto out;
-			}
-			if (config_set_listen(c, json_object_get_string(v),
-			    cause, causelen) == -1)
-				goto out;
-		} else if (strcmp(k, "socket") == 0) {
-			if (conf_str(v, k, &c->socket_path, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "state_dir") == 0) {
-			if (conf_str(v, k, &c->state_dir, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "workspace_dir") == 0) {
-			if (conf_str(v, k, &c->workspace_dir, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "cache_dir") == 0) {
-			if (conf_str(v, k, &c->cache_dir, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "cache_max_age_ms") == 0) {
-			if (conf_int(v, k, 0, INT64_MAX / 2,
-			    &c->cache_max_age_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "github_url") == 0) {
-			if (conf_str(v, k, &c->github_url, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "gitlab_url") == 0) {
-			if (conf_str(v, k, &c->gitlab_url, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "bitbucket_url") == 0) {
-			if (conf_str(v, k, &c->bitbucket_url, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "agent_path") == 0) {
-			if (conf_str(v, k, &c->agent_path, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "worker_path") == 0) {
-			if (conf_str(v, k, &c->worker_path, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "jwt_secret") == 0) {
-			if (conf_str(v, k, &c->jwt_secret, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "tokens") == 0) {
-			if (conf_strv(v, k, &c->tokens, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "allowed_roots") == 0) {
-			if (conf_strv(v, k, &c->allowed_roots, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "cors_origins") == 0) {
-			if (conf_strv(v, k, &c->cors_origins, cause,
-			    causelen) || conf_origins(c->cors_origins, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "max_sessions") == 0) {
-			if (conf_int(v, k, 1, 100000, &n, cause, causelen))
-				goto out;
-			c->max_sessions = (int)n;
-		} else if (strcmp(k, "pool_size") == 0) {
-			if (conf_int(v, k, 0, 1000, &n, cause, causelen))
-				goto out;
-			c->pool_size = (int)n;
-		} else if (strcmp(k, "max_body_bytes") == 0) {
-			if (conf_int(v, k, 1024, 64 * 1024 * 1024, &n, cause,
-			    causelen))
-				goto out;
-			c->max_body_bytes = (size_t)n;
-		} else if (strcmp(k, "max_log_bytes") == 0) {
-			if (conf_int(v, k, 65536, INT64_MAX, &n, cause,
-			    causelen))
-				goto out;
-			c->max_log_bytes = (size_t)n;
-		} else if (strcmp(k, "session_timeout_ms") == 0) {
-			if (conf_int(v, k, 100, INT64_MAX / 2,
-			    &c->session_timeout_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "stop_grace_ms") == 0) {
-			if (conf_int(v, k, 0, 3600 * 1000, &c->stop_grace_ms,
-			    cause, causelen))
-				goto out;
-		} else if (strcmp(k, "retention_ms") == 0) {
-			if (conf_int(v, k, 100, INT64_MAX / 2, &c->retention_ms,
-			    cause, causelen))
-				goto out;
-		} else if (strcmp(k, "shutdown_grace_ms") == 0) {
-			if (conf_int(v, k, 0, 3600 * 1000,
-			    &c->shutdown_grace_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "gateway_max_buffer_bytes") == 0) {
-			if (conf_int(v, k, 65536, INT64_MAX / 2, &n, cause,
-			    causelen))
-				goto out;
-			c->gateway_max_buffer_bytes = (size_t)n;
-		} else if (strcmp(k, "gateway_max_connections") == 0) {
-			if (conf_int(v, k, 1, 1000000, &n, cause, causelen))
-				goto out;
-			c->gateway_max_connections = (int)n;
-		} else if (strcmp(k, "gateway_max_message_bytes") == 0) {
-			if (conf_int(v, k, 1024, 64 * 1024 * 1024, &n, cause,
-			    causelen))
-				goto out;
-			c->gateway_max_message_bytes = (size_t)n;
-		} else if (strcmp(k, "gateway_idle_timeout_ms") == 0) {
-			if (conf_int(v, k, 1000, 24 * 3600 * 1000,
-			    &c->gateway_idle_timeout_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "sse_heartbeat_ms") == 0) {
-			if (conf_int(v, k, 100, 3600 * 1000,
-			    &c->sse_heartbeat_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "sio_ping_interval_ms") == 0) {
-			if (conf_int(v, k, 100, 3600 * 1000,
-			    &c->sio_ping_interval_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "sio_ping_timeout_ms") == 0) {
-			if (conf_int(v, k, 100, 3600 * 1000,
-			    &c->sio_ping_timeout_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "workspace_mode") == 0) {
-			if (conf_str(v, k, &c->workspace_mode, cause, causelen))
-				goto out;
-			if (strcmp(c->workspace_mode, "auto") != 0 &&
-			    strcmp(c->workspace_mode, "overlay") != 0 &&
-			    strcmp(c->workspace_mode, "clone") != 0) {
-				CAUSE("%s: must be auto, overlay or clone", k);
-				goto out;
-			}
-		} else if (strcmp(k, "cache_max_bytes") == 0) {
-			if (conf_int(v, k, 0, INT64_MAX, &c->cache_max_bytes,
-			    cause, causelen))
-				goto out;
-		} else if (strcmp(k, "shallow") == 0) {
-			if (conf_bool(v, k, &c->shallow, cause, causelen))
-				goto out;
-#if LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR < 7
-			/* git_fetch_options.depth came with libgit2 1.7. */
-			if (c->shallow) {
-				CAUSE("%s: not supported: libgit2 %s cannot "
-				    "fetch shallow (1.7 or later can)", k,
-				    LIBGIT2_VERSION);
-				goto out;
-			}
-#endif
-		} else if (strcmp(k, "sandbox") == 0) {
-			if (conf_bool(v, k, &c->sandbox, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "sandbox_uid") == 0) {
-			if (conf_int(v, k, 0, 4294967294LL, &c->sandbox_uid,
-			    cause, causelen))
-				goto out;
-		} else if (strcmp(k, "sandbox_gid") == 0) {
-			if (conf_int(v, k, 0, 4294967294LL, &c->sandbox_gid,
-			    cause, causelen))
-				goto out;
-		} else if (strcmp(k, "nofile_max") == 0) {
-			if (conf_int(v, k, 16, 1048576, &c->nofile_max, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "max_watches") == 0) {
-			if (conf_int(v, k, 1, 1048576, &c->max_watches, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "sandbox_required") == 0) {
-			/* The names of worker/sandbox.h, in its order. */
-			static const char *const layers[] = { "identity",
-			    "namespaces", "network", "landlock", "seccomp",
-			    "exec_policy", "cgroup", "rlimits" };
-			size_t	i, j;
-
-			if (conf_strv(v, k, &c->sandbox_required, cause,
-			    causelen))
-				goto out;
-			for (i = 0; c->sandbox_required[i] != NULL; i++) {
-				const char *l = c->sandbox_required[i];
-
-				for (j = 0; j < nitems(layers); j++)
-					if (strcmp(l, layers[j]) == 0)
-						break;
-				if (strcmp(l, "all") == 0 && i == 0 &&
-				    c->sandbox_required[1] == NULL)
-					continue;
-				if (j == nitems(layers)) {
-					CAUSE("%s: \"%.64s\" is not a layer "
-					    "(identity, namespaces, network, "
-					    "landlock, seccomp, exec_policy, "
-					    "cgroup, rlimits; or [\"all\"])",
-					    k, l);
-					goto out;
-				}
-			}
-		} else if (strcmp(k, "sandbox_expose") == 0) {
-			size_t	i;
-
-			if (conf_strv(v, k, &c->sandbox_expose, cause,
-			    causelen))
-				goto out;
-			for (i = 0; c->sandbox_expose[i] != NULL; i++) {
-				if (c->sandbox_expose[i][0] != '/') {
-					CAUSE("%s: \"%.64s\" is not an "
-					    "absolute path", k,
-					    c->sandbox_expose[i]);
-					goto out;
-				}
-			}
-		} else if (strcmp(k, "cgroup_base") == 0) {
-			if (conf_str(v, k, &c->cgroup_base, cause, causelen))
-				goto out;
-			if (c->cgroup_base[0] != '/' &&
-			    strcmp(c->cgroup_base, "auto") != 0 &&
-			    strcmp(c->cgroup_base, "v1") != 0) {
-				CAUSE("%s: must be \"auto\", \"v1\" or an "
-				    "absolute path", k);
-				goto out;
-			}
-		} else if (strcmp(k, "memory_max_bytes") == 0) {
-			/* 0, or enough for an agent to start at all. */
-			if (conf_int(v, k, 0, INT64_MAX / 2,
-			    &c->memory_max_bytes, cause, causelen))
-				goto out;
-			if (c->memory_max_bytes != 0 &&
-			    c->memory_max_bytes < 4 * 1024 * 1024) {
-				CAUSE("%s: must be 0 (no limit) or at least "
-				    "4194304", k);
-				goto out;
-			}
-		} else if (strcmp(k, "workspace_max_bytes") == 0) {
-			/* 0, or room for a filesystem (worker/quota.h). */
-			if (conf_int(v, k, 0, INT64_MAX / 2,
-			    &c->workspace_max_bytes, cause, causelen))
-				goto out;
-			if (c->workspace_max_bytes != 0 &&
-			    c->workspace_max_bytes < 16 * 1024 * 1024) {
-				CAUSE("%s: must be 0 (no limit) or at least "
-				    "16777216", k);
-				goto out;
-			}
-		} else if (strcmp(k, "pids_max") == 0) {
-			if (conf_int(v, k, 0, 4194304, &c->pids_max, cause,
-			    causelen))
-				goto out;
-			if (c->pids_max != 0 && c->pids_max < 8) {
-				CAUSE("%s: must be 0 (no limit) or at least 8",
-				    k);
-				goto out;
-			}
-		} else if (strcmp(k, "cpu_max_pct") == 0) {
-			if (conf_int(v, k, 0, 100000, &c->cpu_max_pct, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "usage_tick_ms") == 0) {
-			if (conf_int(v, k, 100, 24 * 3600 * 1000,
-			    &c->usage_tick_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "exec_approval_patterns") == 0) {
-			char	**pv = NULL;
-
-			if (!json_object_is_type(v, json_type_object)) {
-				CAUSE("%s: must be an object of category: "
-				    "[patterns]", k);
-				goto out;
-			}
-			json_object_object_foreach(v, ck, cv) {
-				if (strcmp(ck, "merge") != 0 &&
-				    strcmp(ck, "deps_add") != 0 &&
-				    strcmp(ck, "secrets") != 0 &&
-				    strcmp(ck, "deploy") != 0 &&
-				    strcmp(ck, "shell") != 0 &&
-				    strcmp(ck, "network") != 0) {
-					CAUSE("%s.%s: not a category (merge, "
-					    "deps_add, secrets, deploy, shell, "
-					    "network)", k, ck);
-					goto out;
-				}
-				if (conf_strv(cv, k, &pv, cause, causelen))
-					goto out;
-				strv_free(pv);
-				pv = NULL;
-			}
-			json_object_put(c->exec_approval_patterns);
-			/* Outlives the parsed file: a reference of our own. */
-			c->exec_approval_patterns = json_object_get(v);
-		} else if (strcmp(k, "test_patterns") == 0) {
-			if (conf_strv(v, k, &c->test_patterns, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "approval_timeout_ms") == 0) {
-			if (conf_int(v, k, 100, INT64_MAX / 4,
-			    &c->approval_timeout_ms, cause, causelen))
-				goto out;
-		} else if (strcmp(k, "approval_deny_continues") == 0) {
-			if (conf_bool(v, k, &c->approval_deny_continues, cause,
-			    causelen))
-				goto out;
-		} else if (strcmp(k, "network_allowlist") == 0) {
-			struct netallow	*na;
-
-			if (conf_strv(v, k, &c->network_allowlist, cause,
-			    causelen))
-				goto out;
-			/* A bad pattern is an error here, not in a session. */
-			if ((na = netallow_create(c->network_allowlist, cause,
-			    causelen)) == NULL)
-				goto out;
-			netallow_free(na);
-		} else if (strcmp(k, "verbose") == 0) {
-			if (conf_int(v, k, 0, 3, &n, cause, causelen))
-				goto out;
-			c->verbose = (int)n;
-		} else if (strcmp(k, "providers") == 0) {
-			if (!json_object_is_type(v, json_type_object)) {
-				CAUSE("providers: must be an object");
-				goto out;
-			}
-			json_object_object_foreach(v, pk, pv) {
-				p = provider_from_json(pk, pv, cause,
-				    causelen);
-				if (p == NULL)
-					goto out;
-				config_add_provider(c, p);
-			}
-		} else {
-			CAUSE("%s: unknown key", k);
-			goto out;
-		}
-	}
-	rv = 0;
-out:
+	rv = config_load_json(c, root, cause, causelen);
 	json_object_put(root);
 	return (rv);
 }
+
 
 int
 config_load_env(struct config *c, char *cause, size_t causelen)
@@ -1015,102 +1267,74 @@ config_finish(struct config *c)
 		c->socket_path = xasprintf("%s/runnerd.sock", c->state_dir);
 }
 
-#define CONF_MASK	"********"
+/* A row's value as JSON; secrets masked unless left out (NULL). */
+static struct json_object *
+conf_row_dump(const struct config *c, const struct conf_row *r)
+{
+	struct json_object	*a;
+	const char		*s;
+	char *const		*v;
+	size_t			 i;
+
+	switch (r->type) {
+	case CONF_STR:
+		s = *CONF_CP(c, r, char *);
+		if (s != NULL && (r->flags & CONF_SECRET))
+			s = CONF_MASK;
+		return (s != NULL ? json_object_new_string(s) : NULL);
+	case CONF_STRV:
+		v = *CONF_CP(c, r, conf_strv_t);
+		if (v == NULL && (r->flags & CONF_NULL))
+			return (NULL);
+		if ((r->flags & CONF_SECRET) == 0)
+			return (strv_to_json((char **)v));
+		/* Secrets: how many, never what (nor how long). */
+		a = json_object_new_array();
+		for (i = 0; v != NULL && v[i] != NULL; i++)
+			json_object_array_add(a,
+			    json_object_new_string(CONF_MASK));
+		return (a);
+	case CONF_BOOL:
+		return (json_object_new_boolean(conf_num_get(c, r) != 0));
+	case CONF_OTHER:
+		return (r->ops->dump(c));
+	default:
+		return (json_object_new_int64(conf_num_get(c, r)));
+	}
+}
+
+/*
+ * The config as JSON in the file's own keys. With wire, as START carries
+ * it to a worker: no secret and no null (unset keys keep the default).
+ */
+static struct json_object *
+conf_dump(const struct config *c, int wire)
+{
+	struct json_object	*o, *v;
+	size_t			 i;
+
+	o = json_object_new_object();
+	for (i = 0; i < nitems(conf_table); i++) {
+		if (wire && (conf_table[i].flags & CONF_SECRET))
+			continue;
+		v = conf_row_dump(c, &conf_table[i]);
+		if (wire && v == NULL)
+			continue;
+		json_object_object_add(o, conf_table[i].name, v);
+	}
+	return (o);
+}
 
 struct json_object *
 config_to_json(const struct config *c)
 {
-	struct json_object	*o, *a, *ps, *p;
-	char			*listen;
-	size_t			 i;
+	return (conf_dump(c, 0));
+}
 
-	o = json_object_new_object();
-	if (strchr(c->listen_host, ':') != NULL)
-		listen = xasprintf("[%s]:%d", c->listen_host, c->listen_port);
-	else
-		listen = xasprintf("%s:%d", c->listen_host, c->listen_port);
-	json_object_object_add(o, "listen", json_object_new_string(listen));
-	free(listen);
-#define S(k, v) json_object_object_add(o, k, (v) != NULL ? \
-	json_object_new_string(v) : NULL)
-#define I(k, v) json_object_object_add(o, k, json_object_new_int64( \
-	(int64_t)(v)))
-	S("socket", c->socket_path);
-	S("state_dir", c->state_dir);
-	S("workspace_dir", c->workspace_dir);
-	S("cache_dir", c->cache_dir);
-	I("cache_max_age_ms", c->cache_max_age_ms);
-	S("github_url", c->github_url);
-	S("gitlab_url", c->gitlab_url);
-	S("bitbucket_url", c->bitbucket_url);
-	I("max_sessions", c->max_sessions);
-	I("pool_size", c->pool_size);
-	I("max_body_bytes", c->max_body_bytes);
-	I("max_log_bytes", c->max_log_bytes);
-	I("session_timeout_ms", c->session_timeout_ms);
-	I("stop_grace_ms", c->stop_grace_ms);
-	I("shutdown_grace_ms", c->shutdown_grace_ms);
-	I("retention_ms", c->retention_ms);
-	I("gateway_max_buffer_bytes", c->gateway_max_buffer_bytes);
-	I("gateway_max_connections", c->gateway_max_connections);
-	I("gateway_max_message_bytes", c->gateway_max_message_bytes);
-	I("gateway_idle_timeout_ms", c->gateway_idle_timeout_ms);
-	I("sse_heartbeat_ms", c->sse_heartbeat_ms);
-	I("sio_ping_interval_ms", c->sio_ping_interval_ms);
-	I("sio_ping_timeout_ms", c->sio_ping_timeout_ms);
-	/* Secrets: how many, never what (nor how long). */
-	a = json_object_new_array();
-	for (i = 0; c->tokens != NULL && c->tokens[i] != NULL; i++)
-		json_object_array_add(a, json_object_new_string(CONF_MASK));
-	json_object_object_add(o, "tokens", a);
-	S("jwt_secret", c->jwt_secret != NULL ? CONF_MASK : NULL);
-	json_object_object_add(o, "allowed_roots",
-	    strv_to_json(c->allowed_roots));
-	json_object_object_add(o, "cors_origins",
-	    strv_to_json(c->cors_origins));
-	S("agent_path", c->agent_path);
-	S("worker_path", c->worker_path);
-	I("verbose", c->verbose);
-	S("workspace_mode", c->workspace_mode);
-	I("cache_max_bytes", c->cache_max_bytes);
-	json_object_object_add(o, "shallow",
-	    json_object_new_boolean(c->shallow));
-	json_object_object_add(o, "sandbox",
-	    json_object_new_boolean(c->sandbox));
-	I("sandbox_uid", c->sandbox_uid);
-	I("sandbox_gid", c->sandbox_gid);
-	json_object_object_add(o, "sandbox_required",
-	    strv_to_json(c->sandbox_required));
-	json_object_object_add(o, "sandbox_expose",
-	    strv_to_json(c->sandbox_expose));
-	I("nofile_max", c->nofile_max);
-	I("max_watches", c->max_watches);
-	S("cgroup_base", c->cgroup_base);
-	I("memory_max_bytes", c->memory_max_bytes);
-	I("pids_max", c->pids_max);
-	I("cpu_max_pct", c->cpu_max_pct);
-	I("workspace_max_bytes", c->workspace_max_bytes);
-	I("usage_tick_ms", c->usage_tick_ms);
-	/* null: the built-in patterns (runnerd.conf(5)). */
-	json_object_object_add(o, "exec_approval_patterns",
-	    json_object_get(c->exec_approval_patterns));
-	json_object_object_add(o, "test_patterns", c->test_patterns != NULL ?
-	    strv_to_json(c->test_patterns) : NULL);
-	I("approval_timeout_ms", c->approval_timeout_ms);
-	json_object_object_add(o, "approval_deny_continues",
-	    json_object_new_boolean(c->approval_deny_continues));
-	json_object_object_add(o, "network_allowlist",
-	    strv_to_json(c->network_allowlist));
-#undef S
-#undef I
-	ps = json_object_new_object();
-	for (i = 0; c->providers[i] != NULL; i++) {
-		p = provider_to_json(c->providers[i]);
-		json_object_object_del(p, "name");
-		json_object_object_add(ps, c->providers[i]->name, p);
-	}
-	json_object_object_add(o, "providers", ps);
-	return (o);
+struct json_object *
+config_to_wire(const struct config *c)
+{
+	return (conf_dump(c, 1));
 }
 
 /* Append ", name" (or "name") to a list being built in buf. */
@@ -1152,167 +1376,102 @@ conf_str_eq(const char *a, const char *b)
 	return (strcmp(a, b) == 0);
 }
 
+/* Whether a row holds the same value in a and b. */
 static int
-conf_providers_eq(struct provider **a, struct provider **b)
+conf_row_same(const struct config *a, const struct config *b,
+    const struct conf_row *r)
 {
-	struct json_object	*ja, *jb;
-	size_t			 i;
-	int			 eq;
+	char *const	*va, *const *vb;
 
-	ja = json_object_new_array();
-	jb = json_object_new_array();
-	for (i = 0; a[i] != NULL; i++)
-		json_object_array_add(ja, provider_to_json(a[i]));
-	for (i = 0; b[i] != NULL; i++)
-		json_object_array_add(jb, provider_to_json(b[i]));
-	eq = json_object_equal(ja, jb);
-	json_object_put(ja);
-	json_object_put(jb);
-	return (eq);
+	switch (r->type) {
+	case CONF_STR:
+		return (conf_str_eq(*CONF_CP(a, r, char *),
+		    *CONF_CP(b, r, char *)));
+	case CONF_STRV:
+		va = *CONF_CP(a, r, conf_strv_t);
+		vb = *CONF_CP(b, r, conf_strv_t);
+		if ((va == NULL) != (vb == NULL) && (r->flags & CONF_NULL))
+			return (0);
+		return (conf_strv_eq((char **)va, (char **)vb));
+	case CONF_OTHER:
+		return (r->ops->same(a, b));
+	default:
+		return (conf_num_get(a, r) == conf_num_get(b, r));
+	}
 }
 
+/* Say what changed in a row (never a secret's value) and apply it. */
+static void
+conf_row_apply(struct config *live, struct config *next,
+    const struct conf_row *r, char *applied, size_t alen)
+{
+	void	*tmp;
+
+	switch (r->type) {
+	case CONF_STR:
+		if (r->flags & CONF_SHOW)
+			conf_note(applied, alen, "%s %s -> %s", r->name,
+			    *CONF_P(live, r, char *), *CONF_P(next, r, char *));
+		else
+			conf_note(applied, alen, "%s", r->name);
+		tmp = *CONF_P(live, r, char *);
+		*CONF_P(live, r, char *) = *CONF_P(next, r, char *);
+		*CONF_P(next, r, char *) = tmp;
+		break;
+	case CONF_STRV:
+		if (r->flags & CONF_SECRET)
+			conf_note(applied, alen, "%s (%zu -> %zu)", r->name,
+			    strv_len(*CONF_P(live, r, char **)),
+			    strv_len(*CONF_P(next, r, char **)));
+		else
+			conf_note(applied, alen, "%s", r->name);
+		tmp = *CONF_P(live, r, char **);
+		*CONF_P(live, r, char **) = *CONF_P(next, r, char **);
+		*CONF_P(next, r, char **) = tmp;
+		break;
+	case CONF_OTHER:
+		conf_note(applied, alen, "%s", r->name);
+		r->ops->move(live, next);
+		break;
+	case CONF_BOOL:
+		conf_note(applied, alen, "%s", r->name);
+		conf_num_set(live, r, conf_num_get(next, r));
+		break;
+	default:
+		if (r->flags & CONF_QUIET)
+			conf_note(applied, alen, "%s", r->name);
+		else
+			conf_note(applied, alen, "%s %lld -> %lld", r->name,
+			    (long long)conf_num_get(live, r),
+			    (long long)conf_num_get(next, r));
+		conf_num_set(live, r, conf_num_get(next, r));
+		break;
+	}
+}
+
+/*
+ * SIGHUP: every key that can change live is read where it is used (limits,
+ * secrets) or at each session start (running sessions keep theirs); keys
+ * bound or created at start-up are only reported.
+ */
 void
 config_reload(struct config *live, struct config *next, char *applied,
     size_t alen, char *restart, size_t rlen)
 {
-	void	*tmp;
+	const struct conf_row	*r;
+	size_t			 i;
 
 	*applied = '\0';
 	*restart = '\0';
-#define SWAP(f) do { tmp = (void *)live->f; live->f = next->f; \
-	next->f = tmp; } while (0)
-#define NUM(f) do { if (live->f != next->f) {				\
-	conf_note(applied, alen, "%s %lld -> %lld", #f,			\
-	    (long long)live->f, (long long)next->f);			\
-	live->f = next->f; } } while (0)
-#define FLAG(f) do { if (live->f != next->f) {				\
-	conf_note(applied, alen, "%s", #f);				\
-	live->f = next->f; } } while (0)
-	/* Limits: read where they are used, so they apply from now on. */
-	NUM(max_sessions);
-	NUM(pool_size);
-	NUM(max_body_bytes);
-	NUM(max_log_bytes);
-	NUM(session_timeout_ms);
-	NUM(stop_grace_ms);
-	NUM(retention_ms);
-	NUM(shutdown_grace_ms);
-	NUM(gateway_max_buffer_bytes);
-	NUM(gateway_max_connections);
-	NUM(gateway_max_message_bytes);
-	NUM(gateway_idle_timeout_ms);
-	NUM(sse_heartbeat_ms);
-	NUM(sio_ping_interval_ms);
-	NUM(sio_ping_timeout_ms);
-	NUM(verbose);
-	NUM(cache_max_age_ms);
-	/* Secrets: say that they changed, never to what. */
-	if (!conf_strv_eq(live->tokens, next->tokens)) {
-		conf_note(applied, alen, "tokens (%zu -> %zu)",
-		    strv_len(live->tokens), strv_len(next->tokens));
-		SWAP(tokens);
+	for (i = 0; i < nitems(conf_table); i++) {
+		r = &conf_table[i];
+		if (conf_row_same(live, next, r))
+			continue;
+		if (r->flags & CONF_RESTART)
+			conf_note(restart, rlen, "%s", r->name);
+		else
+			conf_row_apply(live, next, r, applied, alen);
 	}
-	if (!conf_str_eq(live->jwt_secret, next->jwt_secret)) {
-		conf_note(applied, alen, "jwt_secret");
-		SWAP(jwt_secret);
-	}
-	if (!conf_strv_eq(live->allowed_roots, next->allowed_roots)) {
-		conf_note(applied, alen, "allowed_roots");
-		SWAP(allowed_roots);
-	}
-	if (!conf_strv_eq(live->cors_origins, next->cors_origins)) {
-		conf_note(applied, alen, "cors_origins");
-		SWAP(cors_origins);
-	}
-	/* Read at each session start. */
-	if (!conf_str_eq(live->github_url, next->github_url)) {
-		conf_note(applied, alen, "github_url");
-		SWAP(github_url);
-	}
-	if (!conf_str_eq(live->gitlab_url, next->gitlab_url)) {
-		conf_note(applied, alen, "gitlab_url");
-		SWAP(gitlab_url);
-	}
-	if (!conf_str_eq(live->bitbucket_url, next->bitbucket_url)) {
-		conf_note(applied, alen, "bitbucket_url");
-		SWAP(bitbucket_url);
-	}
-	if (!conf_str_eq(live->agent_path, next->agent_path)) {
-		conf_note(applied, alen, "agent_path");
-		SWAP(agent_path);
-	}
-	/* Read at each session start (the overlay probe stays as it was). */
-	if (!conf_str_eq(live->workspace_mode, next->workspace_mode)) {
-		conf_note(applied, alen, "workspace_mode %s -> %s",
-		    live->workspace_mode, next->workspace_mode);
-		SWAP(workspace_mode);
-	}
-	NUM(cache_max_bytes);
-	FLAG(shallow);
-	FLAG(sandbox);
-	/* Read at each session start. */
-	if (live->sandbox_uid != next->sandbox_uid ||
-	    live->sandbox_gid != next->sandbox_gid) {
-		conf_note(applied, alen, "sandbox_uid/gid");
-		live->sandbox_uid = next->sandbox_uid;
-		live->sandbox_gid = next->sandbox_gid;
-	}
-	NUM(nofile_max);
-	NUM(max_watches);
-	if (!conf_strv_eq(live->sandbox_required, next->sandbox_required)) {
-		conf_note(applied, alen, "sandbox_required");
-		SWAP(sandbox_required);
-	}
-	if (!conf_strv_eq(live->sandbox_expose, next->sandbox_expose)) {
-		conf_note(applied, alen, "sandbox_expose");
-		SWAP(sandbox_expose);
-	}
-	/* Read at each session start: running sessions keep their limits. */
-	NUM(memory_max_bytes);
-	NUM(pids_max);
-	NUM(cpu_max_pct);
-	NUM(workspace_max_bytes);
-	NUM(usage_tick_ms);
-	/* Read at each session start. */
-	if (!json_object_equal(live->exec_approval_patterns,
-	    next->exec_approval_patterns)) {
-		conf_note(applied, alen, "exec_approval_patterns");
-		SWAP(exec_approval_patterns);
-	}
-	if ((live->test_patterns == NULL) != (next->test_patterns == NULL) ||
-	    !conf_strv_eq(live->test_patterns, next->test_patterns)) {
-		conf_note(applied, alen, "test_patterns");
-		SWAP(test_patterns);
-	}
-	NUM(approval_timeout_ms);
-	FLAG(approval_deny_continues);
-	if (!conf_strv_eq(live->network_allowlist, next->network_allowlist)) {
-		conf_note(applied, alen, "network_allowlist");
-		SWAP(network_allowlist);
-	}
-	/* Providers are looked up at each start: running sessions keep theirs. */
-	if (!conf_providers_eq(live->providers, next->providers)) {
-		conf_note(applied, alen, "providers");
-		SWAP(providers);
-	}
-#undef SWAP
-#undef NUM
-#undef FLAG
-	/* Bound or created at start-up: left alone until a restart. */
-	if (!conf_str_eq(live->listen_host, next->listen_host) ||
-	    live->listen_port != next->listen_port)
-		conf_note(restart, rlen, "listen");
-	if (!conf_str_eq(live->socket_path, next->socket_path))
-		conf_note(restart, rlen, "socket");
-	if (!conf_str_eq(live->state_dir, next->state_dir))
-		conf_note(restart, rlen, "state_dir");
-	if (!conf_str_eq(live->workspace_dir, next->workspace_dir))
-		conf_note(restart, rlen, "workspace_dir");
-	if (!conf_str_eq(live->cache_dir, next->cache_dir))
-		conf_note(restart, rlen, "cache_dir");
-	if (!conf_str_eq(live->worker_path, next->worker_path))
-		conf_note(restart, rlen, "worker_path");
-	/* The supervisor moved into it at start-up. */
-	if (!conf_str_eq(live->cgroup_base, next->cgroup_base))
-		conf_note(restart, rlen, "cgroup_base");
+	/* Derived from sandbox_required, which moved (or was the same). */
+	live->sandbox_layers = next->sandbox_layers;
 }

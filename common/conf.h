@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonget.h"
+
 struct json_object;
 
 /*
@@ -69,6 +71,7 @@ struct config {
 	int64_t		  sandbox_uid;		/* the agent's, as root */
 	int64_t		  sandbox_gid;
 	char		**sandbox_required;	/* layer names, or ["all"] */
+	unsigned	  sandbox_layers;	/* those, as a mask */
 	char		**sandbox_expose;	/* bound read-only into it */
 	int64_t		  nofile_max;		/* the agent's RLIMIT_NOFILE */
 	int64_t		  max_watches;		/* inotify watches a session */
@@ -93,6 +96,9 @@ struct config	*config_default(void);
 void		 config_free(struct config *);
 /* Merge a JSON file; -1 with a cause naming the key on a bad one. */
 int		 config_load_file(struct config *, const char *, char *, size_t);
+/* Merge a config object (a file's, or START's "config"); the same rules. */
+int		 config_load_json(struct config *, struct json_object *, char *,
+		    size_t);
 /* Apply RUNNER_*, PORT, HOST, JWT_SECRET from the environment. */
 int		 config_load_env(struct config *, char *, size_t);
 /* Parse "HOST:PORT" ("[::1]:3000" too) into the config. */
@@ -106,6 +112,21 @@ const struct provider *config_provider(const struct config *, const char *);
  * (tokens, jwt_secret) masked; the caller owns it.
  */
 struct json_object *config_to_json(const struct config *);
+/*
+ * The config as START carries it to a worker, read there by
+ * config_load_json: config_to_json without secrets and without nulls.
+ */
+struct json_object *config_to_wire(const struct config *);
+/* The i-th key of the config table and its one-line doc; NULL past it. */
+const char	*config_key_name(size_t);
+const char	*config_key_doc(size_t);
+/* Whether the i-th key changes at SIGHUP (0: it waits for a restart). */
+int		 config_key_reloads(size_t);
+/*
+ * A sandbox layer's name (bit l of sandbox_layers; worker/sandbox.h's
+ * order), or NULL when out of range.
+ */
+const char	*config_layer_name(int);
 /*
  * SIGHUP: move what can change live from next (a whole new config, already
  * loaded and checked) into live. applied gets the names of what changed
@@ -132,9 +153,7 @@ void		 provider_free(struct provider *);
 int		 config_origin_parse(const char *, int, char *, size_t,
 		    char *, size_t, int *);
 
-/* Helpers for NULL-terminated string vectors. */
-char		**strv_from_json(struct json_object *);
-struct json_object *strv_to_json(char **);
+/* Helpers for NULL-terminated string vectors (JSON ones: jsonget.h). */
 void		 strv_free(char **);
 size_t		 strv_len(char **);
 

@@ -499,17 +499,11 @@ session_start_msg(struct session *s, struct json_object *env)
 static int
 session_sandbox_check(struct sess_err *err)
 {
-	unsigned	required;
-	char		names[160], why[160];
+	char	names[160];
 
-	if (sandbox_layers_parse(server_cfg->sandbox_required, &required, why,
-	    sizeof why) == -1) {
-		ERR(err, 503, "SANDBOX_UNAVAILABLE", "sandbox_required: %s",
-		    why);
-		return (-1);
-	}
-	if (sandbox_missing(server_cfg->sandbox, required, names,
-	    sizeof names) == 0)
+	/* The config checked the names when it was loaded. */
+	if (sandbox_missing(server_cfg->sandbox, server_cfg->sandbox_layers,
+	    names, sizeof names) == 0)
 		return (0);
 	if (!server_cfg->sandbox)
 		ERR(err, 503, "SANDBOX_UNAVAILABLE", "the sandbox is off "

@@ -695,6 +695,150 @@ START_TEST(test_strv)
 }
 END_TEST
 
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+
+/*
+ * The keys of man/runnerd.conf.5: each ".BR key ..." of its KEYS section,
+ * with the others of ".BR a ", " b ..."; whether its line says "restart".
+ */
+static size_t
+man_keys(char names[][64], int *restart, size_t max)
+{
+	FILE	*f;
+	char	 line[1024], tok[16][64], *p;
+	size_t	 n = 0, ntok, i, len;
+	int	 in = 0;
+
+	f = fopen(TOP_SRCDIR "/man/runnerd.conf.5", "r");
+	ck_assert_msg(f != NULL, "%s/man/runnerd.conf.5", TOP_SRCDIR);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, ".SH ", 4) == 0)
+			in = strncmp(line, ".SH KEYS", 8) == 0;
+		if (!in || strncmp(line, ".BR ", 4) != 0)
+			continue;
+		/* Words, and "quoted strings" as one word without quotes. */
+		for (p = line + 4, ntok = 0; *p != '\0' && ntok < 16;) {
+			while (*p == ' ' || *p == '\n')
+				p++;
+			if (*p == '\0')
+				break;
+			len = 0;
+			if (*p == '"') {
+				for (p++; *p != '\0' && *p != '"'; p++)
+					if (len < 63)
+						tok[ntok][len++] = *p;
+				if (*p == '"')
+					p++;
+			} else
+				for (; *p != '\0' && *p != ' ' && *p != '\n';
+				    p++)
+					if (len < 63)
+						tok[ntok][len++] = *p;
+			tok[ntok++][len] = '\0';
+		}
+		for (i = 0; i < ntok; i++) {
+			if (i != 0 && (strcmp(tok[i - 1], ", ") != 0 ||
+			    i + 1 == ntok))
+				continue;
+			ck_assert_uint_lt(n, max);
+			snprintf(names[n], 64, "%s", tok[i]);
+			restart[n++] = strstr(line, "; restart)") != NULL;
+		}
+	}
+	fclose(f);
+	return (n);
+}
+
+/* The man page documents every key of the table, and only those. */
+START_TEST(test_man_keys)
+{
+	char		 names[128][64];
+	int		 restart[128];
+	const char	*k;
+	size_t		 n, i, j, nkeys;
+
+	n = man_keys(names, restart, 128);
+	ck_assert_uint_gt(n, 40);
+	for (nkeys = 0; (k = config_key_name(nkeys)) != NULL; nkeys++) {
+		ck_assert_ptr_nonnull(config_key_doc(nkeys));
+		for (j = 0; j < n; j++)
+			if (strcmp(names[j], k) == 0)
+				break;
+		ck_assert_msg(j < n, "key %s is not in runnerd.conf(5)", k);
+		ck_assert_msg(restart[j] == !config_key_reloads(nkeys),
+		    "%s: the man page and the table disagree on SIGHUP", k);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; (k = config_key_name(j)) != NULL; j++)
+			if (strcmp(names[i], k) == 0)
+				break;
+		ck_assert_msg(k != NULL, "runnerd.conf(5) documents %s, which "
+		    "is not a key", names[i]);
+	}
+	ck_assert_uint_eq(n, nkeys);
+	ck_assert_ptr_null(config_key_doc(nkeys));
+}
+END_TEST
+
+/* What START carries reloads into the same config, secrets left out. */
+START_TEST(test_wire)
+{
+	struct config		*c = config_default(), *w = config_default();
+	struct json_object	*o, *a, *b, *v;
+
+	ck_assert_int_eq(load(c, "{\"max_sessions\": 3, \"tokens\": [\"t\"], "
+	    "\"jwt_secret\": \"s\", \"test_patterns\": [\"make check\"], "
+	    "\"sandbox_required\": [\"seccomp\", \"cgroup\"], "
+	    "\"exec_approval_patterns\": {\"shell\": [\"sh\"]}, "
+	    "\"providers\": {\"x\": {\"command\": \"x\"}}}"), 0);
+	ck_assert_uint_eq(c->sandbox_layers, (1u << 4) | (1u << 6));
+	config_finish(c);
+	o = config_to_wire(c);
+	ck_assert(!json_object_object_get_ex(o, "tokens", NULL));
+	ck_assert(!json_object_object_get_ex(o, "jwt_secret", NULL));
+	ck_assert(!json_object_object_get_ex(o, "worker_path", NULL));
+	json_object_object_foreach(o, k, ov)
+		ck_assert_msg(ov != NULL, "%s is null on the wire", k);
+	ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), 0);
+	json_object_put(o);
+	ck_assert_ptr_nonnull(config_provider(w, "x"));
+	ck_assert_uint_eq(w->sandbox_layers, c->sandbox_layers);
+	ck_assert_ptr_null(w->jwt_secret);
+	ck_assert_uint_eq(strv_len(w->tokens), 0);
+	a = config_to_json(c);
+	b = config_to_json(w);
+	json_object_object_del(a, "tokens");
+	json_object_object_del(b, "tokens");
+	json_object_object_del(a, "jwt_secret");
+	json_object_object_del(b, "jwt_secret");
+	ck_assert_msg(json_object_equal(a, b), "%s\n!=\n%s",
+	    json_object_to_json_string(a), json_object_to_json_string(b));
+	json_object_put(a);
+	json_object_put(b);
+	/* The same rules as a file. */
+	o = json_tokener_parse("{\"max_sessions\": 0}");
+	ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), -1);
+	ck_assert_str_eq(cause, "max_sessions: 0 is out of range (1 to "
+	    "100000)");
+	json_object_put(o);
+	o = json_tokener_parse("{\"sandbox_required\": [\"all\"]}");
+	ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), 0);
+	ck_assert_uint_eq(w->sandbox_layers, 0xffu);
+	ck_assert_str_eq(config_layer_name(7), "rlimits");
+	ck_assert_ptr_null(config_layer_name(8));
+	json_object_put(o);
+	o = json_tokener_parse("{\"sandbox_required\": [\"all\", \"seccomp\"]}");
+	ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), -1);
+	ck_assert(json_object_object_get_ex(o, "sandbox_required", &v));
+	ck_assert_ptr_nonnull(strstr(cause, "\"all\" is not a layer"));
+	json_object_put(o);
+	config_free(c);
+	config_free(w);
+}
+END_TEST
+
 /* Every test of this file, a TCase per area. */
 Suite *
 unit_suite(void)
@@ -714,6 +858,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_bad_files);
+	tcase_add_test(tc, test_wire);
+	tcase_add_test(tc, test_man_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("providers");
