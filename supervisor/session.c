@@ -368,12 +368,14 @@ session_start_limits(struct session *s)
 	return (o);
 }
 
-/* The START message: everything the worker needs, secrets included. */
+/*
+ * The START message (proto.h): this session's part, with what was derived
+ * for it here, and the config in its own form for the worker's loader.
+ */
 static struct json_object *
 session_start_msg(struct session *s, struct json_object *env)
 {
 	struct json_object	*o, *sess, *v;
-	const struct provider	*p;
 	const char		*home, *lang, *token_var = NULL, *token;
 	static const char	*keys[] = { "repoRef", "checkout", "task",
 				    "policy", "roomPath" };
@@ -393,13 +395,15 @@ session_start_msg(struct session *s, struct json_object *env)
 	    json_object_new_string(s->village_id));
 	json_object_object_add(sess, "agentId",
 	    json_object_new_string(s->agent_id));
-	json_object_object_add(o, "session", sess);
 	for (i = 0; i < nitems(keys); i++) {
 		if (json_object_object_get_ex(s->record, keys[i], &v))
-			json_object_object_add(o, keys[i], json_object_get(v));
+			json_object_object_add(sess, keys[i],
+			    json_object_get(v));
 	}
 	/* env is borrowed from the request; this ref dies with o. */
-	json_object_object_add(o, "env", json_object_get(env));
+	json_object_object_add(sess, "env", json_object_get(env));
+	json_object_object_add(sess, "provider",
+	    json_object_new_string(s->provider_id));
 	url = session_remote_url(s, &token_var);
 	if (url != NULL && (env == NULL ||
 	    !json_object_object_get_ex(env, token_var, NULL)) &&
@@ -408,87 +412,34 @@ session_start_msg(struct session *s, struct json_object *env)
 		 * The daemon's own token is for the worker's fetch alone:
 		 * never in the record, never in the agent's environment.
 		 */
-		json_object_object_add(o, "remoteToken",
+		json_object_object_add(sess, "remoteToken",
 		    json_object_new_string(token));
 	}
 	if (url != NULL) {
-		json_object_object_add(o, "remoteUrl",
+		json_object_object_add(sess, "remoteUrl",
 		    json_object_new_string(url));
 		free(url);
 	}
-	json_object_object_add(o, "cacheDir",
-	    json_object_new_string(server_cfg->cache_dir));
-	json_object_object_add(o, "cacheMaxAgeMs",
-	    json_object_new_int64(server_cfg->cache_max_age_ms));
-	p = config_provider(server_cfg, s->provider_id);
-	json_object_object_add(o, "provider", provider_to_json(p));
-	json_object_object_add(o, "workspaceDir",
-	    json_object_new_string(server_cfg->workspace_dir));
-	json_object_object_add(o, "allowedRoots",
-	    strv_to_json(server_cfg->allowed_roots));
-	json_object_object_add(o, "cols", json_object_new_int(120));
-	json_object_object_add(o, "rows", json_object_new_int(40));
-	json_object_object_add(o, "workspaceMode", json_object_new_string(
+	/* What "auto" resolved to, by the start-up probe. */
+	json_object_object_add(sess, "workspaceMode", json_object_new_string(
 	    overlay_mode(server_cfg->workspace_mode, NULL)));
-	/* auto: a mount that fails anyway falls back to a clone. */
-	json_object_object_add(o, "workspaceFallback", json_object_new_boolean(
-	    strcmp(server_cfg->workspace_mode, "auto") == 0));
-	json_object_object_add(o, "cacheMaxBytes",
-	    json_object_new_int64(server_cfg->cache_max_bytes));
-	/* A cached checkout no workspace used for a retention is pruned. */
-	json_object_object_add(o, "checkoutMaxAgeMs",
-	    json_object_new_int64(server_cfg->retention_ms));
-	json_object_object_add(o, "shallow",
-	    json_object_new_boolean(server_cfg->shallow));
-	json_object_object_add(o, "sandbox",
-	    json_object_new_boolean(server_cfg->sandbox));
-	json_object_object_add(o, "sandboxUid",
-	    json_object_new_int64(server_cfg->sandbox_uid));
-	json_object_object_add(o, "sandboxGid",
-	    json_object_new_int64(server_cfg->sandbox_gid));
-	json_object_object_add(o, "sandboxRequired",
-	    strv_to_json(server_cfg->sandbox_required));
-	json_object_object_add(o, "sandboxExpose",
-	    strv_to_json(server_cfg->sandbox_expose));
-	json_object_object_add(o, "nofileMax",
-	    json_object_new_int64(server_cfg->nofile_max));
-	json_object_object_add(o, "maxWatches",
-	    json_object_new_int64(server_cfg->max_watches));
-	json_object_object_add(o, "stateDir",
-	    json_object_new_string(server_cfg->state_dir));
-	json_object_object_add(o, "cgroupBase", cgroup_resolved() != NULL ?
+	json_object_object_add(sess, "cgroupBase", cgroup_resolved() != NULL ?
 	    json_object_new_string(cgroup_resolved()) : NULL);
-	json_object_object_add(o, "limits", session_start_limits(s));
-	json_object_object_add(o, "usageTickMs",
-	    json_object_new_int64(server_cfg->usage_tick_ms));
-	if (server_cfg->exec_approval_patterns != NULL)
-		/* START keeps a reference of its own, dropped with o. */
-		json_object_object_add(o, "execApprovalPatterns",
-		    json_object_get(server_cfg->exec_approval_patterns));
-	if (server_cfg->test_patterns != NULL)
-		json_object_object_add(o, "testPatterns",
-		    strv_to_json(server_cfg->test_patterns));
-	json_object_object_add(o, "approvalTimeoutMs",
-	    json_object_new_int64(server_cfg->approval_timeout_ms));
-	json_object_object_add(o, "approvalDenyContinues",
-	    json_object_new_boolean(server_cfg->approval_deny_continues));
-	json_object_object_add(o, "networkAllowlist",
-	    strv_to_json(server_cfg->network_allowlist));
+	json_object_object_add(sess, "limits", session_start_limits(s));
 	/* The session's proxy refuses these, allowlisted or not. */
-	json_object_object_add(o, "daemonListen",
+	json_object_object_add(sess, "daemonListen",
 	    strv_to_json(server_listen));
-	json_object_object_add(o, "timeoutMs",
-	    json_object_new_int64(server_cfg->session_timeout_ms));
-	json_object_object_add(o, "graceMs",
-	    json_object_new_int64(server_cfg->stop_grace_ms));
-	json_object_object_add(o, "path",
-	    json_object_new_string(server_cfg->agent_path));
+	json_object_object_add(sess, "cols", json_object_new_int(120));
+	json_object_object_add(sess, "rows", json_object_new_int(40));
 	home = getenv("HOME");
-	json_object_object_add(o, "home",
+	json_object_object_add(sess, "home",
 	    json_object_new_string(home != NULL ? home : "/"));
 	lang = getenv("LANG");
-	json_object_object_add(o, "lang", json_object_new_string(
+	json_object_object_add(sess, "lang", json_object_new_string(
 	    lang != NULL && *lang != '\0' ? lang : "C.UTF-8"));
+	json_object_object_add(o, "session", sess);
+	/* No secret: the worker needs none of tokens and jwt_secret. */
+	json_object_object_add(o, "config", config_to_wire(server_cfg));
 	return (o);
 }
 

@@ -23,6 +23,7 @@
 #include "event.h"
 #include "execpol.h"
 #include "frame.h"
+#include "jsonget.h"
 #include "log.h"
 #include "output.h"
 #include "overlay.h"
@@ -33,6 +34,7 @@
 #include "quota.h"
 #include "sandbox.h"
 #include "spawn.h"
+#include "start.h"
 #include "usage.h"
 #include "utf8.h"
 #include "util.h"
@@ -48,9 +50,6 @@
 #define WORKER_READ_SIZE	(64 * 1024)
 #define WORKER_CAUSE_MAX	1024
 #define WORKER_QUIET_MS		1000	/* tree unchanged: DIFF_SUMMARY */
-
-#define WORKER_TIMEOUT_MS	(3600 * 1000)	/* defaults if START has none */
-#define WORKER_GRACE_MS		(10 * 1000)
 
 /*
  * Priorities: everything runs at WORKER_PRIO_IO except the start steps,
@@ -101,7 +100,8 @@ struct worker {
 	struct json_object	*start;
 	const char		*session_id;
 	struct json_object	*env;
-	struct provider		*provider;
+	struct config		*cfg;		/* START config */
+	const struct provider	*provider;	/* one of cfg's */
 	struct workspace_spec	 spec;
 	const char		*workspace_dir;
 	char			*dir;
@@ -1084,515 +1084,76 @@ worker_timeout_cb(int fd, short events, void *arg)
 	free(secs);
 }
 
-/* A string member, or NULL when absent or null; -1 if of another type. */
-static int
-worker_jstr(struct json_object *o, const char *key, const char **out,
-    char *cause, size_t causelen)
+/* Take what START says (and what it owns) into the session's globals. */
+static void
+worker_take_start(struct start *st)
 {
-	struct json_object	*v;
+	struct config	*c = st->cfg;
 
-	*out = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return (0);
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(cause, causelen, "%s must be a string", key);
-		return (-1);
-	}
-	*out = json_object_get_string(v);
-	return (0);
-}
-
-/* A boolean member into *out (left alone when absent or null); -1 if not. */
-static int
-worker_jbool(struct json_object *o, const char *key, int *out, char *cause,
-    size_t causelen)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return (0);
-	if (!json_object_is_type(v, json_type_boolean)) {
-		snprintf(cause, causelen, "%s must be a boolean", key);
-		return (-1);
-	}
-	*out = json_object_get_boolean(v);
-	return (0);
-}
-
-/* An object member, or NULL when absent or null; -1 if not an object. */
-static int
-worker_jobj(struct json_object *o, const char *key, struct json_object **out,
-    char *cause, size_t causelen)
-{
-	struct json_object	*v;
-
-	*out = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return (0);
-	if (!json_object_is_type(v, json_type_object)) {
-		snprintf(cause, causelen, "%s must be an object", key);
-		return (-1);
-	}
-	*out = v;
-	return (0);
-}
-
-/* A string-array member as a vector (NULL when absent); -1 if not one. */
-static int
-worker_jstrv(struct json_object *o, const char *key, char ***out,
-    char *cause, size_t causelen)
-{
-	struct json_object	*v;
-
-	*out = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return (0);
-	if ((*out = strv_from_json(v)) == NULL) {
-		snprintf(cause, causelen, "%s must be an array of strings",
-		    key);
-		return (-1);
-	}
-	return (0);
-}
-
-/* An integer member in [min, max], or def when absent. */
-static int
-worker_jint(struct json_object *o, const char *key, int64_t min, int64_t max,
-    int64_t def, int64_t *out, char *cause, size_t causelen)
-{
-	struct json_object	*v;
-
-	*out = def;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return (0);
-	if (!json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < min || json_object_get_int64(v) > max) {
-		snprintf(cause, causelen, "%s must be an integer from %lld to "
-		    "%lld", key, (long long)min, (long long)max);
-		return (-1);
-	}
-	*out = json_object_get_int64(v);
-	return (0);
-}
-
-/* Read the checkout: {type: branch, ref} | {commit, sha} | {tag, tag}. */
-static int
-worker_parse_checkout(struct json_object *repo, struct json_object *co,
-    char *cause, size_t causelen)
-{
-	const char	*type, *def;
-	int		 kind;
-
-	if (co == NULL) {
-		if (worker_jstr(repo, "defaultBranch", &def, cause,
-		    causelen) == -1)
-			return (-1);
-		wk.spec.kind = WORKSPACE_BRANCH;
-		wk.spec.ref = def != NULL ? def : "main";
-		return (0);
-	}
-	if (worker_jstr(co, "type", &type, cause, causelen) == -1)
-		return (-1);
-	if (type == NULL || (kind = workspace_kind_parse(type)) == -1) {
-		snprintf(cause, causelen, "checkout.type must be branch, "
-		    "commit or tag");
-		return (-1);
-	}
-	wk.spec.kind = (enum workspace_kind)kind;
-	if (worker_jstr(co, kind == WORKSPACE_BRANCH ? "ref" :
-	    kind == WORKSPACE_COMMIT ? "sha" : "tag", &wk.spec.ref, cause,
-	    causelen) == -1)
-		return (-1);
-	if (wk.spec.ref == NULL || *wk.spec.ref == '\0') {
-		snprintf(cause, causelen, "checkout of type %s needs %s", type,
-		    kind == WORKSPACE_BRANCH ? "ref" :
-		    kind == WORKSPACE_COMMIT ? "sha" : "tag");
-		return (-1);
-	}
-	return (0);
-}
-
-/*
- * A remote repoRef: its URL, the mirror cache and the host's token from
- * the request's env (GITHUB_TOKEN, GITLAB_TOKEN, BITBUCKET_TOKEN) or the
- * daemon's (remoteToken, which the agent never sees); never logged.
- */
-static int
-worker_parse_remote(struct json_object *o, char *cause, size_t causelen)
-{
-	struct json_object	*v;
-	const char		*var = NULL;
-	int64_t			 n;
-
-	if (worker_jstr(o, "remoteUrl", &wk.spec.remote_url, cause,
-	    causelen) == -1 ||
-	    worker_jstr(o, "cacheDir", &wk.spec.cache_dir, cause,
-	    causelen) == -1 ||
-	    worker_jint(o, "cacheMaxAgeMs", 0, INT64_MAX / 4, 300 * 1000, &n,
-	    cause, causelen) == -1)
-		return (-1);
-	wk.spec.cache_max_age_ms = (long long)n;
-	if (wk.spec.provider == NULL || wk.spec.remote_url == NULL)
-		return (0);
-	if (wk.spec.cache_dir == NULL || wk.spec.cache_dir[0] != '/') {
-		snprintf(cause, causelen, "cacheDir must be an absolute path");
-		return (-1);
-	}
-	/* Named in errors and logs instead of a local path. */
-	wk.spec.repo_path = wk.spec.remote_url;
-	if (strcmp(wk.spec.provider, "github") == 0)
-		var = "GITHUB_TOKEN";
-	else if (strcmp(wk.spec.provider, "gitlab") == 0)
-		var = "GITLAB_TOKEN";
-	else if (strcmp(wk.spec.provider, "bitbucket") == 0)
-		var = "BITBUCKET_TOKEN";
-	/* The request's own token first, else the daemon's (remoteToken). */
-	if (var != NULL && wk.env != NULL &&
-	    json_object_object_get_ex(wk.env, var, &v) &&
-	    json_object_is_type(v, json_type_string))
-		wk.spec.token = json_object_get_string(v);
-	else if (worker_jstr(o, "remoteToken", &wk.spec.token, cause,
-	    causelen) == -1)
-		return (-1);
-	return (0);
-}
-
-/* START's cgroupBase, limits (the disk quota too) and usageTickMs. */
-static int
-worker_parse_cgroup(struct json_object *o, char *cause, size_t causelen)
-{
-	struct json_object	*lim;
-	int64_t			 quota;
-
-	if (worker_jstr(o, "cgroupBase", &wk.cg_base, cause, causelen) == -1 ||
-	    worker_jobj(o, "limits", &lim, cause, causelen) == -1 ||
-	    worker_jint(lim, "memoryMaxBytes", 0, INT64_MAX / 2, 0,
-	    &wk.cg_limits.memory_max, cause, causelen) == -1 ||
-	    worker_jint(lim, "pidsMax", 0, INT32_MAX, 0,
-	    &wk.cg_limits.pids_max, cause, causelen) == -1 ||
-	    worker_jint(lim, "cpuMaxPct", 0, 100000, 0,
-	    &wk.cg_limits.cpu_max_pct, cause, causelen) == -1 ||
-	    worker_jint(lim, "workspaceMaxBytes", 0, INT64_MAX / 2, 0,
-	    &quota, cause, causelen) == -1 ||
-	    worker_jint(o, "usageTickMs", 100, INT32_MAX, 30 * 1000,
-	    &wk.usage_tick_ms, cause, causelen) == -1)
-		return (-1);
-	if (quota != 0 && quota_image_bytes(quota) == 0) {
-		snprintf(cause, causelen, "limits.workspaceMaxBytes: 0 or at "
-		    "least %lld", (long long)QUOTA_MIN_BYTES);
-		return (-1);
-	}
-	wk.spec.quota_bytes = quota;
-	return (0);
-}
-
-/*
- * The sandbox: on or off, the agent's uid and gid, required layers,
- * exposed paths, nofile, and the places to hide (the workspace root, the
- * state and cache dirs). As root, the workspace is the agent's.
- */
-static int
-worker_parse_sandbox(struct json_object *o, char *cause, size_t causelen)
-{
-	char			**req = NULL;
-	const char		*state_dir;
-	int64_t			 n;
-	size_t			 i;
-	int			 rv;
-
-	if (worker_jbool(o, "sandbox", &wk.sandboxed, cause, causelen) == -1)
-		return (-1);
-	if (worker_jint(o, "sandboxUid", 0, UINT32_MAX - 1, 65534, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.sbp.uid = (uid_t)n;
-	if (worker_jint(o, "sandboxGid", 0, UINT32_MAX - 1, 65534, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.sbp.gid = (gid_t)n;
-	if (worker_jint(o, "nofileMax", 0, INT32_MAX, 4096, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.sbp.nofile_max = (long)n;
-	if (worker_jstrv(o, "sandboxExpose", &wk.sb_expose, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(o, "sandboxRequired", &req, cause, causelen) == -1 ||
-	    worker_jstr(o, "stateDir", &state_dir, cause, causelen) == -1)
-		return (-1);
-	rv = sandbox_layers_parse(req, &wk.sbp.required, cause, causelen);
-	strv_free(req);
-	if (rv == -1)
-		return (-1);
-	for (i = 0; wk.sb_expose != NULL && wk.sb_expose[i] != NULL; i++) {
-		if (wk.sb_expose[i][0] != '/') {
-			snprintf(cause, causelen, "sandboxExpose: %.64s is not "
-			    "an absolute path", wk.sb_expose[i]);
-			return (-1);
-		}
-	}
-	wk.sbp.expose = wk.sb_expose;
-	wk.sbp.hide[0] = wk.workspace_dir;
-	wk.sbp.hide[1] = state_dir;
-	wk.sbp.hide[2] = wk.spec.cache_dir;
-	wk.net_open = wk.task.network_mode == NULL ||
-	    strcmp(wk.task.network_mode, "restricted") != 0;
-	if (wk.sandboxed && geteuid() == 0) {
-		wk.spec.owner_uid = wk.sbp.uid;
-		wk.spec.owner_gid = wk.sbp.gid;
-	}
-	/*
-	 * The diff reads what the agent wrote: as root, in a private view
-	 * holding only the workspace, as the workspace's owner when the
-	 * sandbox is on. Rootless, only its gitdir and workdir are pinned.
-	 */
-	wk.diff_opts.isolate = geteuid() == 0;
-	wk.diff_opts.drop = wk.sandboxed && geteuid() == 0;
-	wk.diff_opts.uid = wk.sbp.uid;
-	wk.diff_opts.gid = wk.sbp.gid;
-	if (!wk.diff_opts.isolate)
-		log_info("not root: the diff runs without a private view, "
-		    "its gitdir and workdir pinned (core.worktree and gitdir: "
-		    "files ignored)");
-	if (worker_jint(o, "maxWatches", 0, INT32_MAX, 8192, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.max_watches = (size_t)n;
-	return (0);
-}
-
-/*
- * The exec policy's part of START: execApprovalPatterns {category:
- * [pattern]}, testPatterns, approvalTimeoutMs, approvalDenyContinues.
- * Every session asks its spawn for an exec listener.
- */
-static int
-worker_parse_exec(struct json_object *o, char *cause, size_t causelen)
-{
-	if (worker_jobj(o, "execApprovalPatterns", &wk.exec_patterns, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(o, "testPatterns", &wk.exec_tests, cause,
-	    causelen) == -1 ||
-	    worker_jint(o, "approvalTimeoutMs", 1, INT64_MAX / 4,
-	    EXECPOL_TIMEOUT_MS, &wk.approval_timeout_ms, cause, causelen) == -1)
-		return (-1);
-	if (wk.exec_patterns != NULL) {
-		json_object_object_foreach(wk.exec_patterns, k, pv) {
-			if (!json_object_is_type(pv, json_type_array)) {
-				snprintf(cause, causelen, "execApprovalPatterns."
-				    "%.32s must be an array of strings", k);
-				return (-1);
-			}
-		}
-	}
-	if (worker_jbool(o, "approvalDenyContinues", &wk.deny_continues,
-	    cause, causelen) == -1)
-		return (-1);
+	wk.cfg = c;
+	wk.env = st->env;
+	wk.provider = st->provider;
+	wk.spec = st->spec;
+	wk.workspace_dir = c->workspace_dir;
+	wk.dir = st->dir;
+	wk.task = st->task;
+	wk.room_path = st->room_path;
+	wk.path = c->agent_path;
+	wk.home = st->home;
+	wk.lang = st->lang;
+	wk.cols = st->cols;
+	wk.rows = st->rows;
+	wk.timeout_ms = c->session_timeout_ms;
+	wk.grace_ms = c->stop_grace_ms;
+	wk.sandboxed = c->sandbox;
+	wk.sbp = st->sbp;
+	wk.sb_expose = st->sb_expose;
+	wk.diff_opts = st->diff_opts;
+	wk.max_watches = st->max_watches;
+	wk.cg_base = st->cg_base;
+	wk.cg_limits = st->cg_limits;
+	wk.usage_tick_ms = c->usage_tick_ms;
+	/* Every session asks its spawn for an exec listener. */
 	wk.exec_notify = 1;
-	return (0);
-}
-
-/* Everything in START but the session identity; -1 with a cause. */
-static int
-worker_parse_start(struct json_object *o, char *cause, size_t causelen)
-{
-	struct json_object	*repo, *co, *task, *policy, *prov;
-	struct sockaddr_storage	 ss;
-	const char		*name, *s;
-	char			 pcause[256];
-	int64_t			 n;
-	size_t			 i;
-
-	if (worker_jint(o, "protocol", 0, INT32_MAX, PROTO_VERSION, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	if (n != PROTO_VERSION) {
-		snprintf(cause, causelen, "START for protocol %lld, worker "
-		    "speaks %d", (long long)n, PROTO_VERSION);
-		return (-1);
-	}
-	if (worker_jobj(o, "repoRef", &repo, cause, causelen) == -1 ||
-	    worker_jobj(o, "checkout", &co, cause, causelen) == -1 ||
-	    worker_jobj(o, "task", &task, cause, causelen) == -1 ||
-	    worker_jobj(o, "policy", &policy, cause, causelen) == -1 ||
-	    worker_jobj(o, "env", &wk.env, cause, causelen) == -1 ||
-	    worker_jobj(o, "provider", &prov, cause, causelen) == -1)
-		return (-1);
-	if (repo == NULL || task == NULL || prov == NULL) {
-		snprintf(cause, causelen, "repoRef, task and provider are "
-		    "required");
-		return (-1);
-	}
-	if (worker_jstr(repo, "provider", &wk.spec.provider, cause,
-	    causelen) == -1 ||
-	    worker_jstr(repo, "path", &wk.spec.repo_path, cause,
-	    causelen) == -1 ||
-	    worker_parse_checkout(repo, co, cause, causelen) == -1)
-		return (-1);
-
-	if (worker_jstr(task, "title", &wk.task.title, cause, causelen) == -1 ||
-	    worker_jstr(task, "goal", &wk.task.goal, cause, causelen) == -1 ||
-	    worker_jstrv(task, "constraints", &wk.task.constraints, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(task, "acceptance", &wk.task.acceptance, cause,
-	    causelen) == -1 ||
-	    worker_jstr(task, "roomPath", &s, cause, causelen) == -1 ||
-	    worker_jstr(task, "branchName", &wk.spec.branch_name, cause,
-	    causelen) == -1)
-		return (-1);
-	if (worker_jstr(o, "roomPath", &wk.room_path, cause, causelen) == -1)
-		return (-1);
-	wk.task.room_path = s != NULL ? s : wk.room_path;
-	if (wk.room_path == NULL)
-		wk.room_path = s;
-
-	if (worker_jstrv(policy, "shellAllowlist", &wk.task.shell_allow, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(policy, "shellDenylist", &wk.task.shell_deny, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(policy, "requiresApprovalFor", &wk.task.approval_for,
-	    cause, causelen) == -1 ||
-	    worker_jstr(policy, "networkMode", &wk.task.network_mode, cause,
-	    causelen) == -1)
-		return (-1);
-
-	if (wk.env != NULL) {
-		json_object_object_foreach(wk.env, k, ev) {
-			if (!json_object_is_type(ev, json_type_string)) {
-				snprintf(cause, causelen, "env.%.64s must be "
-				    "a string", k);
-				return (-1);
-			}
-		}
-	}
-
-	if (worker_jstr(prov, "name", &name, cause, causelen) == -1)
-		return (-1);
-	if (name == NULL) {
-		snprintf(cause, causelen, "provider.name is required");
-		return (-1);
-	}
-	/* provider_from_json rejects keys it does not know; name is one. */
-	if ((wk.provider = provider_from_json(name, prov, pcause,
-	    sizeof pcause)) == NULL) {
-		snprintf(cause, causelen, "%s", pcause);
-		return (-1);
-	}
-
-	if (worker_jstr(o, "workspaceDir", &wk.workspace_dir, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(o, "allowedRoots", &wk.spec.allowed_roots, cause,
-	    causelen) == -1)
-		return (-1);
-	if (wk.workspace_dir == NULL || wk.workspace_dir[0] != '/') {
-		snprintf(cause, causelen, "workspaceDir must be an absolute "
-		    "path");
-		return (-1);
-	}
-	if (wk.spec.allowed_roots == NULL)
-		wk.spec.allowed_roots = xcalloc(1, sizeof (char *));
-	if (worker_parse_remote(o, cause, causelen) == -1)
-		return (-1);
-
-	if (worker_jint(o, "cols", 1, 1000, SPAWN_COLS, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.cols = (int)n;
-	if (worker_jint(o, "rows", 1, 1000, SPAWN_ROWS, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.rows = (int)n;
-	if (worker_jint(o, "timeoutMs", 0, INT64_MAX / 4, WORKER_TIMEOUT_MS,
-	    &wk.timeout_ms, cause, causelen) == -1 ||
-	    worker_jint(o, "graceMs", 0, INT64_MAX / 4, WORKER_GRACE_MS,
-	    &wk.grace_ms, cause, causelen) == -1)
-		return (-1);
-	if (worker_jstr(o, "path", &wk.path, cause, causelen) == -1 ||
-	    worker_jstr(o, "home", &wk.home, cause, causelen) == -1 ||
-	    worker_jstr(o, "lang", &wk.lang, cause, causelen) == -1)
-		return (-1);
-	if (wk.path == NULL)
-		wk.path = "/usr/local/bin:/usr/bin:/bin";
-	if (wk.home == NULL)
-		wk.home = "/";
-	if (wk.lang == NULL)
-		wk.lang = "C.UTF-8";
-
-	/* Leave ownership alone unless the sandbox (below) sets it. */
-	wk.spec.owner_uid = (uid_t)-1;
-	wk.spec.owner_gid = (gid_t)-1;
-	if (worker_jstr(o, "workspaceMode", &s, cause, causelen) == -1 ||
-	    worker_jint(o, "cacheMaxBytes", 0, INT64_MAX, 0, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	if (s != NULL && strcmp(s, "overlay") == 0)
-		wk.spec.mode = WORKSPACE_OVERLAY;
-	else if (s != NULL && strcmp(s, "clone") != 0) {
-		snprintf(cause, causelen, "workspaceMode must be overlay or "
-		    "clone");
-		return (-1);
-	}
-	wk.spec.cache_max_bytes = (long long)n;
-	if (worker_jint(o, "checkoutMaxAgeMs", 0, INT64_MAX / 4, 0, &n, cause,
-	    causelen) == -1)
-		return (-1);
-	wk.spec.checkout_max_age_ms = (long long)n;
-	if (worker_jbool(o, "workspaceFallback", &wk.spec.fallback, cause,
-	    causelen) == -1 ||
-	    worker_jbool(o, "shallow", &wk.spec.shallow, cause,
-	    causelen) == -1)
-		return (-1);
-	if (worker_parse_sandbox(o, cause, causelen) == -1)
-		return (-1);
-	if (worker_parse_cgroup(o, cause, causelen) == -1)
-		return (-1);
-	if (worker_parse_exec(o, cause, causelen) == -1)
-		return (-1);
-	if (worker_jstrv(o, "networkAllowlist", &wk.net_allow, cause,
-	    causelen) == -1 ||
-	    worker_jstrv(o, "daemonListen", &wk.net_listen, cause,
-	    causelen) == -1)
-		return (-1);
-	for (i = 0; wk.net_listen != NULL && wk.net_listen[i] != NULL; i++) {
-		if (netallow_sockaddr(wk.net_listen[i], &ss) == -1) {
-			snprintf(cause, causelen, "daemonListen: '%.64s' is "
-			    "not address:port", wk.net_listen[i]);
-			return (-1);
-		}
-	}
-	wk.dir = xasprintf("%s/%s", wk.workspace_dir, wk.session_id);
-	wk.spec.dir = wk.dir;
-	wk.task.session_id = wk.session_id;
-	wk.task.workspace = wk.dir;
-	return (0);
+	wk.exec_patterns = c->exec_approval_patterns;
+	wk.exec_tests = st->exec_tests;
+	wk.approval_timeout_ms = c->approval_timeout_ms;
+	wk.deny_continues = c->approval_deny_continues;
+	wk.net_allow = st->net_allow;
+	wk.net_listen = st->net_listen;
+	wk.net_open = st->net_open;
+	/* All of it is wk's now (worker_cleanup frees it). */
+	memset(st, 0, sizeof *st);
 }
 
 /* START: who we are, then the steps to start the CLI. */
 static void
 worker_start(struct json_object *o)
 {
-	struct json_object	*sess;
-	const char		*id = NULL;
-	char			 cause[WORKER_CAUSE_MAX], *reason;
-	size_t			 i;
+	struct start	 st;
+	const char	*id;
+	char		 cause[WORKER_CAUSE_MAX], *reason;
+	size_t		 i;
 
 	wk.started = 1;
 	wk.start_ms = mono_ms();
 	/* Kept for the session: the strings in wk borrow from it. */
 	wk.start = json_object_get(o);
-	if (worker_jobj(o, "session", &sess, cause, sizeof cause) == -1 ||
-	    worker_jstr(sess, "sessionId", &id, cause, sizeof cause) == -1 ||
-	    id == NULL || !uuid_valid(id))
+	id = jsonget_str(jsonget_member(o, "session"), "sessionId");
+	if (id == NULL || !uuid_valid(id))
 		worker_peer_gone("START without a valid session.sessionId");
 	wk.session_id = id;
 	log_settag("worker[%.8s]", id);
 
-	if (worker_parse_start(o, cause, sizeof cause) == -1) {
+	if (start_parse(o, &st, cause, sizeof cause) == -1) {
+		start_free(&st);
 		reason = xasprintf("invalid START: %s", cause);
 		log_warnx("%s", reason);
 		worker_fail(reason);
 		free(reason);
 		return;
 	}
+	worker_take_start(&st);
 	log_info("session %s: provider %s, repository %s", wk.session_id,
 	    wk.provider->name, wk.spec.repo_path != NULL ? wk.spec.repo_path :
 	    "(none)");
@@ -2055,13 +1616,15 @@ worker_approval_done(const char *reason)
 static void
 worker_msg_approve(struct json_object *o)
 {
-	const char	*id, *decision, *note, *keys;
-	char		 cause[128], cmd[1200];
-	int		 allow;
+	struct json_object	*v;
+	const char		*id, *decision, *note = NULL, *keys;
+	char			 cmd[1200];
+	int			 allow;
 
-	if (worker_jstr(o, "approvalId", &id, cause, sizeof cause) == -1 ||
-	    worker_jstr(o, "decision", &decision, cause, sizeof cause) == -1 ||
-	    worker_jstr(o, "note", &note, cause, sizeof cause) == -1 ||
+	id = jsonget_str(o, "approvalId");
+	decision = jsonget_str(o, "decision");
+	if (((v = jsonget_member(o, "note")) != NULL &&
+	    jsonget_string(v, "note", &note, NULL, 0) == -1) ||
 	    id == NULL || decision == NULL || (strcmp(decision, "allow") != 0 &&
 	    strcmp(decision, "deny") != 0))
 		worker_peer_gone("malformed APPROVE");
@@ -2114,13 +1677,12 @@ worker_msg_input(struct json_object *o)
 static void
 worker_msg_resize(struct json_object *o)
 {
-	char		cause[128];
 	int64_t		cols, rows;
 
-	if (worker_jint(o, "cols", 1, 1000, -1, &cols, cause,
-	    sizeof cause) == -1 ||
-	    worker_jint(o, "rows", 1, 1000, -1, &rows, cause,
-	    sizeof cause) == -1 || cols == -1 || rows == -1)
+	if (jsonget_int(jsonget_member(o, "cols"), "cols", 1, 1000, &cols,
+	    NULL, 0) == -1 ||
+	    jsonget_int(jsonget_member(o, "rows"), "rows", 1, 1000, &rows,
+	    NULL, 0) == -1)
 		worker_peer_gone("malformed RESIZE");
 	wk.cols = (int)cols;
 	wk.rows = (int)rows;
@@ -2274,7 +1836,7 @@ worker_cleanup(void)
 	bufferevent_free(wk.chan);
 	event_base_free(wk.base);
 	provider_detect_clear(&wk.detect);
-	provider_free(wk.provider);
+	config_free(wk.cfg);
 	strv_free(wk.argv);
 	free(wk.prompt);
 	free(wk.version);

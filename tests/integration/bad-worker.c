@@ -274,18 +274,20 @@ bad_misbehave(const char *how)
 static void
 bad_pidfile(struct json_object *start)
 {
-	struct json_object	*v, *sess;
+	struct json_object	*v, *sess, *conf;
 	const char		*dir = NULL, *id = NULL;
 	char			*path, pid[32];
 	FILE			*f;
 
-	if (json_object_object_get_ex(start, "workspaceDir", &v))
+	if (json_object_object_get_ex(start, "config", &conf) &&
+	    json_object_object_get_ex(conf, "workspace_dir", &v))
 		dir = json_object_get_string(v);
 	if (json_object_object_get_ex(start, "session", &sess) &&
 	    json_object_object_get_ex(sess, "sessionId", &v))
 		id = json_object_get_string(v);
 	if (dir == NULL || id == NULL)
-		bad_die("START without workspaceDir or session.sessionId");
+		bad_die("START without config.workspace_dir or "
+		    "session.sessionId");
 	path = xasprintf("%s/%s.bad-worker.pid", dir, id);
 	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	if ((f = fopen(path, "w")) == NULL || fputs(pid, f) == EOF ||
@@ -297,7 +299,7 @@ bad_pidfile(struct json_object *start)
 int
 main(int argc, char **argv)
 {
-	struct json_object	*o, *task, *v;
+	struct json_object	*o, *sess, *conf, *task, *v;
 	const char		*goal, *type;
 	char			*workspace;
 	long			 n;
@@ -329,11 +331,13 @@ main(int argc, char **argv)
 		json_object_put(o);
 	}
 	bad_pidfile(o);
-	if (!json_object_object_get_ex(o, "task", &task) ||
+	if (!json_object_object_get_ex(o, "session", &sess) ||
+	    !json_object_object_get_ex(sess, "task", &task) ||
 	    !json_object_object_get_ex(task, "goal", &v))
-		bad_die("START without task.goal");
+		bad_die("START without session.task.goal");
 	goal = json_object_get_string(v);
-	json_object_object_get_ex(o, "workspaceDir", &v);
+	json_object_object_get_ex(o, "config", &conf);
+	json_object_object_get_ex(conf, "workspace_dir", &v);
 	workspace = xasprintf("%s/%s", json_object_get_string(v), "bad-worker");
 
 	if (sscanf(goal, "good %ld", &n) == 1) {
