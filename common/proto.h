@@ -1,37 +1,65 @@
 /*
- * The wire contract between supervisor and worker (DESIGN section 2).
+ * The wire contract between supervisor and worker (DESIGN section 2): every
+ * message and every key. "?" marks a key that may be absent (or null).
  *
  * A frame is a 4-byte big-endian length N (1 <= N <= FRAME_MAX) and N bytes
- * of UTF-8 JSON: one object with a "type" string. Supervisor to worker:
- * START, INPUT, RESIZE, STOP, PAUSE, RESUME, APPROVE. Worker to supervisor:
- * READY once, then RunnerEvents named by their event type (event.h).
+ * of UTF-8 JSON: one object with a "type" string, the message's name.
  *
- * START {protocol, session {sessionId, orgId, villageId, agentId},
- *     repoRef, checkout, task, policy, roomPath?, env {name: value},
- *     provider {...config_provider_to_json...}, workspaceDir, allowedRoots[],
- *     cols, rows, timeoutMs, graceMs, path, home, lang, remoteToken?,
- *     remoteUrl?, cacheDir, cacheMaxAgeMs, workspaceMode, workspaceFallback,
- *     cacheMaxBytes, checkoutMaxAgeMs, shallow, sandbox, sandboxUid,
- *     sandboxGid, sandboxRequired[], sandboxExpose[], nofileMax,
- *     maxWatches, stateDir, cgroupBase,
- *     limits {memoryMaxBytes, pidsMax, cpuMaxPct, workspaceMaxBytes},
- *     usageTickMs,
- *     execApprovalPatterns?, testPatterns?, approvalTimeoutMs,
- *     approvalDenyContinues, networkAllowlist[],
- *     daemonListen["addr:port"]}
- * INPUT {data}			RESIZE {cols, rows}
- * STOP {graceful}		PAUSE {}	RESUME {}
+ * Worker to supervisor (the supervisor trusts none of it):
+ * READY {pid, protocol}		once, before anything else
+ * then RunnerEvents, by their event type (event.h), the worker's session's:
+ *   SESSION_STATE_CHANGED {previousState, newState, reason?}
+ *   SESSION_STARTED {providerId, providerPid, providerVersion?,
+ *	workspacePath, roomPath?}
+ *   TERMINAL_CHUNK {stream, data}
+ *   FILE_TOUCHED {path, reason, roomPath?}
+ *   DIFF_SUMMARY {filesChanged, linesAdded, linesRemoved, files [{path,
+ *	oldPath?, status, additions, deletions, binary?}], truncated?,
+ *	filesOmitted?, pristine?, userns?, reason?, error?}
+ *   TEST_RUN_STARTED {command, testFiles?}
+ *   TEST_RUN_FINISHED {command, exitCode?, signal?, duration, passed?,
+ *	failed?, skipped?}
+ *   APPROVAL_REQUESTED {approval {approvalId, sessionId, category,
+ *	summary, risk, pattern?, context?, requestedAt, timeoutAt}}
+ *   ALERT_RAISED {alertId, severity, category, title, description,
+ *	context?}
+ *   USAGE_TICK {providerId, intervalMs, units {agentSeconds, terminalKb,
+ *	filesTouched, commandsRun, approvalsRequested, cpuSeconds?,
+ *	peakMemoryBytes?}}
+ *   PROVIDER_EVENT_FORWARDED {providerEvent}
+ *   SESSION_ENDED {finalState, exitCode?, signal?, totalDurationMs,
+ *	totalUsage {...USAGE_TICK units}, connectionsRefused?}	last
+ * (APPROVAL_RESOLVED is the supervisor's own; a worker never sends it.)
+ *
+ * Supervisor to worker:
+ * START {protocol,
+ *     session {sessionId, orgId, villageId, agentId,
+ *	   repoRef, checkout?, task, policy?, roomPath?	(the request)
+ *	   env {name: value}, provider (a name in config.providers),
+ *	   remoteUrl?, remoteToken?	(a remote repoRef; the daemon's token)
+ *	   workspaceMode (overlay|clone: what "auto" resolved to),
+ *	   cgroupBase? (resolved), limits {memoryMaxBytes, pidsMax, cpuMaxPct,
+ *	   workspaceMaxBytes} (the config's, lowered by the request),
+ *	   daemonListen ["addr:port"], cols, rows, home, lang},
+ *     config {the config file's keys, as config_to_wire() writes them and
+ *	   config_load_json() reads them: no secret (tokens, jwt_secret) and
+ *	   no null}}			once, first
+ * INPUT {data}
+ * RESIZE {cols, rows}
+ * STOP {graceful}
+ * PAUSE {}
+ * RESUME {}
  * APPROVE {approvalId, decision: allow|deny, note?}
- * READY {pid, protocol}
  *
- * Bump PROTO_VERSION when anything here changes.
+ * Bump PROTO_VERSION when anything here changes: READY carries it and the
+ * supervisor refuses a worker that speaks another.
  */
 #ifndef PROTO_H
 #define PROTO_H
 
 #include "event.h"
 
-#define PROTO_VERSION	2
+#define PROTO_VERSION	3
 #define FRAME_HDR	4
 #define FRAME_MAX	(1024 * 1024)
 #define CHANNEL_FD	3
