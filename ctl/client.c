@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 
+#include "common/jsonget.h"
 #include "common/util.h"
 #include "ctl/client.h"
 
@@ -559,18 +560,6 @@ client_sse_free(struct sse_parser *p)
 	cbuf_free(&p->data);
 }
 
-/* A string member or NULL. */
-static const char *
-client_jstr(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
-
 /* Resolve an id prefix against a "sessions" array. */
 int
 client_resolve_id(struct json_object *sessions, const char *prefix,
@@ -584,7 +573,7 @@ client_resolve_id(struct json_object *sessions, const char *prefix,
 	n = json_object_is_type(sessions, json_type_array) ?
 	    json_object_array_length(sessions) : 0;
 	for (i = 0; i < n; i++) {
-		id = client_jstr(json_object_array_get_idx(sessions, i),
+		id = jsonget_str(json_object_array_get_idx(sessions, i),
 		    "sessionId");
 		if (id == NULL)
 			continue;
@@ -684,7 +673,7 @@ client_add_key(struct cbuf *out, const char *before, struct json_object *o,
 {
 	const char	*s;
 
-	if ((s = client_jstr(o, key)) == NULL && (s = dflt) == NULL)
+	if ((s = jsonget_str(o, key)) == NULL && (s = dflt) == NULL)
 		return;
 	cbuf_adds(out, before);
 	client_add_clean(out, s);
@@ -700,7 +689,7 @@ client_render_event(struct render *r, struct json_object *ev,
 	const char		*type, *s;
 	size_t			 len, start;
 
-	if ((type = client_jstr(ev, "type")) == NULL)
+	if ((type = jsonget_str(ev, "type")) == NULL)
 		type = "?";
 	if (strcmp(type, "TERMINAL_CHUNK") == 0) {
 		if (json_object_object_get_ex(ev, "data", &v) &&
@@ -731,12 +720,12 @@ client_render_event(struct render *r, struct json_object *ev,
 			cbuf_printf(out, ", exit %d", json_object_get_int(v));
 	} else if (strcmp(type, "APPROVAL_REQUESTED") == 0 &&
 	    json_object_object_get_ex(ev, "approval", &ap) &&
-	    client_jstr(ap, "approvalId") != NULL) {
+	    jsonget_str(ap, "approvalId") != NULL) {
 		client_add_key(out, "APPROVAL_REQUESTED ", ap, "approvalId",
 		    NULL, "");
 		client_add_key(out, ": ", ap, "summary", NULL, "");
 	} else if (strcmp(type, "APPROVAL_RESOLVED") == 0 &&
-	    client_jstr(ev, "approvalId") != NULL) {
+	    jsonget_str(ev, "approvalId") != NULL) {
 		client_add_key(out, "APPROVAL_RESOLVED ", ev, "approvalId",
 		    NULL, "");
 		client_add_key(out, " ", ev, "decision", NULL, "");
@@ -789,8 +778,8 @@ client_session_status(struct json_object *o)
 	if (json_object_object_get_ex(o, "exitCode", &v) &&
 	    json_object_is_type(v, json_type_int))
 		return (json_object_get_int(v) & 255);
-	if ((st = client_jstr(o, "finalState")) == NULL)
-		st = client_jstr(o, "state");
+	if ((st = jsonget_str(o, "finalState")) == NULL)
+		st = jsonget_str(o, "state");
 	return (st != NULL && strcmp(st, "COMPLETED") == 0 ? 0 : 1);
 }
 

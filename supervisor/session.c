@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "conf.h"
 #include "eventlog.h"
+#include "jsonget.h"
 #include "log.h"
 #include "mapping.h"
 #include "metrics.h"
@@ -54,17 +55,6 @@ static void	session_approvals_close(struct session *);
 	(e)->code = (c);						\
 	snprintf((e)->message, sizeof (e)->message, __VA_ARGS__);	\
 } while (0)
-
-static const char *
-session_jstr(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
 
 static char *
 session_dir(const char *id)
@@ -493,11 +483,11 @@ session_start(struct json_object *req, struct json_object *env,
 	s = session_alloc(id);
 	s->org_id = xstrdup(org);
 	s->user_id = xstrdup(user);
-	v = session_jstr(req, "villageId");
+	v = jsonget_str(req, "villageId");
 	s->village_id = xstrdup(v != NULL ? v : "demo");
-	if ((v = session_jstr(req, "agentName")) != NULL)
+	if ((v = jsonget_str(req, "agentName")) != NULL)
 		s->agent_name = xstrdup(v);
-	s->provider_id = xstrdup(session_jstr(req, "providerId"));
+	s->provider_id = xstrdup(jsonget_str(req, "providerId"));
 	s->created_at = now_ms();
 
 	/* Records keep the names of env variables, never their values. */
@@ -840,8 +830,8 @@ session_worker_event(struct session *s, struct json_object *ev,
 
 	switch (t) {
 	case EV_SESSION_STATE_CHANGED:
-		ps = session_jstr(ev, "previousState");
-		ns = session_jstr(ev, "newState");
+		ps = jsonget_str(ev, "previousState");
+		ns = jsonget_str(ev, "newState");
 		from = ps != NULL ? session_state_from_name(ps) : -1;
 		to = ns != NULL ? session_state_from_name(ns) : -1;
 		if (from != (int)s->state || to == -1 ||
@@ -858,11 +848,11 @@ session_worker_event(struct session *s, struct json_object *ev,
 		    json_object_is_type(v, json_type_int) &&
 		    json_object_get_int(v) > 1)
 			s->provider_pid = json_object_get_int(v);
-		if ((ps = session_jstr(ev, "providerVersion")) != NULL) {
+		if ((ps = jsonget_str(ev, "providerVersion")) != NULL) {
 			free(s->provider_version);
 			s->provider_version = xstrdup(ps);
 		}
-		if ((ps = session_jstr(ev, "workspacePath")) != NULL) {
+		if ((ps = jsonget_str(ev, "workspacePath")) != NULL) {
 			free(s->workspace);
 			s->workspace = xstrdup(ps);
 		}
@@ -880,7 +870,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 		break;
 	case EV_APPROVAL_REQUESTED:
 		if (!json_object_object_get_ex(ev, "approval", &ap) ||
-		    (id = session_jstr(ap, "approvalId")) == NULL ||
+		    (id = jsonget_str(ap, "approvalId")) == NULL ||
 		    !uuid_valid(id) ||
 		    json_object_object_get_ex(s->approvals, id, NULL)) {
 			snprintf(cause, sizeof cause, "APPROVAL_REQUESTED "
@@ -1317,21 +1307,21 @@ session_restore(const char *id)
 	}
 	free(text);
 	s = session_alloc(id);
-	s->org_id = xstrdup((str = session_jstr(o, "orgId")) ? str : "default");
-	s->user_id = xstrdup((str = session_jstr(o, "userId")) ? str : "");
-	s->village_id = xstrdup((str = session_jstr(o, "villageId")) ?
+	s->org_id = xstrdup((str = jsonget_str(o, "orgId")) ? str : "default");
+	s->user_id = xstrdup((str = jsonget_str(o, "userId")) ? str : "");
+	s->village_id = xstrdup((str = jsonget_str(o, "villageId")) ?
 	    str : "demo");
-	if ((str = session_jstr(o, "agentName")) != NULL)
+	if ((str = jsonget_str(o, "agentName")) != NULL)
 		s->agent_name = xstrdup(str);
-	s->provider_id = xstrdup((str = session_jstr(o, "providerId")) ?
+	s->provider_id = xstrdup((str = jsonget_str(o, "providerId")) ?
 	    str : "unknown");
-	if ((str = session_jstr(o, "providerVersion")) != NULL)
+	if ((str = jsonget_str(o, "providerVersion")) != NULL)
 		s->provider_version = xstrdup(str);
-	if ((str = session_jstr(o, "workspace")) != NULL)
+	if ((str = jsonget_str(o, "workspace")) != NULL)
 		s->workspace = xstrdup(str);
-	if ((str = session_jstr(o, "errorMessage")) != NULL)
+	if ((str = jsonget_str(o, "errorMessage")) != NULL)
 		s->error_message = xstrdup(str);
-	st = (str = session_jstr(o, "state")) ? session_state_from_name(str) :
+	st = (str = jsonget_str(o, "state")) ? session_state_from_name(str) :
 	    -1;
 	s->state = st == -1 ? ST_CREATED : (enum session_state)st;
 	s->created_at = session_get_time(o, "createdAtMs");

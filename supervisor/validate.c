@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "jsonget.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
@@ -188,9 +189,8 @@ validate_string_value(struct json_object *v, const char *field,
 	size_t		 len;
 	long		 chars;
 
-	if (!json_object_is_type(v, json_type_string))
+	if (jsonget_string(v, field, &s, NULL, 0) == -1)
 		return (validate_fail(e, field, "must be a string"));
-	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (!rule->allow_nul && strlen(s) != len)
 		return (validate_fail(e, field, "must not contain NUL"));
@@ -248,9 +248,8 @@ validate_object(struct json_object *o, const char *path, const char *key,
 			return (validate_fail(e, field, "required"));
 		return (0);
 	}
-	if (!json_object_is_type(v, json_type_object))
+	if (jsonget_object(v, field, out, NULL, 0) == -1)
 		return (validate_fail(e, field, "must be an object"));
-	*out = v;
 	return (0);
 }
 
@@ -278,7 +277,7 @@ validate_strings(struct json_object *o, const char *path, const char *key,
 		*out = a;
 		return (0);
 	}
-	if (!json_object_is_type(v, json_type_array)) {
+	if (jsonget_array(v, field, &v, NULL, 0) == -1) {
 		json_object_put(a);
 		return (validate_fail(e, field, "must be an array of strings"));
 	}
@@ -783,7 +782,7 @@ validate_limits(struct json_object *body, const struct config *cfg,
 	if (!json_object_object_get_ex(body, "policy", &policy) ||
 	    !json_object_object_get_ex(policy, "limits", &limits))
 		return (0);
-	if (!json_object_is_type(limits, json_type_object))
+	if (jsonget_object(limits, "policy.limits", &limits, NULL, 0) == -1)
 		return (validate_fail(e, "policy.limits", "must be an object"));
 	if (validate_keys(limits, "policy.limits", keys, e) != 0)
 		return (-1);
@@ -792,11 +791,11 @@ validate_limits(struct json_object *body, const struct config *cfg,
 		if (!json_object_object_get_ex(limits, keys[i], &v))
 			continue;
 		snprintf(field, sizeof field, "policy.limits.%s", keys[i]);
-		if (!json_object_is_type(v, json_type_int)) {
+		if (jsonget_int(v, field, INT64_MIN, INT64_MAX, &n, NULL,
+		    0) == -1) {
 			json_object_put(out);
 			return (validate_fail(e, field, "must be an integer"));
 		}
-		n = json_object_get_int64(v);
 		if (n < min[i] || n > max[i]) {
 			json_object_put(out);
 			return (validate_fail(e, field, "must be %lld..%lld "
@@ -942,11 +941,10 @@ validate_env(struct json_object *body, struct json_object **out,
 			goto fail;
 		}
 		snprintf(field, sizeof field, "env.%s", key);
-		if (!json_object_is_type(v, json_type_string)) {
+		if (jsonget_string(v, field, &s, NULL, 0) == -1) {
 			validate_fail(e, field, "must be a string");
 			goto fail;
 		}
-		s = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
 		if (len > VALIDATE_MAX_ENVVAL) {
 			validate_fail(e, field, "must be at most %d bytes",
@@ -1171,9 +1169,8 @@ validate_dim(struct json_object *body, const char *key, int *out,
 
 	if (!json_object_object_get_ex(body, key, &v))
 		return (validate_fail(e, key, "required"));
-	if (!json_object_is_type(v, json_type_int))
+	if (jsonget_int(v, key, INT64_MIN, INT64_MAX, &n, NULL, 0) == -1)
 		return (validate_fail(e, key, "must be an integer"));
-	n = json_object_get_int64(v);
 	if (n < 1 || n > VALIDATE_MAX_DIM)
 		return (validate_fail(e, key, "must be 1..%d",
 		    VALIDATE_MAX_DIM));
@@ -1214,9 +1211,8 @@ validate_stop(struct json_object *body, int *graceful, struct validate_err *e)
 		return (-1);
 	if (!json_object_object_get_ex(body, "graceful", &v))
 		return (0);
-	if (!json_object_is_type(v, json_type_boolean))
+	if (jsonget_bool(v, "graceful", graceful, NULL, 0) == -1)
 		return (validate_fail(e, "graceful", "must be a boolean"));
-	*graceful = json_object_get_boolean(v);
 	return (0);
 }
 
