@@ -56,22 +56,227 @@ strv_make(const char *const *src)
 	return (v);
 }
 
+/*
+ * The table: one row per key of the config file, in the order
+ * --check-config prints them. Load, dump, reload, the defaults and the man
+ * page's key list (checked by tests/unit/check_conf.c) all come from it.
+ */
+enum conf_type {
+	CONF_STR,		/* char *, a non-empty string */
+	CONF_STRV,		/* char **, an array of strings */
+	CONF_BOOL,		/* int, true or false */
+	CONF_INT,		/* int */
+	CONF_SIZE,		/* size_t */
+	CONF_I64,		/* int64_t */
+	CONF_OTHER		/* a structure of its own: ops */
+};
+
+#define CONF_RESTART	0x01	/* bound at start-up: SIGHUP only says so */
+#define CONF_SECRET	0x02	/* masked in the dump, never sent to workers */
+#define CONF_NULL	0x04	/* vector: NULL (the built-ins) is null */
+#define CONF_SHOW	0x08	/* string: SIGHUP names old and new value */
+#define CONF_QUIET	0x10	/* number: SIGHUP names the key alone */
+
+struct conf_row;
+
+/* How a CONF_OTHER key is read, written, compared, moved and set up. */
+struct conf_ops {
+	int	 (*parse)(struct config *, struct json_object *, char *,
+		    size_t);
+	struct json_object *(*dump)(const struct config *);
+	int	 (*same)(const struct config *, const struct config *);
+	void	 (*move)(struct config *, struct config *);
+	void	 (*init)(struct config *);
+	void	 (*free)(struct config *);
+};
+
+struct conf_row {
+	const char		*name;
+	enum conf_type		 type;
+	size_t			 off;		/* in struct config */
+	int			 flags;
+	int64_t			 min;		/* numbers */
+	int64_t			 max;
+	int64_t			 least;		/* 0, or at least this */
+	int64_t			 num;		/* default number or flag */
+	const char		*str;		/* default string */
+	const char *const	*strv;		/* default vector */
+	void			 (*init)(struct config *); /* a computed one */
+	int			 (*check)(struct config *, char *, size_t);
+	const struct conf_ops	*ops;
+	const char		*doc;		/* one line */
+};
+
+typedef char **conf_strv_t;
+
+#define CONF_P(c, r, t)	((t *)(void *)((char *)(c) + (r)->off))
+#define CONF_CP(c, r, t) ((const t *)(const void *)((const char *)(c) + \
+	(r)->off))
+#define CONF_MASK	"********"
+
+/* A number or flag of a row, whatever its C type. */
+static int64_t
+conf_num_get(const void *c, const struct conf_row *r)
+{
+	switch (r->type) {
+	case CONF_SIZE:
+		return ((int64_t)*CONF_CP(c, r, size_t));
+	case CONF_I64:
+		return (*CONF_CP(c, r, int64_t));
+	default:
+		return (*CONF_CP(c, r, int));
+	}
+}
+
+static void
+conf_num_set(void *c, const struct conf_row *r, int64_t n)
+{
+	switch (r->type) {
+	case CONF_SIZE:
+		*CONF_P(c, r, size_t) = (size_t)n;
+		break;
+	case CONF_I64:
+		*CONF_P(c, r, int64_t) = n;
+		break;
+	default:
+		*CONF_P(c, r, int) = (int)n;
+		break;
+	}
+}
+
+/* A non-empty string into *out (replacing it). */
+static int
+conf_str(struct json_object *v, const char *key, char **out, char *cause,
+    size_t causelen)
+{
+	const char	*s;
+
+	if (jsonget_string(v, key, &s, NULL, 0) == -1 || *s == '\0') {
+		CAUSE("%s: must be a non-empty string", key);
+		return (-1);
+	}
+	free(*out);
+	*out = xstrdup(s);
+	return (0);
+}
+
+/* An array of strings into *out (replacing it). */
+static int
+conf_strv(struct json_object *v, const char *key, char ***out, char *cause,
+    size_t causelen)
+{
+	char	**nv;
+
+	if (jsonget_strv(v, key, &nv, cause, causelen) == -1)
+		return (-1);
+	strv_free(*out);
+	*out = nv;
+	return (0);
+}
+
+
+/* A value v into a row of base (a config or a provider), named key. */
+static int
+conf_field_load(void *base, const struct conf_row *r, struct json_object *v,
+    const char *key, char *cause, size_t causelen)
+{
+	int64_t	n;
+	int	b;
+
+	switch (r->type) {
+	case CONF_STR:
+		return (conf_str(v, key, CONF_P(base, r, char *), cause,
+		    causelen));
+	case CONF_STRV:
+		return (conf_strv(v, key, CONF_P(base, r, char **), cause,
+		    causelen));
+	case CONF_BOOL:
+		if (jsonget_bool(v, key, &b, cause, causelen))
+			return (-1);
+		conf_num_set(base, r, b);
+		return (0);
+	default:
+		if (jsonget_int(v, key, r->min, r->max, &n, cause, causelen))
+			return (-1);
+		/* 0, or enough for what it limits to work at all. */
+		if (r->least != 0 && n != 0 && n < r->least) {
+			CAUSE("%s: must be 0 (no limit) or at least %lld", key,
+			    (long long)r->least);
+			return (-1);
+		}
+		conf_num_set(base, r, n);
+		return (0);
+	}
+}
+
+/* A row's value (of a config or a provider) as JSON; secrets masked. */
+static struct json_object *
+conf_row_dump(const void *c, const struct conf_row *r)
+{
+	struct json_object	*a;
+	const char		*s;
+	char *const		*v;
+	size_t			 i;
+
+	switch (r->type) {
+	case CONF_STR:
+		s = *CONF_CP(c, r, char *);
+		if (s != NULL && (r->flags & CONF_SECRET))
+			s = CONF_MASK;
+		return (s != NULL ? json_object_new_string(s) : NULL);
+	case CONF_STRV:
+		v = *CONF_CP(c, r, conf_strv_t);
+		if (v == NULL && (r->flags & CONF_NULL))
+			return (NULL);
+		if ((r->flags & CONF_SECRET) == 0)
+			return (strv_to_json((char **)v));
+		/* Secrets: how many, never what (nor how long). */
+		a = json_object_new_array();
+		for (i = 0; v != NULL && v[i] != NULL; i++)
+			json_object_array_add(a,
+			    json_object_new_string(CONF_MASK));
+		return (a);
+	case CONF_BOOL:
+		return (json_object_new_boolean(conf_num_get(c, r) != 0));
+	case CONF_OTHER:
+		return (r->ops->dump((const struct config *)c));
+	default:
+		return (json_object_new_int64(conf_num_get(c, r)));
+	}
+}
+
+/* A provider's keys (after its name), in the order of provider_to_json. */
+#define P(f)	.off = offsetof(struct provider, f)
+static const struct conf_row conf_provider_table[] = {
+	{ "command", CONF_STR, P(command) },
+	{ "args", CONF_STRV, P(args) },
+	{ "required_env", CONF_STRV, P(required_env) },
+	{ "version_args", CONF_STRV, P(version_args), .flags = CONF_NULL },
+	{ "help_args", CONF_STRV, P(help_args), .flags = CONF_NULL },
+	{ "output", CONF_STR, P(output) },
+	{ "approval_patterns", CONF_STRV, P(approval_patterns) },
+	{ "approve_keys", CONF_STR, P(approve_keys) },
+	{ "deny_keys", CONF_STR, P(deny_keys) },
+	{ "model", CONF_STR, P(model) },
+	{ "builtin", CONF_INT, P(builtin), .min = 0, .max = 1 },
+};
+#undef P
+
 void
 provider_free(struct provider *p)
 {
+	const struct conf_row	*r;
+
 	if (p == NULL)
 		return;
 	free(p->name);
-	free(p->command);
-	strv_free(p->args);
-	strv_free(p->required_env);
-	strv_free(p->version_args);
-	strv_free(p->help_args);
-	free(p->output);
-	strv_free(p->approval_patterns);
-	free(p->approve_keys);
-	free(p->deny_keys);
-	free(p->model);
+	for (r = conf_provider_table; r < conf_provider_table +
+	    nitems(conf_provider_table); r++) {
+		if (r->type == CONF_STR)
+			free(*CONF_P(p, r, char *));
+		else if (r->type == CONF_STRV)
+			strv_free(*CONF_P(p, r, char **));
+	}
 	free(p);
 }
 
@@ -135,26 +340,6 @@ config_provider(const struct config *c, const char *name)
 	return (NULL);
 }
 
-/*
- * A decimal number in [min, max]: digits only. strtol alone would take
- * leading blanks and a sign (" 80", "+80", "-0").
- */
-static int
-conf_number(const char *s, long min, long max, long *out)
-{
-	char	*ep;
-	long	 n;
-
-	if (*s < '0' || *s > '9')
-		return (-1);
-	errno = 0;
-	n = strtol(s, &ep, 10);
-	if (*ep != '\0' || errno != 0 || n < min || n > max)
-		return (-1);
-	*out = n;
-	return (0);
-}
-
 /* Parse "HOST:PORT" or "[ADDR]:PORT" into the config. */
 int
 config_set_listen(struct config *c, const char *s, char *cause,
@@ -162,7 +347,7 @@ config_set_listen(struct config *c, const char *s, char *cause,
 {
 	const char	*colon, *host, *end;
 	size_t		 hostlen;
-	long		 port;
+	long long	 port;
 
 	if (*s == '[') {
 		if ((end = strchr(s, ']')) == NULL || end[1] != ':') {
@@ -180,7 +365,7 @@ config_set_listen(struct config *c, const char *s, char *cause,
 		host = s;
 		hostlen = (size_t)(colon - s);
 	}
-	if (conf_number(colon + 1, 0, 65535, &port) == -1 || hostlen == 0) {
+	if (parse_decimal(colon + 1, 0, 65535, &port) == -1 || hostlen == 0) {
 		CAUSE("listen: bad address '%s' (want HOST:PORT)", s);
 		return (-1);
 	}
@@ -190,37 +375,6 @@ config_set_listen(struct config *c, const char *s, char *cause,
 	c->listen_set = 1;
 	return (0);
 }
-
-/* A non-empty string into *out (replacing it). */
-static int
-conf_str(struct json_object *v, const char *key, char **out, char *cause,
-    size_t causelen)
-{
-	const char	*s;
-
-	if (jsonget_string(v, key, &s, NULL, 0) == -1 || *s == '\0') {
-		CAUSE("%s: must be a non-empty string", key);
-		return (-1);
-	}
-	free(*out);
-	*out = xstrdup(s);
-	return (0);
-}
-
-/* An array of strings into *out (replacing it). */
-static int
-conf_strv(struct json_object *v, const char *key, char ***out, char *cause,
-    size_t causelen)
-{
-	char	**nv;
-
-	if (jsonget_strv(v, key, &nv, cause, causelen) == -1)
-		return (-1);
-	strv_free(*out);
-	*out = nv;
-	return (0);
-}
-
 
 /* Split an origin or a Host header into its parts. */
 int
@@ -300,9 +454,9 @@ struct provider *
 provider_from_json(const char *name, struct json_object *o, char *cause,
     size_t causelen)
 {
-	struct provider	*p;
-	char		 key[128];
-	int64_t		 b;
+	const struct conf_row	*r;
+	struct provider		*p;
+	char			 key[128];
 
 	if (!json_object_is_type(o, json_type_object)) {
 		CAUSE("providers.%s: must be an object", name);
@@ -313,53 +467,21 @@ provider_from_json(const char *name, struct json_object *o, char *cause,
 	p->output = xstrdup("raw");
 	json_object_object_foreach(o, k, v) {
 		snprintf(key, sizeof key, "providers.%s.%s", name, k);
-		if (strcmp(k, "command") == 0) {
-			if (conf_str(v, key, &p->command, cause, causelen))
-				goto fail;
-		} else if (strcmp(k, "args") == 0) {
-			if (conf_strv(v, key, &p->args, cause, causelen))
-				goto fail;
-		} else if (strcmp(k, "required_env") == 0) {
-			if (conf_strv(v, key, &p->required_env, cause,
-			    causelen))
-				goto fail;
-		} else if (strcmp(k, "version_args") == 0) {
-			if (conf_strv(v, key, &p->version_args, cause,
-			    causelen))
-				goto fail;
-		} else if (strcmp(k, "help_args") == 0) {
-			if (conf_strv(v, key, &p->help_args, cause, causelen))
-				goto fail;
-		} else if (strcmp(k, "approval_patterns") == 0) {
-			if (conf_strv(v, key, &p->approval_patterns, cause,
-			    causelen))
-				goto fail;
-		} else if (strcmp(k, "output") == 0) {
-			if (conf_str(v, key, &p->output, cause, causelen))
-				goto fail;
-			if (strcmp(p->output, "raw") != 0 &&
-			    strcmp(p->output, "jsonl") != 0) {
-				CAUSE("%s: must be \"raw\" or \"jsonl\"", key);
-				goto fail;
-			}
-		} else if (strcmp(k, "approve_keys") == 0) {
-			if (conf_str(v, key, &p->approve_keys, cause,
-			    causelen))
-				goto fail;
-		} else if (strcmp(k, "deny_keys") == 0) {
-			if (conf_str(v, key, &p->deny_keys, cause, causelen))
-				goto fail;
-		} else if (strcmp(k, "model") == 0) {
-			if (conf_str(v, key, &p->model, cause, causelen))
-				goto fail;
-		} else if (strcmp(k, "builtin") == 0) {
-			if (jsonget_int(v, key, 0, 1, &b, cause, causelen))
-				goto fail;
-			p->builtin = (int)b;
-		} else if (strcmp(k, "name") == 0) {
+		if (strcmp(k, "name") == 0)
 			continue;
-		} else {
+		for (r = conf_provider_table; r < conf_provider_table +
+		    nitems(conf_provider_table); r++)
+			if (strcmp(r->name, k) == 0)
+				break;
+		if (r == conf_provider_table + nitems(conf_provider_table)) {
 			CAUSE("%s: unknown key", key);
+			goto fail;
+		}
+		if (conf_field_load(p, r, v, key, cause, causelen) == -1)
+			goto fail;
+		if (strcmp(k, "output") == 0 && strcmp(p->output, "raw") != 0 &&
+		    strcmp(p->output, "jsonl") != 0) {
+			CAUSE("%s: must be \"raw\" or \"jsonl\"", key);
 			goto fail;
 		}
 	}
@@ -387,92 +509,19 @@ fail:
 struct json_object *
 provider_to_json(const struct provider *p)
 {
-	struct json_object	*o;
+	const struct conf_row	*r;
+	struct json_object	*o, *v;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(p->name));
-	json_object_object_add(o, "command",
-	    json_object_new_string(p->command));
-	json_object_object_add(o, "args", strv_to_json(p->args));
-	json_object_object_add(o, "required_env",
-	    strv_to_json(p->required_env));
-	if (p->version_args != NULL)
-		json_object_object_add(o, "version_args",
-		    strv_to_json(p->version_args));
-	if (p->help_args != NULL)
-		json_object_object_add(o, "help_args",
-		    strv_to_json(p->help_args));
-	json_object_object_add(o, "output", json_object_new_string(p->output));
-	json_object_object_add(o, "approval_patterns",
-	    strv_to_json(p->approval_patterns));
-	json_object_object_add(o, "approve_keys",
-	    json_object_new_string(p->approve_keys));
-	json_object_object_add(o, "deny_keys",
-	    json_object_new_string(p->deny_keys));
-	if (p->model != NULL)
-		json_object_object_add(o, "model",
-		    json_object_new_string(p->model));
-	json_object_object_add(o, "builtin", json_object_new_int(p->builtin));
+	for (r = conf_provider_table; r < conf_provider_table +
+	    nitems(conf_provider_table); r++) {
+		/* Left out when unset (version_args, help_args, model). */
+		if ((v = conf_row_dump(p, r)) != NULL)
+			json_object_object_add(o, r->name, v);
+	}
 	return (o);
 }
-
-/*
- * The table: one row per key of the config file, in the order
- * --check-config prints them. Load, dump, reload, the defaults and the man
- * page's key list (checked by tests/unit/check_conf.c) all come from it.
- */
-enum conf_type {
-	CONF_STR,		/* char *, a non-empty string */
-	CONF_STRV,		/* char **, an array of strings */
-	CONF_BOOL,		/* int, true or false */
-	CONF_INT,		/* int */
-	CONF_SIZE,		/* size_t */
-	CONF_I64,		/* int64_t */
-	CONF_OTHER		/* a structure of its own: ops */
-};
-
-#define CONF_RESTART	0x01	/* bound at start-up: SIGHUP only says so */
-#define CONF_SECRET	0x02	/* masked in the dump, never sent to workers */
-#define CONF_NULL	0x04	/* vector: NULL (the built-ins) is null */
-#define CONF_SHOW	0x08	/* string: SIGHUP names old and new value */
-#define CONF_QUIET	0x10	/* number: SIGHUP names the key alone */
-
-struct conf_row;
-
-/* How a CONF_OTHER key is read, written, compared, moved and set up. */
-struct conf_ops {
-	int	 (*parse)(struct config *, struct json_object *, char *,
-		    size_t);
-	struct json_object *(*dump)(const struct config *);
-	int	 (*same)(const struct config *, const struct config *);
-	void	 (*move)(struct config *, struct config *);
-	void	 (*init)(struct config *);
-	void	 (*free)(struct config *);
-};
-
-struct conf_row {
-	const char		*name;
-	enum conf_type		 type;
-	size_t			 off;		/* in struct config */
-	int			 flags;
-	int64_t			 min;		/* numbers */
-	int64_t			 max;
-	int64_t			 least;		/* 0, or at least this */
-	int64_t			 num;		/* default number or flag */
-	const char		*str;		/* default string */
-	const char *const	*strv;		/* default vector */
-	void			 (*init)(struct config *); /* a computed one */
-	int			 (*check)(struct config *, char *, size_t);
-	const struct conf_ops	*ops;
-	const char		*doc;		/* one line */
-};
-
-typedef char **conf_strv_t;
-
-#define CONF_P(c, r, t)	((t *)(void *)((char *)(c) + (r)->off))
-#define CONF_CP(c, r, t) ((const t *)(const void *)((const char *)(c) + \
-	(r)->off))
-#define CONF_MASK	"********"
 
 /* listen: HOST:PORT, kept as host and port. */
 static int
@@ -1001,36 +1050,6 @@ conf_find(const char *name)
 	return (NULL);
 }
 
-/* A number or flag of a row, whatever its C type. */
-static int64_t
-conf_num_get(const struct config *c, const struct conf_row *r)
-{
-	switch (r->type) {
-	case CONF_SIZE:
-		return ((int64_t)*CONF_CP(c, r, size_t));
-	case CONF_I64:
-		return (*CONF_CP(c, r, int64_t));
-	default:
-		return (*CONF_CP(c, r, int));
-	}
-}
-
-static void
-conf_num_set(struct config *c, const struct conf_row *r, int64_t n)
-{
-	switch (r->type) {
-	case CONF_SIZE:
-		*CONF_P(c, r, size_t) = (size_t)n;
-		break;
-	case CONF_I64:
-		*CONF_P(c, r, int64_t) = n;
-		break;
-	default:
-		*CONF_P(c, r, int) = (int)n;
-		break;
-	}
-}
-
 /* A row's default into c. */
 static void
 conf_row_init(struct config *c, const struct conf_row *r)
@@ -1098,40 +1117,10 @@ static int
 conf_row_load(struct config *c, const struct conf_row *r,
     struct json_object *v, char *cause, size_t causelen)
 {
-	int64_t	n;
-	int	b;
-
-	switch (r->type) {
-	case CONF_STR:
-		if (conf_str(v, r->name, CONF_P(c, r, char *), cause,
-		    causelen))
-			return (-1);
-		break;
-	case CONF_STRV:
-		if (conf_strv(v, r->name, CONF_P(c, r, char **), cause,
-		    causelen))
-			return (-1);
-		break;
-	case CONF_BOOL:
-		if (jsonget_bool(v, r->name, &b, cause, causelen))
-			return (-1);
-		conf_num_set(c, r, b);
-		break;
-	case CONF_OTHER:
+	if (r->type == CONF_OTHER)
 		return (r->ops->parse(c, v, cause, causelen));
-	default:
-		if (jsonget_int(v, r->name, r->min, r->max, &n, cause,
-		    causelen))
-			return (-1);
-		/* 0, or enough for what it limits to work at all. */
-		if (r->least != 0 && n != 0 && n < r->least) {
-			CAUSE("%s: must be 0 (no limit) or at least %lld",
-			    r->name, (long long)r->least);
-			return (-1);
-		}
-		conf_num_set(c, r, n);
-		break;
-	}
+	if (conf_field_load(c, r, v, r->name, cause, causelen) == -1)
+		return (-1);
 	return (r->check != NULL ? r->check(c, cause, causelen) : 0);
 }
 
@@ -1167,7 +1156,7 @@ config_load_file(struct config *c, const char *path, char *cause,
 	enum json_tokener_error	 jerr;
 	char			*text;
 	size_t			 len, end;
-	int			 rv;
+	int			 rv = -1;
 
 	if ((text = read_file(path, &len)) == NULL) {
 		CAUSE("%s: %s", path, strerror(errno));
@@ -1199,14 +1188,12 @@ config_load_file(struct config *c, const char *path, char *cause,
 		json_object_put(root);
 		return (-1);
 	}
-	if (end != len) {
+	if (end == len)
+		rv = config_load_json(c, root, cause, causelen);
+	else
 		CAUSE("%s: trailing bytes after the JSON object", path);
-		json_object_put(root);
-		return (-1);
-	}
-	rv = config_load_json(c, root, cause, causelen);
 	json_object_put(root);
-	return (rv);
+	return (end == len ? rv : -1);
 }
 
 
@@ -1214,7 +1201,7 @@ int
 config_load_env(struct config *c, char *cause, size_t causelen)
 {
 	const char	*v;
-	long		 n;
+	long long	 n;
 
 	if ((v = getenv("RUNNER_STATE_DIR")) != NULL && *v != '\0') {
 		free(c->state_dir);
@@ -1237,7 +1224,7 @@ config_load_env(struct config *c, char *cause, size_t causelen)
 		c->jwt_secret = xstrdup(v);
 	}
 	if ((v = getenv("RUNNER_MAX_SESSIONS")) != NULL && *v != '\0') {
-		if (conf_number(v, 1, 100000, &n) == -1) {
+		if (parse_decimal(v, 1, 100000, &n) == -1) {
 			CAUSE("RUNNER_MAX_SESSIONS: '%s' is not a number "
 			    "from 1 to 100000", v);
 			return (-1);
@@ -1250,7 +1237,7 @@ config_load_env(struct config *c, char *cause, size_t causelen)
 		c->listen_set = 1;
 	}
 	if ((v = getenv("PORT")) != NULL && *v != '\0') {
-		if (conf_number(v, 0, 65535, &n) == -1) {
+		if (parse_decimal(v, 0, 65535, &n) == -1) {
 			CAUSE("PORT: '%s' is not a port number", v);
 			return (-1);
 		}
@@ -1265,42 +1252,6 @@ config_finish(struct config *c)
 {
 	if (c->socket_path == NULL)
 		c->socket_path = xasprintf("%s/runnerd.sock", c->state_dir);
-}
-
-/* A row's value as JSON; secrets masked unless left out (NULL). */
-static struct json_object *
-conf_row_dump(const struct config *c, const struct conf_row *r)
-{
-	struct json_object	*a;
-	const char		*s;
-	char *const		*v;
-	size_t			 i;
-
-	switch (r->type) {
-	case CONF_STR:
-		s = *CONF_CP(c, r, char *);
-		if (s != NULL && (r->flags & CONF_SECRET))
-			s = CONF_MASK;
-		return (s != NULL ? json_object_new_string(s) : NULL);
-	case CONF_STRV:
-		v = *CONF_CP(c, r, conf_strv_t);
-		if (v == NULL && (r->flags & CONF_NULL))
-			return (NULL);
-		if ((r->flags & CONF_SECRET) == 0)
-			return (strv_to_json((char **)v));
-		/* Secrets: how many, never what (nor how long). */
-		a = json_object_new_array();
-		for (i = 0; v != NULL && v[i] != NULL; i++)
-			json_object_array_add(a,
-			    json_object_new_string(CONF_MASK));
-		return (a);
-	case CONF_BOOL:
-		return (json_object_new_boolean(conf_num_get(c, r) != 0));
-	case CONF_OTHER:
-		return (r->ops->dump(c));
-	default:
-		return (json_object_new_int64(conf_num_get(c, r)));
-	}
 }
 
 /*

@@ -9,16 +9,26 @@
 #include "jsonget.h"
 #include "util.h"
 
+/* Whether v is of type t; if not, -1 and "<name>: must be <what>". */
+static int
+jsonget_type(struct json_object *v, enum json_type t, const char *name,
+    const char *what, char *cause, size_t causelen)
+{
+	if (json_object_is_type(v, t))
+		return (0);
+	if (cause != NULL)
+		snprintf(cause, causelen, "%s: must be %s", name, what);
+	return (-1);
+}
+
 /* A string value. */
 int
 jsonget_string(struct json_object *v, const char *name, const char **out,
     char *cause, size_t causelen)
 {
-	if (!json_object_is_type(v, json_type_string)) {
-		if (cause != NULL)
-			snprintf(cause, causelen, "%s: must be a string", name);
+	if (jsonget_type(v, json_type_string, name, "a string", cause,
+	    causelen) == -1)
 		return (-1);
-	}
 	*out = json_object_get_string(v);
 	return (0);
 }
@@ -28,12 +38,9 @@ int
 jsonget_bool(struct json_object *v, const char *name, int *out, char *cause,
     size_t causelen)
 {
-	if (!json_object_is_type(v, json_type_boolean)) {
-		if (cause != NULL)
-			snprintf(cause, causelen, "%s: must be true or false",
-			    name);
+	if (jsonget_type(v, json_type_boolean, name, "true or false", cause,
+	    causelen) == -1)
 		return (-1);
-	}
 	*out = json_object_get_boolean(v);
 	return (0);
 }
@@ -45,12 +52,9 @@ jsonget_int(struct json_object *v, const char *name, int64_t min,
 {
 	int64_t	n;
 
-	if (!json_object_is_type(v, json_type_int)) {
-		if (cause != NULL)
-			snprintf(cause, causelen, "%s: must be an integer",
-			    name);
+	if (jsonget_type(v, json_type_int, name, "an integer", cause,
+	    causelen) == -1)
 		return (-1);
-	}
 	n = json_object_get_int64(v);
 	if (n < min || n > max) {
 		if (cause != NULL)
@@ -63,32 +67,26 @@ jsonget_int(struct json_object *v, const char *name, int64_t min,
 	return (0);
 }
 
-/* An object value. */
+/* An object value (*out is v). */
 int
 jsonget_object(struct json_object *v, const char *name,
     struct json_object **out, char *cause, size_t causelen)
 {
-	if (!json_object_is_type(v, json_type_object)) {
-		if (cause != NULL)
-			snprintf(cause, causelen, "%s: must be an object",
-			    name);
+	if (jsonget_type(v, json_type_object, name, "an object", cause,
+	    causelen) == -1)
 		return (-1);
-	}
 	*out = v;
 	return (0);
 }
 
-/* An array value. */
+/* An array value (*out is v). */
 int
 jsonget_array(struct json_object *v, const char *name,
     struct json_object **out, char *cause, size_t causelen)
 {
-	if (!json_object_is_type(v, json_type_array)) {
-		if (cause != NULL)
-			snprintf(cause, causelen, "%s: must be an array",
-			    name);
+	if (jsonget_type(v, json_type_array, name, "an array", cause,
+	    causelen) == -1)
 		return (-1);
-	}
 	*out = v;
 	return (0);
 }

@@ -579,3 +579,23 @@ file_touch(mode_t mode, const char *fmt, ...)
 	}
 	free(path);
 }
+
+/*
+ * A decimal number in [min, max]: digits only. strtoll alone would take
+ * leading blanks and a sign (" 80", "+80", "-0").
+ */
+int
+parse_decimal(const char *s, long long min, long long max, long long *out)
+{
+	char		*ep;
+	long long	 n;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	n = strtoll(s, &ep, 10);
+	if (*ep != '\0' || errno != 0 || n < min || n > max)
+		return (-1);
+	*out = n;
+	return (0);
+}

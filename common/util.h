@@ -49,5 +49,7 @@ const char *signal_name(int);
 /* Create a file (mode, printf-style path), or set its times to now. */
 void	 file_touch(mode_t, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A decimal number in [min, max], digits only (no blank, no sign). */
+int	 parse_decimal(const char *, long long, long long, long long *);
 
 #endif
