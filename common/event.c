@@ -39,39 +39,25 @@ static const char *state_names[ST__COUNT] = {
 const char *
 event_type_name(enum event_type t)
 {
-	if ((int)t < 0 || t >= EV__COUNT)
-		return ("UNKNOWN");
-	return (event_names[t]);
+	return (name_of(event_names, EV__COUNT, (int)t));
 }
 
 int
 event_type_from_name(const char *name)
 {
-	int	i;
-
-	for (i = 0; i < EV__COUNT; i++)
-		if (strcmp(event_names[i], name) == 0)
-			return (i);
-	return (-1);
+	return (name_find(event_names, EV__COUNT, name));
 }
 
 const char *
 session_state_name(enum session_state s)
 {
-	if ((int)s < 0 || s >= ST__COUNT)
-		return ("UNKNOWN");
-	return (state_names[s]);
+	return (name_of(state_names, ST__COUNT, (int)s));
 }
 
 int
 session_state_from_name(const char *name)
 {
-	int	i;
-
-	for (i = 0; i < ST__COUNT; i++)
-		if (strcmp(state_names[i], name) == 0)
-			return (i);
-	return (-1);
+	return (name_find(state_names, ST__COUNT, name));
 }
 
 int

@@ -67,71 +67,58 @@ log_vwrite(const char *level, int err, const char *fmt, va_list ap)
 	fflush(stderr);
 }
 
+/* Write a line of the calling function's own format and arguments. */
+#define LOG_VA(level, err) do {						\
+	va_list	ap;							\
+									\
+	va_start(ap, fmt);						\
+	log_vwrite(level, err, fmt, ap);				\
+	va_end(ap);							\
+} while (0)
+
 /* A warning with strerror(errno) appended; errno is kept. */
 void
 log_warn(const char *fmt, ...)
 {
-	va_list	ap;
 	int	saved = errno;
 
-	va_start(ap, fmt);
-	log_vwrite("warning", saved, fmt, ap);
-	va_end(ap);
+	LOG_VA("warning", saved);
 	errno = saved;
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite("warning", 0, fmt, ap);
-	va_end(ap);
+	LOG_VA("warning", 0);
 }
 
 void
 log_info(const char *fmt, ...)
 {
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite("info", 0, fmt, ap);
-	va_end(ap);
+	LOG_VA("info", 0);
 }
 
 void
 log_debug(const char *fmt, ...)
 {
-	va_list	ap;
-
 	if (log_verbose < 1)
 		return;
-	va_start(ap, fmt);
-	log_vwrite("debug", 0, fmt, ap);
-	va_end(ap);
+	LOG_VA("debug", 0);
 }
 
 /* A broken invariant or a failed start-up syscall: log it and exit. */
 void
 fatal(const char *fmt, ...)
 {
-	va_list	ap;
 	int	saved = errno;
 
-	va_start(ap, fmt);
-	log_vwrite("fatal", saved, fmt, ap);
-	va_end(ap);
+	LOG_VA("fatal", saved);
 	exit(1);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite("fatal", 0, fmt, ap);
-	va_end(ap);
+	LOG_VA("fatal", 0);
 	exit(1);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "util.h"
 
 static const char *msg_names[MSG__COUNT] = {
 	[MSG_READY] = "READY",
@@ -20,9 +21,7 @@ static const char *msg_names[MSG__COUNT] = {
 const char *
 msg_type_name(enum msg_type t)
 {
-	if ((int)t < 0 || t >= MSG__COUNT)
-		return ("UNKNOWN");
-	return (msg_names[t]);
+	return (name_of(msg_names, MSG__COUNT, (int)t));
 }
 
 int
@@ -30,10 +29,10 @@ msg_type_parse(const char *name, enum event_type *ev)
 {
 	int	i;
 
-	for (i = 0; i < MSG__COUNT; i++) {
-		if (i != MSG_EVENT && strcmp(msg_names[i], name) == 0)
-			return (i);
-	}
+	/* "EVENT" is only a name for logs: a frame names its event. */
+	if ((i = name_find(msg_names, MSG__COUNT, name)) != -1 &&
+	    i != MSG_EVENT)
+		return (i);
 	if ((i = event_type_from_name(name)) != -1) {
 		if (ev != NULL)
 			*ev = (enum event_type)i;

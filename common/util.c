@@ -304,24 +304,27 @@ read_file(const char *path, size_t *lenp)
 	return (buf);
 }
 
-int
-set_nonblock(int fd)
+/* Add flag to what fcntl's get reads and set writes (file or fd flags). */
+static int
+fd_add_flag(int fd, int get, int set, int flag)
 {
 	int	flags;
 
-	if ((flags = fcntl(fd, F_GETFL)) == -1)
+	if ((flags = fcntl(fd, get)) == -1)
 		return (-1);
-	return (fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+	return (fcntl(fd, set, flags | flag));
+}
+
+int
+set_nonblock(int fd)
+{
+	return (fd_add_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK));
 }
 
 int
 set_cloexec(int fd)
 {
-	int	flags;
-
-	if ((flags = fcntl(fd, F_GETFD)) == -1)
-		return (-1);
-	return (fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
+	return (fd_add_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC));
 }
 
 void
@@ -598,4 +601,25 @@ parse_decimal(const char *s, long long min, long long max, long long *out)
 		return (-1);
 	*out = n;
 	return (0);
+}
+
+/* The name of i in a table of n names, or "UNKNOWN" out of it. */
+const char *
+name_of(const char *const *names, int n, int i)
+{
+	if (i < 0 || i >= n || names[i] == NULL)
+		return ("UNKNOWN");
+	return (names[i]);
+}
+
+/* The index of name in a table of n names, or -1. */
+int
+name_find(const char *const *names, int n, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (i);
+	return (-1);
 }

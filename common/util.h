@@ -49,6 +49,9 @@ const char *signal_name(int);
 /* Create a file (mode, printf-style path), or set its times to now. */
 void	 file_touch(mode_t, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Name tables indexed by an enum: a name ("UNKNOWN" out of range), an index. */
+const char *name_of(const char *const *, int, int);
+int	 name_find(const char *const *, int, const char *);
 /* A decimal number in [min, max], digits only (no blank, no sign). */
 int	 parse_decimal(const char *, long long, long long, long long *);
 
