@@ -571,11 +571,6 @@ conf_listen_free(struct config *c)
 	free(c->listen_host);
 }
 
-static const struct conf_ops conf_listen_ops = {
-	conf_listen_parse, conf_listen_dump, conf_listen_same, NULL,
-	conf_listen_init, conf_listen_free
-};
-
 /* exec_approval_patterns: {category: [pattern]}, kept as JSON. */
 static int
 conf_exec_parse(struct config *c, struct json_object *v, char *cause,
@@ -635,11 +630,6 @@ conf_exec_free(struct config *c)
 {
 	json_object_put(c->exec_approval_patterns);
 }
-
-static const struct conf_ops conf_exec_ops = {
-	conf_exec_parse, conf_exec_dump, conf_exec_same, conf_exec_move,
-	NULL, conf_exec_free
-};
 
 /* providers: {name: provider}, merged over the built-ins. */
 static int
@@ -719,11 +709,6 @@ conf_providers_free(struct config *c)
 		provider_free(c->providers[i]);
 	free(c->providers);
 }
-
-static const struct conf_ops conf_providers_ops = {
-	conf_providers_parse, conf_providers_dump, conf_providers_same,
-	conf_providers_move, conf_providers_init, conf_providers_free
-};
 
 /* The state dir: one root can share, else one in HOME, else in /tmp. */
 static void
@@ -871,6 +856,22 @@ conf_network_allowlist_check(struct config *c, char *cause, size_t causelen)
 	netallow_free(na);
 	return (0);
 }
+
+/* The keys with a structure of their own. */
+static const struct conf_ops conf_listen_ops = {
+	.parse = conf_listen_parse, .dump = conf_listen_dump,
+	.same = conf_listen_same, .init = conf_listen_init,
+	.free = conf_listen_free
+};
+static const struct conf_ops conf_exec_ops = {
+	.parse = conf_exec_parse, .dump = conf_exec_dump,
+	.same = conf_exec_same, .move = conf_exec_move, .free = conf_exec_free
+};
+static const struct conf_ops conf_providers_ops = {
+	.parse = conf_providers_parse, .dump = conf_providers_dump,
+	.same = conf_providers_same, .move = conf_providers_move,
+	.init = conf_providers_init, .free = conf_providers_free
+};
 
 static const char *const conf_roots_default[] = { "/srv", "/home", NULL };
 

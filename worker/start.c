@@ -98,10 +98,8 @@ start_remote(struct start *st, struct json_object *sess, char *cause,
 	/* The request's own token first, else the daemon's (remoteToken). */
 	if (var != NULL && (st->spec.token = jsonget_str(st->env, var)) != NULL)
 		return (0);
-	if (OPT_STR(sess, "remoteToken", "session.remoteToken",
-	    &st->spec.token))
-		return (-1);
-	return (0);
+	return (OPT_STR(sess, "remoteToken", "session.remoteToken",
+	    &st->spec.token) ? -1 : 0);
 }
 
 /* The session's limits, already lowered by its policy, and the quota. */
@@ -212,16 +210,14 @@ start_request(struct start *st, struct json_object *sess, char *cause,
 	st->task.room_path = room != NULL ? room : st->room_path;
 	if (st->room_path == NULL)
 		st->room_path = room;
-	if (OPT_STRV(policy, "shellAllowlist", "policy.shellAllowlist",
+	return (OPT_STRV(policy, "shellAllowlist", "policy.shellAllowlist",
 	    &st->task.shell_allow) ||
 	    OPT_STRV(policy, "shellDenylist", "policy.shellDenylist",
 	    &st->task.shell_deny) ||
 	    OPT_STRV(policy, "requiresApprovalFor", "policy.requiresApprovalFor",
 	    &st->task.approval_for) ||
 	    OPT_STR(policy, "networkMode", "policy.networkMode",
-	    &st->task.network_mode))
-		return (-1);
-	return (0);
+	    &st->task.network_mode) ? -1 : 0);
 }
 
 /* The workspace: where, how it is made, from which cache. */
