@@ -154,6 +154,7 @@ int		 config_origin_parse(const char *, int, char *, size_t,
 		    char *, size_t, int *);
 
 /* Helpers for NULL-terminated string vectors (JSON ones: jsonget.h). */
+char		**strv_make(const char *const *);
 void		 strv_free(char **);
 size_t		 strv_len(char **);
 

@@ -214,8 +214,8 @@ start_request(struct start *st, struct json_object *sess, char *cause,
 	    &st->task.shell_allow) ||
 	    OPT_STRV(policy, "shellDenylist", "policy.shellDenylist",
 	    &st->task.shell_deny) ||
-	    OPT_STRV(policy, "requiresApprovalFor", "policy.requiresApprovalFor",
-	    &st->task.approval_for) ||
+	    OPT_STRV(policy, "requiresApprovalFor",
+	    "policy.requiresApprovalFor", &st->task.approval_for) ||
 	    OPT_STR(policy, "networkMode", "policy.networkMode",
 	    &st->task.network_mode) ? -1 : 0);
 }

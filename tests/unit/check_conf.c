@@ -829,7 +829,8 @@ START_TEST(test_wire)
 	ck_assert_str_eq(config_layer_name(7), "rlimits");
 	ck_assert_ptr_null(config_layer_name(8));
 	json_object_put(o);
-	o = json_tokener_parse("{\"sandbox_required\": [\"all\", \"seccomp\"]}");
+	o = json_tokener_parse("{\"sandbox_required\": "
+	    "[\"all\", \"seccomp\"]}");
 	ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), -1);
 	ck_assert(json_object_object_get_ex(o, "sandbox_required", &v));
 	ck_assert_ptr_nonnull(strstr(cause, "\"all\" is not a layer"));
