@@ -625,28 +625,28 @@ config_load_file(struct config *c, const char *path, char *cause,
 int
 config_load_env(struct config *c, char *cause, size_t causelen)
 {
-	const char	*v;
-	long long	 n;
+	/* The string keys the environment can set. */
+	static const struct {
+		const char	*var;
+		const char	*key;
+	} vars[] = {
+		{ "RUNNER_STATE_DIR", "state_dir" },
+		{ "RUNNER_WORKSPACE_DIR", "workspace_dir" },
+		{ "RUNNER_CACHE_DIR", "cache_dir" },
+		{ "RUNNER_SOCKET", "socket" },
+		{ "JWT_SECRET", "jwt_secret" },
+	};
+	const struct conf_row	*r;
+	const char		*v;
+	long long		 n;
+	size_t			 i;
 
-	if ((v = getenv("RUNNER_STATE_DIR")) != NULL && *v != '\0') {
-		free(c->state_dir);
-		c->state_dir = xstrdup(v);
-	}
-	if ((v = getenv("RUNNER_WORKSPACE_DIR")) != NULL && *v != '\0') {
-		free(c->workspace_dir);
-		c->workspace_dir = xstrdup(v);
-	}
-	if ((v = getenv("RUNNER_CACHE_DIR")) != NULL && *v != '\0') {
-		free(c->cache_dir);
-		c->cache_dir = xstrdup(v);
-	}
-	if ((v = getenv("RUNNER_SOCKET")) != NULL && *v != '\0') {
-		free(c->socket_path);
-		c->socket_path = xstrdup(v);
-	}
-	if ((v = getenv("JWT_SECRET")) != NULL && *v != '\0') {
-		free(c->jwt_secret);
-		c->jwt_secret = xstrdup(v);
+	for (i = 0; i < nitems(vars); i++) {
+		if ((v = getenv(vars[i].var)) == NULL || *v == '\0')
+			continue;
+		r = conf_find(vars[i].key);
+		free(*CONF_P(c, r, char *));
+		*CONF_P(c, r, char *) = xstrdup(v);
 	}
 	if ((v = getenv("RUNNER_MAX_SESSIONS")) != NULL && *v != '\0') {
 		if (parse_decimal(v, 1, 100000, &n) == -1) {
