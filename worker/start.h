@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "confine.h"
 #include "diff.h"
 #include "provider.h"
-#include "sandbox.h"
 #include "workspace.h"
 
 struct config;
