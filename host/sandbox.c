@@ -39,6 +39,7 @@
 #include <json-c/json.h>
 
 #include "cgroup.h"
+#include "conf.h"
 #include "log.h"
 #include "sandbox.h"
 #include "util.h"
@@ -47,58 +48,11 @@
 
 #define SANDBOX_DETAIL_MAX	160
 
-static const char *const sandbox_layer_names[SB_NLAYERS] = {
-	"identity", "namespaces", "network", "landlock", "seccomp",
-	"exec_policy", "cgroup", "rlimits"
-};
-
 /* What the supervisor's probe found. */
 static int	sandbox_probed;
 static unsigned	sandbox_avail = SANDBOX_ALL;
 static char	sandbox_detail[SB_NLAYERS][SANDBOX_DETAIL_MAX];
 
-
-/* A layer's name, for logs, /healthz and the config. */
-const char *
-sandbox_layer_name(int l)
-{
-	if (l < 0 || l >= SB_NLAYERS)
-		return (NULL);
-	return (sandbox_layer_names[l]);
-}
-
-/* sandbox_required's names (or ["all"]) as a mask of layers. */
-int
-sandbox_layers_parse(char **names, unsigned *mask, char *cause,
-    size_t causelen)
-{
-	size_t	i;
-	int	l;
-
-	*mask = 0;
-	for (i = 0; names != NULL && names[i] != NULL; i++) {
-		if (strcmp(names[i], "all") == 0) {
-			if (i != 0 || names[1] != NULL) {
-				CAUSE("\"all\" must be alone");
-				return (-1);
-			}
-			*mask = SANDBOX_ALL;
-			return (0);
-		}
-		for (l = 0; l < SB_NLAYERS; l++)
-			if (strcmp(names[i], sandbox_layer_names[l]) == 0)
-				break;
-		if (l == SB_NLAYERS) {
-			CAUSE("unknown layer \"%.64s\" (layers: identity, "
-			    "namespaces, network, landlock, seccomp, "
-			    "exec_policy, cgroup, rlimits, or \"all\")",
-			    names[i]);
-			return (-1);
-		}
-		*mask |= 1u << l;
-	}
-	return (0);
-}
 
 /* The names of the layers in mask, comma-separated, cut at a name. */
 char *
@@ -114,7 +68,7 @@ sandbox_layers_format(unsigned mask, char *buf, size_t len)
 		if ((mask & (1u << l)) == 0)
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " :
-		    "", sandbox_layer_names[l]);
+		    "", config_layer_name(l));
 		if (n < 0 || (size_t)n >= len - used) {
 			/* Cut at a whole name. */
 			buf[used] = '\0';
@@ -377,11 +331,11 @@ sandbox_probe(uid_t uid, gid_t gid, const char *cgroup_base)
 	sandbox_probed = 1;
 	for (l = 0; l < SB_NLAYERS; l++) {
 		if (sandbox_avail & (1u << l))
-			log_debug("sandbox: %s: %s", sandbox_layer_names[l],
+			log_debug("sandbox: %s: %s", config_layer_name(l),
 			    sandbox_detail[l]);
 		else
 			log_warnx("sandbox: layer %s unavailable: %s",
-			    sandbox_layer_names[l], sandbox_detail[l]);
+			    config_layer_name(l), sandbox_detail[l]);
 	}
 	log_info("sandbox layers available: %s",
 	    sandbox_layers_format(sandbox_avail, names, sizeof names));
@@ -423,10 +377,10 @@ sandbox_health(int enabled)
 		    (sandbox_avail & (1u << i)) != 0));
 		json_object_object_add(l, "detail", json_object_new_string(
 		    sandbox_probed ? sandbox_detail[i] : "not probed"));
-		json_object_object_add(layers, sandbox_layer_names[i], l);
+		json_object_object_add(layers, config_layer_name(i), l);
 		if ((sandbox_avail & (1u << i)) == 0)
 			json_object_array_add(missing,
-			    json_object_new_string(sandbox_layer_names[i]));
+			    json_object_new_string(config_layer_name(i)));
 	}
 	json_object_object_add(o, "layers", layers);
 	json_object_object_add(o, "missing", missing);

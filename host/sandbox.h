@@ -30,13 +30,6 @@ enum sandbox_layer {
 #define SANDBOX_HOME		"/tmp/home"	/* the agent's private HOME */
 #define SANDBOX_HOSTNAME	"runnerd-sandbox"
 
-/* A layer's name ("identity", ...), or NULL when out of range. */
-const char	*sandbox_layer_name(int);
-/*
- * A list of layer names, or ["all"] alone, as a mask. NULL or an empty
- * list is 0. -1 with a cause naming the first bad entry.
- */
-int		 sandbox_layers_parse(char **, unsigned *, char *, size_t);
 /* "name, name" of the layers in mask into buf; buf. */
 char		*sandbox_layers_format(unsigned, char *, size_t);
 

@@ -165,9 +165,9 @@ sandbox_layer_failed(const struct sandbox_ctx *c, int l, const char *why)
 
 	if (c->pol->required & (1u << l))
 		sandbox_die("required layer %s failed: %s",
-		    sandbox_layer_name(l), why);
+		    config_layer_name(l), why);
 	snprintf(buf, sizeof buf, "layer %s not applied: %s",
-	    sandbox_layer_name(l), why);
+	    config_layer_name(l), why);
 	sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, buf, strlen(buf), -1);
 }
 

@@ -835,6 +835,35 @@ START_TEST(test_wire)
 	ck_assert(json_object_object_get_ex(o, "sandbox_required", &v));
 	ck_assert_ptr_nonnull(strstr(cause, "\"all\" is not a layer"));
 	json_object_put(o);
+	/* Hostile lists: each refused with the entry named. */
+	{
+		static const char *const bad[] = {
+			"[\"seccomp\", \"all\"]", "[\"bogus\"]", "[\"\"]",
+			"[\"Seccomp\"]", "[\"seccomp\", 7]", "\"seccomp\""
+		};
+		char	 doc[128];
+		size_t	 i;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			snprintf(doc, sizeof doc, "{\"sandbox_required\": %s}",
+			    bad[i]);
+			o = json_tokener_parse(doc);
+			ck_assert_ptr_nonnull(o);
+			ck_assert_msg(config_load_json(w, o, cause,
+			    sizeof cause) == -1, "%s accepted", doc);
+			ck_assert_ptr_nonnull(strstr(cause, "sandbox_required"));
+			json_object_put(o);
+		}
+		o = json_tokener_parse("{\"sandbox_required\": "
+		    "[\"seccomp\", \"landlock\", \"seccomp\"]}");
+		ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), 0);
+		ck_assert_uint_eq(w->sandbox_layers, (1u << 3) | (1u << 4));
+		json_object_put(o);
+		o = json_tokener_parse("{\"sandbox_required\": []}");
+		ck_assert_int_eq(config_load_json(w, o, cause, sizeof cause), 0);
+		ck_assert_uint_eq(w->sandbox_layers, 0);
+		json_object_put(o);
+	}
 	config_free(c);
 	config_free(w);
 }

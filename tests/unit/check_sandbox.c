@@ -114,41 +114,19 @@ in_child(void (*fn)(void))
 
 START_TEST(test_layer_names)
 {
-	char		*v[4], buf[256];
-	unsigned	 m;
-	int		 l;
+	char		buf[256];
+	unsigned	m;
 
-	ck_assert_ptr_null(sandbox_layer_name(-1));
-	ck_assert_ptr_null(sandbox_layer_name(SB_NLAYERS));
-	ck_assert_str_eq(sandbox_layer_name(SB_IDENTITY), "identity");
-	ck_assert_str_eq(sandbox_layer_name(SB_EXEC_POLICY), "exec_policy");
-	ck_assert_str_eq(sandbox_layer_name(SB_RLIMITS), "rlimits");
+	/* The layer bits name config's one list (sandbox_required's names). */
+	ck_assert_ptr_null(config_layer_name(-1));
+	ck_assert_ptr_null(config_layer_name(SB_NLAYERS));
+	ck_assert_str_eq(config_layer_name(SB_IDENTITY), "identity");
+	ck_assert_str_eq(config_layer_name(SB_EXEC_POLICY), "exec_policy");
+	ck_assert_str_eq(config_layer_name(SB_RLIMITS), "rlimits");
 
-	ck_assert_int_eq(sandbox_layers_parse(NULL, &m, cause, sizeof cause),
-	    0);
-	ck_assert_uint_eq(m, 0);
-	v[0] = NULL;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), 0);
-	ck_assert_uint_eq(m, 0);
-	for (l = 0; l < SB_NLAYERS; l++) {
-		v[0] = (char *)sandbox_layer_name(l);
-		v[1] = NULL;
-		ck_assert_int_eq(sandbox_layers_parse(v, &m, cause,
-		    sizeof cause), 0);
-		ck_assert_uint_eq(m, 1u << l);
-	}
-	v[0] = "seccomp";
-	v[1] = "landlock";
-	v[2] = "seccomp";
-	v[3] = NULL;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), 0);
-	ck_assert_uint_eq(m, (1u << SB_SECCOMP) | (1u << SB_LANDLOCK));
+	m = (1u << SB_SECCOMP) | (1u << SB_LANDLOCK);
 	ck_assert_str_eq(sandbox_layers_format(m, buf, sizeof buf),
 	    "landlock, seccomp");
-	v[0] = "all";
-	v[1] = NULL;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), 0);
-	ck_assert_uint_eq(m, SANDBOX_ALL);
 	sandbox_layers_format(SANDBOX_ALL, buf, sizeof buf);
 	ck_assert_str_eq(buf, "identity, namespaces, network, landlock, "
 	    "seccomp, exec_policy, cgroup, rlimits");
@@ -157,29 +135,6 @@ START_TEST(test_layer_names)
 	ck_assert_str_eq(buf, "identity");
 	sandbox_layers_format(0, buf, sizeof buf);
 	ck_assert_str_eq(buf, "");
-
-	/* Hostile lists. */
-	v[0] = "seccomp";
-	v[1] = "all";
-	v[2] = NULL;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), -1);
-	ck_assert_ptr_nonnull(strstr(cause, "alone"));
-	v[0] = "all";
-	v[1] = "seccomp";
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), -1);
-	v[0] = "bogus";
-	v[1] = NULL;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), -1);
-	ck_assert_ptr_nonnull(strstr(cause, "\"bogus\""));
-	v[0] = "";
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), -1);
-	v[0] = "Seccomp";
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, sizeof cause), -1);
-	memset(buf, 'x', sizeof buf - 1);
-	buf[sizeof buf - 1] = '\0';
-	v[0] = buf;
-	ck_assert_int_eq(sandbox_layers_parse(v, &m, cause, 16), -1);
-	ck_assert_uint_le(strlen(cause), 15);
 }
 END_TEST
 
@@ -212,7 +167,7 @@ START_TEST(test_config_keys)
 
 	for (l = 0; l < SB_NLAYERS; l++) {
 		j = xasprintf("{\"sandbox_required\": [\"%s\"]}",
-		    sandbox_layer_name(l));
+		    config_layer_name(l));
 		ck_assert_msg(load_conf(j) == 0, "%s: %s", j, cause);
 		free(j);
 	}
