@@ -25,7 +25,6 @@
 #include "event.h"
 #include "guard.h"
 #include "log.h"
-#include "metrics.h"
 #include "overlay.h"
 #include "pool.h"
 #include "quota.h"
@@ -71,6 +70,15 @@ struct api_ctx {
 };
 
 typedef void (*api_handler)(struct api_ctx *);
+
+/* Requests answered, by route template and status (GET /metrics). */
+struct api_http_row {
+	char		*route;
+	int		 status;
+	uint64_t	 count;
+};
+static struct api_http_row	*api_http_rows;
+static size_t			 api_http_nrows;
 
 static void	api_healthz(struct api_ctx *);
 static void	api_metrics(struct api_ctx *);
@@ -203,6 +211,27 @@ api_cors(struct api_ctx *ctx)
 	evhttp_add_header(h, "Vary", "Origin");
 }
 
+/* Count one HTTP request answered: a route name (not the raw path). */
+static void
+api_http_count(const char *route, int status)
+{
+	size_t	i;
+
+	for (i = 0; i < api_http_nrows; i++) {
+		if (api_http_rows[i].status == status &&
+		    strcmp(api_http_rows[i].route, route) == 0) {
+			api_http_rows[i].count++;
+			return;
+		}
+	}
+	api_http_rows = xrealloc(api_http_rows,
+	    (api_http_nrows + 1) * sizeof *api_http_rows);
+	api_http_rows[api_http_nrows].route = xstrdup(route);
+	api_http_rows[api_http_nrows].status = status;
+	api_http_rows[api_http_nrows].count = 1;
+	api_http_nrows++;
+}
+
 /* Send a response (body may be NULL) and count it; exactly once. */
 static void
 api_reply(struct api_ctx *ctx, int status, const char *type,
@@ -218,7 +247,7 @@ api_reply(struct api_ctx *ctx, int status, const char *type,
 		evhttp_add_header(h, "Content-Type", type);
 	api_cors(ctx);
 	evhttp_send_reply(ctx->req, status, api_reason(status), body);
-	metrics_http(ctx->name, status);
+	api_http_count(ctx->name, status);
 	log_debug("http: %s %s %s -> %d", ctx->who.user_id, ctx->method,
 	    ctx->name, status);
 }
@@ -228,7 +257,7 @@ static void
 api_handed_over(struct api_ctx *ctx, int status)
 {
 	ctx->replied = 1;
-	metrics_http(ctx->name, status);
+	api_http_count(ctx->name, status);
 	log_debug("http: %s %s %s -> %d (taken over)", ctx->who.user_id,
 	    ctx->method, ctx->name, status);
 }
@@ -534,15 +563,26 @@ api_healthz(struct api_ctx *ctx)
 	api_reply_json(ctx, 200, o);
 }
 
-/* GET /metrics: the Prometheus text format. */
+/* GET /metrics: the Prometheus text format, each subsystem's own lines. */
 static void
 api_metrics(struct api_ctx *ctx)
 {
 	struct evbuffer	*buf;
+	size_t		 i;
 
 	if ((buf = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
-	metrics_render(buf);
+	session_metrics(buf);
+	pool_metrics(buf);
+	evbuffer_add_printf(buf, "# HELP runnerd_http_requests_total HTTP "
+	    "requests answered, by route and status.\n"
+	    "# TYPE runnerd_http_requests_total counter\n");
+	for (i = 0; i < api_http_nrows; i++)
+		evbuffer_add_printf(buf, "runnerd_http_requests_total{route=\""
+		    "%s\",status=\"%d\"} %llu\n", api_http_rows[i].route,
+		    api_http_rows[i].status,
+		    (unsigned long long)api_http_rows[i].count);
+	gateway_metrics(buf);
 	api_reply(ctx, 200, "text/plain; version=0.0.4", buf);
 	evbuffer_free(buf);
 }

@@ -13,17 +13,15 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 
 #include "conf.h"
 #include "frame.h"
 #include "log.h"
-#include "metrics.h"
+#include "peer.h"
 #include "pool.h"
 #include "server.h"
-#include "session.h"
 #include "util.h"
 
 #define POOL_BACKOFF_MIN	100		/* ms */
@@ -31,29 +29,39 @@
 #define POOL_LINGER_MS		10000		/* after SESSION_ENDED */
 #define POOL_EOF_WAIT_MS	5000		/* reaped, channel still open */
 
-struct worker {
+struct pool_worker {
 	pid_t			 pid;
-	struct bufferevent	*bev;
+	struct peer		*peer;
 	int			 ready;
 	int			 dead;		/* killed or channel closed */
-	int			 released;	/* session done with it */
+	int			 released;	/* user done with it */
 	int			 exited;	/* reaped; status is valid */
 	int			 status;
-	struct session		*session;
+	int			 taken;		/* by a user, until released */
+	pool_event_cb		 eventcb;
+	pool_gone_cb		 gonecb;
+	void			*arg;
 	int64_t			 forked_at;
 	struct event		*linger;
-	TAILQ_ENTRY(worker)	 entry;
+	TAILQ_ENTRY(pool_worker) entry;
 };
-static TAILQ_HEAD(, worker) workers = TAILQ_HEAD_INITIALIZER(workers);
+static TAILQ_HEAD(, pool_worker) workers = TAILQ_HEAD_INITIALIZER(workers);
 
 static struct event	*pool_refill_ev;
 static int		 pool_backoff;		/* ms, 0 when healthy */
 static int		 pool_stopping;
+static uint64_t		 pool_crashes;
 
-static void	pool_read_cb(struct bufferevent *, void *);
-static void	pool_event_cb(struct bufferevent *, short, void *);
+static void	pool_dispatch_cb(struct peer *, struct json_object *,
+		    enum msg_type, enum event_type, void *);
+static void	pool_peer_gone_cb(struct peer *, enum peer_gone, const char *,
+		    void *);
 static void	pool_schedule_refill(void);
-static void	pool_finish(struct worker *);
+static void	pool_finish(struct pool_worker *);
+
+static const struct peer_ops pool_peer_ops = {
+	pool_dispatch_cb, pool_peer_gone_cb, NULL
+};
 
 /*
  * Fork a worker: a re-exec of our own binary in worker mode with its end of
@@ -61,10 +69,10 @@ static void	pool_finish(struct worker *);
  * log, every other descriptor closed and signals back to their defaults.
  * The child never returns and never calls exit.
  */
-static struct worker *
+static struct pool_worker *
 pool_fork(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 	int		 sv[2], null;
 	pid_t		 pid;
 	sigset_t	 set;
@@ -110,12 +118,9 @@ pool_fork(void)
 	w = xcalloc(1, sizeof *w);
 	w->pid = pid;
 	w->forked_at = mono_ms();
-	w->bev = bufferevent_socket_new(server_base, sv[0],
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (w->bev == NULL)
-		fatalx("bufferevent_socket_new");
-	bufferevent_setcb(w->bev, pool_read_cb, NULL, pool_event_cb, w);
-	bufferevent_enable(w->bev, EV_READ|EV_WRITE);
+	w->peer = peer_create(server_base, sv[0], &pool_peer_ops, w);
+	if (w->peer == NULL)
+		fatalx("peer_create");
 	TAILQ_INSERT_TAIL(&workers, w, entry);
 	log_debug("forked worker %ld", (long)pid);
 	return (w);
@@ -123,16 +128,16 @@ pool_fork(void)
 
 /* Stop listening to a worker's channel: it is dying or has said all. */
 static void
-pool_close_channel(struct worker *w)
+pool_close_channel(struct pool_worker *w)
 {
-	if (w->bev != NULL) {
-		bufferevent_free(w->bev);
-		w->bev = NULL;
+	if (w->peer != NULL) {
+		peer_free(w->peer);
+		w->peer = NULL;
 	}
 }
 
 void
-pool_kill(struct worker *w, const char *why)
+pool_kill(struct pool_worker *w, const char *why)
 {
 	if (w == NULL || w->dead)
 		return;
@@ -142,25 +147,25 @@ pool_kill(struct worker *w, const char *why)
 	pool_close_channel(w);
 }
 
-/* A worker broke the protocol: kill it, and fail its session. */
+/* A worker broke the protocol: kill it, and tell its user. */
 static void
-pool_protocol_error(struct worker *w, const char *cause)
+pool_protocol_error(struct pool_worker *w, const char *cause)
 {
-	struct session	*s = w->session;
 	char		*reason;
 
 	reason = xasprintf("protocol error: %s", cause);
 	pool_kill(w, reason);
-	if (s != NULL)
-		session_worker_gone(s, reason);
+	if (w->taken)
+		w->gonecb(reason, w->arg);
 	free(reason);
 }
 
-/* Dispatch one frame from a worker: READY once, then its session's events. */
+/* Dispatch one frame from a worker: READY once, then its user's events. */
 static void
-pool_dispatch(struct worker *w, struct json_object *o, enum msg_type type,
-    enum event_type ev)
+pool_dispatch_cb(struct peer *p, struct json_object *o, enum msg_type type,
+    enum event_type ev, void *arg)
 {
+	struct pool_worker	*w = arg;
 	struct json_object	*v;
 	char			 cause[FRAME_CAUSE_MAX];
 
@@ -182,12 +187,12 @@ pool_dispatch(struct worker *w, struct json_object *o, enum msg_type type,
 		log_debug("worker %ld ready", (long)w->pid);
 		return;
 	case MSG_EVENT:
-		if (!w->ready || w->session == NULL) {
+		if (!w->ready || !w->taken) {
 			pool_protocol_error(w, "event from a worker without a "
 			    "session");
 			return;
 		}
-		session_worker_event(w->session, o, ev);
+		w->eventcb(o, ev, w->arg);
 		return;
 	default:
 		snprintf(cause, sizeof cause, "%s is not a worker message",
@@ -197,63 +202,31 @@ pool_dispatch(struct worker *w, struct json_object *o, enum msg_type type,
 	}
 }
 
-/* Read every whole frame buffered on a worker's channel. */
-static void
-pool_read_frames(struct worker *w)
-{
-	struct json_object	*o;
-	enum msg_type		 type;
-	enum event_type		 ev = EV__COUNT;
-	char			 cause[FRAME_CAUSE_MAX];
-	int			 rv;
-
-	while (!w->dead && w->bev != NULL) {
-		rv = frame_read(bufferevent_get_input(w->bev), &o, &type, &ev,
-		    cause, sizeof cause);
-		if (rv == 0)
-			break;
-		if (rv == -1) {
-			pool_protocol_error(w, cause);
-			break;
-		}
-		pool_dispatch(w, o, type, ev);
-		json_object_put(o);
-	}
-}
-
-static void
-pool_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct worker	*w = arg;
-
-	if (w->dead)
-		return;
-	pool_read_frames(w);
-}
-
 /*
- * EOF or error on the channel. Everything the worker sent has been read by
- * now; if it was already reaped, its end can be judged.
+ * The channel is gone. A bad frame kills the worker and fails its user; at
+ * EOF or error everything the worker sent has been read by now, and if it
+ * was already reaped its end can be judged.
  */
 static void
-pool_event_cb(struct bufferevent *bev, short what, void *arg)
+pool_peer_gone_cb(struct peer *p, enum peer_gone why, const char *cause,
+    void *arg)
 {
-	struct worker	*w = arg;
+	struct pool_worker	*w = arg;
 
 	if (w->dead)
 		return;
-	if (what & (BEV_EVENT_EOF|BEV_EVENT_ERROR)) {
-		log_debug("worker %ld closed its channel", (long)w->pid);
-		pool_read_frames(w);
-		if (!w->dead)
-			pool_close_channel(w);
-		if (w->exited)
-			pool_finish(w);
+	if (why == PEER_BAD_FRAME) {
+		pool_protocol_error(w, cause);
+		return;
 	}
+	log_debug("worker %ld closed its channel", (long)w->pid);
+	pool_close_channel(w);
+	if (w->exited)
+		pool_finish(w);
 }
 
 static void
-pool_free(struct worker *w)
+pool_free(struct pool_worker *w)
 {
 	TAILQ_REMOVE(&workers, w, entry);
 	pool_close_channel(w);
@@ -262,9 +235,9 @@ pool_free(struct worker *w)
 	free(w);
 }
 
-/* A reaped worker whose channel is read to the end: tell its session. */
+/* A reaped worker whose channel is read to the end: tell its user. */
 static void
-pool_finish(struct worker *w)
+pool_finish(struct pool_worker *w)
 {
 	char	*why;
 
@@ -274,10 +247,10 @@ pool_finish(struct worker *w)
 	else
 		why = xasprintf("worker exited with status %d",
 		    WEXITSTATUS(w->status));
-	if (w->session != NULL) {
+	if (w->taken) {
 		log_debug("worker %ld: %s", (long)w->pid, why);
-		metrics_worker_crash();
-		session_worker_gone(w->session, why);
+		pool_crashes++;
+		w->gonecb(why, w->arg);
 	} else if (w->released)
 		log_debug("worker %ld: %s", (long)w->pid, why);
 	else if (!pool_stopping) {
@@ -296,11 +269,12 @@ pool_finish(struct worker *w)
 static void
 pool_eof_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w = arg;
+	struct pool_worker	*w = arg;
 
 	log_warnx("worker %ld exited but its channel stays open",
 	    (long)w->pid);
-	pool_read_frames(w);
+	if (!w->dead)
+		peer_read(w->peer);
 	pool_finish(w);
 }
 
@@ -313,7 +287,7 @@ pool_eof_timeout_cb(evutil_socket_t fd, short what, void *arg)
 void
 pool_reap(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 	pid_t		 pid;
 	int		 status;
 	struct timeval	 tv = { POOL_EOF_WAIT_MS / 1000, 0 };
@@ -331,7 +305,7 @@ pool_reap(void)
 			continue;
 		w->exited = 1;
 		w->status = status;
-		if (w->bev == NULL || w->dead) {
+		if (w->peer == NULL || w->dead) {
 			pool_finish(w);
 			continue;
 		}
@@ -346,11 +320,11 @@ pool_reap(void)
 int
 pool_idle_count(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 	int		 n = 0;
 
 	TAILQ_FOREACH(w, &workers, entry)
-		if (w->session == NULL && !w->dead && !w->released)
+		if (!w->taken && !w->dead && !w->released)
 			n++;
 	return (n);
 }
@@ -358,11 +332,11 @@ pool_idle_count(void)
 int
 pool_busy_count(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 	int		 n = 0;
 
 	TAILQ_FOREACH(w, &workers, entry)
-		if (w->session != NULL)
+		if (w->taken)
 			n++;
 	return (n);
 }
@@ -371,7 +345,7 @@ pool_busy_count(void)
 static void
 pool_refill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 	int		 want;
 
 	if (pool_stopping || server_exiting)
@@ -384,7 +358,7 @@ pool_refill_cb(evutil_socket_t fd, short what, void *arg)
 	/* Spares that stay up a while mean forking works again. */
 	if (pool_backoff != 0) {
 		TAILQ_FOREACH(w, &workers, entry)
-			if (w->session == NULL &&
+			if (!w->taken &&
 			    mono_ms() - w->forked_at < 5000)
 				break;
 		if (w == NULL)
@@ -412,32 +386,34 @@ pool_init(void)
 	pool_schedule_refill();
 }
 
-struct worker *
-pool_take(struct session *s)
+struct pool_worker *
+pool_take(pool_event_cb eventcb, pool_gone_cb gonecb, void *arg)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 
 	TAILQ_FOREACH(w, &workers, entry) {
-		if (w->session == NULL && !w->dead && !w->released &&
-		    w->bev != NULL)
+		if (!w->taken && !w->dead && !w->released &&
+		    w->peer != NULL)
 			break;
 	}
 	if (w == NULL && (w = pool_fork()) == NULL)
 		return (NULL);
-	w->session = s;
+	w->taken = 1;
+	w->eventcb = eventcb;
+	w->gonecb = gonecb;
+	w->arg = arg;
 	pool_schedule_refill();
 	return (w);
 }
 
 int
-pool_send(struct worker *w, struct json_object *o)
+pool_send(struct pool_worker *w, struct json_object *o)
 {
 	char	cause[FRAME_CAUSE_MAX];
 
-	if (w == NULL || w->dead || w->bev == NULL)
+	if (w == NULL || w->dead || w->peer == NULL)
 		return (-1);
-	if (frame_write(bufferevent_get_output(w->bev), o, cause,
-	    sizeof cause) == -1) {
+	if (peer_send(w->peer, o, cause, sizeof cause) == -1) {
 		log_warnx("worker %ld: %s", (long)w->pid, cause);
 		return (-1);
 	}
@@ -445,7 +421,7 @@ pool_send(struct worker *w, struct json_object *o)
 }
 
 pid_t
-pool_pid(struct worker *w)
+pool_pid(struct pool_worker *w)
 {
 	return (w->pid);
 }
@@ -453,7 +429,7 @@ pool_pid(struct worker *w)
 static void
 pool_linger_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w = arg;
+	struct pool_worker	*w = arg;
 
 	if (w->exited)
 		return;
@@ -465,13 +441,16 @@ pool_linger_cb(evutil_socket_t fd, short what, void *arg)
  * will hear nothing more. A worker that does not exit soon is killed.
  */
 void
-pool_release(struct worker *w)
+pool_release(struct pool_worker *w)
 {
 	struct timeval	tv = { POOL_LINGER_MS / 1000, 0 };
 
 	if (w == NULL)
 		return;
-	w->session = NULL;
+	w->taken = 0;
+	w->eventcb = NULL;
+	w->gonecb = NULL;
+	w->arg = NULL;
 	w->released = 1;
 	if (!w->dead && !w->exited && w->linger == NULL) {
 		w->linger = evtimer_new(server_base, pool_linger_cb, w);
@@ -483,7 +462,7 @@ pool_release(struct worker *w)
 void
 pool_shutdown(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 
 	pool_stopping = 1;
 	if (pool_refill_ev != NULL) {
@@ -491,18 +470,34 @@ pool_shutdown(void)
 		pool_refill_ev = NULL;
 	}
 	TAILQ_FOREACH(w, &workers, entry) {
-		if (w->session == NULL)
+		if (!w->taken)
 			pool_close_channel(w);
 		else
 			pool_kill(w, "supervisor shutting down");
 	}
 }
 
+/* The pool's lines of GET /metrics in the Prometheus text format. */
+void
+pool_metrics(struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "# HELP runnerd_workers Worker processes.\n"
+	    "# TYPE runnerd_workers gauge\n"
+	    "runnerd_workers{state=\"idle\"} %d\n"
+	    "runnerd_workers{state=\"busy\"} %d\n",
+	    pool_idle_count(), pool_busy_count());
+	evbuffer_add_printf(out, "# HELP runnerd_worker_crashes_total Workers "
+	    "that died without finishing their session.\n"
+	    "# TYPE runnerd_worker_crashes_total counter\n"
+	    "runnerd_worker_crashes_total %llu\n",
+	    (unsigned long long)pool_crashes);
+}
+
 /* After the loop: forget workers still around (they see EOF and exit). */
 void
 pool_free_all(void)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 
 	while ((w = TAILQ_FIRST(&workers)) != NULL)
 		pool_free(w);

@@ -21,7 +21,6 @@
 #include "jsonget.h"
 #include "log.h"
 #include "mapping.h"
-#include "metrics.h"
 #include "overlay.h"
 #include "pool.h"
 #include "proto.h"
@@ -42,6 +41,17 @@ static TAILQ_HEAD(, session) sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static session_listener	 listeners[SESSION_LISTENERS_MAX];
 static size_t		 nlisteners;
 
+/* Counters for GET /metrics. */
+static struct {
+	uint64_t	started;
+	uint64_t	ended[ST__COUNT];
+	uint64_t	events[EV__COUNT];
+	uint64_t	event_bytes;
+	uint64_t	terminal_bytes;
+	uint64_t	dropped[EV__COUNT];
+	uint64_t	no_watch;
+} session_stats;
+
 static void	session_emit(struct session *, struct json_object *);
 static void	session_end(struct session *, enum session_state,
 		    const char *);
@@ -49,6 +59,9 @@ static void	session_finished(struct session *);
 static void	session_approval_arm(struct session *, const char *, int64_t);
 static void	session_approval_disarm(struct session *, const char *);
 static void	session_approvals_close(struct session *);
+static void	session_worker_event_cb(struct json_object *, enum event_type,
+		    void *);
+static void	session_worker_gone_cb(const char *, void *);
 
 #define ERR(e, st, c, ...) do {						\
 	(e)->status = (st);						\
@@ -511,7 +524,8 @@ session_start(struct json_object *req, struct json_object *env,
 		session_free(s);
 		return (-1);
 	}
-	if ((s->worker = pool_take(s)) == NULL) {
+	if ((s->worker = pool_take(session_worker_event_cb,
+	    session_worker_gone_cb, s)) == NULL) {
 		ERR(err, 503, "NO_WORKER", "cannot start a worker process");
 		eventlog_close(s->log);
 		s->log = NULL;
@@ -534,7 +548,7 @@ session_start(struct json_object *req, struct json_object *env,
 	json_object_put(start);
 	session_arm_backstop(s, server_cfg->session_timeout_ms +
 	    server_cfg->stop_grace_ms + SESSION_TIMEOUT_BACKSTOP_MS);
-	metrics_session_started();
+	session_stats.started++;
 	log_info("session %s: started by %s (org %s), provider %s, worker %ld",
 	    s->id, s->user_id, s->org_id, s->provider_id,
 	    (long)pool_pid(s->worker));
@@ -608,7 +622,8 @@ session_over_cap(struct session *s, struct json_object *ev, int t)
 		json_object_deep_copy(ev, &s->held_diff, NULL);
 		event_diff_trim(s->held_diff, EVENT_DIFF_FILES_CAPPED);
 	}
-	metrics_event_dropped(t);
+	if (t >= 0 && t < EV__COUNT)
+		session_stats.dropped[t]++;
 	if (s->capped)
 		return (1);
 	s->capped = 1;
@@ -674,7 +689,9 @@ session_emit(struct session *s, struct json_object *ev)
 		return;
 	}
 	s->last_seq = seq;
-	metrics_event(t, len);
+	if ((int)t >= 0 && t < EV__COUNT)
+		session_stats.events[t]++;
+	session_stats.event_bytes += len;
 
 	switch (t) {
 	case EV_SESSION_STATE_CHANGED:
@@ -749,7 +766,7 @@ static void
 session_end(struct session *s, enum session_state final, const char *reason)
 {
 	struct json_object	*ev, *usage;
-	struct worker		*w;
+	struct pool_worker	*w;
 
 	if (s->ended)
 		return;
@@ -799,14 +816,15 @@ session_finished(struct session *s)
 {
 	if (s->backstop != NULL)
 		evtimer_del(s->backstop);
-	metrics_session_ended(s->state);
+	if ((int)s->state >= 0 && s->state < ST__COUNT)
+		session_stats.ended[s->state]++;
 	log_info("session %s: %s%s%s", s->id, session_state_name(s->state),
 	    s->error_message != NULL ? ": " : "",
 	    s->error_message != NULL ? s->error_message : "");
 }
 
 /* A worker's event is untrusted: check it, then record it. */
-void
+static void
 session_worker_event(struct session *s, struct json_object *ev,
     enum event_type t)
 {
@@ -814,7 +832,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 	const char		*id, *ns, *ps;
 	char			 cause[160], *reason;
 	int			 to, from;
-	struct worker		*w;
+	struct pool_worker	*w;
 
 	if (s->ended) {
 		snprintf(cause, sizeof cause, "%s after SESSION_ENDED",
@@ -866,7 +884,8 @@ session_worker_event(struct session *s, struct json_object *ev,
 			goto bad;
 		}
 		s->terminal_bytes += (size_t)json_object_get_string_len(v);
-		metrics_terminal_bytes((size_t)json_object_get_string_len(v));
+		session_stats.terminal_bytes +=
+		    (size_t)json_object_get_string_len(v);
 		break;
 	case EV_APPROVAL_REQUESTED:
 		if (!json_object_object_get_ex(ev, "approval", &ap) ||
@@ -903,7 +922,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 		    strcmp(json_object_get_string(v),
 		    "inotify_unavailable") == 0 && !s->no_watch) {
 			s->no_watch = 1;
-			metrics_session_no_watch();
+			session_stats.no_watch++;
 		}
 		break;
 	case EV_USAGE_TICK:
@@ -956,10 +975,18 @@ bad:
 	free(reason);
 }
 
-void
+/* The pool: one event frame from the session's worker. */
+static void
+session_worker_event_cb(struct json_object *ev, enum event_type t, void *arg)
+{
+	session_worker_event(arg, ev, t);
+}
+
+/* The worker is gone (exit, signal, protocol error). */
+static void
 session_worker_gone(struct session *s, const char *reason)
 {
-	struct worker	*w;
+	struct pool_worker	*w;
 
 	if ((w = s->worker) != NULL) {
 		s->worker = NULL;
@@ -973,6 +1000,13 @@ session_worker_gone(struct session *s, const char *reason)
 		session_end(s, ST_COMPLETED, "stopped on request");
 	else
 		session_end(s, ST_FAILED, reason);
+}
+
+/* The pool: the session's worker is gone. */
+static void
+session_worker_gone_cb(const char *reason, void *arg)
+{
+	session_worker_gone(arg, reason);
 }
 
 /* A request needs the session live and its worker attached. */
@@ -1412,7 +1446,7 @@ void
 session_fail_all(const char *reason)
 {
 	struct session	*s;
-	struct worker	*w;
+	struct pool_worker	*w;
 
 	TAILQ_FOREACH(s, &sessions, entry) {
 		if (s->ended)
@@ -1435,4 +1469,64 @@ session_free_all(void)
 		TAILQ_REMOVE(&sessions, s, entry);
 		session_free(s);
 	}
+}
+
+/* The sessions' lines of GET /metrics in the Prometheus text format. */
+void
+session_metrics(struct evbuffer *out)
+{
+	int		 count[ST__COUNT] = { 0 };
+	struct session	*s;
+	int		 st, t;
+
+	for (s = session_first(); s != NULL; s = session_next(s))
+		count[s->state]++;
+	evbuffer_add_printf(out, "# HELP runnerd_sessions Sessions by state.\n"
+	    "# TYPE runnerd_sessions gauge\n");
+	for (st = 0; st < ST__COUNT; st++)
+		evbuffer_add_printf(out, "runnerd_sessions{state=\"%s\"} %d\n",
+		    session_state_name(st), count[st]);
+	evbuffer_add_printf(out, "# HELP runnerd_sessions_started_total "
+	    "Sessions started.\n# TYPE runnerd_sessions_started_total "
+	    "counter\nrunnerd_sessions_started_total %llu\n",
+	    (unsigned long long)session_stats.started);
+	evbuffer_add_printf(out, "# HELP runnerd_sessions_ended_total "
+	    "Sessions ended, by final state.\n"
+	    "# TYPE runnerd_sessions_ended_total counter\n");
+	evbuffer_add_printf(out, "runnerd_sessions_ended_total{state=\""
+	    "COMPLETED\"} %llu\n",
+	    (unsigned long long)session_stats.ended[ST_COMPLETED]);
+	evbuffer_add_printf(out, "runnerd_sessions_ended_total{state=\""
+	    "FAILED\"} %llu\n",
+	    (unsigned long long)session_stats.ended[ST_FAILED]);
+	evbuffer_add_printf(out, "# HELP runnerd_events_total Events "
+	    "recorded, by type.\n# TYPE runnerd_events_total counter\n");
+	for (t = 0; t < EV__COUNT; t++)
+		evbuffer_add_printf(out, "runnerd_events_total{type=\"%s\"} "
+		    "%llu\n", event_type_name(t),
+		    (unsigned long long)session_stats.events[t]);
+	evbuffer_add_printf(out, "# HELP runnerd_events_dropped_total Events "
+	    "not stored, past their session's max_log_bytes, by type.\n"
+	    "# TYPE runnerd_events_dropped_total counter\n");
+	for (t = 0; t < EV__COUNT; t++)
+		if (t == EV_TERMINAL_CHUNK || t == EV_FILE_TOUCHED ||
+		    t == EV_DIFF_SUMMARY)
+			evbuffer_add_printf(out, "runnerd_events_dropped_total"
+			    "{type=\"%s\"} %llu\n", event_type_name(t),
+			    (unsigned long long)session_stats.dropped[t]);
+	evbuffer_add_printf(out, "# HELP runnerd_sessions_without_watch_total "
+	    "Sessions whose worker got no inotify instance "
+	    "(fs.inotify.max_user_instances).\n"
+	    "# TYPE runnerd_sessions_without_watch_total counter\n"
+	    "runnerd_sessions_without_watch_total %llu\n",
+	    (unsigned long long)session_stats.no_watch);
+	evbuffer_add_printf(out, "# HELP runnerd_event_log_bytes_total Bytes "
+	    "appended to event logs.\n# TYPE runnerd_event_log_bytes_total "
+	    "counter\nrunnerd_event_log_bytes_total %llu\n",
+	    (unsigned long long)session_stats.event_bytes);
+	evbuffer_add_printf(out, "# HELP runnerd_terminal_bytes_total "
+	    "Terminal output bytes received.\n"
+	    "# TYPE runnerd_terminal_bytes_total counter\n"
+	    "runnerd_terminal_bytes_total %llu\n",
+	    (unsigned long long)session_stats.terminal_bytes);
 }

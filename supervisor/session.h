@@ -10,7 +10,7 @@
 
 struct json_object;
 struct evbuffer;
-struct worker;
+struct pool_worker;
 struct eventlog;
 
 /* An error for the API: HTTP status, error code and message. */
@@ -43,7 +43,7 @@ struct session {
 	uint64_t		 last_seq;
 	/* approvalId → approval object (with "status": pending|allow|deny) */
 	struct json_object	*approvals;
-	struct worker		*worker;
+	struct pool_worker	*worker;
 	struct eventlog		*log;
 	int			 stop_requested;
 	int			 ended;		/* SESSION_ENDED recorded */
@@ -96,11 +96,6 @@ int		 session_delete(struct session *, struct sess_err *);
 int		 session_events_write(struct session *, uint64_t, size_t,
 		    struct evbuffer *, size_t *, uint64_t *);
 
-/* From the worker pool: one event frame from the session's worker. */
-void		 session_worker_event(struct session *, struct json_object *,
-		    enum event_type);
-/* From the worker pool: the worker is gone (exit, signal, protocol error). */
-void		 session_worker_gone(struct session *, const char *);
 /*
  * Someone who sees every recorded event after it is in the log (the
  * gateway): the event, its type and its serialized line, all borrowed.
@@ -108,6 +103,9 @@ void		 session_worker_gone(struct session *, const char *);
 typedef void	(*session_listener)(struct session *, struct json_object *,
 		    enum event_type, const char *, size_t);
 void		 session_add_listener(session_listener);
+
+/* The sessions' lines of GET /metrics. */
+void		 session_metrics(struct evbuffer *);
 
 /* Stop every live session gracefully (SIGTERM shutdown). */
 void		 session_stop_all(void);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "output.h"
 #include "overlay.h"
+#include "peer.h"
 #include "proto.h"
 #include "provider.h"
 #include "proxy.h"
@@ -77,7 +78,8 @@ enum worker_stop {
 
 struct worker {
 	struct event_base	*base;
-	struct bufferevent	*chan;
+	struct peer		*peer;		/* the channel */
+	struct bufferevent	*chan;		/* its bufferevent */
 	struct event		*step_ev;
 	struct event		*sigchld_ev;
 	struct event		*read_ev;	/* pty output */
@@ -1733,38 +1735,21 @@ worker_dispatch(struct json_object *o, enum msg_type type)
 	}
 }
 
-/* Read every whole frame buffered on the channel. */
+/* One message from the supervisor, off the channel's peer. */
 static void
-worker_read_cb(struct bufferevent *bev, void *arg)
+worker_peer_dispatch_cb(struct peer *p, struct json_object *o,
+    enum msg_type type, enum event_type ev, void *arg)
 {
-	struct json_object	*o;
-	enum msg_type		 type;
-	enum event_type		 ev;
-	char			 cause[FRAME_CAUSE_MAX], *why;
-	int			 rv;
-
-	for (;;) {
-		rv = frame_read(bufferevent_get_input(bev), &o, &type, &ev,
-		    cause, sizeof cause);
-		if (rv == 0)
-			return;
-		if (rv == -1) {
-			why = xasprintf("protocol error from the supervisor: "
-			    "%s", cause);
-			worker_peer_gone(why);
-		}
-		worker_dispatch(o, type);
-		json_object_put(o);
-	}
+	worker_dispatch(o, type);
 }
 
 /* The channel drained: read the pty again, or exit once all is sent. */
 static void
-worker_write_cb(struct bufferevent *bev, void *arg)
+worker_peer_drained_cb(struct peer *p, void *arg)
 {
 	size_t	len;
 
-	len = evbuffer_get_length(bufferevent_get_output(bev));
+	len = evbuffer_get_length(bufferevent_get_output(wk.chan));
 	if (wk.closing) {
 		if (len == 0)
 			worker_exit();
@@ -1780,19 +1765,36 @@ worker_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* EOF or an error on the channel: the supervisor is gone. */
+/* EOF, an error or a bad frame on the channel: the supervisor is gone. */
 static void
-worker_event_cb(struct bufferevent *bev, short events, void *arg)
+worker_peer_gone_cb(struct peer *p, enum peer_gone why, const char *cause,
+    void *arg)
 {
-	if (wk.closing) {
-		worker_exit();
-		return;
-	}
-	if (events & BEV_EVENT_EOF)
+	char	*msg;
+
+	switch (why) {
+	case PEER_BAD_FRAME:
+		msg = xasprintf("protocol error from the supervisor: %s",
+		    cause);
+		worker_peer_gone(msg);
+		break;
+	case PEER_EOF:
+		if (wk.closing)
+			break;
 		worker_peer_gone("supervisor closed the channel");
-	if (events & BEV_EVENT_ERROR)
+		break;
+	case PEER_ERROR:
+		if (wk.closing)
+			break;
 		worker_peer_gone("channel error");
+		break;
+	}
+	worker_exit();
 }
+
+static const struct peer_ops worker_peer_ops = {
+	worker_peer_dispatch_cb, worker_peer_gone_cb, worker_peer_drained_cb
+};
 
 /* The session's output could not be flushed in time; exit anyway. */
 static void
@@ -1833,7 +1835,7 @@ worker_cleanup(void)
 	strv_free(wk.net_listen);
 	strv_free(wk.net_alerted);
 	free(wk.quota_path);
-	bufferevent_free(wk.chan);
+	peer_free(wk.peer);
 	event_base_free(wk.base);
 	provider_detect_clear(&wk.detect);
 	config_free(wk.cfg);
@@ -1888,14 +1890,11 @@ worker_main(int verbose)
 		fatalx("event_base_priority_init");
 	if (set_nonblock(CHANNEL_FD) == -1 || set_cloexec(CHANNEL_FD) == -1)
 		fatal("channel fd %d", CHANNEL_FD);
-	wk.chan = bufferevent_socket_new(wk.base, CHANNEL_FD,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (wk.chan == NULL)
-		fatalx("bufferevent_socket_new");
-	bufferevent_setcb(wk.chan, worker_read_cb, worker_write_cb,
-	    worker_event_cb, NULL);
+	wk.peer = peer_create(wk.base, CHANNEL_FD, &worker_peer_ops, NULL);
+	if (wk.peer == NULL)
+		fatalx("peer_create");
+	wk.chan = peer_bufferevent(wk.peer);
 	bufferevent_setwatermark(wk.chan, EV_WRITE, WORKER_LOW_WATER, 0);
-	bufferevent_enable(wk.chan, EV_READ|EV_WRITE);
 
 	if ((wk.step_ev = evtimer_new(wk.base, worker_step_cb, NULL)) == NULL ||
 	    event_priority_set(wk.step_ev, WORKER_PRIO_STEP) == -1 ||
