@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "gateway.h"
+#include "gw_ws.h"
 #include "sse.h"
 #include "auth.h"
 #include "conf.h"
@@ -981,7 +982,7 @@ api_gateway(struct api_ctx *ctx, const char *path)
 		    (int64_t)time(NULL), &ctx->who, cause, sizeof cause) == 0)
 			who = &ctx->who;
 	}
-	if (gateway_request(ctx->req, trusted, who)) {
+	if (gw_ws_upgrade(ctx->req, trusted, who)) {
 		api_handed_over(ctx, 101);
 		return (1);
 	}

@@ -50,26 +50,8 @@ struct sse_stream {
 	int				 detached;	/* req is ours */
 };
 
-/* A seq from a header or a cursor: 1 to 19 digits. */
-int
-sse_last_event_id(const char *s, uint64_t *out)
-{
-	uint64_t	v = 0;
-	size_t		i;
-
-	if (s == NULL || *s == '\0')
-		return (-1);
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return (-1);
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return (0);
-}
-
-/* One event as SSE, ready to share. */
-struct gw_blob *
+/* One event as SSE, ready to share: "id: N\nevent: TYPE\ndata: LINE\n\n". */
+static struct gw_blob *
 sse_encode(uint64_t seq, const char *type, const char *line, size_t len)
 {
 	struct evbuffer	*b;
@@ -88,6 +70,16 @@ sse_encode(uint64_t seq, const char *type, const char *line, size_t len)
 	blob = gateway_blob_new(evbuffer_pullup(b, -1), evbuffer_get_length(b));
 	evbuffer_free(b);
 	return (blob);
+}
+
+/* Transport: the SSE form of the event, made once for every stream. */
+static void
+sse_deliver(struct gw_client *c, enum gw_kind kind, const char *room,
+    struct gw_enc *e)
+{
+	if (e->sse == NULL)
+		e->sse = sse_encode(e->seq, e->tname, e->line, e->len);
+	gateway_client_push(c, e->sse);
 }
 
 /* Free a stream's own state (not the request). */
@@ -178,7 +170,8 @@ sse_abort(void *arg)
 }
 
 static const struct gw_transport sse_transport = {
-	"sse", sse_send, sse_pending, sse_close, sse_abort
+	GW_SSE, sse_deliver, sse_send, sse_pending, NULL, sse_close,
+	sse_abort
 };
 
 /* From the loop: finish, drop or forget the response, then let go. */
@@ -249,7 +242,7 @@ sse_start(struct evhttp_request *req, struct session *s, uint64_t after)
 
 	lei = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Last-Event-ID");
-	if (lei != NULL && sse_last_event_id(lei, &v) == 0)
+	if (lei != NULL && gateway_seq_parse(lei, &v) == 0)
 		after = v;
 	if ((evcon = evhttp_request_get_connection(req)) == NULL)
 		return;

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 struct evhttp_request;
-struct gw_blob;
 struct session;
 
 /*
@@ -19,9 +18,5 @@ struct session;
  */
 void		 sse_start(struct evhttp_request *, struct session *,
 		    uint64_t);
-/* One event in SSE form: "id: N\nevent: TYPE\ndata: LINE\n\n". */
-struct gw_blob	*sse_encode(uint64_t, const char *, const char *, size_t);
-/* A Last-Event-ID value as a seq; -1 unless it is a plain number. */
-int		 sse_last_event_id(const char *, uint64_t *);
 
 #endif
