@@ -1,10 +1,8 @@
 /*
- * Engine.IO v4 / Socket.IO v5 over the WebSocket transport.
+ * Socket.IO v5 over Engine.IO v4 (eio.c) on the WebSocket transport.
  *
- * Over WebSocket every Engine.IO packet is one text message: its type digit
- * (0 open, 1 close, 2 ping, 3 pong, 4 message, 5 upgrade, 6 noop) and a
- * payload. In v4 the server pings ("2") every pingInterval and the client
- * answers "3" within pingTimeout. A message ("4") carries a Socket.IO
+ * In v4 the server pings ("2") every pingInterval and the client answers
+ * "3" within pingTimeout. An Engine.IO message ("4") carries a Socket.IO
  * packet: type digit (0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK,
  * 4 CONNECT_ERROR, 5/6 binary), "N-" attachments for binary ones, "/nsp,"
  * unless the namespace is "/", an ack id, then JSON.
@@ -21,6 +19,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "eio.h"
 #include "sio.h"
 #include "utf8.h"
 #include "util.h"
@@ -51,25 +50,6 @@ struct sio_conn {
 	if (cause != NULL)						\
 		snprintf(cause, causelen, __VA_ARGS__);			\
 } while (0)
-
-/* The type digit and the rest of an Engine.IO packet. */
-int
-eio_parse(const char *buf, size_t len, enum eio_type *type,
-    const char **payload, size_t *plen, char *cause, size_t causelen)
-{
-	if (len == 0) {
-		SIO_CAUSE("empty Engine.IO packet");
-		return (-1);
-	}
-	if (buf[0] < '0' || buf[0] > '6') {
-		SIO_CAUSE("unknown Engine.IO packet type");
-		return (-1);
-	}
-	*type = (enum eio_type)(buf[0] - '0');
-	*payload = buf + 1;
-	*plen = len - 1;
-	return (0);
-}
 
 /* Strict JSON from a client: whole input, UTF-8, bounded depth. */
 struct json_object *
@@ -234,17 +214,6 @@ sio_packet_clear(struct sio_packet *p)
 {
 	json_object_put(p->data);
 	p->data = NULL;
-}
-
-/* The Engine.IO handshake, the first packet a client gets. */
-void
-eio_encode_open(struct evbuffer *out, const char *sid, int64_t interval,
-    int64_t timeout, size_t max_payload)
-{
-	/* sid is ours: [0-9a-f] only, nothing to escape. */
-	evbuffer_add_printf(out, "0{\"sid\":\"%s\",\"upgrades\":[],"
-	    "\"pingInterval\":%lld,\"pingTimeout\":%lld,\"maxPayload\":%zu}",
-	    sid, (long long)interval, (long long)timeout, max_payload);
 }
 
 /* Any Socket.IO packet inside an Engine.IO message. */
@@ -585,11 +554,4 @@ int
 sio_connected(struct sio_conn *sio)
 {
 	return (sio->connected);
-}
-
-/* The Engine.IO session id. */
-const char *
-sio_sid(struct sio_conn *sio)
-{
-	return (sio->sid);
 }

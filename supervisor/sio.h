@@ -1,6 +1,7 @@
 /*
- * Engine.IO v4 / Socket.IO v5 over the WebSocket transport: the packet
- * codec (pure functions, no state) and the protocol of one connection.
+ * Socket.IO v5 over Engine.IO v4 (eio.h) on the WebSocket transport: the
+ * packet codec (pure functions, no state) and the protocol of one
+ * connection.
  */
 #ifndef SIO_H
 #define SIO_H
@@ -8,21 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eio.h"
+
 struct event_base;
 struct evbuffer;
 struct json_object;
 struct sio_conn;
-
-/* Engine.IO v4 packet types: the first character of every message. */
-enum eio_type {
-	EIO_OPEN,
-	EIO_CLOSE,
-	EIO_PING,
-	EIO_PONG,
-	EIO_MESSAGE,
-	EIO_UPGRADE,
-	EIO_NOOP
-};
 
 /* Socket.IO v5 packet types: the first character of a message's data. */
 enum sio_type {
@@ -51,12 +43,6 @@ struct sio_packet {
 };
 
 /*
- * Split an Engine.IO packet (one WebSocket text message) into its type and
- * payload (a pointer into the input). 0, or -1 with a cause.
- */
-int	eio_parse(const char *, size_t, enum eio_type *, const char **,
-	    size_t *, char *, size_t);
-/*
  * Parse a Socket.IO packet (an Engine.IO message's payload): type,
  * attachments, namespace, ack id, JSON data, checked as socket.io-parser
  * does. 0 and *p (free with sio_packet_clear), or -1 with a cause.
@@ -69,9 +55,6 @@ void	sio_packet_clear(struct sio_packet *);
  */
 struct json_object *sio_parse_json(const char *, size_t, char *, size_t);
 
-/* 0{"sid","upgrades":[],"pingInterval","pingTimeout","maxPayload"} */
-void	eio_encode_open(struct evbuffer *, const char *, int64_t, int64_t,
-	    size_t);
 /*
  * A Socket.IO packet in an Engine.IO message: 4, type, namespace (unless
  * "/"), ack id (unless SIO_NO_ACK), then json (may be NULL).
@@ -120,6 +103,5 @@ void		 sio_emit(struct sio_conn *, const char *,
 void		 sio_ack(struct sio_conn *, long long, struct json_object *);
 /* Whether the client is connected to "/". */
 int		 sio_connected(struct sio_conn *);
-const char	*sio_sid(struct sio_conn *);
 
 #endif

@@ -704,10 +704,3 @@ ws_free(struct ws_conn *ws, uint16_t code, const char *reason)
 	}
 	ws_destroy(ws);
 }
-
-/* The peer, for logs. */
-const char *
-ws_peer(struct ws_conn *ws)
-{
-	return (ws->peer);
-}

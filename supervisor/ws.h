@@ -65,7 +65,5 @@ void		 ws_close(struct ws_conn *, uint16_t, const char *);
  * ws_ops callback.
  */
 void		 ws_free(struct ws_conn *, uint16_t, const char *);
-/* "address:port" of the peer, or "unix". */
-const char	*ws_peer(struct ws_conn *);
 
 #endif
