@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "approval.h"
 #include "cgroup.h"
 #include "conf.h"
 #include "eventlog.h"
@@ -56,12 +57,15 @@ static void	session_emit(struct session *, struct json_object *);
 static void	session_end(struct session *, enum session_state,
 		    const char *);
 static void	session_finished(struct session *);
-static void	session_approval_arm(struct session *, const char *, int64_t);
-static void	session_approval_disarm(struct session *, const char *);
-static void	session_approvals_close(struct session *);
+static void	session_approval_resolved_cb(struct json_object *, void *);
+static void	session_approval_expired_cb(struct json_object *, void *);
 static void	session_worker_event_cb(struct json_object *, enum event_type,
 		    void *);
 static void	session_worker_gone_cb(const char *, void *);
+
+static const struct approval_ops session_approval_ops = {
+	session_approval_resolved_cb, session_approval_expired_cb
+};
 
 #define ERR(e, st, c, ...) do {						\
 	(e)->status = (st);						\
@@ -105,22 +109,6 @@ session_str_or_null(const char *s)
 	return (s != NULL ? json_object_new_string(s) : NULL);
 }
 
-/* The approvals still waiting for a human. */
-static struct json_object *
-session_pending_approvals(struct session *s)
-{
-	struct json_object	*a, *st;
-
-	a = json_object_new_array();
-	json_object_object_foreach(s->approvals, id, ap) {
-		(void)id;
-		if (json_object_object_get_ex(ap, "status", &st) &&
-		    strcmp(json_object_get_string(st), "pending") == 0)
-			json_object_array_add(a, json_object_get(ap));
-	}
-	return (a);
-}
-
 struct json_object *
 session_state_json(struct session *s)
 {
@@ -155,7 +143,7 @@ session_state_json(struct session *s)
 	json_object_object_add(o, "lastEventSeq",
 	    json_object_new_int64((int64_t)s->last_seq));
 	json_object_object_add(o, "pendingApprovals",
-	    session_pending_approvals(s));
+	    approval_pending(s->approvals));
 	json_object_object_add(o, "errorMessage",
 	    session_str_or_null(s->error_message));
 	json_object_object_add(o, "exitCode", s->has_exit_code ?
@@ -181,7 +169,8 @@ session_save(struct session *s)
 	    json_object_new_int64(s->ended_at));
 	json_object_object_add(o, "ended", json_object_new_boolean(s->ended));
 	json_object_object_add(o, "record", json_object_get(s->record));
-	json_object_object_add(o, "approvals", json_object_get(s->approvals));
+	json_object_object_add(o, "approvals",
+	    json_object_get(approval_records(s->approvals)));
 	text = json_object_to_json_string_length(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	dir = session_dir(s->id);
@@ -201,7 +190,7 @@ session_alloc(const char *id)
 	s = xcalloc(1, sizeof *s);
 	snprintf(s->id, sizeof s->id, "%s", id);
 	mapping_agent_id(s->id, s->agent_id);
-	s->approvals = json_object_new_object();
+	s->approvals = approval_create(&session_approval_ops, s, s->id);
 	s->state = ST_CREATED;
 	return (s);
 }
@@ -209,12 +198,11 @@ session_alloc(const char *id)
 static void
 session_free(struct session *s)
 {
-	session_approval_disarm(s, NULL);
+	approval_free(s->approvals);
 	if (s->backstop != NULL)
 		event_free(s->backstop);
 	eventlog_close(s->log);
 	json_object_put(s->record);
-	json_object_put(s->approvals);
 	json_object_put(s->last_usage);
 	json_object_put(s->held_diff);
 	free(s->org_id);
@@ -777,7 +765,7 @@ session_end(struct session *s, enum session_state final, const char *reason)
 			session_move(s, ST_STOPPING, reason);
 		session_move(s, final, reason);
 	}
-	session_approvals_close(s);
+	approval_close(s->approvals);
 	ev = event_create(EV_SESSION_ENDED);
 	json_object_object_add(ev, "finalState",
 	    json_object_new_string(session_state_name(s->state)));
@@ -794,7 +782,7 @@ session_end(struct session *s, enum session_state final, const char *reason)
 	json_object_object_add(usage, "commandsRun", json_object_new_int(0));
 	session_last_usage(s, usage);
 	json_object_object_add(usage, "approvalsRequested",
-	    json_object_new_int(json_object_object_length(s->approvals)));
+	    json_object_new_int(approval_count(s->approvals)));
 	json_object_object_add(ev, "totalUsage", usage);
 	session_emit(s, ev);
 	json_object_put(ev);
@@ -828,8 +816,8 @@ static void
 session_worker_event(struct session *s, struct json_object *ev,
     enum event_type t)
 {
-	struct json_object	*v, *ap, *copy;
-	const char		*id, *ns, *ps;
+	struct json_object	*v, *ap;
+	const char		*ns, *ps;
 	char			 cause[160], *reason;
 	int			 to, from;
 	struct pool_worker	*w;
@@ -889,26 +877,12 @@ session_worker_event(struct session *s, struct json_object *ev,
 		break;
 	case EV_APPROVAL_REQUESTED:
 		if (!json_object_object_get_ex(ev, "approval", &ap) ||
-		    (id = jsonget_str(ap, "approvalId")) == NULL ||
-		    !uuid_valid(id) ||
-		    json_object_object_get_ex(s->approvals, id, NULL)) {
+		    approval_request(s->approvals, ap,
+		    server_cfg->approval_timeout_ms) == -1) {
 			snprintf(cause, sizeof cause, "APPROVAL_REQUESTED "
 			    "without a new approvalId");
 			goto bad;
 		}
-		json_object_object_add(ap, "sessionId",
-		    json_object_new_string(s->id));
-		/* Ours to enforce: unanswered by then, it is denied. */
-		iso8601_ms(now_ms() + server_cfg->approval_timeout_ms, cause,
-		    sizeof cause);
-		json_object_object_add(ap, "timeoutAt",
-		    json_object_new_string(cause));
-		copy = NULL;
-		json_object_deep_copy(ap, &copy, NULL);
-		json_object_object_add(copy, "status",
-		    json_object_new_string("pending"));
-		json_object_object_add(s->approvals, id, copy);
-		session_approval_arm(s, id, server_cfg->approval_timeout_ms);
 		break;
 	case EV_APPROVAL_RESOLVED:
 		snprintf(cause, sizeof cause, "APPROVAL_RESOLVED is the "
@@ -949,7 +923,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 		}
 		json_object_object_add(ev, "finalState",
 		    json_object_new_string(session_state_name(s->state)));
-		session_approvals_close(s);
+		approval_close(s->approvals);
 		session_emit(s, ev);
 		session_finished(s);
 		if ((w = s->worker) != NULL) {
@@ -1120,138 +1094,36 @@ session_stop(struct session *s, int graceful, struct sess_err *err)
 	return (0);
 }
 
-/*
- * Approval deadlines: a timer per pending approval, approval_timeout_ms
- * after the request. Expired, it counts as a denial (DESIGN section 3).
- */
-struct session_approval_timer {
-	struct session		*s;
-	char			 id[37];
-	struct event		*ev;
-	TAILQ_ENTRY(session_approval_timer) entry;
-};
-static TAILQ_HEAD(, session_approval_timer) session_approval_timers =
-    TAILQ_HEAD_INITIALIZER(session_approval_timers);
-
-/* APPROVAL_RESOLVED, and the approval's record. */
+/* The approvals: record APPROVAL_RESOLVED. */
 static void
-session_approval_resolved(struct session *s, struct json_object *ap,
-    const char *id, const char *status, const char *decision,
-    const char *by, const char *note)
+session_approval_resolved_cb(struct json_object *ev, void *arg)
 {
-	struct json_object	*ev;
-
-	json_object_object_add(ap, "status", json_object_new_string(status));
-	json_object_object_add(ap, "resolvedBy", json_object_new_string(by));
-	if (note != NULL)
-		json_object_object_add(ap, "note",
-		    json_object_new_string(note));
-	ev = event_create(EV_APPROVAL_RESOLVED);
-	json_object_object_add(ev, "approvalId", json_object_new_string(id));
-	json_object_object_add(ev, "decision",
-	    json_object_new_string(decision));
-	json_object_object_add(ev, "resolvedBy", json_object_new_string(by));
-	if (note != NULL)
-		json_object_object_add(ev, "note",
-		    json_object_new_string(note));
-	session_emit(s, ev);
-	json_object_put(ev);
+	session_emit(arg, ev);
 }
 
-/* Nobody answered in time: expired, and the worker is told it is denied. */
+/* The approvals: one expired; the worker, if any, is told it is denied. */
 static void
-session_approval_expire_cb(evutil_socket_t fd, short what, void *arg)
+session_approval_expired_cb(struct json_object *o, void *arg)
 {
-	struct session_approval_timer	*t = arg;
-	struct session			*s = t->s;
-	struct json_object		*ap, *st, *o;
+	struct session	*s = arg;
 
-	/* The timer stays listed (not freed in its own callback). */
-	if (!json_object_object_get_ex(s->approvals, t->id, &ap) ||
-	    (st = json_object_object_get(ap, "status")) == NULL ||
-	    strcmp(json_object_get_string(st), "pending") != 0 || s->ended)
-		return;
-	log_info("session %s: approval %s timed out", s->id, t->id);
-	if (s->worker != NULL) {
-		o = session_msg("APPROVE");
-		json_object_object_add(o, "approvalId",
-		    json_object_new_string(t->id));
-		json_object_object_add(o, "decision",
-		    json_object_new_string("deny"));
-		json_object_object_add(o, "note",
-		    json_object_new_string("timed out"));
-		if (pool_send(s->worker, o) == -1)
-			log_warnx("session %s: cannot send the expired "
-			    "approval %s to the worker", s->id, t->id);
-		json_object_put(o);
-	}
-	session_approval_resolved(s, ap, t->id, "expired", "deny", "timeout",
-	    "timed out");
-}
-
-static void
-session_approval_arm(struct session *s, const char *id, int64_t ms)
-{
-	struct session_approval_timer	*t;
-	struct timeval			 tv;
-
-	t = xcalloc(1, sizeof *t);
-	t->s = s;
-	snprintf(t->id, sizeof t->id, "%s", id);
-	if ((t->ev = evtimer_new(server_base, session_approval_expire_cb,
-	    t)) == NULL)
-		fatalx("evtimer_new");
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(t->ev, &tv);
-	TAILQ_INSERT_TAIL(&session_approval_timers, t, entry);
-}
-
-/* Drop the timer of an approval of s, or (id NULL) all of them. */
-static void
-session_approval_disarm(struct session *s, const char *id)
-{
-	struct session_approval_timer	*t, *next;
-
-	for (t = TAILQ_FIRST(&session_approval_timers); t != NULL; t = next) {
-		next = TAILQ_NEXT(t, entry);
-		if (t->s != s || (id != NULL && strcmp(t->id, id) != 0))
-			continue;
-		TAILQ_REMOVE(&session_approval_timers, t, entry);
-		event_free(t->ev);
-		free(t);
-	}
-}
-
-/* The session ends: what is still pending will never be answered. */
-static void
-session_approvals_close(struct session *s)
-{
-	struct json_object	*st;
-
-	json_object_object_foreach(s->approvals, id, ap) {
-		if ((st = json_object_object_get(ap, "status")) != NULL &&
-		    strcmp(json_object_get_string(st), "pending") == 0)
-			session_approval_resolved(s, ap, id, "cancelled",
-			    "deny", "runnerd", "session ended");
-	}
-	session_approval_disarm(s, NULL);
+	if (s->worker != NULL && pool_send(s->worker, o) == -1)
+		log_warnx("session %s: cannot send the expired approval to "
+		    "the worker", s->id);
 }
 
 int
 session_approve(struct session *s, const char *id, const char *decision,
     const char *note, const char *by, struct sess_err *err)
 {
-	struct json_object	*ap, *st, *o;
+	struct json_object	*o;
 	const char		*status;
 
-	if (!json_object_object_get_ex(s->approvals, id, &ap)) {
+	if ((status = approval_status(s->approvals, id)) == NULL) {
 		ERR(err, 404, "NOT_FOUND", "no approval '%.40s' in this "
 		    "session", id);
 		return (-1);
 	}
-	st = json_object_object_get(ap, "status");
-	status = st != NULL ? json_object_get_string(st) : "pending";
 	if (strcmp(status, "expired") == 0) {
 		ERR(err, 409, "EXPIRED", "approval '%.40s' expired: nobody "
 		    "answered it in time, so it was denied", id);
@@ -1272,7 +1144,6 @@ session_approve(struct session *s, const char *id, const char *decision,
 		json_object_object_add(o, "note", json_object_new_string(note));
 	if (session_send(s, o, err) == -1)
 		return (-1);
-	session_approval_disarm(s, id);
 	/*
 	 * Who answered: the authenticated user, else "api" (auth.c names
 	 * a loopback client without credentials "local", a static token
@@ -1281,7 +1152,7 @@ session_approve(struct session *s, const char *id, const char *decision,
 	if (by == NULL || *by == '\0' || strcmp(by, "-") == 0 ||
 	    strcmp(by, "local") == 0 || strcmp(by, "token") == 0)
 		by = "api";
-	session_approval_resolved(s, ap, id, decision, decision, by, note);
+	approval_resolve(s->approvals, id, decision, by, note);
 	return (0);
 }
 
@@ -1375,10 +1246,8 @@ session_restore(const char *id)
 	else
 		s->record = json_object_new_object();
 	if (json_object_object_get_ex(o, "approvals", &v) &&
-	    json_object_is_type(v, json_type_object)) {
-		json_object_put(s->approvals);
-		s->approvals = json_object_get(v);
-	}
+	    json_object_is_type(v, json_type_object))
+		approval_restore(s->approvals, v);
 	json_object_put(o);
 	s->log = eventlog_open(dir, &s->last_seq, cause, sizeof cause);
 	free(dir);

@@ -11,6 +11,7 @@
 struct json_object;
 struct evbuffer;
 struct pool_worker;
+struct approval_set;
 struct eventlog;
 
 /* An error for the API: HTTP status, error code and message. */
@@ -41,8 +42,7 @@ struct session {
 	char			*workspace;
 	char			*provider_version;
 	uint64_t		 last_seq;
-	/* approvalId → approval object (with "status": pending|allow|deny) */
-	struct json_object	*approvals;
+	struct approval_set	*approvals;	/* approval.c */
 	struct pool_worker	*worker;
 	struct eventlog		*log;
 	int			 stop_requested;
