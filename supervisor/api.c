@@ -836,9 +836,10 @@ api_resize(struct api_ctx *ctx)
 	api_accepted(ctx, s->id, "resize");
 }
 
-/* POST …/:id/pause (any body is ignored). */
+/* A request without a body: one call on the session, accepted or not. */
 static void
-api_pause(struct api_ctx *ctx)
+api_session_call(struct api_ctx *ctx, int (*fn)(struct session *,
+    struct sess_err *), const char *what)
 {
 	struct session	*s;
 	struct sess_err	 se;
@@ -846,28 +847,25 @@ api_pause(struct api_ctx *ctx)
 	if ((s = api_session(ctx)) == NULL)
 		return;
 	api_serr_init(&se);
-	if (session_pause(s, &se) != 0) {
+	if (fn(s, &se) != 0) {
 		api_serr(ctx, &se);
 		return;
 	}
-	api_accepted(ctx, s->id, "pause");
+	api_accepted(ctx, s->id, what);
+}
+
+/* POST …/:id/pause (any body is ignored). */
+static void
+api_pause(struct api_ctx *ctx)
+{
+	api_session_call(ctx, session_pause, "pause");
 }
 
 /* POST …/:id/resume (any body is ignored). */
 static void
 api_resume(struct api_ctx *ctx)
 {
-	struct session	*s;
-	struct sess_err	 se;
-
-	if ((s = api_session(ctx)) == NULL)
-		return;
-	api_serr_init(&se);
-	if (session_resume(s, &se) != 0) {
-		api_serr(ctx, &se);
-		return;
-	}
-	api_accepted(ctx, s->id, "resume");
+	api_session_call(ctx, session_resume, "resume");
 }
 
 /* POST …/:id/stop {graceful?}: the body is optional. */

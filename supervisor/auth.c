@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "util.h"
+#include "ws.h"
 
 #define AUTH_MAX_PART	4096	/* decoded bytes of one JWT part */
 #define AUTH_SIG_LEN	32	/* HMAC-SHA256 */
@@ -489,20 +490,16 @@ auth_printable(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* How many headers of that name a request carries (any case). */
+/* A header a request may carry once: 0 or 1 (and *v), -1 if repeated. */
 static int
-auth_header_count(const struct evkeyvalq *h, const char *name,
-    const char **first)
+auth_header_once(const struct evkeyvalq *h, const char *name,
+    const char **v, char *cause, size_t causelen)
 {
-	const struct evkeyval	*kv;
-	int			 n = 0;
+	int	n;
 
-	*first = NULL;
-	TAILQ_FOREACH(kv, h, next) {
-		if (strcasecmp(kv->key, name) != 0)
-			continue;
-		if (n++ == 0)
-			*first = kv->value;
+	if ((n = ws_header_count(h, name, v)) > 1) {
+		CAUSE("more than one %s header", name);
+		return (-1);
 	}
 	return (n);
 }
@@ -592,10 +589,8 @@ auth_browser_check(const struct config *cfg, const struct auth_self *self,
 	char		 shown[72];
 	int		 n;
 
-	if ((n = auth_header_count(h, "Origin", &v)) > 1) {
-		CAUSE("more than one Origin header");
+	if ((n = auth_header_once(h, "Origin", &v, cause, causelen)) == -1)
 		return (-1);
-	}
 	if (n == 1 && !auth_origin_allowed(cfg, self, v)) {
 		auth_printable(v, shown, sizeof shown);
 		CAUSE("Origin \"%s\" is refused: not runnerd's own origin nor "
@@ -609,7 +604,7 @@ auth_browser_check(const struct config *cfg, const struct auth_self *self,
 	 * whose DNS name was rebound to 127.0.0.1 must not be. Its requests
 	 * carry its own name in Host.
 	 */
-	if ((n = auth_header_count(h, "Host", &v)) != 1) {
+	if ((n = ws_header_count(h, "Host", &v)) != 1) {
 		CAUSE("want exactly one Host header naming runnerd");
 		return (-1);
 	}
@@ -646,10 +641,9 @@ auth_content_check(const struct evkeyvalq *h, size_t bodylen, char *cause,
 	char		 shown[72];
 	int		 n;
 
-	if ((n = auth_header_count(h, "Content-Type", &ct)) > 1) {
-		CAUSE("more than one Content-Type header");
+	if ((n = auth_header_once(h, "Content-Type", &ct, cause,
+	    causelen)) == -1)
 		return (-1);
-	}
 	if (n == 0) {
 		if (bodylen == 0)
 			return (0);

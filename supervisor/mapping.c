@@ -30,6 +30,14 @@ mapping_copy(struct json_object *payload, struct json_object *ev,
 	}
 }
 
+/* Add a string member unless the value is NULL. */
+static void
+mapping_add_str(struct json_object *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, key, json_object_new_string(v));
+}
+
 /* The work_stream_event type for a FILE_TOUCHED reason, or NULL. */
 static const char *
 mapping_file_type(struct json_object *ev)
@@ -153,12 +161,8 @@ mapping_work_stream_event(struct json_object *ev, const char *agent_id)
 		    json_object_new_string("WAITING_FOR_APPROVAL"));
 
 	out = json_object_new_object();
-	if (agent_id != NULL)
-		json_object_object_add(out, "agentId",
-		    json_object_new_string(agent_id));
-	if (sid != NULL)
-		json_object_object_add(out, "sessionId",
-		    json_object_new_string(sid));
+	mapping_add_str(out, "agentId", agent_id);
+	mapping_add_str(out, "sessionId", sid);
 	json_object_object_add(out, "type", json_object_new_string(type));
 	json_object_object_add(out, "payload", payload);
 	json_object_object_add(out, "timestamp", mapping_timestamp(ts));
@@ -187,12 +191,8 @@ mapping_agent_spawn(const char *agent_id, const char *session_id,
 	    json_object_new_string(session_id));
 	json_object_object_add(out, "agentType",
 	    json_object_new_string(agent_type));
-	if (agent_name != NULL)
-		json_object_object_add(out, "agentName",
-		    json_object_new_string(agent_name));
-	if (repo_path != NULL)
-		json_object_object_add(out, "repoPath",
-		    json_object_new_string(repo_path));
+	mapping_add_str(out, "agentName", agent_name);
+	mapping_add_str(out, "repoPath", repo_path);
 	json_object_object_add(out, "timestamp", mapping_timestamp(ts_ms));
 	return (out);
 }

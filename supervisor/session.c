@@ -1046,32 +1046,36 @@ session_resize(struct session *s, int cols, int rows, struct sess_err *err)
 	return (session_send(s, o, err));
 }
 
+/* PAUSE or RESUME (what), sent only from the one state it leaves. */
+static int
+session_pause_resume(struct session *s, const char *what,
+    enum session_state from, const char *type, const char *done,
+    struct sess_err *err)
+{
+	if (session_need_live(s, what, err) == -1)
+		return (-1);
+	if (s->state != from) {
+		ERR(err, 409, "INVALID_STATE", "session is %s; only a %s "
+		    "session can be %s", session_state_name(s->state),
+		    session_state_name(from), done);
+		return (-1);
+	}
+	return (session_send(s, session_msg(type), err));
+}
+
 int
 session_pause(struct session *s, struct sess_err *err)
 {
-	if (session_need_live(s, "pause", err) == -1)
-		return (-1);
 	/* A pending approval is answered, not paused (DESIGN section 3). */
-	if (s->state != ST_RUNNING) {
-		ERR(err, 409, "INVALID_STATE", "session is %s; only a RUNNING "
-		    "session can be paused", session_state_name(s->state));
-		return (-1);
-	}
-	return (session_send(s, session_msg("PAUSE"), err));
+	return (session_pause_resume(s, "pause", ST_RUNNING, "PAUSE",
+	    "paused", err));
 }
 
 int
 session_resume(struct session *s, struct sess_err *err)
 {
-	if (session_need_live(s, "resume", err) == -1)
-		return (-1);
-	if (s->state != ST_PAUSED_BY_HUMAN) {
-		ERR(err, 409, "INVALID_STATE", "session is %s; only a "
-		    "PAUSED_BY_HUMAN session can be resumed",
-		    session_state_name(s->state));
-		return (-1);
-	}
-	return (session_send(s, session_msg("RESUME"), err));
+	return (session_pause_resume(s, "resume", ST_PAUSED_BY_HUMAN,
+	    "RESUME", "resumed", err));
 }
 
 int

@@ -138,8 +138,8 @@ ws_header_has_token(const char *value, const char *tok)
 	return (0);
 }
 
-/* How many times a header appears, and its first value. */
-static int
+/* How many times a header appears (any case), and its first value. */
+int
 ws_header_count(const struct evkeyvalq *h, const char *key,
     const char **first)
 {

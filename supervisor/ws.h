@@ -41,6 +41,9 @@ int		 ws_key_valid(const char *);
  */
 int		 ws_check_upgrade(int, int, int, const struct evkeyvalq *,
 		    int *, char *, size_t);
+/* How many times a header appears (any case), and its first value. */
+int		 ws_header_count(const struct evkeyvalq *, const char *,
+		    const char **);
 /* Whether any element of a comma-separated header value is tok. */
 int		 ws_header_has_token(const char *, const char *);
 
