@@ -1013,27 +1013,28 @@ gateway_shutdown(void)
 		log_info("gateway: closed %d connections", n);
 }
 
+/* One metric by transport: HELP, TYPE and a line per transport. */
+static void
+gw_metrics_per_proto(struct evbuffer *out, const char *name,
+    const char *help, const char *type, const uint64_t *v)
+{
+	size_t	i;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+	for (i = 0; i < GW__PROTOS; i++)
+		evbuffer_add_printf(out, "%s{transport=\"%s\"} %" PRIu64 "\n",
+		    name, gw_proto_names[i], v[i]);
+}
+
 /* The gateway's counters in the Prometheus text format. */
 void
 gateway_metrics(struct evbuffer *out)
 {
-	size_t	i;
-
-	evbuffer_add_printf(out,
-	    "# HELP runnerd_gateway_connections Open real-time connections.\n"
-	    "# TYPE runnerd_gateway_connections gauge\n");
-	for (i = 0; i < GW__PROTOS; i++)
-		evbuffer_add_printf(out, "runnerd_gateway_connections"
-		    "{transport=\"%s\"} %" PRIu64 "\n", gw_proto_names[i],
-		    gw_stats.open[i]);
-	evbuffer_add_printf(out,
-	    "# HELP runnerd_gateway_connections_total Real-time connections "
-	    "accepted.\n"
-	    "# TYPE runnerd_gateway_connections_total counter\n");
-	for (i = 0; i < GW__PROTOS; i++)
-		evbuffer_add_printf(out, "runnerd_gateway_connections_total"
-		    "{transport=\"%s\"} %" PRIu64 "\n", gw_proto_names[i],
-		    gw_stats.total[i]);
+	gw_metrics_per_proto(out, "runnerd_gateway_connections",
+	    "Open real-time connections.", "gauge", gw_stats.open);
+	gw_metrics_per_proto(out, "runnerd_gateway_connections_total",
+	    "Real-time connections accepted.", "counter", gw_stats.total);
 	evbuffer_add_printf(out,
 	    "# HELP runnerd_gateway_refused_total Connections refused "
 	    "(limit or shutdown).\n"

@@ -179,23 +179,6 @@ worker_in_two_parts(int two)
 	}
 }
 
-static struct session *
-start(void)
-{
-	struct json_object	*req, *env;
-	struct session		*s = NULL;
-	struct sess_err		 err;
-
-	req = json_tokener_parse("{\"providerId\":\"fake\",\"villageId\":"
-	    "\"v1\",\"title\":\"t\",\"goal\":\"g\"}");
-	env = json_object_new_object();
-	ck_assert_msg(session_start(req, env, "org1", "alice", &s, &err) == 0,
-	    "session_start: %s", err.message);
-	json_object_put(req);
-	json_object_put(env);
-	return (s);
-}
-
 /* A session run to its end, 7 events in its log. */
 static struct session *
 ended_session(void)
@@ -203,7 +186,7 @@ ended_session(void)
 	struct session	*s;
 
 	worker_in_two_parts(0);
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(s->ended, 1);
 	ck_assert_uint_eq(s->last_seq, 7);
@@ -266,7 +249,7 @@ START_TEST(test_village_fanout_live)
 	    &cursor, cause, sizeof cause), 0);
 	json_object_put(cursor);
 	worker_in_two_parts(1);
-	start();
+	supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(tc.ended, 1);
 	ck_assert_str_eq(sent(), "village 1\nvillage 2\nvillage 3\n"
@@ -284,7 +267,7 @@ START_TEST(test_cursor_replay_then_live)
 
 	worker_in_two_parts(1);
 	break_at_seq = 4;
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_uint_eq(s->last_seq, 4);
 	/* Joined mid-session from seq 2: 3 and 4 from the log, then live. */

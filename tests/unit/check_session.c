@@ -78,26 +78,6 @@ to_running(void)
 	return (b);
 }
 
-/* Start a session of the fake provider in village v1. */
-static struct session *
-start(void)
-{
-	struct json_object	*req, *env;
-	struct session		*s = NULL;
-	struct sess_err		 err;
-
-	req = json_tokener_parse("{\"providerId\":\"fake\",\"villageId\":"
-	    "\"v1\",\"title\":\"t\",\"goal\":\"g\"}");
-	env = json_object_new_object();
-	json_object_object_add(env, "SECRET", json_object_new_string("x"));
-	ck_assert_msg(session_start(req, env, "org1", "alice", &s, &err) == 0,
-	    "session_start: %d %s %s", err.status, err.code, err.message);
-	json_object_put(req);
-	json_object_put(env);
-	ck_assert_ptr_nonnull(s);
-	return (s);
-}
-
 START_TEST(test_lifecycle)
 {
 	struct evbuffer		*b = to_running(), *out;
@@ -111,7 +91,7 @@ START_TEST(test_lifecycle)
 	supfix_frame(b, CHANGED("RUNNING", "COMPLETED"));
 	supfix_frame(b, "{\"type\":\"SESSION_ENDED\",\"exitCode\":0}");
 	supfix_worker(b, NULL, "exit 0");
-	s = start();
+	s = supfix_session();
 	ck_assert_ptr_eq(session_find(s->id), s);
 	ck_assert_int_eq(session_active_count(), 1);
 	supfix_run(10000);
@@ -159,7 +139,7 @@ START_TEST(test_bad_transition_fails)
 
 	supfix_frame(b, CHANGED("CREATED", "RUNNING"));
 	supfix_worker(b, NULL, "exec sleep 30");
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(s->ended, 1);
 	ck_assert_int_eq(s->state, ST_FAILED);
@@ -178,7 +158,7 @@ START_TEST(test_worker_crash_fails)
 
 	supfix_frame(b, CHANGED("CREATED", "PREPARING_WORKSPACE"));
 	supfix_worker(b, NULL, "exit 5");
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(s->state, ST_FAILED);
 	ck_assert_str_eq(s->error_message, "worker exited with status 5");
@@ -194,7 +174,7 @@ START_TEST(test_ours_to_stamp)
 	supfix_frame(b, "{\"type\":\"APPROVAL_RESOLVED\",\"approvalId\":\""
 	    APPROVAL_ID "\",\"decision\":\"allow\"}");
 	supfix_worker(b, NULL, "exec sleep 30");
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(s->state, ST_FAILED);
 	ck_assert_str_eq(s->error_message, "protocol error: "
@@ -215,7 +195,7 @@ start_with_approval(void)
 	    "\"summary\":\"rm -rf build\"}}");
 	supfix_worker(b, NULL, "exec sleep 30");
 	seen.stop_at = EV_APPROVAL_REQUESTED;
-	s = start();
+	s = supfix_session();
 	supfix_run(10000);
 	ck_assert_int_eq(seen.types[seen.n - 1], EV_APPROVAL_REQUESTED);
 	ck_assert_int_eq(s->state, ST_WAITING_FOR_APPROVAL);

@@ -173,3 +173,22 @@ supfix_break(void)
 {
 	event_base_loopbreak(server_base);
 }
+
+struct session *
+supfix_session(void)
+{
+	struct json_object	*req, *env;
+	struct session		*s = NULL;
+	struct sess_err		 err;
+
+	req = json_tokener_parse("{\"providerId\":\"fake\",\"villageId\":"
+	    "\"v1\",\"title\":\"t\",\"goal\":\"g\"}");
+	env = json_object_new_object();
+	json_object_object_add(env, "SECRET", json_object_new_string("x"));
+	ck_assert_msg(session_start(req, env, "org1", "alice", &s, &err) == 0,
+	    "session_start: %d %s %s", err.status, err.code, err.message);
+	json_object_put(req);
+	json_object_put(env);
+	ck_assert_ptr_nonnull(s);
+	return (s);
+}

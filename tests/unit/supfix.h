@@ -9,6 +9,7 @@
 #define SUPFIX_H
 
 struct evbuffer;
+struct session;
 
 /* Fixture: base, config, pool; and back. */
 void	supfix_setup(void);
@@ -28,5 +29,11 @@ void	supfix_wait_start(int);
 /* Run the loop for at most ms, or until supfix_break. */
 void	supfix_run(int);
 void	supfix_break(void);
+
+/*
+ * Start a session of the fake provider in village v1 for alice of org1,
+ * with one secret in its env (SECRET=x), on the next fake worker.
+ */
+struct session *supfix_session(void);
 
 #endif
