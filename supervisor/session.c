@@ -1318,7 +1318,7 @@ session_stop_all(void)
 void
 session_fail_all(const char *reason)
 {
-	struct session	*s;
+	struct session		*s;
 	struct pool_worker	*w;
 
 	TAILQ_FOREACH(s, &sessions, entry) {
