@@ -93,6 +93,19 @@ server_usage(void)
 	exit(2);
 }
 
+/* Whether an IPv4 or IPv6 address is a loopback address. */
+static int
+server_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((ntohl(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr) >> 24) == 127);
+	if (sa->sa_family == AF_INET6)
+		return (IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr));
+	return (0);
+}
+
 /* Whether every address a host name resolves to is a loopback address. */
 static int
 server_is_loopback(const char *host)
@@ -104,22 +117,39 @@ server_is_loopback(const char *host)
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return (0);
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET) {
-			struct sockaddr_in *sin = (void *)ai->ai_addr;
-
-			if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
-				loop = 0;
-		} else if (ai->ai_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (void *)ai->ai_addr;
-
-			if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-				loop = 0;
-		} else
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (!server_addr_is_loopback(ai->ai_addr))
 			loop = 0;
-	}
 	freeaddrinfo(res);
 	return (loop);
+}
+
+/*
+ * A TCP socket's bound address as "host:port" or "[host]:port"; -1 if it
+ * is neither IPv4 nor IPv6.
+ */
+static int
+server_bound_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	char			 host[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (void *)&ss, &sslen) == -1)
+		fatal("getsockname");
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(buf, len, "[%s]:%d", host, ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (void *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(buf, len, "%s:%d", host, ntohs(sin->sin_port));
+	} else
+		return (-1);
+	return (0);
 }
 
 /*
@@ -129,29 +159,14 @@ server_is_loopback(const char *host)
 static void
 server_note_listen(int fd)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof ss;
-	char			 host[INET6_ADDRSTRLEN];
-	size_t			 n = strv_len(server_listen);
+	char	name[INET6_ADDRSTRLEN + 16];
+	size_t	n = strv_len(server_listen);
 
-	if (getsockname(fd, (void *)&ss, &len) == -1)
-		fatal("getsockname");
 	server_listen = xrealloc(server_listen, (n + 2) *
 	    sizeof *server_listen);
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (void *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-		server_listen[n] = xasprintf("[%s]:%d", host,
-		    ntohs(sin6->sin6_port));
-	} else if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (void *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		server_listen[n] = xasprintf("%s:%d", host,
-		    ntohs(sin->sin_port));
-	} else
+	if (server_bound_name(fd, name, sizeof name) == -1)
 		return;
+	server_listen[n] = xstrdup(name);
 	server_listen[n + 1] = NULL;
 }
 
@@ -159,29 +174,13 @@ server_note_listen(int fd)
 static void
 server_print_bound(struct evhttp_bound_socket *bs)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof ss;
-	char			 host[INET6_ADDRSTRLEN];
-	int			 port;
+	char	name[INET6_ADDRSTRLEN + 16];
 
-	if (getsockname(evhttp_bound_socket_get_fd(bs), (void *)&ss,
-	    &len) == -1)
-		fatal("getsockname");
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (void *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-		port = ntohs(sin6->sin6_port);
-		printf("listening on [%s]:%d\n", host, port);
-		log_info("listening on [%s]:%d", host, port);
-	} else {
-		struct sockaddr_in *sin = (void *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		port = ntohs(sin->sin_port);
-		printf("listening on %s:%d\n", host, port);
-		log_info("listening on %s:%d", host, port);
-	}
+	if (server_bound_name(evhttp_bound_socket_get_fd(bs), name,
+	    sizeof name) == -1)
+		name[0] = '\0';
+	printf("listening on %s\n", name);
+	log_info("listening on %s", name);
 	fflush(stdout);
 }
 
@@ -282,13 +281,7 @@ server_fd_is_loopback(int fd)
 
 	if (getsockname(fd, (void *)&ss, &len) == -1)
 		return (0);
-	if (ss.ss_family == AF_INET)
-		return ((ntohl(((struct sockaddr_in *)(void *)&ss)->
-		    sin_addr.s_addr) >> 24) == 127);
-	if (ss.ss_family == AF_INET6)
-		return (IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)
-		    (void *)&ss)->sin6_addr));
-	return (0);
+	return (server_addr_is_loopback((struct sockaddr *)(void *)&ss));
 }
 
 /* One STATUS= line for systemctl status: sessions and workers. */
