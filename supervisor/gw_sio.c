@@ -57,7 +57,7 @@ gw_repo_path(struct session *s)
 	return (xasprintf("%s:%s/%s", prov, owner, name));
 }
 
-/* 42["name",arg] as a blob. */
+/* 42["name",arg] as a blob; arg is consumed. */
 static struct gw_blob *
 gw_sio_blob(const char *name, struct json_object *arg)
 {
@@ -72,6 +72,7 @@ gw_sio_blob(const char *name, struct json_object *arg)
 	sio_encode_event(b, "/", SIO_NO_ACK, name, s, len);
 	blob = gateway_blob_from(b);
 	evbuffer_free(b);
+	json_object_put(arg);
 	return (blob);
 }
 
@@ -89,7 +90,6 @@ gw_enc_wse(struct gw_enc *e)
 	json_object_object_add(o, "seq", json_object_new_int64(
 	    (int64_t)e->seq));
 	e->wse = gw_sio_blob("work_stream_event", o);
-	json_object_put(o);
 	return (e->wse);
 }
 
@@ -108,7 +108,6 @@ gw_enc_spawn(struct gw_enc *e)
 	    repo, e->ts);
 	free(repo);
 	e->spawn = gw_sio_blob("agent_spawn", o);
-	json_object_put(o);
 	return (e->spawn);
 }
 
@@ -116,13 +115,9 @@ gw_enc_spawn(struct gw_enc *e)
 static struct gw_blob *
 gw_enc_disc(struct gw_enc *e)
 {
-	struct json_object	*o;
-
-	if (e->disc != NULL)
-		return (e->disc);
-	o = mapping_agent_disconnect(e->s->agent_id, e->s->id, e->ts);
-	e->disc = gw_sio_blob("agent_disconnect", o);
-	json_object_put(o);
+	if (e->disc == NULL)
+		e->disc = gw_sio_blob("agent_disconnect",
+		    mapping_agent_disconnect(e->s->agent_id, e->s->id, e->ts));
 	return (e->disc);
 }
 
