@@ -17,19 +17,29 @@
 		snprintf(cause, causelen, __VA_ARGS__);			\
 } while (0)
 
+/* The leading type digit, 0 to 6, of a packet of the protocol named. */
+int
+eio_type_digit(const char *buf, size_t len, const char *proto, char *cause,
+    size_t causelen)
+{
+	if (len == 0) {
+		EIO_CAUSE("empty %s packet", proto);
+		return (-1);
+	}
+	if (buf[0] < '0' || buf[0] > '6') {
+		EIO_CAUSE("unknown %s packet type", proto);
+		return (-1);
+	}
+	return (buf[0] - '0');
+}
+
 /* The type digit and the rest of an Engine.IO packet. */
 int
 eio_parse(const char *buf, size_t len, enum eio_type *type,
     const char **payload, size_t *plen, char *cause, size_t causelen)
 {
-	if (len == 0) {
-		EIO_CAUSE("empty Engine.IO packet");
+	if (eio_type_digit(buf, len, "Engine.IO", cause, causelen) == -1)
 		return (-1);
-	}
-	if (buf[0] < '0' || buf[0] > '6') {
-		EIO_CAUSE("unknown Engine.IO packet type");
-		return (-1);
-	}
 	*type = (enum eio_type)(buf[0] - '0');
 	*payload = buf + 1;
 	*plen = len - 1;

@@ -19,6 +19,11 @@ enum eio_type {
 };
 
 /*
+ * The leading type digit (0 to 6) of an Engine.IO or Socket.IO packet
+ * (the protocol's name is for the cause), or -1 with a cause.
+ */
+int	eio_type_digit(const char *, size_t, const char *, char *, size_t);
+/*
  * Split an Engine.IO packet (one WebSocket text message) into its type and
  * payload (a pointer into the input). 0, or -1 with a cause.
  */

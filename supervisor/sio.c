@@ -138,14 +138,8 @@ sio_parse(const char *buf, size_t len, struct sio_packet *p, char *cause,
 	memset(p, 0, sizeof *p);
 	p->ack = SIO_NO_ACK;
 	p->nsp[0] = '/';
-	if (len == 0) {
-		SIO_CAUSE("empty Socket.IO packet");
+	if (eio_type_digit(buf, len, "Socket.IO", cause, causelen) == -1)
 		return (-1);
-	}
-	if (buf[0] < '0' || buf[0] > '6') {
-		SIO_CAUSE("unknown Socket.IO packet type");
-		return (-1);
-	}
 	p->type = (enum sio_type)(buf[i++] - '0');
 
 	if (p->type == SIO_BINARY_EVENT || p->type == SIO_BINARY_ACK) {
