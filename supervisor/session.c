@@ -811,6 +811,20 @@ session_finished(struct session *s)
 	    s->error_message != NULL ? s->error_message : "");
 }
 
+/* A member an event must have, of a type; NULL with a cause if not. */
+static struct json_object *
+session_event_member(struct json_object *ev, enum event_type t,
+    const char *key, json_type type, char *cause, size_t causelen)
+{
+	struct json_object	*v;
+
+	if (json_object_object_get_ex(ev, key, &v) &&
+	    json_object_is_type(v, type))
+		return (v);
+	snprintf(cause, causelen, "%s without %s", event_type_name(t), key);
+	return (NULL);
+}
+
 /* A worker's event is untrusted: check it, then record it. */
 static void
 session_worker_event(struct session *s, struct json_object *ev,
@@ -865,12 +879,9 @@ session_worker_event(struct session *s, struct json_object *ev,
 		s->started_at = now_ms();
 		break;
 	case EV_TERMINAL_CHUNK:
-		if (!json_object_object_get_ex(ev, "data", &v) ||
-		    !json_object_is_type(v, json_type_string)) {
-			snprintf(cause, sizeof cause, "TERMINAL_CHUNK without "
-			    "data");
+		if ((v = session_event_member(ev, t, "data", json_type_string,
+		    cause, sizeof cause)) == NULL)
 			goto bad;
-		}
 		s->terminal_bytes += (size_t)json_object_get_string_len(v);
 		session_stats.terminal_bytes +=
 		    (size_t)json_object_get_string_len(v);
@@ -900,12 +911,9 @@ session_worker_event(struct session *s, struct json_object *ev,
 		}
 		break;
 	case EV_USAGE_TICK:
-		if (!json_object_object_get_ex(ev, "units", &v) ||
-		    !json_object_is_type(v, json_type_object)) {
-			snprintf(cause, sizeof cause, "USAGE_TICK without "
-			    "units");
+		if ((v = session_event_member(ev, t, "units", json_type_object,
+		    cause, sizeof cause)) == NULL)
 			goto bad;
-		}
 		json_object_put(s->last_usage);
 		s->last_usage = NULL;
 		json_object_deep_copy(v, &s->last_usage, NULL);

@@ -182,6 +182,21 @@ START_TEST(test_ours_to_stamp)
 }
 END_TEST
 
+START_TEST(test_chunk_without_data)
+{
+	struct evbuffer	*b = to_running();
+	struct session	*s;
+
+	supfix_frame(b, "{\"type\":\"TERMINAL_CHUNK\",\"data\":7}");
+	supfix_worker(b, NULL, "exec sleep 30");
+	s = supfix_session();
+	supfix_run(10000);
+	ck_assert_int_eq(s->state, ST_FAILED);
+	ck_assert_str_eq(s->error_message, "protocol error: TERMINAL_CHUNK "
+	    "without data");
+}
+END_TEST
+
 /* A session waiting on one approval. */
 static struct session *
 start_with_approval(void)
@@ -287,6 +302,7 @@ unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_bad_transition_fails);
 	tcase_add_test(tc, test_ours_to_stamp);
+	tcase_add_test(tc, test_chunk_without_data);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("approvals");
