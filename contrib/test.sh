@@ -22,7 +22,7 @@ suite() {
 		make -s -j"$(nproc)" check
 	fi ) || rc=1
 	for f in "$top/$name"/tests/unit/*.trs "$top/$name"/tests/fuzz/*.trs \
-	    "$top/$name"/tests/integration/*.trs; do
+	    "$top/$name"/tests/integration/*.trs "$top/$name"/tests/tools/*.trs; do
 		[ -f "$f" ] || continue
 		case $(sed -n 's/^:test-result: //p' "$f") in
 		PASS|XFAIL) pass=$((pass + 1)) ;;
