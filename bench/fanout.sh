@@ -25,6 +25,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 RUNNERD=${RUNNERD:-$top/build/supervisor/runnerd}
 FAKE_AGENT_DIR=${FAKE_AGENT_DIR:-$top/build/contrib}
 CLIENTS=${1:-1000}
@@ -56,7 +57,7 @@ cleanup() {
 	for p in $PIDS; do
 		wait "$p" 2>/dev/null || true
 	done
-	rm -rf "$W"
+	bench_remove "$W"
 }
 trap cleanup EXIT
 

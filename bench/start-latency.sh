@@ -15,6 +15,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 RUNNERD=${RUNNERD:-$top/build/supervisor/runnerd}
 FAKE_AGENT_DIR=${FAKE_AGENT_DIR:-$top/build/contrib}
 N=${1:-50}
@@ -38,10 +39,7 @@ cleanup() {
 		kill -TERM "$DPID"
 		wait "$DPID" 2>/dev/null || true
 	fi
-	# Ended sessions keep their overlay workspaces mounted.
-	awk -v t="$W/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
-	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-	rm -rf "$W"
+	bench_remove "$W"
 }
 trap cleanup EXIT
 
