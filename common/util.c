@@ -623,3 +623,25 @@ name_find(const char *const *names, int n, const char *name)
 			return (i);
 	return (-1);
 }
+
+/*
+ * Write all of buf to fd, to a socket without raising SIGPIPE; -1 if it
+ * stopped short. Only write(2) or send(2): safe in a signal handler.
+ */
+int
+write_all(int fd, const char *buf, size_t len, int sock)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = sock ? send(fd, buf, len, MSG_NOSIGNAL) :
+		    write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}

@@ -29,6 +29,8 @@ int	 rm_rf(const char *);
 int	 write_file_atomic(const char *, const char *, size_t);
 /* Read a whole file; NUL-terminated; NULL with errno set on failure. */
 char	*read_file(const char *, size_t *);
+/* Write all of buf (to a socket: sock, no SIGPIPE); -1 if cut short. */
+int	 write_all(int, const char *, size_t, int);
 int	 set_nonblock(int);
 int	 set_cloexec(int);
 ssize_t	 send_fd(int, const void *, size_t, int, int);

@@ -88,7 +88,7 @@ attach_post(struct client *c, const char *id, const char *action,
 	free(path);
 	cbuf_free(&cause);
 	if (rc == 0)
-		client_resp_free(&r);	/* 409 and the like: the stream tells */
+		http_resp_free(&r);	/* 409 and the like: the stream tells */
 	return (rc);
 }
 
@@ -160,7 +160,7 @@ attach_event_cb(const struct sse_event *sev, void *arg)
 				len = out.len;
 			}
 			if (len > 0) {
-				(void)client_write(STDOUT_FILENO, data, len,
+				(void)write_all(STDOUT_FILENO, data, len,
 				    0);
 				as->at_bol = data[len - 1] == '\n';
 			}
@@ -222,7 +222,7 @@ attach_restore_modes(struct attach_state *as)
 		return;
 	termfilter_restore(&as->tf, &out);
 	if (out.len > 0)
-		(void)client_write(STDOUT_FILENO, out.data, out.len, 0);
+		(void)write_all(STDOUT_FILENO, out.data, out.len, 0);
 	cbuf_free(&out);
 }
 
@@ -255,12 +255,12 @@ attach_run(struct client *c, const char *id, int raw)
 			fprintf(stderr, "runnerctl: %s\n", cause.data);
 			code = CTL_EXIT_CONNECT;
 		} else {
-			msg = client_error_message(&r);
+			msg = http_error_message(&r);
 			fprintf(stderr, "runnerctl: %s\n", msg);
 			free(msg);
 			code = r.head.status == 404 ? CTL_EXIT_NOTFOUND :
 			    CTL_EXIT_API;
-			client_resp_free(&r);
+			http_resp_free(&r);
 		}
 		cbuf_free(&cause);
 		return (code);

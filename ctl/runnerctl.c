@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "ctl/attach.h"
 #include "ctl/client.h"
+#include "ctl/render.h"
 #include "ctl/termfilter.h"
 
 static struct client	ctl_client;
@@ -112,7 +113,7 @@ ctl_status(struct http_resp *r)
 
 	if (r->head.status >= 200 && r->head.status < 300)
 		return (CTL_EXIT_OK);
-	msg = client_error_message(r);
+	msg = http_error_message(r);
 	code = r->head.status == 404 ? CTL_EXIT_NOTFOUND : CTL_EXIT_API;
 	ctl_err(code, "%s", msg);
 	free(msg);
@@ -131,16 +132,16 @@ ctl_json(const char *method, const char *path, const char *body,
 	if (ctl_call(method, path, body, &r) != 0)
 		return (CTL_EXIT_CONNECT);
 	if ((code = ctl_status(&r)) != 0) {
-		client_resp_free(&r);
+		http_resp_free(&r);
 		return (code);
 	}
 	if (r.body.len == 0)
 		*out = json_object_new_object();
 	else if ((*out = json_tokener_parse(r.body.data)) == NULL) {
-		client_resp_free(&r);
+		http_resp_free(&r);
 		return (ctl_err(CTL_EXIT_API, "bad JSON from runnerd"));
 	}
-	client_resp_free(&r);
+	http_resp_free(&r);
 	return (CTL_EXIT_OK);
 }
 
@@ -211,7 +212,7 @@ ctl_print_json(struct json_object *o, int pretty)
 {
 	struct cbuf	b = { 0 };
 
-	client_json_clean(json_object_to_json_string_ext(o,
+	render_json_clean(json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_NOSLASHESCAPE | (pretty ? JSON_C_TO_STRING_PRETTY :
 	    JSON_C_TO_STRING_PLAIN)), &b);
 	cbuf_add(&b, "\n", 1);
@@ -646,7 +647,7 @@ ctl_events_print(struct ctl_events *ce, struct json_object *ev)
 	if (ce->json) {
 		ctl_print_json(ev, 0);
 	} else {
-		client_render_event(&ce->render, ev, &out);
+		render_event(&ce->render, ev, &out);
 		if (out.len > 0)
 			fwrite(out.data, 1, out.len, stdout);
 		cbuf_free(&out);
@@ -704,7 +705,7 @@ ctl_events_end(struct ctl_events *ce)
 
 	if (ce->json)
 		return;
-	client_render_end(&ce->render, &out);
+	render_end(&ce->render, &out);
 	if (!ce->render.at_bol)
 		cbuf_add(&out, "\n", 1);
 	if (out.len > 0)
@@ -758,7 +759,7 @@ ctl_cmd_events(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return (ctl_usage());
-	client_render_init(&ce.render, raw);
+	render_init(&ce.render, raw);
 	if ((code = ctl_resolve(argv[optind], &id)) != 0)
 		return (code);
 	if (!follow) {
@@ -800,7 +801,7 @@ ctl_cmd_events(int argc, char **argv)
 	}
 	if (rc == 1) {
 		code = ctl_status(&r);
-		client_resp_free(&r);
+		http_resp_free(&r);
 		cbuf_free(&cause);
 		return (code != 0 ? code : CTL_EXIT_API);
 	}

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "ctl/client.h"
+#include "ctl/cbuf.h"
 #include "ctl/termfilter.h"
 
 /* Where in the output the filter is. */
@@ -486,7 +486,7 @@ termfilter_restore_fd(const struct termfilter *tf, int fd)
 
 	for (i = 0; i < nitems(termfilter_undo); i++) {
 		if ((tf->modes & termfilter_undo[i].bit) != 0 &&
-		    client_write(fd, termfilter_undo[i].undo,
+		    write_all(fd, termfilter_undo[i].undo,
 		    strlen(termfilter_undo[i].undo), 0) != 0)
 			return;
 	}
@@ -545,6 +545,13 @@ void
 termfilter_plain(const char *s, size_t len, struct cbuf *out)
 {
 	termfilter_text(s, len, out, 0);
+}
+
+/* The same for a NUL-terminated string: server text as plain text. */
+void
+termfilter_plain_str(const char *s, struct cbuf *out)
+{
+	termfilter_plain(s, strlen(s), out);
 }
 
 /* Append JSON text with C1 and DEL escaped and bad UTF-8 as \ufffd. */

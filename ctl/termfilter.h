@@ -47,6 +47,8 @@ void	termfilter_restore(struct termfilter *, struct cbuf *);
 void	termfilter_restore_fd(const struct termfilter *, int);
 /* Append s[0..len) as one line of plain text: controls and bad UTF-8 as '?'. */
 void	termfilter_plain(const char *, size_t, struct cbuf *);
+/* The same for a NUL-terminated string. */
+void	termfilter_plain_str(const char *, struct cbuf *);
 /*
  * Append JSON text with C1 code points and DEL escaped and bytes that are
  * not UTF-8 as \ufffd; outside strings JSON text is ASCII, so the result

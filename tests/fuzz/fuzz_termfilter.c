@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ctl/client.h"
+#include "ctl/cbuf.h"
 #include "ctl/termfilter.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -10,13 +10,14 @@
 #include <json-c/json.h>
 
 #include "ctl/client.h"
+#include "ctl/render.h"
 #include "unit.h"
 
 /* Parse a whole response given as a string. */
 static int
 parse(const char *text, struct http_resp *r, const char **cause)
 {
-	return (client_parse_response(text, strlen(text), r, cause));
+	return (http_parse_response(text, strlen(text), r, cause));
 }
 
 START_TEST(test_url)
@@ -142,13 +143,13 @@ render_as(const char *events, int raw)
 	struct cbuf		 out = { 0 };
 	size_t			 i;
 
-	client_render_init(&r, raw);
+	render_init(&r, raw);
 	a = json_tokener_parse(events);
 	ck_assert_ptr_nonnull(a);
 	for (i = 0; i < json_object_array_length(a); i++)
-		client_render_event(&r, json_object_array_get_idx(a, i), &out);
+		render_event(&r, json_object_array_get_idx(a, i), &out);
 	json_object_put(a);
-	client_render_end(&r, &out);
+	render_end(&r, &out);
 	cbuf_add(&out, "", 0);
 	return (out.data);
 }
@@ -253,26 +254,26 @@ START_TEST(test_response_plain)
 	ck_assert_int_eq(r.head.status, 200);
 	ck_assert_str_eq(r.head.content_type, "application/json");
 	ck_assert_str_eq(r.body.data, "{}");
-	client_resp_free(&r);
+	http_resp_free(&r);
 	/* No length: the body runs to EOF. */
 	ck_assert_int_eq(parse("HTTP/1.0 404 Not Found\r\n\r\n{\"error\":"
 	    "{\"code\":\"NOT_FOUND\",\"message\":\"no such\\nsession\"}}", &r,
 	    &cause), 0);
 	ck_assert_int_eq(r.head.status, 404);
-	msg = client_error_message(&r);
+	msg = http_error_message(&r);
 	ck_assert_str_eq(msg, "no such?session");
 	free(msg);
-	client_resp_free(&r);
+	http_resp_free(&r);
 	ck_assert_int_eq(parse("HTTP/1.1 413 Too Large\r\nContent-Length: 6"
 	    "\r\n\r\n<html>", &r, &cause), 0);
-	msg = client_error_message(&r);
+	msg = http_error_message(&r);
 	ck_assert_str_eq(msg, "server answered HTTP 413");
 	free(msg);
-	client_resp_free(&r);
+	http_resp_free(&r);
 	ck_assert_int_eq(parse("HTTP/1.1 204 No Content\r\n\r\n", &r, &cause),
 	    0);
 	ck_assert_uint_eq(r.body.len, 0);
-	client_resp_free(&r);
+	http_resp_free(&r);
 }
 END_TEST
 
@@ -290,12 +291,12 @@ START_TEST(test_response_chunked)
 	ck_assert_int_eq(parse(text, &r, &cause), 0);
 	ck_assert_int_eq(r.head.chunked, 1);
 	ck_assert_str_eq(r.body.data, "hello, world!!!");
-	client_resp_free(&r);
+	http_resp_free(&r);
 	/* The decoder fed one byte at a time gives the same bytes. */
 	hl = strstr(text, "\r\n\r\n") - text + 4;
 	memset(&d, 0, sizeof d);
 	for (i = hl; text[i] != '\0'; i++)
-		ck_assert_int_eq(client_dechunk(&d, text + i, 1, &out, &cause),
+		ck_assert_int_eq(http_dechunk(&d, text + i, 1, &out, &cause),
 		    0);
 	ck_assert_int_eq(d.done, 1);
 	ck_assert_str_eq(out.data, "hello, world!!!");
@@ -353,19 +354,19 @@ START_TEST(test_response_hostile)
 		ck_assert_ptr_nonnull(cause);
 	}
 	/* A chunk size line that never ends. */
-	big = malloc(CLIENT_MAX_HEAD + 100);
-	memset(big, '1', CLIENT_MAX_HEAD + 99);
-	big[CLIENT_MAX_HEAD + 99] = '\0';
+	big = malloc(HTTP_MAX_HEAD + 100);
+	memset(big, '1', HTTP_MAX_HEAD + 99);
+	big[HTTP_MAX_HEAD + 99] = '\0';
 	memcpy(big, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    47);
 	ck_assert_int_eq(parse(big, &r, &cause), -1);
 	/* A head that never ends. */
-	memset(big, 'a', CLIENT_MAX_HEAD + 99);
+	memset(big, 'a', HTTP_MAX_HEAD + 99);
 	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
-	ck_assert_int_eq(client_parse_head(big, CLIENT_MAX_HEAD + 99, &h,
+	ck_assert_int_eq(http_parse_head(big, HTTP_MAX_HEAD + 99, &h,
 	    &cause), -1);
 	ck_assert_str_eq(cause, "response head too large");
-	ck_assert_int_eq(client_parse_head(big, 100, &h, &cause), 0);
+	ck_assert_int_eq(http_parse_head(big, 100, &h, &cause), 0);
 	free(big);
 }
 END_TEST
@@ -389,20 +390,20 @@ START_TEST(test_sse)
 	int			rc = 0;
 
 	memset(&p, 0, sizeof p);
-	ck_assert_int_eq(client_sse_feed(&p, text, strlen(text), sse_collect,
+	ck_assert_int_eq(http_sse_feed(&p, text, strlen(text), sse_collect,
 	    &out), 1);
 	ck_assert_str_eq(out.data, "A|1|{\"a\":1};B|2|l1\nl2;message||;"
 	    "STOP||s;");
-	client_sse_free(&p);
+	http_sse_free(&p);
 	cbuf_free(&out);
 	/* Byte by byte: the same events. */
 	memset(&p, 0, sizeof p);
 	for (i = 0; text[i] != '\0' && rc == 0; i++)
-		rc = client_sse_feed(&p, text + i, 1, sse_collect, &out);
+		rc = http_sse_feed(&p, text + i, 1, sse_collect, &out);
 	ck_assert_int_eq(rc, 1);
 	ck_assert_str_eq(out.data, "A|1|{\"a\":1};B|2|l1\nl2;message||;"
 	    "STOP||s;");
-	client_sse_free(&p);
+	http_sse_free(&p);
 	cbuf_free(&out);
 }
 END_TEST

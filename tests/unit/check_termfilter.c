@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,8 @@
 
 #include <check.h>
 
-#include "ctl/client.h"
+#include "common/util.h"
+#include "ctl/cbuf.h"
 #include "ctl/termfilter.h"
 #include "unit.h"
 
@@ -516,11 +519,32 @@ START_TEST(test_plain_json)
 	cbuf_add(&out, "", 0);
 	ck_assert_str_eq(out.data, "a?b?c?d??\xc3\xa9?");
 	out.len = 0;
+	termfilter_plain_str(plain, &out);
+	cbuf_add(&out, "", 0);
+	ck_assert_str_eq(out.data, "a?b?c?d??\xc3\xa9?");
+	out.len = 0;
 	termfilter_json(json, sizeof json - 1, &out);
 	cbuf_add(&out, "", 0);
 	ck_assert_str_eq(out.data, "{\"k\":\"a\\u007f\\u009b\\ufffd\xc3\xa9"
 	    "\\ufffd\"}\\ufffd");
 	cbuf_free(&out);
+}
+END_TEST
+
+START_TEST(test_write_all)
+{
+	int	sv[2];
+	char	buf[8];
+
+	/* What restore_fd writes with: all of it, or -1 without SIGPIPE. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(write_all(sv[0], "\033[0m", 4, 1), 0);
+	ck_assert_int_eq(read(sv[1], buf, sizeof buf), 4);
+	ck_assert_int_eq(memcmp(buf, "\033[0m", 4), 0);
+	ck_assert_int_eq(write_all(sv[0], "", 0, 0), 0);
+	close(sv[1]);
+	ck_assert_int_eq(write_all(sv[0], "x", 1, 1), -1);
+	close(sv[0]);
 }
 END_TEST
 
@@ -553,6 +577,7 @@ unit_suite(void)
 	tc = tcase_create("restore and text");
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_plain_json);
+	tcase_add_test(tc, test_write_all);
 	suite_add_tcase(s, tc);
 	return (s);
 }
