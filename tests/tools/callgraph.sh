@@ -1,20 +1,25 @@
 #!/bin/sh
 # No two source files call into each other, directly or around a loop.
 #
-# From the objects in the build's convenience libraries (common/, supervisor/,
-# worker/), list every file-to-file edge: a.o -> b.o when a.o has an
+# From the objects in the build's convenience libraries (common/, host/,
+# ctl/, supervisor/, worker/), list every file-to-file edge: a.o -> b.o when a.o has an
 # undefined symbol that b.o defines as a function (a call: shared globals
 # such as server_cfg are not edges). Then fail if the edges hold a cycle.
-# Usage: callgraph.sh [-v] [library.a ...]; with no library, the three of
-# the build directory ($TESTS_BUILDDIR/.. or the current directory). -v
-# prints every edge.
+# Usage: callgraph.sh [-v | -e] [library.a ...]; with no library, the five
+# of the build directory ($TESTS_BUILDDIR/.. or the current directory). -v
+# prints every edge; -e prints only the edges and checks nothing (for
+# layers.sh).
 set -u
 verbose=0
-[ "${1:-}" = "-v" ] && { verbose=1; shift; }
+case "${1:-}" in
+-v)	verbose=1; shift ;;
+-e)	verbose=2; shift ;;
+esac
 if [ $# -eq 0 ]; then
 	top=${TESTS_BUILDDIR:+$TESTS_BUILDDIR/..}
 	top=${top:-.}
-	set -- "$top/common/libcommon.a" "$top/supervisor/libsupervisor.a" \
+	set -- "$top/common/libcommon.a" "$top/host/libhost.a" \
+	    "$top/ctl/libctl.a" "$top/supervisor/libsupervisor.a" \
 	    "$top/worker/libworker.a"
 fi
 for lib in "$@"; do
@@ -50,6 +55,8 @@ END {
 	if (verbose)
 		for (e in edge)
 			print "edge: " e " (" edge[e] ")"
+	if (verbose == 2)
+		exit 0
 	# Depth-first search with colours: a grey node reached again is a cycle.
 	bad = 0
 	for (v in nodes) {
@@ -70,12 +77,14 @@ END {
 					path = stack[k] " -> " path
 				path = w " -> " path
 				print "cycle: " path
-				bad = 1
+				bad++
 			} else if (colour[w] == "") {
 				colour[w] = "grey"
 				sp++; stack[sp] = w; it[sp] = out[w]
 			}
 		}
 	}
-	exit bad
+	if (bad)
+		print "callgraph: " bad " cycle(s) between source files"
+	exit bad != 0
 }'
