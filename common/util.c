@@ -443,6 +443,50 @@ send_fd(int sock, const void *data, size_t len, int fd, int flags)
 }
 
 /*
+ * recvmsg(2) of up to len bytes into data, with flags; the one descriptor
+ * that came with them (close-on-exec) in *fd, or -1; any further ones are
+ * closed. Its result, errno set on -1.
+ */
+ssize_t
+receive_fd(int sock, void *data, size_t len, int *fd, int flags)
+{
+	struct msghdr	 msg;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof (int))];
+	} cbuf;
+	int		 got;
+	size_t		 i, nfd;
+	ssize_t		 n;
+
+	*fd = -1;
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = data;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof cbuf.buf;
+	if ((n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC)) == -1)
+		return (-1);
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof (int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof got, sizeof got);
+			if (*fd == -1)
+				*fd = got;
+			else
+				close(got);
+		}
+	}
+	return (n);
+}
+
+/*
  * A /proc/self/mountinfo field (n bytes of s) with its \ooo escapes
  * undone, NUL-terminated in out (len bytes; out may be s itself); -1 if
  * it does not fit.

@@ -34,6 +34,8 @@ int	 write_all(int, const char *, size_t, int);
 int	 set_nonblock(int);
 int	 set_cloexec(int);
 ssize_t	 send_fd(int, const void *, size_t, int, int);
+/* Receive data and the descriptor sent with it (or -1) into the int. */
+ssize_t	 receive_fd(int, void *, size_t, int *, int);
 int	 mountinfo_unescape(const char *, size_t, char *, size_t);
 /* The mount point (field 5) of a mountinfo line, unescaped in place. */
 char	*mountinfo_point(char *);

@@ -6,8 +6,6 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +13,6 @@
 
 #include <check.h>
 
-#include "common/util.h"
 #include "ctl/cbuf.h"
 #include "ctl/termfilter.h"
 #include "unit.h"
@@ -531,23 +528,6 @@ START_TEST(test_plain_json)
 }
 END_TEST
 
-START_TEST(test_write_all)
-{
-	int	sv[2];
-	char	buf[8];
-
-	/* What restore_fd writes with: all of it, or -1 without SIGPIPE. */
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_int_eq(write_all(sv[0], "\033[0m", 4, 1), 0);
-	ck_assert_int_eq(read(sv[1], buf, sizeof buf), 4);
-	ck_assert_int_eq(memcmp(buf, "\033[0m", 4), 0);
-	ck_assert_int_eq(write_all(sv[0], "", 0, 0), 0);
-	close(sv[1]);
-	ck_assert_int_eq(write_all(sv[0], "x", 1, 1), -1);
-	close(sv[0]);
-}
-END_TEST
-
 /* The suite. */
 Suite *
 unit_suite(void)
@@ -577,7 +557,6 @@ unit_suite(void)
 	tc = tcase_create("restore and text");
 	tcase_add_test(tc, test_restore);
 	tcase_add_test(tc, test_plain_json);
-	tcase_add_test(tc, test_write_all);
 	suite_add_tcase(s, tc);
 	return (s);
 }
