@@ -1,4 +1,7 @@
-/* Unit tests for runnerctl's client (ctl/client.c): parsing and rendering. */
+/*
+ * Unit tests for runnerctl's client (ctl/client.c, http.c, render.c):
+ * parsing and rendering.
+ */
 #include "config.h"
 
 #include <stdint.h>
