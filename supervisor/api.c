@@ -23,6 +23,7 @@
 #include "sse.h"
 #include "auth.h"
 #include "conf.h"
+#include "control.h"
 #include "event.h"
 #include "guard.h"
 #include "log.h"
@@ -801,7 +802,7 @@ api_input(struct api_ctx *ctx)
 		return;
 	}
 	api_serr_init(&se);
-	if (session_input(s, data, len, &se) != 0) {
+	if (control_input(s, data, len, &se) != 0) {
 		json_object_put(body);
 		api_serr(ctx, &se);
 		return;
@@ -829,7 +830,7 @@ api_resize(struct api_ctx *ctx)
 	}
 	json_object_put(body);
 	api_serr_init(&se);
-	if (session_resize(s, cols, rows, &se) != 0) {
+	if (control_resize(s, cols, rows, &se) != 0) {
 		api_serr(ctx, &se);
 		return;
 	}
@@ -858,14 +859,14 @@ api_session_call(struct api_ctx *ctx, int (*fn)(struct session *,
 static void
 api_pause(struct api_ctx *ctx)
 {
-	api_session_call(ctx, session_pause, "pause");
+	api_session_call(ctx, control_pause, "pause");
 }
 
 /* POST …/:id/resume (any body is ignored). */
 static void
 api_resume(struct api_ctx *ctx)
 {
-	api_session_call(ctx, session_resume, "resume");
+	api_session_call(ctx, control_resume, "resume");
 }
 
 /* POST …/:id/stop {graceful?}: the body is optional. */
@@ -887,7 +888,7 @@ api_stop(struct api_ctx *ctx)
 	}
 	json_object_put(body);
 	api_serr_init(&se);
-	if (session_stop(s, graceful, &se) != 0) {
+	if (control_stop(s, graceful, &se) != 0) {
 		api_serr(ctx, &se);
 		return;
 	}
@@ -930,7 +931,7 @@ api_approval(struct api_ctx *ctx)
 		return;
 	}
 	api_serr_init(&se);
-	if (session_approve(s, ctx->approval_id, decision, note,
+	if (control_approve(s, ctx->approval_id, decision, note,
 	    ctx->who.user_id, &se) != 0) {
 		json_object_put(body);
 		api_serr(ctx, &se);

@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "cgroup.h"
 #include "conf.h"
+#include "control.h"
 #include "eventlog.h"
 #include "gateway.h"
 #include "gitcap.h"
@@ -422,7 +423,7 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		    server_cfg->shutdown_grace_ms)
 			server_exit_deadline = mono_ms() +
 			    server_cfg->shutdown_grace_ms;
-		session_stop_all();
+		control_stop_all();
 		server_exit_ev = evtimer_new(server_base, server_exit_cb,
 		    NULL);
 		evtimer_add(server_exit_ev, &tv);

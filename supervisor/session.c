@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,13 +24,13 @@
 #include "overlay.h"
 #include "pool.h"
 #include "proto.h"
-#include "quota.h"
 #include "sandbox.h"
 #include "server.h"
 #include "session.h"
+#include "sessionrec.h"
+#include "startmsg.h"
 #include "util.h"
 
-#define SESSION_STOP_BACKSTOP_MS	5000	/* beyond the stop grace */
 #define SESSION_TIMEOUT_BACKSTOP_MS	10000	/* beyond timeout + grace */
 
 static TAILQ_HEAD(, session) sessions = TAILQ_HEAD_INITIALIZER(sessions);
@@ -54,8 +53,6 @@ static struct {
 } session_stats;
 
 static void	session_emit(struct session *, struct json_object *);
-static void	session_end(struct session *, enum session_state,
-		    const char *);
 static void	session_finished(struct session *);
 static void	session_approval_resolved_cb(struct json_object *, void *);
 static void	session_approval_expired_cb(struct json_object *, void *);
@@ -66,18 +63,6 @@ static void	session_worker_gone_cb(const char *, void *);
 static const struct approval_ops session_approval_ops = {
 	session_approval_resolved_cb, session_approval_expired_cb
 };
-
-#define ERR(e, st, c, ...) do {						\
-	(e)->status = (st);						\
-	(e)->code = (c);						\
-	snprintf((e)->message, sizeof (e)->message, __VA_ARGS__);	\
-} while (0)
-
-static char *
-session_dir(const char *id)
-{
-	return (xasprintf("%s/sessions/%s", server_cfg->state_dir, id));
-}
 
 static void
 session_add_time(struct json_object *o, const char *key, int64_t ms)
@@ -90,17 +75,6 @@ session_add_time(struct json_object *o, const char *key, int64_t ms)
 	}
 	iso8601_ms(ms, buf, sizeof buf);
 	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-static int64_t
-session_get_time(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return (0);
-	return (json_object_get_int64(v));
 }
 
 static struct json_object *
@@ -151,34 +125,14 @@ session_state_json(struct session *s)
 	return (o);
 }
 
-/* Write session.json: what a restarted supervisor needs, no secret value. */
+/* Write session.json (sessionrec.c). */
 static void
 session_save(struct session *s)
 {
 	struct json_object	*o;
-	const char		*text;
-	size_t			 len;
-	char			*dir, *path;
 
 	o = session_state_json(s);
-	json_object_object_add(o, "createdAtMs",
-	    json_object_new_int64(s->created_at));
-	json_object_object_add(o, "startedAtMs",
-	    json_object_new_int64(s->started_at));
-	json_object_object_add(o, "endedAtMs",
-	    json_object_new_int64(s->ended_at));
-	json_object_object_add(o, "ended", json_object_new_boolean(s->ended));
-	json_object_object_add(o, "record", json_object_get(s->record));
-	json_object_object_add(o, "approvals",
-	    json_object_get(approval_records(s->approvals)));
-	text = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	dir = session_dir(s->id);
-	path = xasprintf("%s/session.json", dir);
-	if (write_file_atomic(path, text, len) == -1)
-		log_warn("%s", path);
-	free(path);
-	free(dir);
+	sessionrec_save(s, o);
 	json_object_put(o);
 }
 
@@ -273,7 +227,7 @@ session_backstop_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
+void
 session_arm_backstop(struct session *s, int64_t ms)
 {
 	struct timeval	tv;
@@ -283,155 +237,6 @@ session_arm_backstop(struct session *s, int64_t ms)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(s->backstop, &tv);
-}
-
-/*
- * A remote repoRef's URL, <base>/<owner>/<name>.git, and the name of the
- * variable that holds its host's token; NULL for a local one.
- */
-static char *
-session_remote_url(struct session *s, const char **token_var)
-{
-	struct json_object	*repo, *v;
-	const char		*prov, *owner, *name, *base;
-	size_t			 len;
-
-	if (!json_object_object_get_ex(s->record, "repoRef", &repo) ||
-	    !json_object_object_get_ex(repo, "provider", &v))
-		return (NULL);
-	prov = json_object_get_string(v);
-	if (strcmp(prov, "github") == 0) {
-		base = server_cfg->github_url;
-		*token_var = "GITHUB_TOKEN";
-	} else if (strcmp(prov, "gitlab") == 0) {
-		base = server_cfg->gitlab_url;
-		*token_var = "GITLAB_TOKEN";
-	} else if (strcmp(prov, "bitbucket") == 0) {
-		base = server_cfg->bitbucket_url;
-		*token_var = "BITBUCKET_TOKEN";
-	} else
-		return (NULL);
-	if (!json_object_object_get_ex(repo, "owner", &v))
-		return (NULL);
-	owner = json_object_get_string(v);
-	if (!json_object_object_get_ex(repo, "name", &v))
-		return (NULL);
-	name = json_object_get_string(v);
-	len = strlen(base);
-	while (len > 0 && base[len - 1] == '/')
-		len--;
-	return (xasprintf("%.*s/%s/%s.git", (int)len, base, owner, name));
-}
-
-/*
- * The session's resource limits for START: the config's, lowered by the
- * request's policy.limits (validate.c kept those within the config's);
- * the disk quota only where quotas work.
- */
-static struct json_object *
-session_start_limits(struct session *s)
-{
-	struct json_object	*o, *pol, *req, *v;
-	static const char *const keys[] = {
-		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes"
-	};
-	int64_t			 val[4];
-	size_t			 i;
-
-	val[0] = server_cfg->memory_max_bytes;
-	val[1] = server_cfg->pids_max;
-	val[2] = server_cfg->cpu_max_pct;
-	val[3] = server_cfg->workspace_max_bytes;
-	if (!json_object_object_get_ex(s->record, "policy", &pol) ||
-	    !json_object_object_get_ex(pol, "limits", &req))
-		req = NULL;
-	o = json_object_new_object();
-	for (i = 0; i < nitems(keys); i++) {
-		if (req != NULL && json_object_object_get_ex(req, keys[i], &v) &&
-		    json_object_is_type(v, json_type_int))
-			val[i] = json_object_get_int64(v);
-		/* Without loop devices or mkfs: no quota, as /healthz says. */
-		if (i == 3)
-			val[i] = quota_effective(val[i]);
-		json_object_object_add(o, keys[i],
-		    json_object_new_int64(val[i]));
-	}
-	return (o);
-}
-
-/*
- * The START message (proto.h): this session's part, with what was derived
- * for it here, and the config in its own form for the worker's loader.
- */
-static struct json_object *
-session_start_msg(struct session *s, struct json_object *env)
-{
-	struct json_object	*o, *sess, *v;
-	const char		*home, *lang, *token_var = NULL, *token;
-	static const char	*keys[] = { "repoRef", "checkout", "task",
-				    "policy", "roomPath" };
-	char			*url;
-	size_t			 i;
-
-	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("START"));
-	json_object_object_add(o, "protocol",
-	    json_object_new_int(PROTO_VERSION));
-	sess = json_object_new_object();
-	json_object_object_add(sess, "sessionId",
-	    json_object_new_string(s->id));
-	json_object_object_add(sess, "orgId",
-	    json_object_new_string(s->org_id));
-	json_object_object_add(sess, "villageId",
-	    json_object_new_string(s->village_id));
-	json_object_object_add(sess, "agentId",
-	    json_object_new_string(s->agent_id));
-	for (i = 0; i < nitems(keys); i++) {
-		if (json_object_object_get_ex(s->record, keys[i], &v))
-			json_object_object_add(sess, keys[i],
-			    json_object_get(v));
-	}
-	/* env is borrowed from the request; this ref dies with o. */
-	json_object_object_add(sess, "env", json_object_get(env));
-	json_object_object_add(sess, "provider",
-	    json_object_new_string(s->provider_id));
-	url = session_remote_url(s, &token_var);
-	if (url != NULL && (env == NULL ||
-	    !json_object_object_get_ex(env, token_var, NULL)) &&
-	    (token = getenv(token_var)) != NULL && *token != '\0') {
-		/*
-		 * The daemon's own token is for the worker's fetch alone:
-		 * never in the record, never in the agent's environment.
-		 */
-		json_object_object_add(sess, "remoteToken",
-		    json_object_new_string(token));
-	}
-	if (url != NULL) {
-		json_object_object_add(sess, "remoteUrl",
-		    json_object_new_string(url));
-		free(url);
-	}
-	/* What "auto" resolved to, by the start-up probe. */
-	json_object_object_add(sess, "workspaceMode", json_object_new_string(
-	    overlay_mode(server_cfg->workspace_mode, NULL)));
-	json_object_object_add(sess, "cgroupBase", cgroup_resolved() != NULL ?
-	    json_object_new_string(cgroup_resolved()) : NULL);
-	json_object_object_add(sess, "limits", session_start_limits(s));
-	/* The session's proxy refuses these, allowlisted or not. */
-	json_object_object_add(sess, "daemonListen",
-	    strv_to_json(server_listen));
-	json_object_object_add(sess, "cols", json_object_new_int(120));
-	json_object_object_add(sess, "rows", json_object_new_int(40));
-	home = getenv("HOME");
-	json_object_object_add(sess, "home",
-	    json_object_new_string(home != NULL ? home : "/"));
-	lang = getenv("LANG");
-	json_object_object_add(sess, "lang", json_object_new_string(
-	    lang != NULL && *lang != '\0' ? lang : "C.UTF-8"));
-	json_object_object_add(o, "session", sess);
-	/* No secret: the worker needs none of tokens and jwt_secret. */
-	json_object_object_add(o, "config", config_to_wire(server_cfg));
-	return (o);
 }
 
 /*
@@ -448,10 +253,10 @@ session_sandbox_check(struct sess_err *err)
 	    names, sizeof names) == 0)
 		return (0);
 	if (!server_cfg->sandbox)
-		ERR(err, 503, "SANDBOX_UNAVAILABLE", "the sandbox is off "
+		SESS_ERR(err, 503, "SANDBOX_UNAVAILABLE", "the sandbox is off "
 		    "(sandbox: false) but sandbox_required names: %s", names);
 	else
-		ERR(err, 503, "SANDBOX_UNAVAILABLE", "required sandbox layers "
+		SESS_ERR(err, 503, "SANDBOX_UNAVAILABLE", "required sandbox layers "
 		    "are unavailable on this host: %s (see GET /healthz)",
 		    names);
 	return (-1);
@@ -468,11 +273,11 @@ session_start(struct json_object *req, struct json_object *env,
 	const char		*v;
 
 	if (server_exiting) {
-		ERR(err, 503, "SHUTTING_DOWN", "runnerd is shutting down");
+		SESS_ERR(err, 503, "SHUTTING_DOWN", "runnerd is shutting down");
 		return (-1);
 	}
 	if (session_active_count() >= server_cfg->max_sessions) {
-		ERR(err, 429, "SESSION_LIMIT", "session limit reached: %d "
+		SESS_ERR(err, 429, "SESSION_LIMIT", "session limit reached: %d "
 		    "sessions are running (RUNNER_MAX_SESSIONS); try again "
 		    "when one ends", server_cfg->max_sessions);
 		return (-1);
@@ -502,22 +307,22 @@ session_start(struct json_object *req, struct json_object *env,
 	}
 	json_object_object_add(s->record, "envNames", names);
 
-	dir = session_dir(s->id);
+	dir = sessionrec_dir(s->id);
 	s->log = eventlog_open(dir, &s->last_seq, cause, sizeof cause);
 	free(dir);
 	if (s->log == NULL) {
 		log_warnx("session %s: %s", s->id, cause);
-		ERR(err, 500, "INTERNAL", "cannot create the session's event "
+		SESS_ERR(err, 500, "INTERNAL", "cannot create the session's event "
 		    "log");
 		session_free(s);
 		return (-1);
 	}
 	if ((s->worker = pool_take(session_worker_event_cb,
 	    session_worker_gone_cb, s)) == NULL) {
-		ERR(err, 503, "NO_WORKER", "cannot start a worker process");
+		SESS_ERR(err, 503, "NO_WORKER", "cannot start a worker process");
 		eventlog_close(s->log);
 		s->log = NULL;
-		dir = session_dir(s->id);
+		dir = sessionrec_dir(s->id);
 		rm_rf(dir);
 		free(dir);
 		session_free(s);
@@ -526,7 +331,7 @@ session_start(struct json_object *req, struct json_object *env,
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	session_save(s);
 
-	start = session_start_msg(s, env);
+	start = startmsg_create(s, env);
 	if (pool_send(s->worker, start) == -1) {
 		json_object_put(start);
 		session_end(s, ST_FAILED, "cannot send START to the worker");
@@ -750,7 +555,7 @@ session_last_usage(struct session *s, struct json_object *usage)
  * End a session from the supervisor's side (crash, protocol error, restart,
  * backstop): the final transition and SESSION_ENDED, unless already ended.
  */
-static void
+void
 session_end(struct session *s, enum session_state final, const char *reason)
 {
 	struct json_object	*ev, *usage;
@@ -991,121 +796,6 @@ session_worker_gone_cb(const char *reason, void *arg)
 	session_worker_gone(arg, reason);
 }
 
-/* A request needs the session live and its worker attached. */
-static int
-session_need_live(struct session *s, const char *what, struct sess_err *err)
-{
-	if (s->ended || session_state_final(s->state) || s->worker == NULL) {
-		ERR(err, 409, "INVALID_STATE", "session is %s; %s needs a "
-		    "live session", session_state_name(s->state), what);
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-session_send(struct session *s, struct json_object *o, struct sess_err *err)
-{
-	int	rv;
-
-	rv = pool_send(s->worker, o);
-	json_object_put(o);
-	if (rv == -1) {
-		ERR(err, 409, "INVALID_STATE", "the session's worker is gone");
-		return (-1);
-	}
-	return (0);
-}
-
-static struct json_object *
-session_msg(const char *type)
-{
-	struct json_object	*o;
-
-	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string(type));
-	return (o);
-}
-
-int
-session_input(struct session *s, const char *data, size_t len,
-    struct sess_err *err)
-{
-	struct json_object	*o;
-
-	if (session_need_live(s, "input", err) == -1)
-		return (-1);
-	o = session_msg("INPUT");
-	json_object_object_add(o, "data",
-	    json_object_new_string_len(data, (int)len));
-	return (session_send(s, o, err));
-}
-
-int
-session_resize(struct session *s, int cols, int rows, struct sess_err *err)
-{
-	struct json_object	*o;
-
-	if (session_need_live(s, "resize", err) == -1)
-		return (-1);
-	o = session_msg("RESIZE");
-	json_object_object_add(o, "cols", json_object_new_int(cols));
-	json_object_object_add(o, "rows", json_object_new_int(rows));
-	return (session_send(s, o, err));
-}
-
-/* PAUSE or RESUME (what), sent only from the one state it leaves. */
-static int
-session_pause_resume(struct session *s, const char *what,
-    enum session_state from, const char *type, const char *done,
-    struct sess_err *err)
-{
-	if (session_need_live(s, what, err) == -1)
-		return (-1);
-	if (s->state != from) {
-		ERR(err, 409, "INVALID_STATE", "session is %s; only a %s "
-		    "session can be %s", session_state_name(s->state),
-		    session_state_name(from), done);
-		return (-1);
-	}
-	return (session_send(s, session_msg(type), err));
-}
-
-int
-session_pause(struct session *s, struct sess_err *err)
-{
-	/* A pending approval is answered, not paused (DESIGN section 3). */
-	return (session_pause_resume(s, "pause", ST_RUNNING, "PAUSE",
-	    "paused", err));
-}
-
-int
-session_resume(struct session *s, struct sess_err *err)
-{
-	return (session_pause_resume(s, "resume", ST_PAUSED_BY_HUMAN,
-	    "RESUME", "resumed", err));
-}
-
-int
-session_stop(struct session *s, int graceful, struct sess_err *err)
-{
-	struct json_object	*o;
-
-	if (session_need_live(s, "stop", err) == -1)
-		return (-1);
-	o = session_msg("STOP");
-	json_object_object_add(o, "graceful",
-	    json_object_new_boolean(graceful));
-	if (session_send(s, o, err) == -1)
-		return (-1);
-	s->stop_requested = 1;
-	session_arm_backstop(s, (graceful ? server_cfg->stop_grace_ms : 0) +
-	    SESSION_STOP_BACKSTOP_MS);
-	log_info("session %s: %s stop requested", s->id,
-	    graceful ? "graceful" : "forced");
-	return (0);
-}
-
 /* The approvals: record APPROVAL_RESOLVED. */
 static void
 session_approval_resolved_cb(struct json_object *ev, void *arg)
@@ -1125,56 +815,12 @@ session_approval_expired_cb(struct json_object *o, void *arg)
 }
 
 int
-session_approve(struct session *s, const char *id, const char *decision,
-    const char *note, const char *by, struct sess_err *err)
-{
-	struct json_object	*o;
-	const char		*status;
-
-	if ((status = approval_status(s->approvals, id)) == NULL) {
-		ERR(err, 404, "NOT_FOUND", "no approval '%.40s' in this "
-		    "session", id);
-		return (-1);
-	}
-	if (strcmp(status, "expired") == 0) {
-		ERR(err, 409, "EXPIRED", "approval '%.40s' expired: nobody "
-		    "answered it in time, so it was denied", id);
-		return (-1);
-	}
-	if (strcmp(status, "pending") != 0) {
-		ERR(err, 409, "ALREADY_RESOLVED", "approval '%.40s' is "
-		    "already resolved (%s)", id, status);
-		return (-1);
-	}
-	if (session_need_live(s, "an approval", err) == -1)
-		return (-1);
-	o = session_msg("APPROVE");
-	json_object_object_add(o, "approvalId", json_object_new_string(id));
-	json_object_object_add(o, "decision",
-	    json_object_new_string(decision));
-	if (note != NULL)
-		json_object_object_add(o, "note", json_object_new_string(note));
-	if (session_send(s, o, err) == -1)
-		return (-1);
-	/*
-	 * Who answered: the authenticated user, else "api" (auth.c names
-	 * a loopback client without credentials "local", a static token
-	 * "token": neither is a user).
-	 */
-	if (by == NULL || *by == '\0' || strcmp(by, "-") == 0 ||
-	    strcmp(by, "local") == 0 || strcmp(by, "token") == 0)
-		by = "api";
-	approval_resolve(s->approvals, id, decision, by, note);
-	return (0);
-}
-
-int
 session_delete(struct session *s, struct sess_err *err)
 {
 	char	*dir, *ws;
 
 	if (!s->ended) {
-		ERR(err, 409, "INVALID_STATE", "session is %s; stop it before "
+		SESS_ERR(err, 409, "INVALID_STATE", "session is %s; stop it before "
 		    "deleting it", session_state_name(s->state));
 		return (-1);
 	}
@@ -1185,7 +831,7 @@ session_delete(struct session *s, struct sess_err *err)
 	if (rm_rf(ws) == -1)
 		log_warn("session %s: removing %s", s->id, ws);
 	free(ws);
-	dir = session_dir(s->id);
+	dir = sessionrec_dir(s->id);
 	if (rm_rf(dir) == -1)
 		log_warn("session %s: removing %s", s->id, dir);
 	free(dir);
@@ -1202,124 +848,45 @@ session_events_write(struct session *s, uint64_t after, size_t limit,
 	return (eventlog_read(s->log, after, limit, out, count, last));
 }
 
-/* Rebuild one session from its session.json and event log. */
-static struct session *
-session_restore(const char *id)
+/* Rebuild one session from its record; a live one failed (n, failed). */
+static void
+session_restore_cb(const char *id, void *arg)
 {
+	int			*count = arg;
 	struct session		*s;
-	struct json_object	*o, *v;
-	char			*dir, *path, *text, cause[256];
-	const char		*str;
-	int			 st;
+	struct json_object	*o;
 
-	dir = session_dir(id);
-	path = xasprintf("%s/session.json", dir);
-	text = read_file(path, NULL);
-	free(path);
-	if (text == NULL || (o = json_tokener_parse(text)) == NULL) {
-		log_warnx("session %s: no readable session.json, skipped", id);
-		free(text);
-		free(dir);
-		return (NULL);
-	}
-	free(text);
+	if ((o = sessionrec_read(id)) == NULL)
+		return;
 	s = session_alloc(id);
-	s->org_id = xstrdup((str = jsonget_str(o, "orgId")) ? str : "default");
-	s->user_id = xstrdup((str = jsonget_str(o, "userId")) ? str : "");
-	s->village_id = xstrdup((str = jsonget_str(o, "villageId")) ?
-	    str : "demo");
-	if ((str = jsonget_str(o, "agentName")) != NULL)
-		s->agent_name = xstrdup(str);
-	s->provider_id = xstrdup((str = jsonget_str(o, "providerId")) ?
-	    str : "unknown");
-	if ((str = jsonget_str(o, "providerVersion")) != NULL)
-		s->provider_version = xstrdup(str);
-	if ((str = jsonget_str(o, "workspace")) != NULL)
-		s->workspace = xstrdup(str);
-	if ((str = jsonget_str(o, "errorMessage")) != NULL)
-		s->error_message = xstrdup(str);
-	st = (str = jsonget_str(o, "state")) ? session_state_from_name(str) :
-	    -1;
-	s->state = st == -1 ? ST_CREATED : (enum session_state)st;
-	s->created_at = session_get_time(o, "createdAtMs");
-	s->started_at = session_get_time(o, "startedAtMs");
-	s->ended_at = session_get_time(o, "endedAtMs");
-	if (json_object_object_get_ex(o, "exitCode", &v) &&
-	    json_object_is_type(v, json_type_int)) {
-		s->has_exit_code = 1;
-		s->exit_code = json_object_get_int(v);
-	}
-	if (json_object_object_get_ex(o, "providerPid", &v))
-		s->provider_pid = json_object_get_int(v);
-	if (json_object_object_get_ex(o, "ended", &v))
-		s->ended = json_object_get_boolean(v);
-	if (json_object_object_get_ex(o, "record", &v))
-		s->record = json_object_get(v);
-	else
-		s->record = json_object_new_object();
-	if (json_object_object_get_ex(o, "approvals", &v) &&
-	    json_object_is_type(v, json_type_object))
-		approval_restore(s->approvals, v);
-	json_object_put(o);
-	s->log = eventlog_open(dir, &s->last_seq, cause, sizeof cause);
-	free(dir);
-	if (s->log == NULL) {
-		log_warnx("session %s: %s, skipped", id, cause);
+	if (sessionrec_load(s, o) == -1) {
+		json_object_put(o);
 		session_free(s);
-		return (NULL);
+		return;
 	}
-	return (s);
+	json_object_put(o);
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	count[0]++;
+	/*
+	 * A live session's worker went with the old supervisor: it
+	 * saw its channel close and killed its agent.
+	 */
+	if (!s->ended) {
+		s->provider_pid = 0;
+		session_end(s, ST_FAILED, "supervisor restarted");
+		count[1]++;
+	}
 }
 
 void
 session_restore_all(void)
 {
-	DIR		*d;
-	struct dirent	*de;
-	struct session	*s;
-	char		*dir;
-	int		 n = 0, failed = 0;
+	int	count[2] = { 0, 0 };
 
-	dir = xasprintf("%s/sessions", server_cfg->state_dir);
-	d = opendir(dir);
-	free(dir);
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!uuid_valid(de->d_name))
-			continue;
-		if ((s = session_restore(de->d_name)) == NULL)
-			continue;
-		TAILQ_INSERT_TAIL(&sessions, s, entry);
-		n++;
-		/*
-		 * A live session's worker went with the old supervisor: it
-		 * saw its channel close and killed its agent.
-		 */
-		if (!s->ended) {
-			s->provider_pid = 0;
-			session_end(s, ST_FAILED, "supervisor restarted");
-			failed++;
-		}
-	}
-	closedir(d);
-	if (n > 0)
+	sessionrec_scan(session_restore_cb, count);
+	if (count[0] > 0)
 		log_info("restored %d sessions (%d that were live marked "
-		    "FAILED)", n, failed);
-}
-
-void
-session_stop_all(void)
-{
-	struct session	*s;
-	struct sess_err	 err;
-
-	TAILQ_FOREACH(s, &sessions, entry) {
-		if (!s->ended && s->worker != NULL)
-			session_stop(s, 1, &err);
-		else if (!s->ended)
-			session_end(s, ST_FAILED, "supervisor shutting down");
-	}
+		    "FAILED)", count[0], count[1]);
 }
 
 /* Shutdown past its bound: whatever is still live fails now. */

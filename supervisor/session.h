@@ -21,6 +21,13 @@ struct sess_err {
 	char		 message[256];
 };
 
+/* Fill an error for the API (a macro: the message is a format). */
+#define SESS_ERR(e, st, c, ...) do {					\
+	(e)->status = (st);						\
+	(e)->code = (c);						\
+	snprintf((e)->message, sizeof (e)->message, __VA_ARGS__);	\
+} while (0)
+
 struct session {
 	char			 id[37];
 	char			 agent_id[16];	/* runner_ + 8 of the id */
@@ -77,15 +84,6 @@ int		 session_active_count(void);
 /* SessionRuntimeState (DESIGN section 6); the caller owns it. */
 struct json_object *session_state_json(struct session *);
 
-/* Requests from the API; -1 with err (404, 409 wrong state...). */
-int		 session_input(struct session *, const char *, size_t,
-		    struct sess_err *);
-int		 session_resize(struct session *, int, int, struct sess_err *);
-int		 session_pause(struct session *, struct sess_err *);
-int		 session_resume(struct session *, struct sess_err *);
-int		 session_stop(struct session *, int, struct sess_err *);
-int		 session_approve(struct session *, const char *, const char *,
-		    const char *, const char *, struct sess_err *);
 /* Remove an ended session's workspace and records (409 if live). */
 int		 session_delete(struct session *, struct sess_err *);
 /*
@@ -107,8 +105,15 @@ void		 session_add_listener(session_listener);
 /* The sessions' lines of GET /metrics. */
 void		 session_metrics(struct evbuffer *);
 
-/* Stop every live session gracefully (SIGTERM shutdown). */
-void		 session_stop_all(void);
+/*
+ * End a session from the supervisor's side: the final transition and
+ * SESSION_ENDED, unless already ended.
+ */
+void		 session_end(struct session *, enum session_state,
+		    const char *);
+/* (Re)arm the timer that kills a worker which does not end in time. */
+void		 session_arm_backstop(struct session *, int64_t);
+
 /* Fail every session still live (shutdown past its bound). */
 void		 session_fail_all(const char *);
 void		 session_free_all(void);

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "control.h"
 #include "event.h"
 #include "proto.h"
 #include "server.h"
@@ -228,17 +229,17 @@ START_TEST(test_approval_answered)
 	ck_assert_int_eq(json_object_array_length(v), 1);
 	json_object_put(st);
 
-	ck_assert_int_eq(session_approve(s, "nope", "allow", NULL, "alice",
+	ck_assert_int_eq(control_approve(s, "nope", "allow", NULL, "alice",
 	    &err), -1);
 	ck_assert_int_eq(err.status, 404);
-	ck_assert_int_eq(session_approve(s, APPROVAL_ID, "allow", "go",
+	ck_assert_int_eq(control_approve(s, APPROVAL_ID, "allow", "go",
 	    "alice", &err), 0);
 	ck_assert_int_eq(seen.types[seen.n - 1], EV_APPROVAL_RESOLVED);
 	ck_assert_ptr_nonnull(strstr(seen.last_resolved,
 	    "\"decision\":\"allow\""));
 	ck_assert_ptr_nonnull(strstr(seen.last_resolved,
 	    "\"resolvedBy\":\"alice\""));
-	ck_assert_int_eq(session_approve(s, APPROVAL_ID, "deny", NULL,
+	ck_assert_int_eq(control_approve(s, APPROVAL_ID, "deny", NULL,
 	    "alice", &err), -1);
 	ck_assert_int_eq(err.status, 409);
 	ck_assert_str_eq(err.code, "ALREADY_RESOLVED");
@@ -264,7 +265,7 @@ START_TEST(test_approval_expires)
 	    "\"decision\":\"deny\""));
 	ck_assert_ptr_nonnull(strstr(seen.last_resolved,
 	    "\"resolvedBy\":\"timeout\""));
-	ck_assert_int_eq(session_approve(s, APPROVAL_ID, "allow", NULL,
+	ck_assert_int_eq(control_approve(s, APPROVAL_ID, "allow", NULL,
 	    "alice", &err), -1);
 	ck_assert_str_eq(err.code, "EXPIRED");
 }
