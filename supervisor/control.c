@@ -36,7 +36,8 @@ control_send(struct session *s, struct json_object *o, struct sess_err *err)
 	rv = pool_send(s->worker, o);
 	json_object_put(o);
 	if (rv == -1) {
-		SESS_ERR(err, 409, "INVALID_STATE", "the session's worker is gone");
+		SESS_ERR(err, 409, "INVALID_STATE",
+		    "the session's worker is gone");
 		return (-1);
 	}
 	return (0);
@@ -144,8 +145,8 @@ control_approve(struct session *s, const char *id, const char *decision,
 		return (-1);
 	}
 	if (strcmp(status, "expired") == 0) {
-		SESS_ERR(err, 409, "EXPIRED", "approval '%.40s' expired: nobody "
-		    "answered it in time, so it was denied", id);
+		SESS_ERR(err, 409, "EXPIRED", "approval '%.40s' expired: "
+		    "nobody answered it in time, so it was denied", id);
 		return (-1);
 	}
 	if (strcmp(status, "pending") != 0) {

@@ -256,9 +256,9 @@ session_sandbox_check(struct sess_err *err)
 		SESS_ERR(err, 503, "SANDBOX_UNAVAILABLE", "the sandbox is off "
 		    "(sandbox: false) but sandbox_required names: %s", names);
 	else
-		SESS_ERR(err, 503, "SANDBOX_UNAVAILABLE", "required sandbox layers "
-		    "are unavailable on this host: %s (see GET /healthz)",
-		    names);
+		SESS_ERR(err, 503, "SANDBOX_UNAVAILABLE", "required sandbox "
+		    "layers are unavailable on this host: %s (see GET "
+		    "/healthz)", names);
 	return (-1);
 }
 
@@ -312,14 +312,15 @@ session_start(struct json_object *req, struct json_object *env,
 	free(dir);
 	if (s->log == NULL) {
 		log_warnx("session %s: %s", s->id, cause);
-		SESS_ERR(err, 500, "INTERNAL", "cannot create the session's event "
-		    "log");
+		SESS_ERR(err, 500, "INTERNAL", "cannot create the session's "
+		    "event log");
 		session_free(s);
 		return (-1);
 	}
 	if ((s->worker = pool_take(session_worker_event_cb,
 	    session_worker_gone_cb, s)) == NULL) {
-		SESS_ERR(err, 503, "NO_WORKER", "cannot start a worker process");
+		SESS_ERR(err, 503, "NO_WORKER",
+		    "cannot start a worker process");
 		eventlog_close(s->log);
 		s->log = NULL;
 		dir = sessionrec_dir(s->id);
@@ -820,8 +821,8 @@ session_delete(struct session *s, struct sess_err *err)
 	char	*dir, *ws;
 
 	if (!s->ended) {
-		SESS_ERR(err, 409, "INVALID_STATE", "session is %s; stop it before "
-		    "deleting it", session_state_name(s->state));
+		SESS_ERR(err, 409, "INVALID_STATE", "session is %s; stop it "
+		    "before deleting it", session_state_name(s->state));
 		return (-1);
 	}
 	/* An overlay workspace is unmounted first (worker/overlay.c). */
