@@ -58,8 +58,6 @@
 
 static const char *const gw_proto_names[] = { "socket.io", "ws", "sse" };
 
-static const char *const gw_kind_names[] = { "village", "agent", "session" };
-
 /* One session's position in a subscription. */
 struct gw_cursor {
 	TAILQ_ENTRY(gw_cursor)	 entry;
@@ -113,108 +111,6 @@ static struct {
 
 static void	gw_client_pump(struct gw_client *);
 static void	gw_replay_schedule(struct gw_client *);
-
-/* A blob holding a copy of data, with one reference. */
-struct gw_blob *
-gateway_blob_new(const void *data, size_t len)
-{
-	struct gw_blob	*b;
-
-	b = xmalloc(sizeof *b + len + 1);
-	b->refs = 1;
-	b->len = len;
-	memcpy(b->data, data, len);
-	b->data[len] = '\0';
-	return (b);
-}
-
-/* One more holder of a blob. */
-struct gw_blob *
-gateway_blob_ref(struct gw_blob *b)
-{
-	b->refs++;
-	return (b);
-}
-
-/* One holder less; the last one frees it. */
-void
-gateway_blob_unref(struct gw_blob *b)
-{
-	if (b != NULL && --b->refs == 0)
-		free(b);
-}
-
-/* A blob holding an evbuffer's bytes; the evbuffer is emptied. */
-struct gw_blob *
-gateway_blob_from(struct evbuffer *b)
-{
-	struct gw_blob	*blob;
-	size_t		 len = evbuffer_get_length(b);
-
-	blob = xmalloc(sizeof *blob + len + 1);
-	blob->refs = 1;
-	blob->len = len;
-	evbuffer_remove(b, blob->data, len);
-	blob->data[len] = '\0';
-	return (blob);
-}
-
-/* A room's id: 1 to GW_NAME_MAX printable characters, no quotes. */
-int
-gateway_name_valid(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; name[i] != '\0'; i++) {
-		if (i >= GW_NAME_MAX || name[i] < 0x21 || name[i] > 0x7e ||
-		    name[i] == '"' || name[i] == '\\')
-			return (0);
-	}
-	return (i > 0);
-}
-
-/* The name of a kind of room, as in "village:demo". */
-const char *
-gateway_kind_name(enum gw_kind kind)
-{
-	return (gw_kind_names[kind]);
-}
-
-/* A seq from a header or a cursor: 1 to 19 digits. */
-int
-gateway_seq_parse(const char *s, uint64_t *out)
-{
-	uint64_t	v = 0;
-	size_t		i;
-
-	if (s == NULL || *s == '\0')
-		return (-1);
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 19)
-			return (-1);
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return (0);
-}
-
-/* "village:demo" into a kind and a pointer to the id; -1 if malformed. */
-int
-gateway_room_parse(const char *full, enum gw_kind *kind, const char **name)
-{
-	size_t	i, n;
-
-	for (i = 0; i < GW__KINDS; i++) {
-		n = strlen(gw_kind_names[i]);
-		if (strncmp(full, gw_kind_names[i], n) == 0 &&
-		    full[n] == ':' && gateway_name_valid(full + n + 1)) {
-			*kind = (enum gw_kind)i;
-			*name = full + n + 1;
-			return (0);
-		}
-	}
-	return (-1);
-}
 
 /* A room by kind and id, or NULL. */
 static struct gw_room *
@@ -321,7 +217,7 @@ gw_seq_value(struct json_object *v, uint64_t *out)
 	}
 	if (json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
-		return (gateway_seq_parse(s, out));
+		return (gw_name_seq(s, out));
 	}
 	return (-1);
 }
@@ -368,8 +264,8 @@ gateway_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
 	int			 behind = 0, per_session = 0;
 
 	*cursor = NULL;
-	if (!gateway_name_valid(name)) {
-		snprintf(cause, causelen, "bad %s id", gw_kind_names[kind]);
+	if (!gw_name_valid(name)) {
+		snprintf(cause, causelen, "bad %s id", gw_name_kind(kind));
 		return (-1);
 	}
 	if ((sub = gw_sub_find(c, kind, name)) != NULL) {
@@ -409,7 +305,7 @@ gateway_subscribe(struct gw_client *c, enum gw_kind kind, const char *name,
 		r = xcalloc(1, sizeof *r);
 		r->kind = kind;
 		r->name = xstrdup(name);
-		r->full = xasprintf("%s:%s", gw_kind_names[kind], name);
+		r->full = xasprintf("%s:%s", gw_name_kind(kind), name);
 		TAILQ_INIT(&r->subs);
 		TAILQ_INSERT_TAIL(&gw_rooms, r, entry);
 	}
@@ -493,12 +389,12 @@ gw_enc_release(struct gw_enc *e)
 {
 	size_t	i;
 
-	gateway_blob_unref(e->wse);
-	gateway_blob_unref(e->spawn);
-	gateway_blob_unref(e->disc);
+	gw_blob_unref(e->wse);
+	gw_blob_unref(e->spawn);
+	gw_blob_unref(e->disc);
 	for (i = 0; i < GW__KINDS; i++)
-		gateway_blob_unref(e->ws[i]);
-	gateway_blob_unref(e->sse);
+		gw_blob_unref(e->ws[i]);
+	gw_blob_unref(e->sse);
 }
 
 /* Fill an encoding context from a recorded event. */
@@ -552,7 +448,7 @@ gw_client_slow(struct gw_client *c, size_t want)
 	    want, server_cfg->gateway_max_buffer_bytes);
 	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
 		TAILQ_REMOVE(&c->outq, o, entry);
-		gateway_blob_unref(o->blob);
+		gw_blob_unref(o->blob);
 		free(o);
 	}
 	c->outq_bytes = 0;
@@ -576,7 +472,7 @@ gateway_client_push(struct gw_client *c, struct gw_blob *blob)
 		return;
 	}
 	o = xmalloc(sizeof *o);
-	o->blob = gateway_blob_ref(blob);
+	o->blob = gw_blob_ref(blob);
 	TAILQ_INSERT_TAIL(&c->outq, o, entry);
 	c->outq_bytes += blob->len;
 	gw_client_pump(c);
@@ -588,9 +484,9 @@ gateway_client_push_bytes(struct gw_client *c, const char *data, size_t len)
 {
 	struct gw_blob	*b;
 
-	b = gateway_blob_new(data, len);
+	b = gw_blob_new(data, len);
 	gateway_client_push(c, b);
-	gateway_blob_unref(b);
+	gw_blob_unref(b);
 }
 
 /* Hand queued blobs to the transport while it holds little. */
@@ -606,7 +502,7 @@ gw_client_pump(struct gw_client *c)
 		c->tr->send(c->tr_arg, o->blob);
 		TAILQ_REMOVE(&c->outq, o, entry);
 		c->outq_bytes -= o->blob->len;
-		gateway_blob_unref(o->blob);
+		gw_blob_unref(o->blob);
 		free(o);
 		gw_stats.sent++;
 	}
@@ -845,7 +741,7 @@ gateway_client_free(struct gw_client *c)
 		gw_sub_free(sub);
 	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
 		TAILQ_REMOVE(&c->outq, o, entry);
-		gateway_blob_unref(o->blob);
+		gw_blob_unref(o->blob);
 		free(o);
 	}
 	if (c->replay_ev != NULL)
@@ -895,7 +791,7 @@ gateway_client_close(struct gw_client *c, int code, const char *reason)
 	    gw_proto_names[c->tr->proto], c->id, c->peer, reason, code);
 	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
 		TAILQ_REMOVE(&c->outq, o, entry);
-		gateway_blob_unref(o->blob);
+		gw_blob_unref(o->blob);
 		free(o);
 	}
 	c->outq_bytes = 0;

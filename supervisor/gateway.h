@@ -12,13 +12,14 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "gw_blob.h"
+#include "gw_name.h"
 
 struct evbuffer;
 struct event;
 struct json_object;
 struct session;
 
-#define GW_NAME_MAX		128		/* a room's id */
 /* How we write JSON: compact, and "/" left alone. */
 #define GW_JSON	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -28,21 +29,6 @@ enum gw_proto {
 	GW_WS,
 	GW_SSE,
 	GW__PROTOS
-};
-
-/* The kinds of room: village:<id>, agent:<id>, session:<id>. */
-enum gw_kind {
-	GW_VILLAGE,
-	GW_AGENT,
-	GW_SESSION,
-	GW__KINDS
-};
-
-/* Encoded bytes shared, by reference, by every subscriber they go to. */
-struct gw_blob {
-	unsigned	refs;
-	size_t		len;
-	char		data[];
 };
 
 /* The encodings of one event, made on first use by the transports. */
@@ -125,12 +111,6 @@ void		 gateway_shutdown(void);
 /* Prometheus lines: connections, slow-subscriber disconnects... */
 void		 gateway_metrics(struct evbuffer *);
 
-struct gw_blob	*gateway_blob_new(const void *, size_t);	/* 1 ref */
-/* A blob of an evbuffer's bytes (1 ref); the evbuffer is emptied. */
-struct gw_blob	*gateway_blob_from(struct evbuffer *);
-struct gw_blob	*gateway_blob_ref(struct gw_blob *);
-void		 gateway_blob_unref(struct gw_blob *);
-
 /* Whether one more connection is allowed; 0 with a message if not. */
 int		 gateway_admit(char *, size_t);
 /* Whether the gateway is shutting down. */
@@ -157,15 +137,6 @@ void		 gateway_client_drained(struct gw_client *);
 /* The transport is gone: never called back again, freed from the loop. */
 void		 gateway_client_gone(struct gw_client *);
 
-/* A room's id: 1 to GW_NAME_MAX printable characters, no quotes. */
-int		 gateway_name_valid(const char *);
-/* "village", "agent" or "session". */
-const char	*gateway_kind_name(enum gw_kind);
-/* "village:demo" into a kind and a pointer to the id; -1 if malformed. */
-int		 gateway_room_parse(const char *, enum gw_kind *,
-		    const char **);
-/* A seq from a header or a cursor: 1 to 19 digits; -1 if not one. */
-int		 gateway_seq_parse(const char *, uint64_t *);
 /*
  * Join a room with an optional cursor (borrowed): 0 and the cursor to
  * start from (the caller owns it), or -1 with a cause.

@@ -70,7 +70,7 @@ gw_sio_blob(const char *name, struct json_object *arg)
 	s = json_object_to_json_string_length(arg, GW_JSON,
 	    &len);
 	sio_encode_event(b, "/", SIO_NO_ACK, name, s, len);
-	blob = gateway_blob_from(b);
+	blob = gw_blob_from(b);
 	evbuffer_free(b);
 	json_object_put(arg);
 	return (blob);
@@ -237,14 +237,14 @@ gw_sio_room(struct gw_wsc *w, enum gw_kind kind, int join,
 		goto fail;
 	}
 	if (!join) {
-		if (id != NULL && !gateway_name_valid(id))
+		if (id != NULL && !gw_name_valid(id))
 			id = NULL;
 		gateway_unsubscribe(c, kind, id);
 		resp = json_object_new_object();
 		json_object_object_add(resp, "ok", json_object_new_boolean(1));
 		if (id != NULL) {
 			snprintf(full, sizeof full, "%s:%s",
-			    gateway_kind_name(kind), id);
+			    gw_name_kind(kind), id);
 			json_object_object_add(resp, "room",
 			    json_object_new_string(full));
 		}
@@ -252,12 +252,12 @@ gw_sio_room(struct gw_wsc *w, enum gw_kind kind, int join,
 		json_object_put(resp);
 		return;
 	}
-	if (id == NULL || !gateway_name_valid(id)) {
+	if (id == NULL || !gw_name_valid(id)) {
 		snprintf(cause, sizeof cause, "%s required", key);
 		resp = gw_sio_error("E_BAD_PAYLOAD", cause);
 		goto fail;
 	}
-	snprintf(full, sizeof full, "%s:%s", gateway_kind_name(kind), id);
+	snprintf(full, sizeof full, "%s:%s", gw_name_kind(kind), id);
 	if (!json_object_object_get_ex(payload, "since", &since) &&
 	    w->auth_since != NULL)
 		json_object_object_get_ex(w->auth_since, full, &since);

@@ -87,13 +87,13 @@ gw_enc_ws(struct gw_enc *e, enum gw_kind kind, const char *room)
 	if (e->ws[kind] != NULL)
 		return (e->ws[kind]);
 	b = evbuffer_new();
-	/* Room ids hold no quote or backslash (gateway_name_valid). */
+	/* Room ids hold no quote or backslash (gw_name_valid). */
 	evbuffer_add_printf(b, "{\"room\":\"%s\",\"event\":\"%s\","
 	    "\"sessionId\":\"%s\",\"seq\":%" PRIu64 ",\"data\":", room,
 	    e->tname, e->s->id, e->seq);
 	evbuffer_add(b, e->line, e->len);
 	evbuffer_add(b, "}", 1);
-	e->ws[kind] = gateway_blob_from(b);
+	e->ws[kind] = gw_blob_from(b);
 	evbuffer_free(b);
 	return (e->ws[kind]);
 }
@@ -192,7 +192,7 @@ gw_ws_request(struct gw_wsc *w, const char *buf, size_t len)
 	} else if (op != NULL && (strcmp(op, "subscribe") == 0 ||
 	    strcmp(op, "unsubscribe") == 0)) {
 		if (room == NULL ||
-		    gateway_room_parse(room, &kind, &name) == -1) {
+		    gw_name_room(room, &kind, &name) == -1) {
 			gw_ws_reply(c, gw_ws_error("BAD_REQUEST", "room: want "
 			    "village:<id>, agent:<id> or session:<id>", room));
 		} else if (strcmp(op, "unsubscribe") == 0) {

@@ -67,7 +67,7 @@ sse_encode(uint64_t seq, const char *type, const char *line, size_t len)
 	evbuffer_add(b, "\ndata: ", 7);
 	evbuffer_add(b, line, len);
 	evbuffer_add(b, "\n\n", 2);
-	blob = gateway_blob_new(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	blob = gw_blob_new(evbuffer_pullup(b, -1), evbuffer_get_length(b));
 	evbuffer_free(b);
 	return (blob);
 }
@@ -95,7 +95,7 @@ sse_free(struct sse_stream *st)
 static void
 sse_unref_cb(const void *data, size_t len, void *arg)
 {
-	gateway_blob_unref(arg);
+	gw_blob_unref(arg);
 }
 
 /* evhttp wrote everything we handed it. */
@@ -126,7 +126,7 @@ sse_send(void *arg, struct gw_blob *blob)
 
 	b = evbuffer_new();
 	evbuffer_add_reference(b, blob->data, blob->len, sse_unref_cb,
-	    gateway_blob_ref(blob));
+	    gw_blob_ref(blob));
 	sse_chunk(st, b);
 	evbuffer_free(b);
 }
@@ -242,7 +242,7 @@ sse_start(struct evhttp_request *req, struct session *s, uint64_t after)
 
 	lei = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Last-Event-ID");
-	if (lei != NULL && gateway_seq_parse(lei, &v) == 0)
+	if (lei != NULL && gw_name_seq(lei, &v) == 0)
 		after = v;
 	if ((evcon = evhttp_request_get_connection(req)) == NULL)
 		return;

@@ -50,7 +50,7 @@ t_deliver(struct gw_client *c, enum gw_kind kind, const char *room,
 	char		 line[64];
 	int		 n;
 
-	n = snprintf(line, sizeof line, "%s %llu\n", gateway_kind_name(kind),
+	n = snprintf(line, sizeof line, "%s %llu\n", gw_name_kind(kind),
 	    (unsigned long long)e->seq);
 	gateway_client_push_bytes(c, line, (size_t)n);
 	if (e->type == EV_SESSION_ENDED) {
@@ -332,15 +332,15 @@ START_TEST(test_bad_cursors)
 	json_object_put(since);
 	ck_assert_int_eq(gateway_subscribe(t_client, GW_AGENT, "bad\"id",
 	    NULL, &cursor, cause, sizeof cause), -1);
-	ck_assert_int_eq(gateway_room_parse("village:demo", &kind, &name), 0);
+	ck_assert_int_eq(gw_name_room("village:demo", &kind, &name), 0);
 	ck_assert_int_eq(kind, GW_VILLAGE);
 	ck_assert_str_eq(name, "demo");
-	ck_assert_int_eq(gateway_room_parse("village:", &kind, &name), -1);
-	ck_assert_int_eq(gateway_room_parse("room:x", &kind, &name), -1);
-	ck_assert_int_eq(gateway_seq_parse("42", &seq), 0);
+	ck_assert_int_eq(gw_name_room("village:", &kind, &name), -1);
+	ck_assert_int_eq(gw_name_room("room:x", &kind, &name), -1);
+	ck_assert_int_eq(gw_name_seq("42", &seq), 0);
 	ck_assert_uint_eq(seq, 42);
-	ck_assert_int_eq(gateway_seq_parse("4x", &seq), -1);
-	ck_assert_int_eq(gateway_seq_parse("12345678901234567890", &seq), -1);
+	ck_assert_int_eq(gw_name_seq("4x", &seq), -1);
+	ck_assert_int_eq(gw_name_seq("12345678901234567890", &seq), -1);
 }
 END_TEST
 
