@@ -172,28 +172,43 @@ out:
 	return (route);
 }
 
+/* The socket a request came on, or -1. */
+static int
+api_fd(struct evhttp_request *req)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+
+	if ((conn = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
+		return (bufferevent_getfd(bev));
+	return (-1);
+}
+
+/* Check a TCP client's HTTP credentials (Authorization, Cookie); -1, cause. */
+static int
+api_credentials(struct api_ctx *ctx, char *cause, size_t causelen)
+{
+	struct evkeyvalq	*h;
+
+	h = evhttp_request_get_input_headers(ctx->req);
+	return (auth_check(server_cfg, evhttp_find_header(h, "Authorization"),
+	    evhttp_find_header(h, "Cookie"), (int64_t)time(NULL), &ctx->who,
+	    cause, causelen));
+}
+
 /* Who is asking: a Unix socket peer, or a TCP client with credentials. */
 static int
 api_auth(struct api_ctx *ctx)
 {
-	struct evhttp_connection	*conn;
-	struct bufferevent		*bev;
-	struct evkeyvalq		*h;
-	char				 cause[256];
-	long				 uid;
-	int				 fd = -1;
+	char	cause[256];
+	long	uid;
 
-	if ((conn = evhttp_request_get_connection(ctx->req)) != NULL &&
-	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
-		fd = bufferevent_getfd(bev);
-	if (auth_unix_peer(fd, &ctx->who, &uid)) {
+	if (auth_unix_peer(api_fd(ctx->req), &ctx->who, &uid)) {
 		log_debug("http: unix socket peer uid %ld", uid);
 		return (0);
 	}
-	h = evhttp_request_get_input_headers(ctx->req);
-	if (auth_check(server_cfg, evhttp_find_header(h, "Authorization"),
-	    evhttp_find_header(h, "Cookie"), (int64_t)time(NULL), &ctx->who,
-	    cause, sizeof cause) == 0)
+	if (api_credentials(ctx, cause, sizeof cause) == 0)
 		return (0);
 	snprintf(ctx->who.user_id, sizeof ctx->who.user_id, "-");
 	evhttp_add_header(evhttp_request_get_output_headers(ctx->req),
@@ -278,50 +293,26 @@ api_metrics(struct api_ctx *ctx)
 static int
 api_gateway(struct api_ctx *ctx, const char *path)
 {
-	struct evhttp_connection	*conn;
-	struct bufferevent		*bev;
-	struct evkeyvalq		*h;
 	const struct auth_result	*who = NULL;
 	char				 cause[256];
 	long				 uid;
-	int				 fd = -1, trusted = 0;
+	int				 trusted = 0;
 
 	if (path == NULL || (strcmp(path, "/ws") != 0 &&
 	    strcmp(path, "/socket.io") != 0 &&
 	    strncmp(path, "/socket.io/", 11) != 0))
 		return (0);
 	ctx->name = path[1] == 'w' ? "/ws" : "/socket.io/";
-	if ((conn = evhttp_request_get_connection(ctx->req)) != NULL &&
-	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
-		fd = bufferevent_getfd(bev);
-	if (auth_unix_peer(fd, &ctx->who, &uid)) {
+	if (auth_unix_peer(api_fd(ctx->req), &ctx->who, &uid)) {
 		trusted = 1;
 		who = &ctx->who;
-	} else {
-		h = evhttp_request_get_input_headers(ctx->req);
-		if (auth_check(server_cfg, evhttp_find_header(h,
-		    "Authorization"), evhttp_find_header(h, "Cookie"),
-		    (int64_t)time(NULL), &ctx->who, cause, sizeof cause) == 0)
-			who = &ctx->who;
-	}
+	} else if (api_credentials(ctx, cause, sizeof cause) == 0)
+		who = &ctx->who;
 	if (gw_ws_upgrade(ctx->req, trusted, who)) {
 		reply_handed_over(ctx, 101);
 		return (1);
 	}
 	return (0);
-}
-
-/* The socket a request came on, or -1. */
-static int
-api_fd(struct evhttp_request *req)
-{
-	struct evhttp_connection	*conn;
-	struct bufferevent		*bev;
-
-	if ((conn = evhttp_request_get_connection(req)) != NULL &&
-	    (bev = evhttp_connection_get_bufferevent(conn)) != NULL)
-		return (bufferevent_getfd(bev));
-	return (-1);
 }
 
 /*

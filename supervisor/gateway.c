@@ -435,23 +435,30 @@ gw_client_queued(struct gw_client *c)
 	return (n);
 }
 
-/* A subscriber that falls behind is dropped, with the reason, at once. */
+/* Drop whatever is queued for a client. */
 static void
-gw_client_slow(struct gw_client *c, size_t want)
+gw_client_drop(struct gw_client *c)
 {
-	struct gw_out		*o;
+	struct gw_out	*o;
 
-	gw_stats.slow++;
-	log_warnx("gateway: %s client %" PRIu64 " (%s) too slow: %zu bytes "
-	    "queued, %zu more would pass the limit of %zu; disconnecting",
-	    gw_proto_names[c->tr->proto], c->id, c->peer, gw_client_queued(c),
-	    want, server_cfg->gateway_max_buffer_bytes);
 	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
 		TAILQ_REMOVE(&c->outq, o, entry);
 		gw_blob_unref(o->blob);
 		free(o);
 	}
 	c->outq_bytes = 0;
+}
+
+/* A subscriber that falls behind is dropped, with the reason, at once. */
+static void
+gw_client_slow(struct gw_client *c, size_t want)
+{
+	gw_stats.slow++;
+	log_warnx("gateway: %s client %" PRIu64 " (%s) too slow: %zu bytes "
+	    "queued, %zu more would pass the limit of %zu; disconnecting",
+	    gw_proto_names[c->tr->proto], c->id, c->peer, gw_client_queued(c),
+	    want, server_cfg->gateway_max_buffer_bytes);
+	gw_client_drop(c);
 	/* The reason goes straight behind what the socket holds. */
 	if (c->tr->slow != NULL)
 		c->tr->slow(c->tr_arg);
@@ -734,16 +741,11 @@ gateway_client_drained(struct gw_client *c)
 void
 gateway_client_free(struct gw_client *c)
 {
-	struct gw_out	*o;
 	struct gw_sub	*sub;
 
 	while ((sub = TAILQ_FIRST(&c->subs)) != NULL)
 		gw_sub_free(sub);
-	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
-		TAILQ_REMOVE(&c->outq, o, entry);
-		gw_blob_unref(o->blob);
-		free(o);
-	}
+	gw_client_drop(c);
 	if (c->replay_ev != NULL)
 		event_free(c->replay_ev);
 	TAILQ_REMOVE(&gw_clients, c, entry);
@@ -782,19 +784,12 @@ gateway_client_gone(struct gw_client *c)
 void
 gateway_client_close(struct gw_client *c, int code, const char *reason)
 {
-	struct gw_out	*o;
-
 	if (c->closing || c->dying)
 		return;
 	c->closing = 1;
 	log_info("gateway: %s client %" PRIu64 " (%s): closing: %s (%d)",
 	    gw_proto_names[c->tr->proto], c->id, c->peer, reason, code);
-	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
-		TAILQ_REMOVE(&c->outq, o, entry);
-		gw_blob_unref(o->blob);
-		free(o);
-	}
-	c->outq_bytes = 0;
+	gw_client_drop(c);
 	c->tr->close(c->tr_arg, code, reason);
 }
 
