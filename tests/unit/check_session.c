@@ -16,9 +16,12 @@
 #include "conf.h"
 #include "control.h"
 #include "event.h"
+#include "jsonget.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
+#include "sessionrec.h"
+#include "startmsg.h"
 #include "supfix.h"
 #include "unit.h"
 
@@ -166,6 +169,58 @@ START_TEST(test_worker_crash_fails)
 }
 END_TEST
 
+START_TEST(test_record_and_start)
+{
+	struct evbuffer		*b = supfix_ready(PROTO_VERSION);
+	struct session		*s;
+	struct json_object	*o, *env, *sess, *v;
+
+	supfix_worker(b, NULL, "exit 5");
+	s = supfix_session();
+	/* session.json is written at the start, env names only. */
+	o = sessionrec_read(s->id);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(jsonget_str(o, "sessionId"), s->id);
+	ck_assert_str_eq(jsonget_str(o, "villageId"), "v1");
+	ck_assert(json_object_object_get_ex(o, "ended", &v));
+	ck_assert_int_eq(json_object_get_boolean(v), 0);
+	ck_assert(json_object_object_get_ex(o, "record", &v));
+	ck_assert(json_object_object_get_ex(v, "envNames", &v));
+	ck_assert_int_eq(json_object_array_length(v), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v,
+	    0)), "SECRET");
+	ck_assert_ptr_null(strstr(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "\"x\""));
+	json_object_put(o);
+	/* START: the session's part with the env given, and the config. */
+	env = json_tokener_parse("{\"SECRET\":\"x\"}");
+	o = startmsg_create(s, env);
+	json_object_put(env);
+	ck_assert_str_eq(jsonget_str(o, "type"), "START");
+	ck_assert(json_object_object_get_ex(o, "protocol", &v));
+	ck_assert_int_eq(json_object_get_int(v), PROTO_VERSION);
+	ck_assert(json_object_object_get_ex(o, "session", &sess));
+	ck_assert_str_eq(jsonget_str(sess, "sessionId"), s->id);
+	ck_assert_str_eq(jsonget_str(sess, "agentId"), s->agent_id);
+	ck_assert(json_object_object_get_ex(sess, "env", &v));
+	ck_assert_str_eq(jsonget_str(v, "SECRET"), "x");
+	ck_assert(json_object_object_get_ex(sess, "limits", &v));
+	ck_assert_int_eq(json_object_object_length(v), 4);
+	ck_assert(json_object_object_get_ex(o, "config", &v));
+	ck_assert(json_object_is_type(v, json_type_object));
+	json_object_put(o);
+	/* The record follows the session to its end. */
+	supfix_run(10000);
+	ck_assert_int_eq(s->state, ST_FAILED);
+	o = sessionrec_read(s->id);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(jsonget_str(o, "state"), "FAILED");
+	ck_assert(json_object_object_get_ex(o, "ended", &v));
+	ck_assert_int_eq(json_object_get_boolean(v), 1);
+	json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_ours_to_stamp)
 {
 	struct evbuffer	*b = to_running();
@@ -296,6 +351,7 @@ unit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_worker_crash_fails);
+	tcase_add_test(tc, test_record_and_start);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("untrusted");
