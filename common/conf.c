@@ -190,7 +190,7 @@ conf_row_dump(const void *c, const struct conf_row *r)
 	}
 }
 
-/* A provider's keys (after its name), in the order of provider_to_json. */
+/* A provider's keys (after its name), in config_provider_to_json's order. */
 #define P(f)	.off = offsetof(struct provider, f)
 static const struct conf_row conf_provider_table[] = {
 	{ "command", CONF_STR, P(command) },
@@ -209,7 +209,7 @@ static const struct conf_row conf_provider_table[] = {
 
 /* Free a provider and every key of it. */
 void
-provider_free(struct provider *p)
+config_provider_free(struct provider *p)
 {
 	const struct conf_row	*r;
 
@@ -236,7 +236,7 @@ config_add_provider(struct config *c, struct provider *p)
 		n++;
 	for (i = 0; i < n; i++) {
 		if (strcmp(c->providers[i]->name, p->name) == 0) {
-			provider_free(c->providers[i]);
+			config_provider_free(c->providers[i]);
 			c->providers[i] = p;
 			return;
 		}
@@ -349,7 +349,7 @@ config_origin_parse(const char *s, int want_scheme, char *scheme,
 
 /* A provider from its object in the file (or START); NULL with a cause. */
 struct provider *
-provider_from_json(const char *name, struct json_object *o, char *cause,
+config_provider_from_json(const char *name, struct json_object *o, char *cause,
     size_t causelen)
 {
 	const struct conf_row	*r;
@@ -400,13 +400,13 @@ provider_from_json(const char *name, struct json_object *o, char *cause,
 	return (p);
 
 fail:
-	provider_free(p);
+	config_provider_free(p);
 	return (NULL);
 }
 
 /* A provider as JSON, its name included; the caller owns it. */
 struct json_object *
-provider_to_json(const struct provider *p)
+config_provider_to_json(const struct provider *p)
 {
 	const struct conf_row	*r;
 	struct json_object	*o, *v;

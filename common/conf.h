@@ -137,11 +137,11 @@ const char	*config_layer_name(int);
 void		 config_reload(struct config *, struct config *, char *, size_t,
 		    char *, size_t);
 
-struct json_object *provider_to_json(const struct provider *);
+struct json_object *config_provider_to_json(const struct provider *);
 /* Parse a provider object (config file or START); NULL with a cause. */
-struct provider	*provider_from_json(const char *, struct json_object *,
-		    char *, size_t);
-void		 provider_free(struct provider *);
+struct provider	*config_provider_from_json(const char *,
+		    struct json_object *, char *, size_t);
+void		 config_provider_free(struct provider *);
 
 /*
  * Split a browser origin "scheme://host[:port]" (scheme http or https,

@@ -197,7 +197,8 @@ conftable_providers_parse(struct config *c, struct json_object *v, char *cause,
 		return (-1);
 	}
 	json_object_object_foreach(v, pk, pv) {
-		if ((p = provider_from_json(pk, pv, cause, causelen)) == NULL)
+		p = config_provider_from_json(pk, pv, cause, causelen);
+		if (p == NULL)
 			return (-1);
 		config_add_provider(c, p);
 	}
@@ -213,7 +214,7 @@ conftable_providers_dump(const struct config *c)
 
 	ps = json_object_new_object();
 	for (i = 0; c->providers[i] != NULL; i++) {
-		p = provider_to_json(c->providers[i]);
+		p = config_provider_to_json(c->providers[i]);
 		json_object_object_del(p, "name");
 		json_object_object_add(ps, c->providers[i]->name, p);
 	}
@@ -265,7 +266,7 @@ conftable_providers_free(struct config *c)
 	size_t	i;
 
 	for (i = 0; c->providers[i] != NULL; i++)
-		provider_free(c->providers[i]);
+		config_provider_free(c->providers[i]);
 	free(c->providers);
 }
 

@@ -400,28 +400,28 @@ START_TEST(test_provider_roundtrip)
 	/* Every provider, built-in or not, survives a JSON round trip. */
 	for (i = 0; c->providers[i] != NULL; i++) {
 		p = c->providers[i];
-		o = provider_to_json(p);
+		o = config_provider_to_json(p);
 		/* Through text, as START carries it. */
 		o2 = json_tokener_parse(json_object_to_json_string(o));
 		ck_assert_ptr_nonnull(o2);
-		q = provider_from_json(p->name, o2, cause, sizeof cause);
+		q = config_provider_from_json(p->name, o2, cause, sizeof cause);
 		ck_assert_msg(q != NULL, "%s: %s", p->name, cause);
 		provider_eq(p, q);
-		provider_free(q);
+		config_provider_free(q);
 		json_object_put(o);
 		json_object_put(o2);
 	}
 
 	/* A minimal entry gets the defaults. */
 	o = json_tokener_parse("{\"command\": \"aider\"}");
-	q = provider_from_json("aider", o, cause, sizeof cause);
+	q = config_provider_from_json("aider", o, cause, sizeof cause);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_str_eq(q->output, "raw");
 	ck_assert_uint_eq(strv_len(q->args), 0);
 	ck_assert_ptr_null(q->version_args);
 	ck_assert_str_eq(q->approve_keys, "y\r");
 	ck_assert_str_eq(q->deny_keys, "n\r");
-	provider_free(q);
+	config_provider_free(q);
 	json_object_put(o);
 	config_free(c);
 }

@@ -335,13 +335,13 @@ START_TEST(test_kind)
 	ck_assert_int_eq(provider_kind(p), PROVIDER_CODEX);
 	p->builtin = 0;
 	ck_assert_int_eq(provider_kind(p), PROVIDER_TEMPLATE);
-	provider_free(p);
+	config_provider_free(p);
 	p = make_provider("claude_code", "claude", 1);
 	ck_assert_int_eq(provider_kind(p), PROVIDER_CLAUDE);
-	provider_free(p);
+	config_provider_free(p);
 	p = make_provider("gemini", "gemini", 1);
 	ck_assert_int_eq(provider_kind(p), PROVIDER_TEMPLATE);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -432,7 +432,7 @@ START_TEST(test_argv_codex)
 	check_argv(v, plain);
 	ck_assert_int_eq(jsonl, 0);
 	strv_free(v);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -474,7 +474,7 @@ START_TEST(test_argv_claude)
 	check_argv(v, old);
 	ck_assert_int_eq(jsonl, 0);
 	strv_free(v);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -522,7 +522,7 @@ START_TEST(test_argv_template)
 	ck_assert_str_eq(v[0], "/opt/agent");
 	ck_assert_ptr_null(v[1]);
 	strv_free(v);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -586,7 +586,7 @@ START_TEST(test_detect_codex)
 	    PROVIDER_F_EXEC|PROVIDER_F_JSON|PROVIDER_F_MODEL);
 	provider_detect_clear(&d);
 	free(path);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -616,7 +616,7 @@ START_TEST(test_detect_claude_stderr)
 	ck_assert_int_ne(d.features & PROVIDER_F_STREAM_JSON, 0);
 	ck_assert_int_ne(d.features & PROVIDER_F_ALLOWED, 0);
 	provider_detect_clear(&d);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -631,7 +631,7 @@ START_TEST(test_detect_not_found)
 	ck_assert_str_eq(cause, "provider CLI 'codex' not found");
 	ck_assert_int_eq(provider_detect(p, NULL, "/", "C.UTF-8", &d, cause,
 	    sizeof cause), -1);
-	provider_free(p);
+	config_provider_free(p);
 
 	/* Not executable is not found either. */
 	p = make_provider("x", "noexec", 0);
@@ -645,7 +645,7 @@ START_TEST(test_detect_not_found)
 	ck_assert_int_eq(provider_detect(p, bindir, "/", "C.UTF-8", &d, cause,
 	    sizeof cause), -1);
 	ck_assert_str_eq(cause, "provider CLI 'noexec' not found");
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -669,7 +669,7 @@ START_TEST(test_detect_timeout)
 	ck_assert_ptr_null(d.version_line);
 	ck_assert_ptr_null(d.version);
 	provider_detect_clear(&d);
-	provider_free(p);
+	config_provider_free(p);
 }
 END_TEST
 
