@@ -13,3 +13,13 @@ workspace_can_shallow(void)
 	return (0);
 #endif
 }
+
+/* libgit2's last error message, or a fallback. */
+const char *
+workspace_git_error(void)
+{
+	const git_error	*e;
+
+	e = git_error_last();
+	return (e != NULL && e->message != NULL ? e->message : "unknown error");
+}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "initchan.h"
 #include "sandbox.h"
 
 struct cgroup;
@@ -50,34 +51,12 @@ int		 sandbox_spawn(const struct spawn *,
 int		 sandbox_status(int, int);
 
 /*
- * Used by spawn.c when the sandbox is off. In the child: load a filter
- * that only notifies execve/execveat and send its listener over fd; 0, or
- * -1 with a cause (no filter loaded). In the worker: receive it; the fd,
- * or -1 with a cause.
- */
-int		 sandbox_notify_child(int, char *, size_t);
-int		 sandbox_notify_recv(int, int, char *, size_t);
-
-/*
  * Between confine.c and fsview.c: what init and the agent share with the
  * worker, and how they talk to it.
  */
-#define SANDBOX_MSG_MAX		512
-
 /* Descriptors in init and the agent. */
 #define SANDBOX_CTL_FD		3	/* the socketpair to the worker */
 #define SANDBOX_PROXY_FD	4	/* to the worker's proxy */
-
-/*
- * Messages from init and the agent to the worker, one per SEQPACKET
- * datagram: a type byte, then text or an int.
- */
-#define SANDBOX_MSG_GO		'G'	/* worker: joined the cgroup, go on */
-#define SANDBOX_MSG_WARN	'W'	/* a layer failed, not required */
-#define SANDBOX_MSG_FAIL	'F'	/* setup failed: the reason */
-#define SANDBOX_MSG_NOTIFY	'N'	/* the listener attached; exec next */
-#define SANDBOX_MSG_READY	'R'	/* no listener; exec next */
-#define SANDBOX_MSG_STATUS	'S'	/* the agent's wait status */
 
 /* Everything init and the agent need; a copy lives in the child. */
 struct sandbox_ctx {
@@ -90,8 +69,6 @@ struct sandbox_ctx {
 	gid_t				 gid;
 };
 
-/* Send one message to the worker, with a descriptor when fd is not -1. */
-int		 sandbox_send(int, char, const void *, size_t, int);
 /* In init: build the agent's view of the filesystem; -1 with a cause. */
 int		 sandbox_view(struct sandbox_ctx *, char *, size_t);
 

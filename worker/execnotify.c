@@ -89,17 +89,6 @@ execpol_context(struct execpol *ep, const struct execpol_exec *x)
 	return (o);
 }
 
-/* Send an event, unless the session is over. */
-void
-execpol_emit(struct execpol *ep, struct json_object *ev)
-{
-	if (ep->finished) {
-		json_object_put(ev);
-		return;
-	}
-	ep->cb.event(ev, ep->cb.arg);
-}
-
 /*
  * Fail an exec and remember it: a shell searching PATH tries the same
  * command in the next directory (/usr/bin/rm, then /bin/rm), which must
@@ -170,22 +159,6 @@ execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 		    json_object_new_string(pattern));
 	execpol_emit(ep, event_alert("policy", "command denied", desc, ctx));
 	free(desc);
-}
-
-/* The thread group of a task (an exec from a thread keeps it), or pid. */
-pid_t
-execpol_tgid(pid_t pid)
-{
-	char	path[64], *text, *p;
-	long	tgid = pid;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((text = read_file(path, NULL)) == NULL)
-		return (pid);
-	if ((p = strstr(text, "\nTgid:")) != NULL)
-		tgid = strtol(p + 6, NULL, 10);
-	free(text);
-	return (tgid > 0 ? (pid_t)tgid : pid);
 }
 
 /* The parent of a process, or 0. */

@@ -193,17 +193,17 @@ struct execpol_exec	*execpol_read(struct execpol *ep,
 /* Whether two reads are the same exec by the same task. */
 int	execpol_same(const struct execpol_exec *a,
 	    const struct execpol_exec *b, int anydir);
+/* Send an event, unless the session is over. */
+void	execpol_emit(struct execpol *ep, struct json_object *ev);
+/* The thread group of a task (an exec from a thread keeps it), or pid. */
+pid_t	execpol_tgid(pid_t pid);
 
 /* execnotify.c */
 /* Answer a notification: 0 lets the exec run, else it fails with -error. */
 int	execpol_respond(struct execpol *ep, uint64_t id, int error);
-/* Send an event, unless the session is over. */
-void	execpol_emit(struct execpol *ep, struct json_object *ev);
 /* Fail an exec and remember it for a shell's next try along PATH. */
 int	execpol_refuse(struct execpol *ep, uint64_t id,
 	    const struct execpol_exec *x, int error);
-/* The thread group of a task (an exec from a thread keeps it), or pid. */
-pid_t	execpol_tgid(pid_t pid);
 /* Remember an allowed git command (taking its readings) for its children. */
 void	execpol_grant(struct execpol *ep, struct execpol_exec *x,
 	    const struct execpol_gate *g);

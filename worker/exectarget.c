@@ -903,3 +903,30 @@ execpol_same(const struct execpol_exec *a, const struct execpol_exec *b,
 			return (0);
 	return (1);
 }
+
+/* Send an event, unless the session is over. */
+void
+execpol_emit(struct execpol *ep, struct json_object *ev)
+{
+	if (ep->finished) {
+		json_object_put(ev);
+		return;
+	}
+	ep->cb.event(ev, ep->cb.arg);
+}
+
+/* The thread group of a task (an exec from a thread keeps it), or pid. */
+pid_t
+execpol_tgid(pid_t pid)
+{
+	char	path[64], *text, *p;
+	long	tgid = pid;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((text = read_file(path, NULL)) == NULL)
+		return (pid);
+	if ((p = strstr(text, "\nTgid:")) != NULL)
+		tgid = strtol(p + 6, NULL, 10);
+	free(text);
+	return (tgid > 0 ? (pid_t)tgid : pid);
+}

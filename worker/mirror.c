@@ -27,7 +27,6 @@
 #include "overlay.h"
 #include "util.h"
 #include "workspace.h"
-#include "workspace_int.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

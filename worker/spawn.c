@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "confine.h"
+#include "initchan.h"
 #include "log.h"
 #include "sandbox.h"
 #include "spawn.h"

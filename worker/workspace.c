@@ -24,7 +24,6 @@
 #include "overlay.h"
 #include "util.h"
 #include "workspace.h"
-#include "workspace_int.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 
@@ -107,16 +106,6 @@ workspace_allowed(const char *path, char **roots)
 			return (1);
 	}
 	return (0);
-}
-
-/* libgit2's last error message, or a fallback. */
-const char *
-workspace_git_error(void)
-{
-	const git_error	*e;
-
-	e = git_error_last();
-	return (e != NULL && e->message != NULL ? e->message : "unknown error");
 }
 
 /* Check a local repository path; its real path, or NULL and a cause. */

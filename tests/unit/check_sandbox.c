@@ -30,6 +30,7 @@
 
 #include "conf.h"
 #include "confine.h"
+#include "initchan.h"
 #include "sandbox.h"
 #include "spawn.h"
 #include "util.h"
