@@ -89,15 +89,15 @@ cgroup_check_v2(const char *dir, char *detail, size_t len)
 	char	*ctl;
 	int	 mem, pids, cpu;
 
-	if ((ctl = cgroup_read_file(dir, "cgroup.controllers")) == NULL) {
+	if ((ctl = cgroupfs_read_file(dir, "cgroup.controllers")) == NULL) {
 		snprintf(detail, len, "cgroup v2 at %s: %s", dir,
 		    errno == ENOENT ? "not a cgroup v2 directory" :
 		    strerror(errno));
 		return (0);
 	}
-	mem = cgroup_has_word(ctl, "memory");
-	pids = cgroup_has_word(ctl, "pids");
-	cpu = cgroup_has_word(ctl, "cpu");
+	mem = cgroupfs_has_word(ctl, "memory");
+	pids = cgroupfs_has_word(ctl, "pids");
+	cpu = cgroupfs_has_word(ctl, "cpu");
 	free(ctl);
 	if (!mem || !pids) {
 		snprintf(detail, len, "cgroup v2 at %s: no %s controller "
@@ -122,13 +122,13 @@ cgroup_auto_v2(const char *proc, const char *mountinfo,
 {
 	char	mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX], *slash;
 
-	if (cgroup_parse_mountinfo(mountinfo, "", mnt, sizeof mnt, root,
+	if (cgroupfs_parse_mountinfo(mountinfo, "", mnt, sizeof mnt, root,
 	    sizeof root) == -1) {
 		snprintf(detail, len, "no cgroup v2 mounted");
 		return (0);
 	}
-	if (cgroup_parse_proc(proc, "", own, sizeof own) == -1 ||
-	    cgroup_join(mnt, root, own, w->dir, sizeof w->dir) == -1) {
+	if (cgroupfs_parse_proc(proc, "", own, sizeof own) == -1 ||
+	    cgroupfs_join(mnt, root, own, w->dir, sizeof w->dir) == -1) {
 		snprintf(detail, len, "cgroup v2 at %.256s: own cgroup not "
 		    "found below it", mnt);
 		return (0);
@@ -160,11 +160,11 @@ cgroup_auto_v1(const char *proc, const char *mountinfo,
 
 	for (i = 0; i < CGROUP_V1_N; i++) {
 		w->v1[i][0] = '\0';
-		if (cgroup_parse_mountinfo(mountinfo, cgroup_v1_names[i], mnt,
+		if (cgroupfs_parse_mountinfo(mountinfo, cgroup_v1_names[i], mnt,
 		    sizeof mnt, root, sizeof root) == -1 ||
-		    cgroup_parse_proc(proc, cgroup_v1_names[i], own,
+		    cgroupfs_parse_proc(proc, cgroup_v1_names[i], own,
 		    sizeof own) == -1 ||
-		    cgroup_join(mnt, root, own, w->v1[i],
+		    cgroupfs_join(mnt, root, own, w->v1[i],
 		    sizeof w->v1[i]) == -1) {
 			w->v1[i][0] = '\0';
 			continue;
@@ -202,10 +202,10 @@ cgroup_lives_in(const char *proc, const char *mountinfo, const char *dir)
 {
 	char	mnt[PATH_MAX], root[PATH_MAX], own[PATH_MAX], path[PATH_MAX];
 
-	if (cgroup_parse_proc(proc, "", own, sizeof own) == -1 ||
-	    cgroup_parse_mountinfo(mountinfo, "", mnt, sizeof mnt, root,
+	if (cgroupfs_parse_proc(proc, "", own, sizeof own) == -1 ||
+	    cgroupfs_parse_mountinfo(mountinfo, "", mnt, sizeof mnt, root,
 	    sizeof root) == -1 ||
-	    cgroup_join(mnt, root, own, path, sizeof path) == -1)
+	    cgroupfs_join(mnt, root, own, path, sizeof path) == -1)
 		return (0);
 	return (strcmp(path, dir) == 0);
 }
@@ -339,20 +339,20 @@ cgroup_prepare(const char *base, char *resolved, size_t rlen, char *cause,
 			goto out;
 		}
 		snprintf(pid, sizeof pid, "%ld", (long)getpid());
-		if (cgroup_write_file(sup, "cgroup.procs", pid, 0, cause,
+		if (cgroupfs_write_file(sup, "cgroup.procs", pid, 0, cause,
 		    causelen) == -1)
 			goto out;
 		log_info("cgroup: moved into %s", sup);
 	}
-	if ((ctl = cgroup_read_file(w->dir, "cgroup.controllers")) == NULL) {
+	if ((ctl = cgroupfs_read_file(w->dir, "cgroup.controllers")) == NULL) {
 		CAUSE("%s/cgroup.controllers: %s", w->dir, strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < nitems(need); i++) {
-		if (!cgroup_has_word(ctl, need[i]))
+		if (!cgroupfs_has_word(ctl, need[i]))
 			continue;
 		snprintf(pid, sizeof pid, "+%s", need[i]);
-		if (cgroup_write_file(w->dir, "cgroup.subtree_control", pid, 0,
+		if (cgroupfs_write_file(w->dir, "cgroup.subtree_control", pid, 0,
 		    cause, causelen) == -1) {
 			if (strcmp(need[i], "cpu") == 0) {
 				log_warnx("cgroup: %s (CPU not limited)",
@@ -426,10 +426,10 @@ cgroup_home(struct cgroup *cg, const struct cgroup_where *w)
 	}
 	proc = read_file("/proc/self/cgroup", NULL);
 	mi = read_file("/proc/self/mountinfo", NULL);
-	if (cgroup_parse_proc(proc, "", own, sizeof own) == 0 &&
-	    cgroup_parse_mountinfo(mi, "", mnt, sizeof mnt, root,
+	if (cgroupfs_parse_proc(proc, "", own, sizeof own) == 0 &&
+	    cgroupfs_parse_mountinfo(mi, "", mnt, sizeof mnt, root,
 	    sizeof root) == 0 &&
-	    cgroup_join(mnt, root, own, path, sizeof path) == 0)
+	    cgroupfs_join(mnt, root, own, path, sizeof path) == 0)
 		cg->home[0] = xstrdup(path);
 	free(proc);
 	free(mi);
@@ -465,7 +465,7 @@ cgroup_leave(struct cgroup *cg, char *cause, size_t causelen)
 	for (i = 0; i < CGROUP_V1_N; i++) {
 		if (cg->home[i] == NULL)
 			continue;
-		if (cgroup_write_file(cg->home[i], "cgroup.procs", pid, 0, why,
+		if (cgroupfs_write_file(cg->home[i], "cgroup.procs", pid, 0, why,
 		    sizeof why) == -1) {
 			if (cause != NULL)
 				snprintf(cause, causelen, "%s", why);
@@ -484,9 +484,9 @@ cgroup_oom_now(struct cgroup *cg)
 	struct cgroup_usage	u;
 
 	if (cg->v2) {
-		if (cgroup_read_v2(cg->dir, &u) == -1)
+		if (cgroupfs_read_v2(cg->dir, &u) == -1)
 			return (0);
-	} else if (cgroup_read_v1((const char *const *)cg->v1, &u) == -1)
+	} else if (cgroupfs_read_v1((const char *const *)cg->v1, &u) == -1)
 		return (0);
 	return (u.oom_kills > 0 ? u.oom_kills : 0);
 }
@@ -523,7 +523,7 @@ cgroup_create(const char *base, const char *name,
 			CAUSE("%s: %s", cg->dir, strerror(errno));
 			goto fail;
 		}
-		if (cgroup_write_v2(cg->dir, lim, cause, causelen) == -1)
+		if (cgroupfs_write_v2(cg->dir, lim, cause, causelen) == -1)
 			goto fail;
 	} else {
 		for (i = 0; i < CGROUP_V1_N; i++) {
@@ -545,7 +545,7 @@ cgroup_create(const char *base, const char *name,
 			}
 			free(mid);
 		}
-		if (cgroup_write_v1((const char *const *)cg->v1, lim, cause,
+		if (cgroupfs_write_v1((const char *const *)cg->v1, lim, cause,
 		    causelen) == -1)
 			goto fail;
 	}
@@ -567,12 +567,12 @@ cgroup_attach(struct cgroup *cg, pid_t pid, char *cause, size_t causelen)
 
 	snprintf(buf, sizeof buf, "%ld", (long)pid);
 	if (cg->v2)
-		return (cgroup_write_file(cg->dir, "cgroup.procs", buf, 0,
+		return (cgroupfs_write_file(cg->dir, "cgroup.procs", buf, 0,
 		    cause, causelen));
 	for (i = 0; i < CGROUP_V1_N; i++) {
 		if (cg->v1[i] == NULL || cgroup_v1_dup(cg, i))
 			continue;
-		if (cgroup_write_file(cg->v1[i], "cgroup.procs", buf, 0, cause,
+		if (cgroupfs_write_file(cg->v1[i], "cgroup.procs", buf, 0, cause,
 		    causelen) == -1)
 			return (-1);
 	}
@@ -585,9 +585,9 @@ cgroup_read(struct cgroup *cg, struct cgroup_usage *u)
 	int	rv;
 
 	if (cg->v2)
-		rv = cgroup_read_v2(cg->dir, u);
+		rv = cgroupfs_read_v2(cg->dir, u);
 	else
-		rv = cgroup_read_v1((const char *const *)cg->v1, u);
+		rv = cgroupfs_read_v1((const char *const *)cg->v1, u);
 	if (rv == -1)
 		return (-1);
 	/* Without memory.peak (before Linux 5.19), what we saw is the peak. */
@@ -609,7 +609,7 @@ cgroup_kill_procs(const char *dir)
 	long	 pid;
 	int	 n = 0;
 
-	if ((s = cgroup_read_file(dir, "cgroup.procs")) == NULL)
+	if ((s = cgroupfs_read_file(dir, "cgroup.procs")) == NULL)
 		return (0);
 	for (p = s; *p != '\0'; p = end) {
 		errno = 0;
@@ -641,7 +641,7 @@ cgroup_destroy(struct cgroup *cg)
 		log_warnx("cgroup: %s", cause);
 	/* Whatever escaped the agent's process group dies here. */
 	if (cg->v2 && cg->dir != NULL)
-		cgroup_write_file(cg->dir, "cgroup.kill", "1", 1, cause,
+		cgroupfs_write_file(cg->dir, "cgroup.kill", "1", 1, cause,
 		    sizeof cause);
 	for (try = 0; try < CGROUP_KILL_TRIES; try++) {
 		left = 0;

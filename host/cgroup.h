@@ -90,34 +90,34 @@ enum {
 };
 
 /* The value of "KEY N" in a flat keyed file (cpu.stat); -1 if absent. */
-int64_t		 cgroup_parse_keyed(const char *text, const char *key);
+int64_t		 cgroupfs_parse_keyed(const char *text, const char *key);
 /* A file holding one non-negative integer; -1 if it does not. */
-int64_t		 cgroup_parse_int(const char *text);
+int64_t		 cgroupfs_parse_int(const char *text);
 /*
  * The path of the cgroup of controller ctrl ("" = the v2 line) in
  * /proc/<pid>/cgroup text; 0, or -1 if there is no such line.
  */
-int		 cgroup_parse_proc(const char *text, const char *ctrl,
+int		 cgroupfs_parse_proc(const char *text, const char *ctrl,
 		     char *path, size_t len);
 /*
  * The mount point and the mount's root of the hierarchy of ctrl ("" =
  * cgroup2) in /proc/<pid>/mountinfo text; 0, or -1 if not mounted.
  */
-int		 cgroup_parse_mountinfo(const char *text, const char *ctrl,
+int		 cgroupfs_parse_mountinfo(const char *text, const char *ctrl,
 		     char *mnt, size_t mlen, char *root, size_t rlen);
 /* Whether a space-separated list (cgroup.controllers) holds word. */
-int		 cgroup_has_word(const char *list, const char *word);
+int		 cgroupfs_has_word(const char *list, const char *word);
 /* cpu.max for a percentage of one core: "max 100000" when pct <= 0. */
-void		 cgroup_cpu_max(int64_t pct, char *buf, size_t len);
+void		 cgroupfs_cpu_max(int64_t pct, char *buf, size_t len);
 /* Limits into a v2 leaf: memory.max (+ swap 0), pids.max, cpu.max. */
-int		 cgroup_write_v2(const char *dir, const struct cgroup_limits *,
+int		 cgroupfs_write_v2(const char *dir, const struct cgroup_limits *,
 		     char *cause, size_t len);
 /* A v2 leaf's usage; memory_peak is -1 without memory.peak. */
-int		 cgroup_read_v2(const char *dir, struct cgroup_usage *);
+int		 cgroupfs_read_v2(const char *dir, struct cgroup_usage *);
 /* Limits into v1 leaves (indexed by CGROUP_V1_*; NULL = no hierarchy). */
-int		 cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
+int		 cgroupfs_write_v1(const char *const dirs[CGROUP_V1_N],
 		     const struct cgroup_limits *, char *cause, size_t len);
-int		 cgroup_read_v1(const char *const dirs[CGROUP_V1_N],
+int		 cgroupfs_read_v1(const char *const dirs[CGROUP_V1_N],
 		     struct cgroup_usage *);
 /* cgroup_probe on given /proc/self/cgroup and mountinfo contents. */
 int		 cgroup_probe_text(const char *base, const char *proc,

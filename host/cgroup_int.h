@@ -10,12 +10,12 @@
 /* The v1 hierarchies' controller names, by CGROUP_V1_*. */
 extern const char *const cgroup_v1_names[CGROUP_V1_N];
 /* Join a mount point and a cgroup path below the mount's root. */
-int		 cgroup_join(const char *, const char *, const char *, char *,
+int		 cgroupfs_join(const char *, const char *, const char *, char *,
 		    size_t);
 /* Read dir/file into a string (caller frees); NULL if unreadable. */
-char		*cgroup_read_file(const char *, const char *);
+char		*cgroupfs_read_file(const char *, const char *);
 /* Write value to dir/file; a missing file is fine when optional. */
-int		 cgroup_write_file(const char *, const char *, const char *,
+int		 cgroupfs_write_file(const char *, const char *, const char *,
 		    int, char *, size_t);
 
 #endif

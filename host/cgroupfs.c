@@ -35,7 +35,7 @@ const char *const cgroup_v1_names[CGROUP_V1_N] = {
 
 /* Whether a separated list (by any of seps) holds word. */
 static int
-cgroup_in_list(const char *list, size_t len, const char *word,
+cgroupfs_in_list(const char *list, size_t len, const char *word,
     const char *seps)
 {
 	size_t	i = 0, n, wlen = strlen(word);
@@ -54,16 +54,16 @@ cgroup_in_list(const char *list, size_t len, const char *word,
 }
 
 int
-cgroup_has_word(const char *list, const char *word)
+cgroupfs_has_word(const char *list, const char *word)
 {
 	if (list == NULL || *word == '\0')
 		return (0);
-	return (cgroup_in_list(list, strlen(list), word, " \t\n"));
+	return (cgroupfs_in_list(list, strlen(list), word, " \t\n"));
 }
 
 /* A decimal number of up to 19 digits; -1 if s[0..len) is not one. */
 static int64_t
-cgroup_number(const char *s, size_t len)
+cgroupfs_number(const char *s, size_t len)
 {
 	int64_t	v = 0;
 	size_t	i;
@@ -81,7 +81,7 @@ cgroup_number(const char *s, size_t len)
 }
 
 int64_t
-cgroup_parse_keyed(const char *text, const char *key)
+cgroupfs_parse_keyed(const char *text, const char *key)
 {
 	const char	*line, *end, *v;
 	size_t		 klen = strlen(key);
@@ -94,13 +94,13 @@ cgroup_parse_keyed(const char *text, const char *key)
 		    memcmp(line, key, klen) != 0 || line[klen] != ' ')
 			continue;
 		v = line + klen + 1;
-		return (cgroup_number(v, (size_t)(end - v)));
+		return (cgroupfs_number(v, (size_t)(end - v)));
 	}
 	return (-1);
 }
 
 int64_t
-cgroup_parse_int(const char *text)
+cgroupfs_parse_int(const char *text)
 {
 	size_t	len;
 
@@ -109,12 +109,12 @@ cgroup_parse_int(const char *text)
 	len = strlen(text);
 	if (len > 0 && text[len - 1] == '\n')
 		len--;
-	return (cgroup_number(text, len));
+	return (cgroupfs_number(text, len));
 }
 
 /* A path from the kernel: absolute, and no "." or ".." component. */
 static int
-cgroup_path_ok(const char *p)
+cgroupfs_path_ok(const char *p)
 {
 	const char	*c;
 	size_t		 n;
@@ -133,7 +133,7 @@ cgroup_path_ok(const char *p)
 }
 
 int
-cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
+cgroupfs_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 {
 	const char	*line, *end, *c1, *c2;
 	size_t		 n;
@@ -149,7 +149,7 @@ cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 		if (*ctrl == '\0')
 			match = c2 == c1 + 1 && c1 - line == 1 && line[0] == '0';
 		else
-			match = cgroup_in_list(c1 + 1, (size_t)(c2 - c1 - 1),
+			match = cgroupfs_in_list(c1 + 1, (size_t)(c2 - c1 - 1),
 			    ctrl, ",");
 		if (!match)
 			continue;
@@ -158,7 +158,7 @@ cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 			return (-1);
 		memcpy(path, c2 + 1, n);
 		path[n] = '\0';
-		if (!cgroup_path_ok(path))
+		if (!cgroupfs_path_ok(path))
 			return (-1);
 		return (0);
 	}
@@ -166,7 +166,7 @@ cgroup_parse_proc(const char *text, const char *ctrl, char *path, size_t len)
 }
 
 int
-cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
+cgroupfs_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
     size_t mlen, char *root, size_t rlen)
 {
 	const char	*line, *end, *f[16], *p;
@@ -201,7 +201,7 @@ cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
 		else
 			match = fl[sep + 1] == 6 &&
 			    memcmp(f[sep + 1], "cgroup", 6) == 0 &&
-			    cgroup_in_list(f[sep + 3], fl[sep + 3], ctrl, ",");
+			    cgroupfs_in_list(f[sep + 3], fl[sep + 3], ctrl, ",");
 		if (!match)
 			continue;
 		if (mountinfo_unescape(f[4], fl[4], mnt, mlen) == -1 ||
@@ -215,7 +215,7 @@ cgroup_parse_mountinfo(const char *text, const char *ctrl, char *mnt,
 
 /* Join a mount point and a cgroup path below the mount's root. */
 int
-cgroup_join(const char *mnt, const char *root, const char *own, char *out,
+cgroupfs_join(const char *mnt, const char *root, const char *own, char *out,
     size_t len)
 {
 	size_t	rl = strlen(root);
@@ -243,7 +243,7 @@ cgroup_join(const char *mnt, const char *root, const char *own, char *out,
 
 /* Read dir/file into a string (caller frees); NULL if unreadable. */
 char *
-cgroup_read_file(const char *dir, const char *file)
+cgroupfs_read_file(const char *dir, const char *file)
 {
 	char	*path, *s;
 
@@ -255,7 +255,7 @@ cgroup_read_file(const char *dir, const char *file)
 
 /* Write value to dir/file; a missing file is fine when optional. */
 int
-cgroup_write_file(const char *dir, const char *file, const char *value,
+cgroupfs_write_file(const char *dir, const char *file, const char *value,
     int optional, char *cause, size_t causelen)
 {
 	char	*path;
@@ -288,7 +288,7 @@ cgroup_write_file(const char *dir, const char *file, const char *value,
 
 /* Whether dir/file exists. */
 static int
-cgroup_exists(const char *dir, const char *file)
+cgroupfs_exists(const char *dir, const char *file)
 {
 	char	*path;
 	int	 rv;
@@ -301,7 +301,7 @@ cgroup_exists(const char *dir, const char *file)
 
 /* A number, or none when 0. */
 static void
-cgroup_limit_str(int64_t v, const char *none, char *buf, size_t len)
+cgroupfs_limit_str(int64_t v, const char *none, char *buf, size_t len)
 {
 	if (v <= 0)
 		snprintf(buf, len, "%s", none);
@@ -310,7 +310,7 @@ cgroup_limit_str(int64_t v, const char *none, char *buf, size_t len)
 }
 
 void
-cgroup_cpu_max(int64_t pct, char *buf, size_t len)
+cgroupfs_cpu_max(int64_t pct, char *buf, size_t len)
 {
 	int64_t	quota;
 
@@ -325,34 +325,34 @@ cgroup_cpu_max(int64_t pct, char *buf, size_t len)
 }
 
 int
-cgroup_write_v2(const char *dir, const struct cgroup_limits *lim,
+cgroupfs_write_v2(const char *dir, const struct cgroup_limits *lim,
     char *cause, size_t causelen)
 {
 	char	buf[64];
 
-	cgroup_limit_str(lim->memory_max, "max", buf, sizeof buf);
-	if (cgroup_write_file(dir, "memory.max", buf, lim->memory_max <= 0,
+	cgroupfs_limit_str(lim->memory_max, "max", buf, sizeof buf);
+	if (cgroupfs_write_file(dir, "memory.max", buf, lim->memory_max <= 0,
 	    cause, causelen) == -1)
 		return (-1);
 	/* The limit is on memory, not on memory until it can swap. */
-	if (cgroup_write_file(dir, "memory.swap.max", lim->memory_max > 0 ?
+	if (cgroupfs_write_file(dir, "memory.swap.max", lim->memory_max > 0 ?
 	    "0" : "max", 1, cause, causelen) == -1)
 		return (-1);
-	cgroup_limit_str(lim->pids_max, "max", buf, sizeof buf);
-	if (cgroup_write_file(dir, "pids.max", buf, lim->pids_max <= 0, cause,
+	cgroupfs_limit_str(lim->pids_max, "max", buf, sizeof buf);
+	if (cgroupfs_write_file(dir, "pids.max", buf, lim->pids_max <= 0, cause,
 	    causelen) == -1)
 		return (-1);
-	cgroup_cpu_max(lim->cpu_max_pct, buf, sizeof buf);
-	if (lim->cpu_max_pct > 0 && !cgroup_exists(dir, "cpu.max"))
+	cgroupfs_cpu_max(lim->cpu_max_pct, buf, sizeof buf);
+	if (lim->cpu_max_pct > 0 && !cgroupfs_exists(dir, "cpu.max"))
 		log_warnx("%s: no cpu controller: CPU not limited", dir);
-	else if (cgroup_write_file(dir, "cpu.max", buf, 1, cause,
+	else if (cgroupfs_write_file(dir, "cpu.max", buf, 1, cause,
 	    causelen) == -1)
 		return (-1);
 	return (0);
 }
 
 int
-cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
+cgroupfs_write_v1(const char *const dirs[CGROUP_V1_N],
     const struct cgroup_limits *lim, char *cause, size_t causelen)
 {
 	const char	*mem = dirs[CGROUP_V1_MEMORY];
@@ -361,18 +361,18 @@ cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
 	char		 buf[64];
 
 	if (mem != NULL) {
-		cgroup_limit_str(lim->memory_max, "-1", buf, sizeof buf);
+		cgroupfs_limit_str(lim->memory_max, "-1", buf, sizeof buf);
 		/* memsw must stay >= the limit: order the two writes. */
 		if (lim->memory_max > 0) {
-			if (cgroup_write_file(mem, "memory.limit_in_bytes",
+			if (cgroupfs_write_file(mem, "memory.limit_in_bytes",
 			    buf, 0, cause, causelen) == -1 ||
-			    cgroup_write_file(mem,
+			    cgroupfs_write_file(mem,
 			    "memory.memsw.limit_in_bytes", buf, 1, cause,
 			    causelen) == -1)
 				return (-1);
-		} else if (cgroup_write_file(mem,
+		} else if (cgroupfs_write_file(mem,
 		    "memory.memsw.limit_in_bytes", buf, 1, cause,
-		    causelen) == -1 || cgroup_write_file(mem,
+		    causelen) == -1 || cgroupfs_write_file(mem,
 		    "memory.limit_in_bytes", buf, 1, cause, causelen) == -1)
 			return (-1);
 	} else if (lim->memory_max > 0) {
@@ -380,8 +380,8 @@ cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
 		return (-1);
 	}
 	if (pids != NULL) {
-		cgroup_limit_str(lim->pids_max, "max", buf, sizeof buf);
-		if (cgroup_write_file(pids, "pids.max", buf,
+		cgroupfs_limit_str(lim->pids_max, "max", buf, sizeof buf);
+		if (cgroupfs_write_file(pids, "pids.max", buf,
 		    lim->pids_max <= 0, cause, causelen) == -1)
 			return (-1);
 	} else if (lim->pids_max > 0) {
@@ -390,7 +390,7 @@ cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
 	}
 	if (cpu != NULL) {
 		snprintf(buf, sizeof buf, "%d", CGROUP_CPU_PERIOD);
-		if (cgroup_write_file(cpu, "cpu.cfs_period_us", buf,
+		if (cgroupfs_write_file(cpu, "cpu.cfs_period_us", buf,
 		    lim->cpu_max_pct <= 0, cause, causelen) == -1)
 			return (-1);
 		if (lim->cpu_max_pct > 0)
@@ -398,7 +398,7 @@ cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
 			    lim->cpu_max_pct * (CGROUP_CPU_PERIOD / 100));
 		else
 			snprintf(buf, sizeof buf, "-1");
-		if (cgroup_write_file(cpu, "cpu.cfs_quota_us", buf,
+		if (cgroupfs_write_file(cpu, "cpu.cfs_quota_us", buf,
 		    lim->cpu_max_pct <= 0, cause, causelen) == -1)
 			return (-1);
 	} else if (lim->cpu_max_pct > 0)
@@ -408,50 +408,50 @@ cgroup_write_v1(const char *const dirs[CGROUP_V1_N],
 
 /* A one-number file of dir; -1 if missing or not a number. */
 static int64_t
-cgroup_read_int(const char *dir, const char *file)
+cgroupfs_read_int(const char *dir, const char *file)
 {
 	char	*s;
 	int64_t	 v;
 
-	if ((s = cgroup_read_file(dir, file)) == NULL)
+	if ((s = cgroupfs_read_file(dir, file)) == NULL)
 		return (-1);
-	v = cgroup_parse_int(s);
+	v = cgroupfs_parse_int(s);
 	free(s);
 	return (v);
 }
 
 /* A key of a flat keyed file of dir; -1 if missing. */
 static int64_t
-cgroup_read_keyed(const char *dir, const char *file, const char *key)
+cgroupfs_read_keyed(const char *dir, const char *file, const char *key)
 {
 	char	*s;
 	int64_t	 v;
 
-	if ((s = cgroup_read_file(dir, file)) == NULL)
+	if ((s = cgroupfs_read_file(dir, file)) == NULL)
 		return (-1);
-	v = cgroup_parse_keyed(s, key);
+	v = cgroupfs_parse_keyed(s, key);
 	free(s);
 	return (v);
 }
 
 int
-cgroup_read_v2(const char *dir, struct cgroup_usage *u)
+cgroupfs_read_v2(const char *dir, struct cgroup_usage *u)
 {
 	int64_t	usec;
 
-	usec = cgroup_read_keyed(dir, "cpu.stat", "usage_usec");
+	usec = cgroupfs_read_keyed(dir, "cpu.stat", "usage_usec");
 	u->cpu_seconds = usec >= 0 ? (double)usec / 1e6 : -1.0;
-	u->memory_peak = cgroup_read_int(dir, "memory.peak");
-	u->memory_current = cgroup_read_int(dir, "memory.current");
-	u->oom_kills = cgroup_read_keyed(dir, "memory.events", "oom_kill");
-	u->pids_current = cgroup_read_int(dir, "pids.current");
+	u->memory_peak = cgroupfs_read_int(dir, "memory.peak");
+	u->memory_current = cgroupfs_read_int(dir, "memory.current");
+	u->oom_kills = cgroupfs_read_keyed(dir, "memory.events", "oom_kill");
+	u->pids_current = cgroupfs_read_int(dir, "pids.current");
 	if (usec < 0 && u->memory_current < 0 && u->pids_current < 0)
 		return (-1);
 	return (0);
 }
 
 int
-cgroup_read_v1(const char *const dirs[CGROUP_V1_N], struct cgroup_usage *u)
+cgroupfs_read_v1(const char *const dirs[CGROUP_V1_N], struct cgroup_usage *u)
 {
 	const char	*mem = dirs[CGROUP_V1_MEMORY];
 	const char	*pids = dirs[CGROUP_V1_PIDS];
@@ -461,18 +461,18 @@ cgroup_read_v1(const char *const dirs[CGROUP_V1_N], struct cgroup_usage *u)
 	u->memory_peak = u->memory_current = u->oom_kills = -1;
 	u->pids_current = -1;
 	if (acct != NULL)
-		nsec = cgroup_read_int(acct, "cpuacct.usage");
+		nsec = cgroupfs_read_int(acct, "cpuacct.usage");
 	u->cpu_seconds = nsec >= 0 ? (double)nsec / 1e9 : -1.0;
 	if (mem != NULL) {
-		u->memory_peak = cgroup_read_int(mem,
+		u->memory_peak = cgroupfs_read_int(mem,
 		    "memory.max_usage_in_bytes");
-		u->memory_current = cgroup_read_int(mem,
+		u->memory_current = cgroupfs_read_int(mem,
 		    "memory.usage_in_bytes");
-		u->oom_kills = cgroup_read_keyed(mem, "memory.oom_control",
+		u->oom_kills = cgroupfs_read_keyed(mem, "memory.oom_control",
 		    "oom_kill");
 	}
 	if (pids != NULL)
-		u->pids_current = cgroup_read_int(pids, "pids.current");
+		u->pids_current = cgroupfs_read_int(pids, "pids.current");
 	if (nsec < 0 && u->memory_current < 0 && u->pids_current < 0)
 		return (-1);
 	return (0);

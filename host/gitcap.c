@@ -5,7 +5,7 @@
 
 /* Whether mirrors can be fetched shallow with this libgit2. */
 int
-workspace_can_shallow(void)
+gitcap_can_shallow(void)
 {
 #ifdef WORKSPACE_SHALLOW
 	return (1);
@@ -16,7 +16,7 @@ workspace_can_shallow(void)
 
 /* libgit2's last error message, or a fallback. */
 const char *
-workspace_git_error(void)
+gitcap_error(void)
 {
 	const git_error	*e;
 

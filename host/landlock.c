@@ -37,7 +37,7 @@ struct sandbox_ll_attr {
 
 /* The kernel's Landlock ABI, 0 without Landlock. */
 int
-sandbox_landlock_abi(void)
+landlock_abi(void)
 {
 	long	abi;
 
@@ -48,7 +48,7 @@ sandbox_landlock_abi(void)
 
 /* The filesystem rights Landlock ABI abi knows. */
 static uint64_t
-sandbox_landlock_fs(int abi)
+landlock_fs(int abi)
 {
 	uint64_t	fs;
 
@@ -72,7 +72,7 @@ sandbox_landlock_fs(int abi)
 
 /* Allow access under path; a path that does not exist is skipped. */
 static int
-sandbox_landlock_rule(int rfd, const char *path, uint64_t access,
+landlock_rule(int rfd, const char *path, uint64_t access,
     char *cause, size_t causelen)
 {
 	struct landlock_path_beneath_attr	pb;
@@ -111,7 +111,7 @@ sandbox_landlock_rule(int rfd, const char *path, uint64_t access,
  * gets the rights it knows.
  */
 int
-sandbox_landlock_apply(const char *const *writable, char *cause,
+landlock_apply(const char *const *writable, char *cause,
     size_t causelen)
 {
 	static const char *const devices[] = { "/dev/null", "/dev/zero",
@@ -122,11 +122,11 @@ sandbox_landlock_apply(const char *const *writable, char *cause,
 	size_t			 i;
 	int			 abi, rfd;
 
-	if ((abi = sandbox_landlock_abi()) <= 0) {
+	if ((abi = landlock_abi()) <= 0) {
 		CAUSE("landlock: not available in this kernel");
 		return (-1);
 	}
-	fs = sandbox_landlock_fs(abi);
+	fs = landlock_fs(abi);
 	memset(&attr, 0, sizeof attr);
 	attr.handled_access_fs = fs;
 	if (abi >= 6)
@@ -141,14 +141,14 @@ sandbox_landlock_apply(const char *const *writable, char *cause,
 	}
 	rd = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_READ_DIR;
-	if (sandbox_landlock_rule(rfd, "/", rd, cause, causelen) == -1)
+	if (landlock_rule(rfd, "/", rd, cause, causelen) == -1)
 		goto fail;
 	for (i = 0; writable != NULL && writable[i] != NULL; i++)
-		if (sandbox_landlock_rule(rfd, writable[i], fs, cause,
+		if (landlock_rule(rfd, writable[i], fs, cause,
 		    causelen) == -1)
 			goto fail;
 	for (i = 0; i < nitems(devices); i++)
-		if (sandbox_landlock_rule(rfd, devices[i], rd |
+		if (landlock_rule(rfd, devices[i], rd |
 		    LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 3 ?
 		    LANDLOCK_ACCESS_FS_TRUNCATE : 0) |
 		    (strcmp(devices[i], "/dev/shm") == 0 ? fs : 0), cause,

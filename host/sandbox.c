@@ -192,7 +192,7 @@ sandbox_probe_landlock(void *arg)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return (-1);
-	if (sandbox_landlock_apply(writable, why, sizeof why) == -1)
+	if (landlock_apply(writable, why, sizeof why) == -1)
 		return (-1);
 	/* Nothing is writable now. */
 	if (mkdir("/tmp/.runnerd-landlock-probe", 0700) == 0) {
@@ -209,7 +209,7 @@ sandbox_probe_seccomp(void *arg)
 {
 	char	why[128];
 
-	if (sandbox_seccomp_load(SANDBOX_SECCOMP_DENY, NULL, why,
+	if (seccomp_filter_load(SANDBOX_SECCOMP_DENY, NULL, why,
 	    sizeof why) == -1)
 		return (-1);
 	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS ||
@@ -227,7 +227,7 @@ sandbox_probe_notify(void *arg)
 	char	why[128];
 	int	fd;
 
-	if (sandbox_seccomp_load(SANDBOX_SECCOMP_NOTIFY, &fd, why,
+	if (seccomp_filter_load(SANDBOX_SECCOMP_NOTIFY, &fd, why,
 	    sizeof why) == -1)
 		return (-1);
 	return (fd >= 0 ? 0 : -1);
@@ -296,7 +296,7 @@ sandbox_probe(uid_t uid, gid_t gid, const char *cgroup_base)
 	    "sessions cannot start", d);
 
 	d[0] = '\0';
-	abi = sandbox_landlock_abi();
+	abi = landlock_abi();
 	ok = abi > 0 && sandbox_probe_child(sandbox_probe_landlock, NULL, d,
 	    sizeof d);
 	if (abi <= 0)

@@ -62,10 +62,10 @@ struct json_object *sandbox_health(int);
  */
 #define SANDBOX_SECCOMP_DENY	0x1
 #define SANDBOX_SECCOMP_NOTIFY	0x2
-int		 sandbox_seccomp_load(int, int *, char *, size_t);
-int		 sandbox_landlock_apply(const char *const *, char *, size_t);
+int		 seccomp_filter_load(int, int *, char *, size_t);
+int		 landlock_apply(const char *const *, char *, size_t);
 /* The Landlock ABI of the running kernel, or 0 without Landlock. */
-int		 sandbox_landlock_abi(void);
+int		 landlock_abi(void);
 /* Apply mount attributes to a detached tree, recursively (mount API). */
 int		 sandbox_tree_attr(int, uint64_t);
 

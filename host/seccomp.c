@@ -53,7 +53,7 @@ static const int sandbox_denied[] = {
  * 31 set must be all ones.
  */
 static int
-sandbox_seccomp_personality(scmp_filter_ctx ctx)
+seccomp_personality(scmp_filter_ctx ctx)
 {
 	const uint32_t	allowed = 0x0008 | 0x20000, top = 0x80000000u;
 	uint32_t	bit;
@@ -75,7 +75,7 @@ sandbox_seccomp_personality(scmp_filter_ctx ctx)
 
 /* The deny list (see sandbox_denied) into ctx. */
 static int
-sandbox_seccomp_deny(scmp_filter_ctx ctx)
+seccomp_deny(scmp_filter_ctx ctx)
 {
 	size_t	i;
 	int	rc;
@@ -106,12 +106,12 @@ sandbox_seccomp_deny(scmp_filter_ctx ctx)
 	    SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 	    TIOCLINUX))) != 0)
 		return (rc);
-	return (sandbox_seccomp_personality(ctx));
+	return (seccomp_personality(ctx));
 }
 
 /* Build and load the agent's filter (see sandbox_denied); its listener. */
 int
-sandbox_seccomp_load(int what, int *fd, char *cause, size_t causelen)
+seccomp_filter_load(int what, int *fd, char *cause, size_t causelen)
 {
 	scmp_filter_ctx	ctx;
 	int		rc, nfd;
@@ -126,7 +126,7 @@ sandbox_seccomp_load(int what, int *fd, char *cause, size_t causelen)
 	if (geteuid() == 0 && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP,
 	    0)) != 0)
 		goto fail;
-	if ((what & SANDBOX_SECCOMP_DENY) && (rc = sandbox_seccomp_deny(ctx))
+	if ((what & SANDBOX_SECCOMP_DENY) && (rc = seccomp_deny(ctx))
 	    != 0)
 		goto fail;
 	if (what & SANDBOX_SECCOMP_NOTIFY) {

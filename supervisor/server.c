@@ -83,7 +83,7 @@ server_version(void)
 	git_libgit2_version(&major, &minor, &rev);
 	printf("runnerd %s (libgit2 %d.%d.%d, shallow fetch %s)\n",
 	    RUNNERD_VERSION, major, minor, rev,
-	    workspace_can_shallow() ? "yes" : "no");
+	    gitcap_can_shallow() ? "yes" : "no");
 }
 
 static __attribute__((noreturn)) void

@@ -1,7 +1,7 @@
 /*
  * The agent's sandbox (DESIGN section 9).
  *
- * sandbox_spawn() clones "init" into new mount, pid, ipc, uts and network
+ * confine_spawn() clones "init" into new mount, pid, ipc, uts and network
  * namespaces (and a user namespace when the worker is not root). The
  * network namespace is never given up: without it the session fails, as
  * it would otherwise share the host's loopback and runnerd's listeners.
@@ -74,7 +74,7 @@ _Static_assert(SANDBOX_PROXY_PORT == PROXY_PORT, "one proxy port");
 
 /* A line on the session's terminal (fd 2 is the pty in the child). */
 static void
-sandbox_say(const char *fmt, ...)
+confine_say(const char *fmt, ...)
 {
 	char	buf[SANDBOX_MSG_MAX];
 	va_list	ap;
@@ -87,7 +87,7 @@ sandbox_say(const char *fmt, ...)
 
 /* Setup failed in the child: tell the terminal and the worker, then die. */
 static void __attribute__((noreturn))
-sandbox_die(const char *fmt, ...)
+confine_die(const char *fmt, ...)
 {
 	char	buf[SANDBOX_MSG_MAX - 1];
 	va_list	ap;
@@ -95,28 +95,28 @@ sandbox_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	sandbox_say("%s", buf);
-	sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_FAIL, buf, strlen(buf), -1);
+	confine_say("%s", buf);
+	initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_FAIL, buf, strlen(buf), -1);
 	_exit(127);
 }
 
 /* A layer could not be applied: fatal when required, else reported. */
 static void
-sandbox_layer_failed(const struct sandbox_ctx *c, int l, const char *why)
+confine_layer_failed(const struct sandbox_ctx *c, int l, const char *why)
 {
 	char	buf[SANDBOX_MSG_MAX - 1];
 
 	if (c->pol->required & (1u << l))
-		sandbox_die("required layer %s failed: %s",
+		confine_die("required layer %s failed: %s",
 		    config_layer_name(l), why);
 	snprintf(buf, sizeof buf, "layer %s not applied: %s",
 	    config_layer_name(l), why);
-	sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, buf, strlen(buf), -1);
+	initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, buf, strlen(buf), -1);
 }
 
 /* The loopback of a new network namespace starts down. */
 static int
-sandbox_lo_up(char *cause, size_t causelen)
+confine_lo_up(char *cause, size_t causelen)
 {
 	struct ifreq	ifr;
 	int		s;
@@ -144,7 +144,7 @@ sandbox_lo_up(char *cause, size_t causelen)
 
 /* Default dispositions and an empty mask. */
 static void
-sandbox_signals_reset(void)
+confine_signals_reset(void)
 {
 	sigset_t	set;
 	int		sig;
@@ -157,7 +157,7 @@ sandbox_signals_reset(void)
 
 /* rlimits: no core dumps (they could hold secrets), at most nofile_max. */
 static int
-sandbox_rlimits(const struct sandbox_ctx *c, char *cause, size_t causelen)
+confine_rlimits(const struct sandbox_ctx *c, char *cause, size_t causelen)
 {
 	struct rlimit	rl = { 0, 0 };
 
@@ -191,7 +191,7 @@ sandbox_rlimits(const struct sandbox_ctx *c, char *cause, size_t causelen)
  * the namespace's capabilities.
  */
 static int
-sandbox_identity(const struct sandbox_ctx *c, char *cause, size_t causelen)
+confine_identity(const struct sandbox_ctx *c, char *cause, size_t causelen)
 {
 	int	cap;
 
@@ -229,7 +229,7 @@ sandbox_identity(const struct sandbox_ctx *c, char *cause, size_t causelen)
  * then lets it write in the workspace only.
  */
 static void __attribute__((noreturn))
-sandbox_agent(struct sandbox_ctx *c)
+confine_agent(struct sandbox_ctx *c)
 {
 	const struct spawn	*sp = c->sp;
 	const char		*writable[] = { c->pol->workspace,
@@ -237,57 +237,57 @@ sandbox_agent(struct sandbox_ctx *c)
 	char			 why[256];
 	int			 nfd = -1, what;
 
-	sandbox_signals_reset();
+	confine_signals_reset();
 	close(SANDBOX_PROXY_FD);
-	if (sandbox_rlimits(c, why, sizeof why) == -1)
-		sandbox_layer_failed(c, SB_RLIMITS, why);
-	if (sandbox_identity(c, why, sizeof why) == -1)
-		sandbox_layer_failed(c, SB_IDENTITY, why);
+	if (confine_rlimits(c, why, sizeof why) == -1)
+		confine_layer_failed(c, SB_RLIMITS, why);
+	if (confine_identity(c, why, sizeof why) == -1)
+		confine_layer_failed(c, SB_IDENTITY, why);
 	if (chdir(sp->cwd) == -1)
-		sandbox_die("cannot enter %s: %s", sp->cwd, strerror(errno));
+		confine_die("cannot enter %s: %s", sp->cwd, strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		sandbox_die("no_new_privs: %s", strerror(errno));
-	if (sandbox_landlock_apply(writable, why, sizeof why) == -1)
-		sandbox_layer_failed(c, SB_LANDLOCK, why);
+		confine_die("no_new_privs: %s", strerror(errno));
+	if (landlock_apply(writable, why, sizeof why) == -1)
+		confine_layer_failed(c, SB_LANDLOCK, why);
 
 	what = SANDBOX_SECCOMP_DENY;
 	if (c->pol->exec_notify)
 		what |= SANDBOX_SECCOMP_NOTIFY;
-	if (sandbox_seccomp_load(what, &nfd, why, sizeof why) == -1 &&
+	if (seccomp_filter_load(what, &nfd, why, sizeof why) == -1 &&
 	    (what & SANDBOX_SECCOMP_NOTIFY)) {
-		sandbox_layer_failed(c, SB_EXEC_POLICY, why);
+		confine_layer_failed(c, SB_EXEC_POLICY, why);
 		what &= ~SANDBOX_SECCOMP_NOTIFY;
-		if (sandbox_seccomp_load(what, &nfd, why, sizeof why) == -1)
-			sandbox_layer_failed(c, SB_SECCOMP, why);
+		if (seccomp_filter_load(what, &nfd, why, sizeof why) == -1)
+			confine_layer_failed(c, SB_SECCOMP, why);
 	} else if (nfd == -1 && (what & SANDBOX_SECCOMP_NOTIFY))
-		sandbox_layer_failed(c, SB_SECCOMP, why);
+		confine_layer_failed(c, SB_SECCOMP, why);
 
 	/*
 	 * From here the worker returns to its loop, where the exec policy
 	 * answers the notification of the execve below.
 	 */
 	if (nfd != -1) {
-		if (sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_NOTIFY, NULL, 0,
+		if (initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_NOTIFY, NULL, 0,
 		    nfd) == -1)
-			sandbox_die("sending the listener: %s",
+			confine_die("sending the listener: %s",
 			    strerror(errno));
 		close(nfd);
-	} else if (sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_READY, NULL, 0,
+	} else if (initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_READY, NULL, 0,
 	    -1) == -1)
 		_exit(127);
 	close_from(STDERR_FILENO + 1);
 	execve(sp->path, sp->argv, sp->envp);
-	sandbox_say("cannot run %s: %s", sp->path, strerror(errno));
+	confine_say("cannot run %s: %s", sp->path, strerror(errno));
 	_exit(127);
 }
 
 /* The bridge to the session's proxy, init's other child. */
 static void __attribute__((noreturn))
-sandbox_bridge(const int *lfd, int nl)
+confine_bridge(const int *lfd, int nl)
 {
 	int	fd;
 
-	sandbox_signals_reset();
+	confine_signals_reset();
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -296,7 +296,7 @@ sandbox_bridge(const int *lfd, int nl)
 			close(fd);
 	}
 	close(SANDBOX_CTL_FD);
-	proxy_bridge_serve(SANDBOX_PROXY_FD, lfd, nl);
+	proxybridge_serve(SANDBOX_PROXY_FD, lfd, nl);
 }
 
 /*
@@ -310,7 +310,7 @@ sandbox_bridge(const int *lfd, int nl)
  * without a pid namespace it must not die before the agent.
  */
 static void __attribute__((noreturn))
-sandbox_init(struct sandbox_ctx *c)
+confine_init(struct sandbox_ctx *c)
 {
 	char		why[256], type;
 	pid_t		agent, pid;
@@ -321,22 +321,22 @@ sandbox_init(struct sandbox_ctx *c)
 	ssize_t		n;
 
 	/* Wait for the worker: the cgroup, the user namespace's maps. */
-	n = sandbox_recv(SANDBOX_CTL_FD, &type, why, sizeof why, &fd);
+	n = initchan_recv(SANDBOX_CTL_FD, &type, why, sizeof why, &fd);
 	if (n <= 0 || type != SANDBOX_MSG_GO)
 		_exit(127);
 	if (setsid() == -1 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) == -1)
-		sandbox_die("controlling terminal: %s", strerror(errno));
+		confine_die("controlling terminal: %s", strerror(errno));
 	prctl(PR_SET_NAME, "runnerd-init", 0, 0, 0);
 	if ((c->nsflags & CLONE_NEWPID) == 0)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if ((c->nsflags & CLONE_NEWUTS) && sethostname(SANDBOX_HOSTNAME,
 	    strlen(SANDBOX_HOSTNAME)) == -1) {
 		snprintf(why, sizeof why, "hostname: %s", strerror(errno));
-		sandbox_layer_failed(c, SB_NAMESPACES, why);
+		confine_layer_failed(c, SB_NAMESPACES, why);
 	}
 	if (c->nsflags & CLONE_NEWNS) {
-		if (sandbox_view(c, why, sizeof why) == -1)
-			sandbox_layer_failed(c, SB_NAMESPACES, why);
+		if (fsview_build(c, why, sizeof why) == -1)
+			confine_layer_failed(c, SB_NAMESPACES, why);
 		else
 			c->viewed = 1;
 	}
@@ -345,25 +345,25 @@ sandbox_init(struct sandbox_ctx *c)
 	 * bridge listens before the agent runs (the agent stays pid 2).
 	 */
 	if ((c->nsflags & CLONE_NEWNET) == 0)
-		sandbox_die("no network namespace");
-	if (sandbox_lo_up(why, sizeof why) == -1)
-		sandbox_die("network namespace: %s", why);
-	if ((nl = proxy_bridge_listen(SANDBOX_PROXY_PORT, lfd)) == -1)
-		sandbox_die("proxy bridge: %s", strerror(errno));
+		confine_die("no network namespace");
+	if (confine_lo_up(why, sizeof why) == -1)
+		confine_die("network namespace: %s", why);
+	if ((nl = proxybridge_listen(SANDBOX_PROXY_PORT, lfd)) == -1)
+		confine_die("proxy bridge: %s", strerror(errno));
 
 	for (i = 0; i < nitems(sigs); i++)
 		signal(sigs[i], SIG_IGN);
 	switch (agent = fork()) {
 	case -1:
-		sandbox_die("fork: %s", strerror(errno));
+		confine_die("fork: %s", strerror(errno));
 	case 0:
-		sandbox_agent(c);
+		confine_agent(c);
 	}
 	switch (fork()) {
 	case -1:
-		sandbox_die("fork: %s", strerror(errno));
+		confine_die("fork: %s", strerror(errno));
 	case 0:
-		sandbox_bridge(lfd, nl);
+		confine_bridge(lfd, nl);
 	}
 	close(SANDBOX_PROXY_FD);
 	for (i = 0; i < (size_t)nl; i++)
@@ -375,7 +375,7 @@ sandbox_init(struct sandbox_ctx *c)
 		if (pid == -1 && errno != EINTR)
 			_exit(127);
 	}
-	sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_STATUS, &status,
+	initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_STATUS, &status,
 	    sizeof status, -1);
 	/* Only if the report is lost: a shell's encoding. */
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -387,9 +387,9 @@ sandbox_init(struct sandbox_ctx *c)
  * on 0, 1, 2, the socketpairs on 3 and 4, and close everything else.
  */
 static void __attribute__((noreturn))
-sandbox_child(struct sandbox_ctx *c, int slave, int ctl, int px)
+confine_child(struct sandbox_ctx *c, int slave, int ctl, int px)
 {
-	sandbox_signals_reset();
+	confine_signals_reset();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if ((slave = fcntl(slave, F_DUPFD, 10)) == -1 ||
 	    (ctl = fcntl(ctl, F_DUPFD, 10)) == -1 ||
@@ -402,12 +402,12 @@ sandbox_child(struct sandbox_ctx *c, int slave, int ctl, int px)
 	    (px != -1 && dup2(px, SANDBOX_PROXY_FD) == -1))
 		_exit(127);
 	close_from(px != -1 ? SANDBOX_PROXY_FD + 1 : SANDBOX_CTL_FD + 1);
-	sandbox_init(c);
+	confine_init(c);
 }
 
 /* Map the worker's uid and gid to themselves in init's user namespace. */
 static int
-sandbox_userns_map(pid_t pid, char *cause, size_t causelen)
+confine_userns_map(pid_t pid, char *cause, size_t causelen)
 {
 	char	path[64], map[64];
 	struct {
@@ -451,7 +451,7 @@ sandbox_userns_map(pid_t pid, char *cause, size_t causelen)
 
 /* In the worker: a layer failed; -1 (with the cause) when it is required. */
 static int
-sandbox_worker_layer(const struct sandbox_policy *pol, unsigned layers,
+confine_worker_layer(const struct sandbox_policy *pol, unsigned layers,
     const char *why, char *cause, size_t causelen)
 {
 	char	names[128];
@@ -470,7 +470,7 @@ sandbox_worker_layer(const struct sandbox_policy *pol, unsigned layers,
  * logging what failed on the way. The listener, or -1; -2 on failure.
  */
 static int
-sandbox_wait_ready(int ctl, char *cause, size_t causelen)
+confine_wait_ready(int ctl, char *cause, size_t causelen)
 {
 	struct pollfd	pfd;
 	char		buf[SANDBOX_MSG_MAX], type;
@@ -494,7 +494,7 @@ sandbox_wait_ready(int ctl, char *cause, size_t causelen)
 		}
 		if (rc <= 0)
 			continue;
-		n = sandbox_recv(ctl, &type, buf, sizeof buf, &fd);
+		n = initchan_recv(ctl, &type, buf, sizeof buf, &fd);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
@@ -524,7 +524,7 @@ sandbox_wait_ready(int ctl, char *cause, size_t causelen)
 
 /* Start init and the agent in the sandbox (see the top of this file). */
 int
-sandbox_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
+confine_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
     struct cgroup *cg, struct sandbox_proc *out, char *cause,
     size_t causelen)
 {
@@ -575,7 +575,7 @@ sandbox_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 	if (pid == -1) {
 		/* The other namespaces may go (if not required); never net. */
 		snprintf(why, sizeof why, "clone: %s", strerror(errno));
-		if (sandbox_worker_layer(pol, 1u << SB_NAMESPACES, why, cause,
+		if (confine_worker_layer(pol, 1u << SB_NAMESPACES, why, cause,
 		    causelen) == -1)
 			goto fail;
 		flags = CLONE_NEWNET | (c.rootless ? CLONE_NEWUSER : 0);
@@ -595,7 +595,7 @@ sandbox_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 		close(ctl[0]);
 		if (px[0] != -1)
 			close(px[0]);
-		sandbox_child(&c, slave, ctl[1], px[1]);
+		confine_child(&c, slave, ctl[1], px[1]);
 	}
 	close(slave);
 	slave = -1;
@@ -606,20 +606,20 @@ sandbox_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 		px[1] = -1;
 	}
 
-	if ((flags & CLONE_NEWUSER) && sandbox_userns_map(pid, why,
+	if ((flags & CLONE_NEWUSER) && confine_userns_map(pid, why,
 	    sizeof why) == -1) {
 		CAUSE("sandbox: user namespace: %s", why);
 		goto kill;
 	}
 	if (cg != NULL && cgroup_attach(cg, pid, why, sizeof why) == -1 &&
-	    sandbox_worker_layer(pol, 1u << SB_CGROUP, why, cause,
+	    confine_worker_layer(pol, 1u << SB_CGROUP, why, cause,
 	    causelen) == -1)
 		goto kill;
-	if (sandbox_send(ctl[0], SANDBOX_MSG_GO, NULL, 0, -1) == -1) {
+	if (initchan_send(ctl[0], SANDBOX_MSG_GO, NULL, 0, -1) == -1) {
 		CAUSE("sandbox: %s", strerror(errno));
 		goto kill;
 	}
-	if ((nfd = sandbox_wait_ready(ctl[0], cause, causelen)) == -2)
+	if ((nfd = confine_wait_ready(ctl[0], cause, causelen)) == -2)
 		goto kill;
 	if (set_nonblock(master) == -1 || set_cloexec(master) == -1 ||
 	    set_nonblock(ctl[0]) == -1) {
@@ -656,13 +656,13 @@ fail:
 
 /* The agent's wait status from init's report, else init's own. */
 int
-sandbox_status(int fd, int status)
+confine_status(int fd, int status)
 {
 	char	type, buf[SANDBOX_MSG_MAX];
 	int	agent, pfd;
 	ssize_t	n;
 
-	while ((n = sandbox_recv(fd, &type, buf, sizeof buf, &pfd)) > 0) {
+	while ((n = initchan_recv(fd, &type, buf, sizeof buf, &pfd)) > 0) {
 		if (pfd != -1)
 			close(pfd);
 		if (type == SANDBOX_MSG_STATUS &&

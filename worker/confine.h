@@ -23,7 +23,7 @@ struct sandbox_policy {
 	unsigned	  required;	/* layers that must not fail */
 };
 
-/* What sandbox_spawn started; the worker owns every descriptor. */
+/* What confine_spawn started; the worker owns every descriptor. */
 struct sandbox_proc {
 	pid_t		 pid;		/* init: its exit is the session's */
 	int		 master;	/* the pty: non-blocking, cloexec */
@@ -40,7 +40,7 @@ struct sandbox_proc {
  * a cause (a required layer failed, or no process could be started).
  * Layers that failed but are not required are logged.
  */
-int		 sandbox_spawn(const struct spawn *,
+int		 confine_spawn(const struct spawn *,
 		    const struct sandbox_policy *, struct cgroup *,
 		    struct sandbox_proc *, char *, size_t);
 /*
@@ -48,7 +48,7 @@ int		 sandbox_spawn(const struct spawn *,
  * blocking): init, as pid 1, cannot die of the agent's signal, so it sends
  * the status before it exits. Without such a report, init's own status.
  */
-int		 sandbox_status(int, int);
+int		 confine_status(int, int);
 
 /*
  * Between confine.c and fsview.c: what init and the agent share with the
@@ -70,6 +70,6 @@ struct sandbox_ctx {
 };
 
 /* In init: build the agent's view of the filesystem; -1 with a cause. */
-int		 sandbox_view(struct sandbox_ctx *, char *, size_t);
+int		 fsview_build(struct sandbox_ctx *, char *, size_t);
 
 #endif

@@ -315,19 +315,19 @@ diff_child(int fd, const char *dir, const char *commit,
 		rv = -1;
 	}
 	if (rv == 0)
-		rv = diff_compute_any(pristine, scratch, dir, commit, ev,
+		rv = diffgit_compute_any(pristine, scratch, dir, commit, ev,
 		    cause, sizeof cause);
 	if (tmpl[0] != '\0')
 		(void)rm_rf(tmpl);
 	if (rv == -1) {
 		json_object_put(ev);
 		ev = json_object_new_object();
-		json_object_object_add(ev, "error", diff_path(cause));
+		json_object_object_add(ev, "error", diffgit_path(cause));
 	}
 	if (uwhy[0] != '\0')
-		json_object_object_add(ev, "userns", diff_path(uwhy));
+		json_object_object_add(ev, "userns", diffgit_path(uwhy));
 	if (pwhy[0] != '\0')
-		json_object_object_add(ev, "pristine", diff_path(pwhy));
+		json_object_object_add(ev, "pristine", diffgit_path(pwhy));
 	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	diff_write_all(fd, s, len);

@@ -11,13 +11,13 @@ struct json_object;
 
 /* diffgit.c */
 /* A path as a JSON string, made valid UTF-8 (the channel carries no other). */
-struct json_object	*diff_path(const char *);
+struct json_object	*diffgit_path(const char *);
 /*
  * In the child: the diff of dir against commit_hex into ev, from the
  * pristine repository when there is one, else the workspace's own .git.
  * 0, or -1 with a cause.
  */
-int			 diff_compute_any(const char *, const char *,
+int			 diffgit_compute_any(const char *, const char *,
 			    const char *, const char *, struct json_object *,
 			    char *, size_t);
 

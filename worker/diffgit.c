@@ -40,7 +40,7 @@
 
 /* libgit2's last error message, or a fallback. */
 static const char *
-diff_git_error(void)
+diffgit_error(void)
 {
 	const git_error	*e;
 
@@ -58,7 +58,7 @@ static const char *const diff_statuses[] = {
 
 /* The DIFF_SUMMARY status of a delta, or NULL for one to leave out. */
 static const char *
-diff_status(git_delta_t s)
+diffgit_status(git_delta_t s)
 {
 	if ((size_t)s >= nitems(diff_statuses))
 		return (NULL);
@@ -67,7 +67,7 @@ diff_status(git_delta_t s)
 
 /* A path as a JSON string, made valid UTF-8 (the channel carries no other). */
 struct json_object *
-diff_path(const char *path)
+diffgit_path(const char *path)
 {
 	struct utf8_carry	 carry = { { 0 }, 0 };
 	struct json_object	*o;
@@ -97,7 +97,7 @@ struct diff_acc {
 
 /* Count one changed file into a, and list it while files[] has room. */
 static void
-diff_acc_add(struct diff_acc *a, const char *path, const char *status,
+diffgit_acc_add(struct diff_acc *a, const char *path, const char *status,
     size_t add, size_t del, int binary, const char *oldpath)
 {
 	struct json_object	*f;
@@ -111,14 +111,14 @@ diff_acc_add(struct diff_acc *a, const char *path, const char *status,
 		return;
 	}
 	f = json_object_new_object();
-	json_object_object_add(f, "path", diff_path(path));
+	json_object_object_add(f, "path", diffgit_path(path));
 	json_object_object_add(f, "status", json_object_new_string(status));
 	json_object_object_add(f, "additions",
 	    json_object_new_int64((int64_t)add));
 	json_object_object_add(f, "deletions",
 	    json_object_new_int64((int64_t)del));
 	if (oldpath != NULL)
-		json_object_object_add(f, "oldPath", diff_path(oldpath));
+		json_object_object_add(f, "oldPath", diffgit_path(oldpath));
 	if (binary)
 		json_object_object_add(f, "binary", json_object_new_boolean(1));
 	json_object_to_json_string_length(f, JSON_C_TO_STRING_PLAIN |
@@ -170,7 +170,7 @@ struct diff_ign {
 
 /* Open the scratch repository: -1 with a cause. */
 static int
-diff_ign_open(struct diff_ign *ig, char *cause, size_t causelen)
+diffgit_ign_open(struct diff_ign *ig, char *cause, size_t causelen)
 {
 	static unsigned	 n;
 	char		*base, *gd;
@@ -184,11 +184,11 @@ diff_ign_open(struct diff_ign *ig, char *cause, size_t causelen)
 	}
 	if (ig->gitdir != NULL ? git_repository_open_bare(&ig->repo,
 	    ig->gitdir) < 0 : git_repository_init(&ig->repo, gd, 1) < 0) {
-		CAUSE("ignore rules: %s", diff_git_error());
+		CAUSE("ignore rules: %s", diffgit_error());
 		goto fail;
 	}
 	if (git_repository_set_workdir(ig->repo, ig->root, 0) < 0) {
-		CAUSE("ignore rules: %s", diff_git_error());
+		CAUSE("ignore rules: %s", diffgit_error());
 		goto fail;
 	}
 	free(gd);
@@ -208,7 +208,7 @@ fail:
  * the byte bound is left out (ig->full), which can only list more.
  */
 static int
-diff_ign_dir(struct diff_ign *ig, const char *rel, char *cause,
+diffgit_ign_dir(struct diff_ign *ig, const char *rel, char *cause,
     size_t causelen)
 {
 	git_tree_entry	*te = NULL;
@@ -250,7 +250,7 @@ diff_ign_dir(struct diff_ign *ig, const char *rel, char *cause,
 		goto out;
 	if (git_blob_lookup(&blob, git_tree_owner(ig->tree),
 	    git_tree_entry_id(te)) < 0) {
-		CAUSE("start tree's '%s': %s", gi, diff_git_error());
+		CAUSE("start tree's '%s': %s", gi, diffgit_error());
 		rv = -1;
 		goto out;
 	}
@@ -286,28 +286,28 @@ out:
  * trailing slash; isdir if it is a directory): 1 or 0, -1 with a cause.
  */
 static int
-diff_ign_ignored(struct diff_ign *ig, const char *path, int isdir,
+diffgit_ign_ignored(struct diff_ign *ig, const char *path, int isdir,
     char *cause, size_t causelen)
 {
 	char	*rel, *p;
 	int	 ignored;
 
-	if (ig->repo == NULL && diff_ign_open(ig, cause, causelen) == -1)
+	if (ig->repo == NULL && diffgit_ign_open(ig, cause, causelen) == -1)
 		return (-1);
-	if (diff_ign_dir(ig, "", cause, causelen) == -1)
+	if (diffgit_ign_dir(ig, "", cause, causelen) == -1)
 		return (-1);
 	rel = xstrdup(path);
 	/* Every directory above path, then path itself if a directory. */
 	for (p = rel; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
-		if (diff_ign_dir(ig, rel, cause, causelen) == -1) {
+		if (diffgit_ign_dir(ig, rel, cause, causelen) == -1) {
 			free(rel);
 			return (-1);
 		}
 		*p = '/';
 	}
 	/* libgit2 stats the path in the scratch tree to see a directory. */
-	if (isdir && diff_ign_dir(ig, rel, cause, causelen) == -1) {
+	if (isdir && diffgit_ign_dir(ig, rel, cause, causelen) == -1) {
 		free(rel);
 		return (-1);
 	}
@@ -315,7 +315,7 @@ diff_ign_ignored(struct diff_ign *ig, const char *path, int isdir,
 	if (ig->full)
 		return (0);
 	if (git_ignore_path_is_ignored(&ignored, ig->repo, path) < 0) {
-		CAUSE("ignore rules of '%s': %s", path, diff_git_error());
+		CAUSE("ignore rules of '%s': %s", path, diffgit_error());
 		return (-1);
 	}
 	return (ignored != 0);
@@ -323,7 +323,7 @@ diff_ign_ignored(struct diff_ign *ig, const char *path, int isdir,
 
 /* Count the added file (or symlink) name in dirfd as rel into a. */
 static int
-diff_walk_file(struct diff_acc *a, int dirfd, const char *name,
+diffgit_walk_file(struct diff_acc *a, int dirfd, const char *name,
     const char *rel, const struct stat *st, char *cause, size_t causelen)
 {
 	git_diff_options	 opts;
@@ -342,7 +342,7 @@ diff_walk_file(struct diff_acc *a, int dirfd, const char *name,
 		}
 		len = (size_t)n;
 	} else if (st->st_size > DIFF_WALK_FILE) {
-		diff_acc_add(a, rel, "added", 0, 0, 1, NULL);
+		diffgit_acc_add(a, rel, "added", 0, 0, 1, NULL);
 		return (0);
 	} else {
 		if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
@@ -371,7 +371,7 @@ diff_walk_file(struct diff_acc *a, int dirfd, const char *name,
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (git_patch_from_buffers(&patch, NULL, 0, NULL, buf, len, rel,
 	    &opts) < 0) {
-		CAUSE("diff of '%s': %s", rel, diff_git_error());
+		CAUSE("diff of '%s': %s", rel, diffgit_error());
 		free(buf);
 		return (-1);
 	}
@@ -381,13 +381,13 @@ diff_walk_file(struct diff_acc *a, int dirfd, const char *name,
 		git_patch_line_stats(&ctx, &add, &del, patch);
 	git_patch_free(patch);
 	free(buf);
-	diff_acc_add(a, rel, "added", add, 0, binary, NULL);
+	diffgit_acc_add(a, rel, "added", add, 0, binary, NULL);
 	return (0);
 }
 
 /* strcmp for qsort over char *. */
 static int
-diff_name_cmp(const void *a, const void *b)
+diffgit_name_cmp(const void *a, const void *b)
 {
 	return (strcmp(*(char * const *)a, *(char * const *)b));
 }
@@ -399,7 +399,7 @@ diff_name_cmp(const void *a, const void *b)
  * closed. -1 with a cause.
  */
 static int
-diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
+diffgit_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
     int depth, char *cause, size_t causelen)
 {
 	DIR		*d;
@@ -411,7 +411,7 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 
 	if (depth >= DIFF_WALK_DEPTH) {
 		sub = xasprintf("%s/", rel);
-		diff_acc_add(a, sub, "added", 0, 0, 0, NULL);
+		diffgit_acc_add(a, sub, "added", 0, 0, 0, NULL);
 		free(sub);
 		close(fd);
 		return (0);
@@ -432,7 +432,7 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 		names[n++] = xstrdup(de->d_name);
 	}
 	if (n > 0)
-		qsort(names, n, sizeof *names, diff_name_cmp);
+		qsort(names, n, sizeof *names, diffgit_name_cmp);
 	for (i = 0; i < n && rv == 0; i++) {
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;	/* gone since */
@@ -440,7 +440,7 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 		    !S_ISLNK(st.st_mode))
 			continue;	/* as libgit2: no fifos, sockets, … */
 		sub = xasprintf("%s/%s", rel, names[i]);
-		if ((r = diff_ign_ignored(ig, sub, S_ISDIR(st.st_mode), cause,
+		if ((r = diffgit_ign_ignored(ig, sub, S_ISDIR(st.st_mode), cause,
 		    causelen)) == -1)
 			rv = -1;
 		else if (r == 0 && S_ISDIR(st.st_mode)) {
@@ -449,10 +449,10 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
 				CAUSE("'%s': %s", sub, strerror(errno));
 				rv = -1;
 			} else
-				rv = diff_walk(ig, a, cfd, sub, depth + 1,
+				rv = diffgit_walk(ig, a, cfd, sub, depth + 1,
 				    cause, causelen);
 		} else if (r == 0)
-			rv = diff_walk_file(a, dirfd(d), names[i], sub, &st,
+			rv = diffgit_walk_file(a, dirfd(d), names[i], sub, &st,
 			    cause, causelen);
 		free(sub);
 	}
@@ -470,7 +470,7 @@ diff_walk(struct diff_ign *ig, struct diff_acc *a, int fd, const char *rel,
  * followed. -1 with a cause.
  */
 static int
-diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
+diffgit_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
     char *cause, size_t causelen)
 {
 	struct stat	 st;
@@ -501,7 +501,7 @@ diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
 		free(rel);
 		return (0);
 	}
-	if ((r = diff_ign_ignored(ig, rel, S_ISDIR(st.st_mode), cause,
+	if ((r = diffgit_ign_ignored(ig, rel, S_ISDIR(st.st_mode), cause,
 	    causelen)) != 0) {
 		close(fd);
 		free(rel);
@@ -514,9 +514,9 @@ diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
 			CAUSE("'%s': %s", rel, strerror(errno));
 			r = -1;
 		} else
-			r = diff_walk(ig, a, nfd, rel, 0, cause, causelen);
+			r = diffgit_walk(ig, a, nfd, rel, 0, cause, causelen);
 	} else
-		r = diff_walk_file(a, fd, name, rel, &st, cause, causelen);
+		r = diffgit_walk_file(a, fd, name, rel, &st, cause, causelen);
 	close(fd);
 	free(rel);
 	return (r);
@@ -524,7 +524,7 @@ diff_ignored(struct diff_ign *ig, struct diff_acc *a, const char *path,
 
 /* strcmp for bsearch of a key among char *. */
 static int
-diff_key_cmp(const void *key, const void *elem)
+diffgit_key_cmp(const void *key, const void *elem)
 {
 	return (strcmp(key, *(char * const *)elem));
 }
@@ -541,7 +541,7 @@ diff_key_cmp(const void *key, const void *elem)
  * and is judged like an ignored delta. -1 with a cause.
  */
 static int
-diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
+diffgit_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
     struct diff_acc *a, char *cause, size_t causelen)
 {
 	const git_index_entry	*ie;
@@ -555,7 +555,7 @@ diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
 	int			 fd, r, rv = -1;
 
 	if (git_repository_index(&idx, repo) < 0) {
-		CAUSE("index: %s", diff_git_error());
+		CAUSE("index: %s", diffgit_error());
 		return (-1);
 	}
 	n = git_diff_num_deltas(diff);
@@ -566,7 +566,7 @@ diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
 		if (strcmp(d->old_file.path, d->new_file.path) != 0)
 			seen[nseen++] = (char *)d->old_file.path;
 	}
-	qsort(seen, nseen, sizeof *seen, diff_name_cmp);
+	qsort(seen, nseen, sizeof *seen, diffgit_name_cmp);
 	/* The top and every directory above a tracked file. */
 	cap = 16;
 	dirs = xcalloc(cap, sizeof *dirs);
@@ -585,7 +585,7 @@ diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
 		}
 		free(p);
 	}
-	qsort(dirs, ndirs, sizeof *dirs, diff_name_cmp);
+	qsort(dirs, ndirs, sizeof *dirs, diffgit_name_cmp);
 	for (i = 0; i < ndirs; i++) {
 		if (i > 0 && strcmp(dirs[i], dirs[i - 1]) == 0)
 			continue;
@@ -609,10 +609,10 @@ diff_skipped(struct diff_ign *ig, git_repository *repo, git_diff *diff,
 			r = 0;
 			if (git_index_get_bypath(idx, sub, 0) == NULL &&
 			    bsearch(sub, seen, nseen, sizeof *seen,
-			    diff_key_cmp) == NULL &&
-			    (r = diff_ign_ignored(ig, sub, 0, cause,
+			    diffgit_key_cmp) == NULL &&
+			    (r = diffgit_ign_ignored(ig, sub, 0, cause,
 			    causelen)) == 0)
-				r = diff_walk_file(a, dirfd(dp), de->d_name,
+				r = diffgit_walk_file(a, dirfd(dp), de->d_name,
 				    sub, &st, cause, causelen);
 			free(sub);
 			if (r == -1) {
@@ -635,10 +635,10 @@ out:
 /*
  * Add the summary of every delta to ev. The totals count every delta;
  * files[] stops growing at EVENT_DIFF_FILES_MAX bytes of JSON. Ignored
- * entries go through diff_ignored.
+ * entries go through diffgit_ignored.
  */
 static int
-diff_collect(git_repository *repo, git_diff *diff, struct diff_ign *ig,
+diffgit_collect(git_repository *repo, git_diff *diff, struct diff_ign *ig,
     struct json_object *ev, char *cause, size_t causelen)
 {
 	const git_diff_delta	*d;
@@ -655,18 +655,18 @@ diff_collect(git_repository *repo, git_diff *diff, struct diff_ign *ig,
 	for (i = 0; i < n; i++) {
 		d = git_diff_get_delta(diff, i);
 		if (d->status == GIT_DELTA_IGNORED) {
-			if (diff_ignored(ig, &a, d->new_file.path, cause,
+			if (diffgit_ignored(ig, &a, d->new_file.path, cause,
 			    causelen) == -1) {
 				json_object_put(a.files);
 				return (-1);
 			}
 			continue;
 		}
-		if ((status = diff_status(d->status)) == NULL)
+		if ((status = diffgit_status(d->status)) == NULL)
 			continue;
 		if (git_patch_from_diff(&patch, diff, i) < 0) {
 			CAUSE("diff of '%s': %s", d->new_file.path,
-			    diff_git_error());
+			    diffgit_error());
 			json_object_put(a.files);
 			return (-1);
 		}
@@ -680,12 +680,12 @@ diff_collect(git_repository *repo, git_diff *diff, struct diff_ign *ig,
 				git_patch_line_stats(&ctx, &add, &del, patch);
 			git_patch_free(patch);
 		}
-		diff_acc_add(&a, d->status == GIT_DELTA_DELETED ?
+		diffgit_acc_add(&a, d->status == GIT_DELTA_DELETED ?
 		    d->old_file.path : d->new_file.path, status, add, del,
 		    binary, d->status == GIT_DELTA_RENAMED ?
 		    d->old_file.path : NULL);
 	}
-	if (diff_skipped(ig, repo, diff, &a, cause, causelen) == -1) {
+	if (diffgit_skipped(ig, repo, diff, &a, cause, causelen) == -1) {
 		json_object_put(a.files);
 		return (-1);
 	}
@@ -714,7 +714,7 @@ diff_collect(git_repository *repo, git_diff *diff, struct diff_ign *ig,
  * gitdir's info/exclude and config only if trusted.
  */
 static int
-diff_compute(const char *gitdir, int trusted, const char *scratch,
+diffgit_compute(const char *gitdir, int trusted, const char *scratch,
     const char *dir, const char *commit_hex, struct json_object *ev,
     char *cause, size_t causelen)
 {
@@ -741,13 +741,13 @@ diff_compute(const char *gitdir, int trusted, const char *scratch,
 	(void)git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 	if (git_repository_open_bare(&repo, gitdir) < 0 ||
 	    git_repository_set_workdir(repo, dir, 0) < 0) {
-		CAUSE("workspace '%s': %s", dir, diff_git_error());
+		CAUSE("workspace '%s': %s", dir, diffgit_error());
 		goto out;
 	}
 	if (git_oid_fromstr(&oid, commit_hex) < 0 ||
 	    git_commit_lookup(&commit, repo, &oid) < 0 ||
 	    git_commit_tree(&tree, commit) < 0) {
-		CAUSE("start commit '%s': %s", commit_hex, diff_git_error());
+		CAUSE("start commit '%s': %s", commit_hex, diffgit_error());
 		goto out;
 	}
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
@@ -756,14 +756,14 @@ diff_compute(const char *gitdir, int trusted, const char *scratch,
 	    GIT_DIFF_RECURSE_UNTRACKED_DIRS | GIT_DIFF_SHOW_UNTRACKED_CONTENT;
 	if (git_diff_tree_to_workdir_with_index(&diff, repo, tree,
 	    &opts) < 0) {
-		CAUSE("diff: %s", diff_git_error());
+		CAUSE("diff: %s", diffgit_error());
 		goto out;
 	}
 	git_diff_find_options_init(&find, GIT_DIFF_FIND_OPTIONS_VERSION);
 	/* An untracked file can be where a tracked one was moved to. */
 	find.flags = GIT_DIFF_FIND_RENAMES | GIT_DIFF_FIND_FOR_UNTRACKED;
 	if (git_diff_find_similar(diff, &find) < 0) {
-		CAUSE("diff renames: %s", diff_git_error());
+		CAUSE("diff renames: %s", diffgit_error());
 		goto out;
 	}
 	memset(&ig, 0, sizeof ig);
@@ -771,7 +771,7 @@ diff_compute(const char *gitdir, int trusted, const char *scratch,
 	ig.gitdir = trusted ? gitdir : NULL;
 	ig.workdir = dir;
 	ig.tree = tree;
-	rv = diff_collect(repo, diff, &ig, ev, cause, causelen);
+	rv = diffgit_collect(repo, diff, &ig, ev, cause, causelen);
 	git_repository_free(ig.repo);
 	free(ig.root);
 out:
@@ -783,9 +783,9 @@ out:
 	return (rv);
 }
 
-/* diff_compute with the workspace's own repository, dir/.git. */
+/* diffgit_compute with the workspace's own repository, dir/.git. */
 static int
-diff_compute_own(const char *scratch, const char *dir, const char *commit_hex,
+diffgit_compute_own(const char *scratch, const char *dir, const char *commit_hex,
     struct json_object *ev, char *cause, size_t causelen)
 {
 	struct stat	 st;
@@ -798,7 +798,7 @@ diff_compute_own(const char *scratch, const char *dir, const char *commit_hex,
 		free(gitdir);
 		return (-1);
 	}
-	rv = diff_compute(gitdir, 0, scratch, dir, commit_hex, ev, cause,
+	rv = diffgit_compute(gitdir, 0, scratch, dir, commit_hex, ev, cause,
 	    causelen);
 	free(gitdir);
 	return (rv);
@@ -812,7 +812,7 @@ diff_compute_own(const char *scratch, const char *dir, const char *commit_hex,
  * workspace's own .git. ev holds only what the one that worked added.
  */
 int
-diff_compute_any(const char *pristine, const char *scratch, const char *dir,
+diffgit_compute_any(const char *pristine, const char *scratch, const char *dir,
     const char *commit_hex, struct json_object *ev, char *cause,
     size_t causelen)
 {
@@ -823,11 +823,11 @@ diff_compute_any(const char *pristine, const char *scratch, const char *dir,
 		if (lstat(pristine, &st) == -1 || !S_ISDIR(st.st_mode))
 			snprintf(first, sizeof first, "'%s' is not a directory",
 			    pristine);
-		else if (diff_compute(pristine, 1, scratch, dir, commit_hex,
+		else if (diffgit_compute(pristine, 1, scratch, dir, commit_hex,
 		    ev, first, sizeof first) == 0)
 			return (0);
-		/* diff_collect adds its fields only once it succeeds. */
-		if (diff_compute_own(scratch, dir, commit_hex, ev, cause,
+		/* diffgit_collect adds its fields only once it succeeds. */
+		if (diffgit_compute_own(scratch, dir, commit_hex, ev, cause,
 		    causelen) == 0)
 			return (0);
 		/* Both failed: say why of both. */
@@ -836,6 +836,6 @@ diff_compute_any(const char *pristine, const char *scratch, const char *dir,
 		    second, first);
 		return (-1);
 	}
-	return (diff_compute_own(scratch, dir, commit_hex, ev, cause,
+	return (diffgit_compute_own(scratch, dir, commit_hex, ev, cause,
 	    causelen));
 }

@@ -43,7 +43,7 @@
 #include "utf8.h"
 #include "util.h"
 
-static int	execpol_match_as(const char *, const char *const *,
+static int	execmatch_match_as(const char *, const char *const *,
 		    char *const *, size_t);
 
 /* Built-in patterns of the gated categories (README "Exec policy"). */
@@ -101,7 +101,7 @@ static const struct {
 
 /* The end of one alternative of a word: a '|' outside brackets, or NUL. */
 char *
-execpol_alt_end(char *p)
+execmatch_alt_end(char *p)
 {
 	char	*q;
 	int	 unclosed = 0;
@@ -137,7 +137,7 @@ execpol_alt_end(char *p)
 
 /* The part of s after its last '/'. */
 const char *
-execpol_base(const char *s)
+execmatch_base(const char *s)
 {
 	const char	*p;
 
@@ -146,21 +146,21 @@ execpol_base(const char *s)
 
 /* Whether word (a writable copy) matches s: the program, or an argument. */
 static int
-execpol_word(char *word, const char *s, int program)
+execmatch_word(char *word, const char *s, int program)
 {
 	char	*alt, *end, save;
 	int	 slash, m;
 
 	for (alt = word;; alt = end + 1) {
-		end = execpol_alt_end(alt);
+		end = execmatch_alt_end(alt);
 		save = *end;
 		*end = '\0';
 		slash = strchr(alt, '/') != NULL;
 		if (program)
-			m = fnmatch(alt, slash ? s : execpol_base(s), 0) == 0;
+			m = fnmatch(alt, slash ? s : execmatch_base(s), 0) == 0;
 		else
 			m = fnmatch(alt, s, 0) == 0 || (!slash &&
-			    fnmatch(alt, execpol_base(s), 0) == 0);
+			    fnmatch(alt, execmatch_base(s), 0) == 0);
 		*end = save;
 		if (m)
 			return (1);
@@ -171,14 +171,14 @@ execpol_word(char *word, const char *s, int program)
 
 /* Whether pattern matches the program at path run with argv. */
 int
-execpol_match(const char *pattern, const char *path, char *const *argv,
+execmatch_match(const char *pattern, const char *path, char *const *argv,
     size_t argc)
 {
 	const char	*progs[2] = { path, NULL };
 
 	if (path == NULL)
 		return (0);
-	return (execpol_match_as(pattern, progs, argv, argc));
+	return (execmatch_match_as(pattern, progs, argv, argc));
 }
 
 /*
@@ -188,7 +188,7 @@ execpol_match(const char *pattern, const char *path, char *const *argv,
  * words x arguments, never more.
  */
 static int
-execpol_match_as(const char *pattern, const char *const *progs,
+execmatch_match_as(const char *pattern, const char *const *progs,
     char *const *argv, size_t argc)
 {
 	char		*copy, **words, *p;
@@ -210,7 +210,7 @@ execpol_match_as(const char *pattern, const char *const *progs,
 			p++;
 	}
 	for (i = 0; nw > 0 && progs[i] != NULL; i++)
-		if (execpol_word(words[0], progs[i], 1))
+		if (execmatch_word(words[0], progs[i], 1))
 			break;
 	if (nw == 0 || progs[i] == NULL)
 		goto out;
@@ -231,7 +231,7 @@ execpol_match_as(const char *pattern, const char *const *progs,
 		} else {
 			for (a = 1; a < end; a++) {
 				if (reach[a] && argv[a] != NULL &&
-				    execpol_word(words[i], argv[a], 0))
+				    execmatch_word(words[i], argv[a], 0))
 					next[a + 1] = any = 1;
 			}
 		}
@@ -298,7 +298,7 @@ struct execpol_git {
 
 /* Whether s is one of v. */
 static int
-execpol_in(const char *const *v, const char *s)
+execmatch_in(const char *const *v, const char *s)
 {
 	for (; *v != NULL; v++)
 		if (strcmp(*v, s) == 0)
@@ -308,7 +308,7 @@ execpol_in(const char *const *v, const char *s)
 
 /* The value of name in envp, or NULL. */
 const char *
-execpol_getenv(char *const *envp, const char *name)
+execmatch_getenv(char *const *envp, const char *name)
 {
 	size_t	len = strlen(name);
 
@@ -320,7 +320,7 @@ execpol_getenv(char *const *envp, const char *name)
 
 /* Remember one "key=value" of configuration given to git. */
 static void
-execpol_git_def(struct execpol_git *g, const char *key, size_t klen,
+execmatch_git_def(struct execpol_git *g, const char *key, size_t klen,
     const char *value)
 {
 	if (value == NULL)
@@ -331,23 +331,23 @@ execpol_git_def(struct execpol_git *g, const char *key, size_t klen,
 
 /* -c name=value (no '=': a boolean, never an alias). */
 static void
-execpol_git_c(struct execpol_git *g, const char *s)
+execmatch_git_c(struct execpol_git *g, const char *s)
 {
 	const char	*eq;
 
 	if ((eq = strchr(s, '=')) != NULL)
-		execpol_git_def(g, s, (size_t)(eq - s), eq + 1);
+		execmatch_git_def(g, s, (size_t)(eq - s), eq + 1);
 }
 
 /* --config-env name=ENVVAR: the value is the variable's. */
 static void
-execpol_git_config_env(struct execpol_git *g, const char *s)
+execmatch_git_config_env(struct execpol_git *g, const char *s)
 {
 	const char	*eq;
 
 	if ((eq = strrchr(s, '=')) != NULL)
-		execpol_git_def(g, s, (size_t)(eq - s),
-		    execpol_getenv(g->envp, eq + 1));
+		execmatch_git_def(g, s, (size_t)(eq - s),
+		    execmatch_getenv(g->envp, eq + 1));
 }
 
 /*
@@ -355,7 +355,7 @@ execpol_git_config_env(struct execpol_git *g, const char *s)
  * (sq_quote: 'a'\''b'), up to a blank or an unquoted '='; NULL when bad.
  */
 static char *
-execpol_git_sq(const char **sp)
+execmatch_git_sq(const char **sp)
 {
 	const char	*s = *sp;
 	char		*out, *o;
@@ -382,34 +382,34 @@ execpol_git_sq(const char **sp)
 
 /* The configuration git children inherit: GIT_CONFIG_PARAMETERS & co. */
 static void
-execpol_git_env(struct execpol_git *g)
+execmatch_git_env(struct execpol_git *g)
 {
 	const char	*s, *v;
 	char		*key, *val, name[40], *end;
 	unsigned long	 n, i;
 
-	if ((s = execpol_getenv(g->envp, "GIT_CONFIG_PARAMETERS")) != NULL) {
+	if ((s = execmatch_getenv(g->envp, "GIT_CONFIG_PARAMETERS")) != NULL) {
 		for (;;) {
 			while (*s == ' ' || *s == '\t' || *s == '\n')
 				s++;
-			if (*s == '\0' || (key = execpol_git_sq(&s)) == NULL)
+			if (*s == '\0' || (key = execmatch_git_sq(&s)) == NULL)
 				break;
 			if (*s == '=') {
 				s++;
-				if ((val = execpol_git_sq(&s)) == NULL) {
+				if ((val = execmatch_git_sq(&s)) == NULL) {
 					free(key);
 					break;
 				}
-				execpol_git_def(g, key, strlen(key), val);
+				execmatch_git_def(g, key, strlen(key), val);
 				free(val);
 			} else
-				execpol_git_c(g, key);	/* 'key=value' */
+				execmatch_git_c(g, key);	/* 'key=value' */
 			free(key);
 			if (*s != ' ' && *s != '\t' && *s != '\n')
 				break;
 		}
 	}
-	if ((s = execpol_getenv(g->envp, "GIT_CONFIG_COUNT")) == NULL)
+	if ((s = execmatch_getenv(g->envp, "GIT_CONFIG_COUNT")) == NULL)
 		return;
 	errno = 0;
 	n = strtoul(s, &end, 10);
@@ -417,17 +417,17 @@ execpol_git_env(struct execpol_git *g)
 		n = EXECPOL_GIT_ENV;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "GIT_CONFIG_KEY_%lu", i);
-		if ((s = execpol_getenv(g->envp, name)) == NULL)
+		if ((s = execmatch_getenv(g->envp, name)) == NULL)
 			continue;
 		snprintf(name, sizeof name, "GIT_CONFIG_VALUE_%lu", i);
-		v = execpol_getenv(g->envp, name);
-		execpol_git_def(g, s, strlen(s), v != NULL ? v : "");
+		v = execmatch_getenv(g->envp, name);
+		execmatch_git_def(g, s, strlen(s), v != NULL ? v : "");
 	}
 }
 
 /* An alias's words as git splits them (split_cmdline: quotes, \). */
 static char **
-execpol_git_split(const char *s)
+execmatch_git_split(const char *s)
 {
 	char	**v, *w, *o;
 	size_t	  n = 0;
@@ -462,7 +462,7 @@ execpol_git_split(const char *s)
 
 /* Keep one reading: "git", then args[from..n). */
 static void
-execpol_git_add(struct execpol_git *g, char *const *args, size_t from,
+execmatch_git_add(struct execpol_git *g, char *const *args, size_t from,
     size_t n, const char *sub)
 {
 	char	**v;
@@ -481,12 +481,12 @@ execpol_git_add(struct execpol_git *g, char *const *args, size_t from,
 	g->out[g->nout] = NULL;
 }
 
-static void	execpol_git_parse(struct execpol_git *, char *const *, size_t,
+static void	execmatch_git_parse(struct execpol_git *, char *const *, size_t,
 		    int, int);
 
 /* The subcommand at args[i] is an alias given to git: read its words. */
 static void
-execpol_git_alias(struct execpol_git *g, char *const *args, size_t i,
+execmatch_git_alias(struct execpol_git *g, char *const *args, size_t i,
     size_t n, int depth, int unknown)
 {
 	const char	*key, *val;
@@ -507,14 +507,14 @@ execpol_git_alias(struct execpol_git *g, char *const *args, size_t i,
 		/* "!cmd" runs a shell: that exec is seen on its own. */
 		if (*val == '!' || *val == '\0')
 			continue;
-		words = execpol_git_split(val);
+		words = execmatch_git_split(val);
 		nw = strv_len(words);
 		next = xcalloc(nw + n - i, sizeof *next);
 		for (k = 0; k < nw; k++)
 			next[k] = words[k];
 		for (k = i + 1; k < n; k++)
 			next[nw + k - i - 1] = args[k];
-		execpol_git_parse(g, next, nw + n - i - 1, depth + 1,
+		execmatch_git_parse(g, next, nw + n - i - 1, depth + 1,
 		    unknown);
 		free(next);
 		strv_free(words);
@@ -523,7 +523,7 @@ execpol_git_alias(struct execpol_git *g, char *const *args, size_t i,
 
 /* Skip git's global options in args[0..n), then keep the reading. */
 static void
-execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
+execmatch_git_parse(struct execpol_git *g, char *const *args, size_t n,
     int depth, int unknown)
 {
 	const char	*a, *eq, *sub = NULL;
@@ -544,21 +544,21 @@ execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
 			sub = "version";
 			break;
 		}
-		if (execpol_in(execpol_git_exit, a) ||
+		if (execmatch_in(execpol_git_exit, a) ||
 		    strncmp(a, "--list-cmds=", 12) == 0)
 			return;
 		if (strncmp(a, "--exec-path=", 12) == 0 ||
-		    execpol_in(execpol_git_flag, a)) {
+		    execmatch_in(execpol_git_flag, a)) {
 			i++;
 			continue;
 		}
-		if (execpol_in(execpol_git_arg, a)) {
+		if (execmatch_in(execpol_git_arg, a)) {
 			if (i + 1 == n)
 				return;		/* git: usage */
 			if (strcmp(a, "-c") == 0)
-				execpol_git_c(g, args[i + 1]);
+				execmatch_git_c(g, args[i + 1]);
 			else if (strcmp(a, "--config-env") == 0)
-				execpol_git_config_env(g, args[i + 1]);
+				execmatch_git_config_env(g, args[i + 1]);
 			i += 2;
 			continue;
 		}
@@ -566,9 +566,9 @@ execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
 		    (size_t)(eq - a) < sizeof opt) {
 			memcpy(opt, a, (size_t)(eq - a));
 			opt[eq - a] = '\0';
-			if (execpol_in(execpol_git_arg, opt)) {
+			if (execmatch_in(execpol_git_arg, opt)) {
 				if (strcmp(opt, "--config-env") == 0)
-					execpol_git_config_env(g, eq + 1);
+					execmatch_git_config_env(g, eq + 1);
 				i++;
 				continue;
 			}
@@ -578,13 +578,13 @@ execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
 		 * error. A newer git might take it with an argument.
 		 */
 		if (!unknown && i + 2 <= n)
-			execpol_git_parse(g, args + i + 2, n - i - 2, depth, 1);
+			execmatch_git_parse(g, args + i + 2, n - i - 2, depth, 1);
 		unknown = 1;
 		i++;
 	}
-	execpol_git_add(g, args, i, n, sub);
+	execmatch_git_add(g, args, i, n, sub);
 	if (i < n && sub == NULL)
-		execpol_git_alias(g, args, i, n, depth, unknown);
+		execmatch_git_alias(g, args, i, n, depth, unknown);
 }
 
 /*
@@ -594,7 +594,7 @@ execpol_git_parse(struct execpol_git *g, char *const *args, size_t n,
  * there are too many ways to tell.
  */
 char ***
-execpol_git_readings(char *const *argv, size_t argc, char *const *envp)
+execmatch_git_readings(char *const *argv, size_t argc, char *const *envp)
 {
 	struct execpol_git	 g;
 	const char		*name;
@@ -603,27 +603,27 @@ execpol_git_readings(char *const *argv, size_t argc, char *const *envp)
 	memset(&g, 0, sizeof g);
 	g.envp = envp;
 	g.out = xcalloc(1, sizeof *g.out);
-	name = argc > 0 ? execpol_base(argv[0]) : "";
+	name = argc > 0 ? execmatch_base(argv[0]) : "";
 	if (strncmp(name, "git-", 4) == 0 && name[4] != '\0')
 		/* git-<cmd>: the builtin, no options, no alias. */
-		execpol_git_add(&g, argv, 0, argc, name + 4);
+		execmatch_git_add(&g, argv, 0, argc, name + 4);
 	else {
-		execpol_git_env(&g);
-		execpol_git_parse(&g, argc > 0 ? argv + 1 : argv,
+		execmatch_git_env(&g);
+		execmatch_git_parse(&g, argc > 0 ? argv + 1 : argv,
 		    argc > 0 ? argc - 1 : 0, 0, 0);
 	}
 	for (i = 0; i < g.ndefs; i++)
 		free(g.defs[i]);
 	free(g.defs);
 	if (g.overflow) {
-		execpol_git_free(g.out);
+		execmatch_git_free(g.out);
 		return (NULL);
 	}
 	return (g.out);
 }
 
 void
-execpol_git_free(char ***r)
+execmatch_git_free(char ***r)
 {
 	size_t	i;
 
@@ -633,7 +633,7 @@ execpol_git_free(char ***r)
 }
 
 const char *const *
-execpol_default_patterns(const char *category)
+execmatch_default_patterns(const char *category)
 {
 	size_t	i;
 
@@ -644,7 +644,7 @@ execpol_default_patterns(const char *category)
 }
 
 const char *const *
-execpol_default_tests(void)
+execmatch_default_tests(void)
 {
 	return (execpol_tests);
 }
@@ -655,7 +655,7 @@ execpol_default_tests(void)
  * git named ls is not ls); plus "git" for git's readings.
  */
 static const char **
-execpol_progs(const struct execpol_exec *x, int strict, int git)
+execmatch_progs(const struct execpol_exec *x, int strict, int git)
 {
 	const char	**v;
 	size_t		  n = 0, i;
@@ -675,20 +675,20 @@ execpol_progs(const struct execpol_exec *x, int strict, int git)
  * git reads it, under any of its names.
  */
 const char *
-execpol_find(char **patterns, const struct execpol_exec *x)
+execmatch_find(char **patterns, const struct execpol_exec *x)
 {
 	const char	**progs, **gprogs, *found = NULL;
 	size_t		  i, j;
 
-	progs = execpol_progs(x, 0, 0);
-	gprogs = execpol_progs(x, 0, 1);
+	progs = execmatch_progs(x, 0, 0);
+	gprogs = execmatch_progs(x, 0, 1);
 	for (i = 0; found == NULL && patterns != NULL && patterns[i] != NULL;
 	    i++) {
-		if (execpol_match_as(patterns[i], progs, x->argv, x->argc))
+		if (execmatch_match_as(patterns[i], progs, x->argv, x->argc))
 			found = patterns[i];
 		for (j = 0; found == NULL && x->git != NULL &&
 		    x->git[j] != NULL; j++)
-			if (execpol_match_as(patterns[i], gprogs, x->git[j],
+			if (execmatch_match_as(patterns[i], gprogs, x->git[j],
 			    strv_len(x->git[j])))
 				found = patterns[i];
 	}
@@ -702,14 +702,14 @@ execpol_find(char **patterns, const struct execpol_exec *x)
  * argv) matches a pattern, under the program's own names.
  */
 int
-execpol_allowed(char **patterns, const struct execpol_exec *x)
+execmatch_allowed(char **patterns, const struct execpol_exec *x)
 {
 	const char	**progs;
 	char *const	 *argv;
 	size_t		  i, j, argc;
 	int		  ok = 1;
 
-	progs = execpol_progs(x, 1, x->git != NULL);
+	progs = execmatch_progs(x, 1, x->git != NULL);
 	for (j = 0; ok; j++) {
 		if (x->git != NULL && x->git[0] != NULL) {
 			if ((argv = x->git[j]) == NULL)
@@ -722,7 +722,7 @@ execpol_allowed(char **patterns, const struct execpol_exec *x)
 			argc = x->argc;
 		}
 		for (i = 0; patterns[i] != NULL; i++)
-			if (execpol_match_as(patterns[i], progs, argv, argc))
+			if (execmatch_match_as(patterns[i], progs, argv, argc))
 				break;
 		ok = patterns[i] != NULL;
 	}
@@ -732,7 +732,7 @@ execpol_allowed(char **patterns, const struct execpol_exec *x)
 
 /* Whether s is already one of v's first n entries. */
 static int
-execpol_has(struct execpol_gate *v, size_t n, const char *s)
+execmatch_has(struct execpol_gate *v, size_t n, const char *s)
 {
 	size_t	i;
 
@@ -744,7 +744,7 @@ execpol_has(struct execpol_gate *v, size_t n, const char *s)
 
 /* A copy of a NULL-terminated vector of constant strings. */
 char **
-execpol_strv(const char *const *v)
+execmatch_strv(const char *const *v)
 {
 	char	**out;
 	size_t	  i, n = 0;
@@ -759,7 +759,7 @@ execpol_strv(const char *const *v)
 
 /* The gated categories: requiresApprovalFor, with config or built-in. */
 void
-execpol_gates(struct execpol *ep, const struct execpol_params *pp)
+execmatch_gates(struct execpol *ep, const struct execpol_params *pp)
 {
 	struct json_object	*v;
 	struct execpol_gate	*g;
@@ -770,13 +770,13 @@ execpol_gates(struct execpol *ep, const struct execpol_params *pp)
 	ep->gates = xcalloc(n + 1, sizeof *ep->gates);
 	for (i = 0; i < n; i++) {
 		c = pp->categories[i];
-		if (execpol_has(ep->gates, ep->ngates, c))
+		if (execmatch_has(ep->gates, ep->ngates, c))
 			continue;
 		if (pp->patterns != NULL &&
 		    json_object_object_get_ex(pp->patterns, c, &v))
 			pat = strv_from_json(v);
 		else
-			pat = execpol_strv(execpol_default_patterns(c));
+			pat = execmatch_strv(execmatch_default_patterns(c));
 		if (pat == NULL || pat[0] == NULL) {
 			strv_free(pat);
 			continue;

@@ -45,7 +45,7 @@
 
 /* Answer a notification: 0 lets the exec run, else it fails with -error. */
 int
-execpol_respond(struct execpol *ep, uint64_t id, int error)
+execnotify_respond(struct execpol *ep, uint64_t id, int error)
 {
 	memset(ep->resp, 0, sizeof *ep->resp);
 	ep->resp->id = id;
@@ -63,25 +63,25 @@ execpol_respond(struct execpol *ep, uint64_t id, int error)
 
 /* {program, argv, cwd, pid} of an exec for an event's context. */
 static struct json_object *
-execpol_context(struct execpol *ep, const struct execpol_exec *x)
+execnotify_context(struct execpol *ep, const struct execpol_exec *x)
 {
 	struct json_object	*o, *a;
 	size_t			 i;
 	char			*s;
 
 	o = json_object_new_object();
-	s = execpol_clean(ep, x->path);
+	s = exectarget_clean(ep, x->path);
 	json_object_object_add(o, "program", json_object_new_string(s));
 	free(s);
 	a = json_object_new_array();
 	for (i = 0; i < x->argc; i++) {
-		s = execpol_clean(ep, x->argv[i]);
+		s = exectarget_clean(ep, x->argv[i]);
 		json_object_array_add(a, json_object_new_string(s));
 		free(s);
 	}
 	json_object_object_add(o, "argv", a);
 	if (x->cwd != NULL) {
-		s = execpol_clean(ep, x->cwd);
+		s = exectarget_clean(ep, x->cwd);
 		json_object_object_add(o, "cwd", json_object_new_string(s));
 		free(s);
 	}
@@ -95,7 +95,7 @@ execpol_context(struct execpol *ep, const struct execpol_exec *x)
  * fail the same way without a second alert or approval.
  */
 int
-execpol_refuse(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
+execnotify_refuse(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
     int error)
 {
 	struct execpol_verdict	*v;
@@ -103,7 +103,7 @@ execpol_refuse(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 	size_t			 i;
 
 	v = &ep->verdicts[ep->nextv++ % EXECPOL_VERDICTS];
-	execpol_exec_free(v->x);
+	exectarget_exec_free(v->x);
 	copy = xcalloc(1, sizeof *copy);
 	copy->pid = x->pid;
 	copy->path = xstrdup(x->path);
@@ -114,12 +114,12 @@ execpol_refuse(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 	v->x = copy;
 	v->error = error;
 	v->at = mono_ms();
-	return (execpol_respond(ep, id, error));
+	return (execnotify_respond(ep, id, error));
 }
 
 /* The error of a recent refusal of the same exec by the same task, or 0. */
 static int
-execpol_refused(struct execpol *ep, const struct execpol_exec *x)
+execnotify_refused(struct execpol *ep, const struct execpol_exec *x)
 {
 	struct execpol_verdict	*v;
 	size_t			 i;
@@ -127,7 +127,7 @@ execpol_refused(struct execpol *ep, const struct execpol_exec *x)
 	for (i = 0; i < EXECPOL_VERDICTS; i++) {
 		v = &ep->verdicts[i];
 		if (v->x != NULL && mono_ms() - v->at < EXECPOL_VERDICT_MS &&
-		    execpol_same(v->x, x, 1))
+		    exectarget_same(v->x, x, 1))
 			return (v->error);
 	}
 	return (0);
@@ -135,13 +135,13 @@ execpol_refused(struct execpol *ep, const struct execpol_exec *x)
 
 /* Fail an exec the lists do not allow: EACCES and ALERT_RAISED. */
 static void
-execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
+execnotify_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
     const char *rule, const char *pattern)
 {
 	struct json_object	*ctx;
 	char			*desc;
 
-	if (execpol_refuse(ep, id, x, EACCES) == -1)
+	if (execnotify_refuse(ep, id, x, EACCES) == -1)
 		return;
 	if (pattern != NULL)
 		desc = xasprintf("%s: denied by %s pattern '%s'", x->line,
@@ -152,18 +152,18 @@ execpol_deny(struct execpol *ep, uint64_t id, const struct execpol_exec *x,
 	else
 		desc = xasprintf("%s: not in %s", x->line, rule);
 	log_info("exec %s", desc);
-	ctx = execpol_context(ep, x);
+	ctx = execnotify_context(ep, x);
 	json_object_object_add(ctx, "rule", json_object_new_string(rule));
 	if (pattern != NULL)
 		json_object_object_add(ctx, "pattern",
 		    json_object_new_string(pattern));
-	execpol_emit(ep, event_alert("policy", "command denied", desc, ctx));
+	exectarget_emit(ep, event_alert("policy", "command denied", desc, ctx));
 	free(desc);
 }
 
 /* The parent of a process, or 0. */
 static pid_t
-execpol_ppid(pid_t pid)
+execnotify_ppid(pid_t pid)
 {
 	char	path[64], *text, *p;
 	long	ppid = 0;
@@ -181,7 +181,7 @@ execpol_ppid(pid_t pid)
 
 /* Whether pid runs under a test run still going (make check → make). */
 static int
-execpol_nested(struct execpol *ep, pid_t pid)
+execnotify_nested(struct execpol *ep, pid_t pid)
 {
 	struct execpol_run	*r;
 	int			 depth;
@@ -190,14 +190,14 @@ execpol_nested(struct execpol *ep, pid_t pid)
 		TAILQ_FOREACH(r, &ep->runs, entry)
 			if (!r->exited && r->pid == pid)
 				return (1);
-		pid = execpol_ppid(pid);
+		pid = execnotify_ppid(pid);
 	}
 	return (0);
 }
 
 /* The start time of a process (/proc/<pid>/stat field 22), or 0. */
 static unsigned long long
-execpol_start_time(pid_t pid)
+execnotify_start_time(pid_t pid)
 {
 	char			 path[64], *text, *p;
 	unsigned long long	 start = 0;
@@ -219,17 +219,17 @@ execpol_start_time(pid_t pid)
 
 /* Remember an allowed git command (taking its readings) for its children. */
 void
-execpol_grant(struct execpol *ep, struct execpol_exec *x,
+execnotify_grant(struct execpol *ep, struct execpol_exec *x,
     const struct execpol_gate *g)
 {
-	struct execpol_grant	*gr;
+	struct execnotify_grant	*gr;
 
 	if (x->git == NULL)
 		return;
 	gr = &ep->grants[ep->nextg++ % EXECPOL_GRANTS];
-	execpol_git_free(gr->readings);
-	gr->pid = execpol_tgid(x->pid);
-	gr->start = execpol_start_time(gr->pid);
+	execmatch_git_free(gr->readings);
+	gr->pid = exectarget_tgid(x->pid);
+	gr->start = execnotify_start_time(gr->pid);
 	gr->gate = g;
 	gr->readings = x->git;
 	x->git = NULL;
@@ -237,7 +237,7 @@ execpol_grant(struct execpol *ep, struct execpol_exec *x,
 
 /* Whether two argv vectors are the same words. */
 static int
-execpol_strv_eq(char **a, char **b)
+execnotify_strv_eq(char **a, char **b)
 {
 	for (; *a != NULL && *b != NULL; a++, b++)
 		if (strcmp(*a, *b) != 0)
@@ -250,7 +250,7 @@ execpol_strv_eq(char **a, char **b)
  * push on a local remote or through ssh on another host.
  */
 static int
-execpol_transport(const struct execpol_exec *x)
+execnotify_transport(const struct execpol_exec *x)
 {
 	size_t	i;
 
@@ -270,52 +270,52 @@ execpol_transport(const struct execpol_exec *x)
  * readings (git re-executing an alias), or its push's receiving end.
  */
 static int
-execpol_granted(struct execpol *ep, const struct execpol_exec *x,
+execnotify_granted(struct execpol *ep, const struct execpol_exec *x,
     const struct execpol_gate *g)
 {
-	struct execpol_grant	*gr;
+	struct execnotify_grant	*gr;
 	pid_t			 pid;
 	size_t			 i, j, k;
 	int			 depth, transport;
 
-	transport = execpol_transport(x);
+	transport = execnotify_transport(x);
 	if (x->git == NULL && !transport)
 		return (0);
-	pid = execpol_tgid(x->pid);
+	pid = exectarget_tgid(x->pid);
 	for (depth = 0; pid > 1 && depth < EXECPOL_DEPTH; depth++) {
 		for (i = 0; i < EXECPOL_GRANTS; i++) {
 			gr = &ep->grants[i];
 			if (gr->readings == NULL || gr->pid != pid ||
 			    gr->gate != g ||
-			    gr->start != execpol_start_time(pid))
+			    gr->start != execnotify_start_time(pid))
 				continue;
 			if (transport)
 				return (1);
 			for (j = 0; x->git[j] != NULL; j++)
 				for (k = 0; gr->readings[k] != NULL; k++)
-					if (execpol_strv_eq(x->git[j],
+					if (execnotify_strv_eq(x->git[j],
 					    gr->readings[k]))
 						return (1);
 		}
-		pid = execpol_ppid(pid);
+		pid = execnotify_ppid(pid);
 	}
 	return (0);
 }
 
 /* Let an exec run: a test run is followed, then it is counted. */
 void
-execpol_allow(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
+execnotify_allow(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
 {
 	struct execpol_run	*r = NULL;
 	struct json_object	*ev;
 
 	log_debug("exec %s", x->line);
-	if (!ep->finished && execpol_find(ep->tests, x) != NULL &&
-	    !execpol_nested(ep, x->pid))
-		r = execpol_run_start(ep, x);
-	if (execpol_respond(ep, id, 0) == -1) {
+	if (!ep->finished && execmatch_find(ep->tests, x) != NULL &&
+	    !execnotify_nested(ep, x->pid))
+		r = testrun_start(ep, x);
+	if (execnotify_respond(ep, id, 0) == -1) {
 		if (r != NULL)
-			execpol_run_free(r);
+			testrun_free(r);
 		return;
 	}
 	if (ep->finished)
@@ -331,21 +331,21 @@ execpol_allow(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
 		/* The event keeps a reference of its own. */
 		json_object_object_add(ev, "testFiles",
 		    json_object_get(r->files));
-	execpol_emit(ep, ev);
+	exectarget_emit(ep, ev);
 }
 
 void
-execpol_hold_free(struct execpol *ep, struct execpol_hold *h)
+execnotify_hold_free(struct execpol *ep, struct execnotify_hold *h)
 {
 	TAILQ_REMOVE(&ep->holds, h, entry);
-	execpol_exec_free(h->x);
+	exectarget_exec_free(h->x);
 	free(h->pattern);
 	free(h);
 }
 
 /* The approval object of a held exec. */
 static struct json_object *
-execpol_approval(struct execpol *ep, const struct execpol_hold *h)
+execnotify_approval(struct execpol *ep, const struct execnotify_hold *h)
 {
 	struct json_object	*ap, *ctx;
 	char			 ts[40];
@@ -362,7 +362,7 @@ execpol_approval(struct execpol *ep, const struct execpol_hold *h)
 	    h->x->line));
 	json_object_object_add(ap, "risk", json_object_new_string(
 	    h->gate->risk));
-	ctx = execpol_context(ep, h->x);
+	ctx = execnotify_context(ep, h->x);
 	json_object_object_add(ctx, "pattern",
 	    json_object_new_string(h->pattern));
 	json_object_object_add(ap, "context", ctx);
@@ -375,12 +375,12 @@ execpol_approval(struct execpol *ep, const struct execpol_hold *h)
 
 /* Ask for a human's answer to a held exec, if the session can ask now. */
 void
-execpol_ask(struct execpol *ep, struct execpol_hold *h)
+execnotify_ask(struct execpol *ep, struct execnotify_hold *h)
 {
 	struct json_object	*ap;
 	int			 rv;
 
-	ap = execpol_approval(ep, h);
+	ap = execnotify_approval(ep, h);
 	rv = ep->finished ? -1 : ep->cb.request(ap, ep->cb.arg);
 	json_object_put(ap);
 	if (rv == 1) {
@@ -390,17 +390,17 @@ execpol_ask(struct execpol *ep, struct execpol_hold *h)
 	} else if (rv == -1) {
 		log_info("exec %s refused: no approval can be asked for now",
 		    h->x->line);
-		(void)execpol_refuse(ep, h->id, h->x, EACCES);
-		execpol_hold_free(ep, h);
+		(void)execnotify_refuse(ep, h->id, h->x, EACCES);
+		execnotify_hold_free(ep, h);
 	}
 }
 
 /* Hold an exec of a gated category. */
 void
-execpol_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
+execnotify_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
     const struct execpol_gate *g, const char *pattern)
 {
-	struct execpol_hold	*h;
+	struct execnotify_hold	*h;
 
 	h = xcalloc(1, sizeof *h);
 	h->id = id;
@@ -409,7 +409,7 @@ execpol_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
 	h->x = x;
 	uuid_v4(h->approval);
 	TAILQ_INSERT_TAIL(&ep->holds, h, entry);
-	execpol_ask(ep, h);
+	execnotify_ask(ep, h);
 }
 
 /*
@@ -418,12 +418,12 @@ execpol_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
  * old id gone. It keeps its approval.
  */
 static int
-execpol_rebind(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
+execnotify_rebind(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
 {
-	struct execpol_hold	*h;
+	struct execnotify_hold	*h;
 
 	TAILQ_FOREACH(h, &ep->holds, entry) {
-		if (h->x->pid != x->pid || !execpol_same(h->x, x, 0) ||
+		if (h->x->pid != x->pid || !exectarget_same(h->x, x, 0) ||
 		    seccomp_notify_id_valid(ep->fd, h->id) == 0)
 			continue;
 		log_debug("exec %s restarted while held", x->line);
@@ -438,7 +438,7 @@ execpol_rebind(struct execpol *ep, uint64_t id, const struct execpol_exec *x)
  * whatever the settle time would still let in.
  */
 static void
-execpol_runs_close(struct execpol *ep)
+execnotify_runs_close(struct execpol *ep)
 {
 	struct execpol_run	*r;
 	int			 drained = 0;
@@ -459,7 +459,7 @@ execpol_runs_close(struct execpol *ep)
 
 /* Decide one exec. */
 static void
-execpol_handle(struct execpol *ep, const struct seccomp_notif *req)
+execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 {
 	struct execpol_exec	*x;
 	const char		*p;
@@ -469,70 +469,70 @@ execpol_handle(struct execpol *ep, const struct seccomp_notif *req)
 	if (!ep->seen_first) {
 		/* The CLI itself, from our own spawn. */
 		ep->seen_first = 1;
-		execpol_learn(ep, req);
-		(void)execpol_respond(ep, req->id, 0);
+		exectarget_learn(ep, req);
+		(void)execnotify_respond(ep, req->id, 0);
 		return;
 	}
-	if ((x = execpol_read(ep, req, &error)) == NULL) {
+	if ((x = exectarget_read(ep, req, &error)) == NULL) {
 		if (error == -1)
-			(void)execpol_respond(ep, req->id, 0);
+			(void)execnotify_respond(ep, req->id, 0);
 		else if (error == EFAULT)
-			(void)execpol_respond(ep, req->id, EFAULT);
+			(void)execnotify_respond(ep, req->id, EFAULT);
 		else if (error == EACCES) {
 			/* Unseen is not allowed: fail closed. */
 			if (!ep->mem_alert++)
 				log_warnx("cannot read the memory of exec "
 				    "targets: every exec fails");
-			(void)execpol_respond(ep, req->id, EACCES);
+			(void)execnotify_respond(ep, req->id, EACCES);
 		}
 		return;
 	}
 	if (ep->finished) {
-		(void)execpol_respond(ep, req->id, EACCES);
+		(void)execnotify_respond(ep, req->id, EACCES);
 		goto done;
 	}
 	if (x->missing != 0) {
 		log_debug("exec %s: %s", x->line, strerror(x->missing));
-		(void)execpol_respond(ep, req->id, x->missing);
+		(void)execnotify_respond(ep, req->id, x->missing);
 		goto done;
 	}
-	if (execpol_rebind(ep, req->id, x))
+	if (execnotify_rebind(ep, req->id, x))
 		goto done;
-	execpol_runs_close(ep);
-	if ((error = execpol_refused(ep, x)) != 0) {
+	execnotify_runs_close(ep);
+	if ((error = execnotify_refused(ep, x)) != 0) {
 		log_debug("exec %s: refused again", x->line);
-		(void)execpol_respond(ep, req->id, error);
+		(void)execnotify_respond(ep, req->id, error);
 		goto done;
 	}
 	if (x->git_unsure && (ep->deny[0] != NULL || ep->allow[0] != NULL ||
 	    ep->ngates > 0)) {
-		execpol_deny(ep, req->id, x, "git", NULL);
+		execnotify_deny(ep, req->id, x, "git", NULL);
 		goto done;
 	}
-	if ((p = execpol_find(ep->deny, x)) != NULL) {
-		execpol_deny(ep, req->id, x, "policy.shellDenylist", p);
+	if ((p = execmatch_find(ep->deny, x)) != NULL) {
+		execnotify_deny(ep, req->id, x, "policy.shellDenylist", p);
 		goto done;
 	}
 	if (ep->allow != NULL && ep->allow[0] != NULL &&
-	    !execpol_allowed(ep->allow, x)) {
-		execpol_deny(ep, req->id, x, "policy.shellAllowlist", NULL);
+	    !execmatch_allowed(ep->allow, x)) {
+		execnotify_deny(ep, req->id, x, "policy.shellAllowlist", NULL);
 		goto done;
 	}
 	for (i = 0; i < ep->ngates; i++) {
-		if ((p = execpol_find(ep->gates[i].patterns, x)) != NULL) {
-			if (execpol_granted(ep, x, &ep->gates[i])) {
+		if ((p = execmatch_find(ep->gates[i].patterns, x)) != NULL) {
+			if (execnotify_granted(ep, x, &ep->gates[i])) {
 				log_info("exec %s: allowed with the approved "
 				    "command that runs it", x->line);
 				continue;
 			}
 			/* The hold owns x from here. */
-			execpol_hold(ep, req->id, x, &ep->gates[i], p);
+			execnotify_hold(ep, req->id, x, &ep->gates[i], p);
 			return;
 		}
 	}
-	execpol_allow(ep, req->id, x);
+	execnotify_allow(ep, req->id, x);
 done:
-	execpol_exec_free(x);
+	exectarget_exec_free(x);
 }
 
 /*
@@ -541,7 +541,7 @@ done:
  * turns readable (POLLHUP) for good once the whole tree is gone.
  */
 void
-execpol_notify_cb(int fd, short events, void *arg)
+execnotify_cb(int fd, short events, void *arg)
 {
 	struct execpol	*ep = arg;
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
@@ -561,5 +561,5 @@ execpol_notify_cb(int fd, short events, void *arg)
 			log_warn("seccomp_notify_receive");
 		return;
 	}
-	execpol_handle(ep, ep->req);
+	execnotify_handle(ep, ep->req);
 }

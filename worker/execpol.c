@@ -79,11 +79,11 @@ execpol_create(struct event_base *base, int fd,
 	}
 	ep->session_id = xstrdup(pp->session_id != NULL ? pp->session_id :
 	    "");
-	ep->allow = execpol_strv((const char *const *)pp->allow);
-	ep->deny = execpol_strv((const char *const *)pp->deny);
-	execpol_gates(ep, pp);
-	ep->tests = execpol_strv(pp->tests != NULL ?
-	    (const char *const *)pp->tests : execpol_default_tests());
+	ep->allow = execmatch_strv((const char *const *)pp->allow);
+	ep->deny = execmatch_strv((const char *const *)pp->deny);
+	execmatch_gates(ep, pp);
+	ep->tests = execmatch_strv(pp->tests != NULL ?
+	    (const char *const *)pp->tests : execmatch_default_tests());
 	ep->timeout_ms = pp->timeout_ms > 0 ? pp->timeout_ms :
 	    EXECPOL_TIMEOUT_MS;
 	ep->redact = redact_create();
@@ -98,7 +98,7 @@ execpol_create(struct event_base *base, int fd,
 	}
 	ep->tail = xmalloc(2 * EXECPOL_TAIL);
 	if ((ep->ev = event_new(base, fd, EV_READ|EV_PERSIST,
-	    execpol_notify_cb, ep)) == NULL)
+	    execnotify_cb, ep)) == NULL)
 		fatalx("event_new");
 	event_add(ep->ev, NULL);
 	log_debug("exec policy: %zu allow, %zu deny patterns, %zu gated "
@@ -111,11 +111,11 @@ execpol_create(struct event_base *base, int fd,
 static void
 execpol_release(struct execpol *ep)
 {
-	struct execpol_hold	*h;
+	struct execnotify_hold	*h;
 
 	while ((h = TAILQ_FIRST(&ep->holds)) != NULL) {
-		(void)execpol_respond(ep, h->id, EACCES);
-		execpol_hold_free(ep, h);
+		(void)execnotify_respond(ep, h->id, EACCES);
+		execnotify_hold_free(ep, h);
 	}
 }
 
@@ -130,8 +130,8 @@ execpol_free(struct execpol *ep)
 	ep->finished = 1;
 	execpol_release(ep);
 	while ((r = TAILQ_FIRST(&ep->runs)) != NULL)
-		execpol_run_free(r);
-	execpol_nl_close(ep);
+		testrun_free(r);
+	testrun_nl_close(ep);
 	event_free(ep->ev);
 	close(ep->fd);
 	if (ep->own_alloc) {
@@ -145,9 +145,9 @@ execpol_free(struct execpol *ep)
 	}
 	free(ep->gates);
 	for (i = 0; i < EXECPOL_VERDICTS; i++)
-		execpol_exec_free(ep->verdicts[i].x);
+		exectarget_exec_free(ep->verdicts[i].x);
 	for (i = 0; i < EXECPOL_GRANTS; i++)
-		execpol_git_free(ep->grants[i].readings);
+		execmatch_git_free(ep->grants[i].readings);
 	for (i = 0; i < ep->nknown; i++) {
 		free(ep->known[i].path);
 		strv_free(ep->known[i].names);
@@ -172,7 +172,7 @@ int
 execpol_resolve(struct execpol *ep, const char *id, int allow, char *buf,
     size_t len)
 {
-	struct execpol_hold	*h;
+	struct execnotify_hold	*h;
 
 	TAILQ_FOREACH(h, &ep->holds, entry)
 		if (h->requested && strcmp(h->approval, id) == 0)
@@ -184,18 +184,18 @@ execpol_resolve(struct execpol *ep, const char *id, int allow, char *buf,
 	    "denied", id);
 	if (allow) {
 		/* Before the exec proceeds: its pid is still the one. */
-		execpol_grant(ep, h->x, h->gate);
-		execpol_allow(ep, h->id, h->x);
+		execnotify_grant(ep, h->x, h->gate);
+		execnotify_allow(ep, h->id, h->x);
 	} else
-		(void)execpol_refuse(ep, h->id, h->x, EACCES);
-	execpol_hold_free(ep, h);
+		(void)execnotify_refuse(ep, h->id, h->x, EACCES);
+	execnotify_hold_free(ep, h);
 	return (0);
 }
 
 size_t
 execpol_pending(const struct execpol *ep)
 {
-	const struct execpol_hold	*h;
+	const struct execnotify_hold	*h;
 	size_t				 n = 0;
 
 	TAILQ_FOREACH(h, &ep->holds, entry)
@@ -207,12 +207,12 @@ execpol_pending(const struct execpol *ep)
 void
 execpol_recheck(struct execpol *ep)
 {
-	struct execpol_hold	*h, *next;
+	struct execnotify_hold	*h, *next;
 
 	for (h = TAILQ_FIRST(&ep->holds); h != NULL; h = next) {
 		next = TAILQ_NEXT(h, entry);
 		if (!h->requested)
-			execpol_ask(ep, h);
+			execnotify_ask(ep, h);
 	}
 }
 
@@ -223,9 +223,9 @@ execpol_finish(struct execpol *ep)
 
 	if (ep->finished)
 		return;
-	execpol_nl_drain(ep);
+	testrun_nl_drain(ep);
 	while ((r = TAILQ_FIRST(&ep->runs)) != NULL)
-		execpol_run_end(r);
+		testrun_end(r);
 	ep->finished = 1;
 	execpol_release(ep);
 }

@@ -42,7 +42,7 @@ struct execpol_cb {
 	/* An exec after the first was let through: count it. */
 	void	(*ran)(void *);
 	/*
-	 * Read what the terminal holds now and pass it to execpol_output
+	 * Read what the terminal holds now and pass it to testrun_output
 	 * (a test run's output ends where the next command starts); or NULL.
 	 */
 	void	(*drain)(void *);
@@ -66,7 +66,7 @@ int		 execpol_resolve(struct execpol *, const char *, int, char *,
 		    size_t);
 /* Approvals asked for and not answered yet. */
 size_t		 execpol_pending(const struct execpol *);
-/* How many program files were hashed to be told apart (execpol_identify). */
+/* How many program files were hashed to be told apart (exectarget_identify). */
 size_t		 execpol_hashes(const struct execpol *);
 /* Ask for the approvals that the request callback put off. */
 void		 execpol_recheck(struct execpol *);
@@ -74,7 +74,7 @@ void		 execpol_recheck(struct execpol *);
  * Terminal output as read from the pty, for test runners' summary lines;
  * kept only while a run is open, never sent anywhere.
  */
-void		 execpol_output(struct execpol *, const char *, size_t);
+void		 testrun_output(struct execpol *, const char *, size_t);
 /*
  * The session is ending: TEST_RUN_FINISHED for every run still open,
  * held execs fail, and no event is sent after this.
@@ -85,7 +85,7 @@ void		 execpol_finish(struct execpol *);
  * The pattern language (README "Exec policy"): whether pattern matches the
  * program at path run with argv (argc entries, argv[0] included).
  */
-int		 execpol_match(const char *, const char *, char *const *,
+int		 execmatch_match(const char *, const char *, char *const *,
 		    size_t);
 /*
  * The ways git reads a command line (argv[0] included, envp its
@@ -94,16 +94,16 @@ int		 execpol_match(const char *, const char *, char *const *,
  * command line or in GIT_CONFIG_* resolved, none when git would run no
  * command; NULL when there are too many ways to tell.
  */
-char		***execpol_git_readings(char *const *, size_t, char *const *);
-void		 execpol_git_free(char ***);
+char		***execmatch_git_readings(char *const *, size_t, char *const *);
+void		 execmatch_git_free(char ***);
 /* The built-in patterns of a gated category, NULL-terminated, or NULL. */
-const char *const *execpol_default_patterns(const char *);
+const char *const *execmatch_default_patterns(const char *);
 /* The built-in test_patterns, NULL-terminated. */
-const char *const *execpol_default_tests(void);
+const char *const *execmatch_default_tests(void);
 /*
  * The last test runner summary in text (ANSI already stripped): 1 with
  * the counts (each -1 when the runner does not say), or 0.
  */
-int		 execpol_summary(const char *, size_t, int *, int *, int *);
+int		 testsum_summary(const char *, size_t, int *, int *, int *);
 
 #endif

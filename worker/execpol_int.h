@@ -51,7 +51,7 @@ struct execpol_exec {
 	int		  git_unsure;	/* git: too many readings to tell */
 };
 
-/* A program file as the kernel runs it (execpol_identify). */
+/* A program file as the kernel runs it (exectarget_identify). */
 struct execpol_file {
 	dev_t		 dev;
 	ino_t		 ino;
@@ -83,7 +83,7 @@ struct execpol_gate {
  * exec of "git <builtin> ..." (git.c run_argv): that exec, under the
  * approved one and the same as one of its readings, is not asked again.
  */
-struct execpol_grant {
+struct execnotify_grant {
 	pid_t			  pid;		/* the thread group */
 	unsigned long long	  start;	/* its start time: not reused */
 	const struct execpol_gate *gate;
@@ -91,14 +91,14 @@ struct execpol_grant {
 };
 
 /* An exec held until a human answers. */
-struct execpol_hold {
+struct execnotify_hold {
 	uint64_t		 id;	/* the notification; new after a restart */
 	char			 approval[37];
 	int			 requested;	/* APPROVAL_REQUESTED sent */
 	const struct execpol_gate *gate;
 	char			*pattern;
 	struct execpol_exec	*x;
-	TAILQ_ENTRY(execpol_hold) entry;
+	TAILQ_ENTRY(execnotify_hold) entry;
 };
 
 /* A test run, from its exec to its exit and a little output after. */
@@ -148,10 +148,10 @@ struct execpol {
 	int				 finished;
 	int				 mem_alert;	/* once */
 	struct execpol_verdict		 verdicts[EXECPOL_VERDICTS];
-	struct execpol_grant		 grants[EXECPOL_GRANTS];
+	struct execnotify_grant		 grants[EXECPOL_GRANTS];
 	size_t				 nextg;
 	size_t				 nextv;
-	TAILQ_HEAD(, execpol_hold)	 holds;
+	TAILQ_HEAD(, execnotify_hold)	 holds;
 	TAILQ_HEAD(, execpol_run)	 runs;
 
 	int				 nl_fd;	/* proc connector */
@@ -166,71 +166,71 @@ struct execpol {
 
 /* execmatch.c */
 /* The end of one alternative of a word: a '|' outside brackets, or NUL. */
-char	*execpol_alt_end(char *p);
+char	*execmatch_alt_end(char *p);
 /* The part of s after its last '/'. */
-const char	*execpol_base(const char *s);
+const char	*execmatch_base(const char *s);
 /* The value of name in envp, or NULL. */
-const char	*execpol_getenv(char *const *envp, const char *name);
+const char	*execmatch_getenv(char *const *envp, const char *name);
 /* The first of patterns that matches x (as run, or as git reads it). */
-const char	*execpol_find(char **patterns, const struct execpol_exec *x);
+const char	*execmatch_find(char **patterns, const struct execpol_exec *x);
 /* Whether the allowlist lets x run, every way git could read it. */
-int	execpol_allowed(char **patterns, const struct execpol_exec *x);
+int	execmatch_allowed(char **patterns, const struct execpol_exec *x);
 /* A copy of a NULL-terminated vector of constant strings. */
-char	**execpol_strv(const char *const *v);
+char	**execmatch_strv(const char *const *v);
 /* The gated categories: requiresApprovalFor, with config or built-in. */
-void	execpol_gates(struct execpol *ep, const struct execpol_params *pp);
+void	execmatch_gates(struct execpol *ep, const struct execpol_params *pp);
 
 /* exectarget.c */
 /* Free an exec as read from the target. */
-void	execpol_exec_free(struct execpol_exec *x);
+void	exectarget_exec_free(struct execpol_exec *x);
 /* A string for humans and events: secrets redacted, valid UTF-8. */
-char	*execpol_clean(struct execpol *ep, const char *s);
+char	*exectarget_clean(struct execpol *ep, const char *s);
 /* The first exec (the CLI's own): learn the programs patterns name. */
-void	execpol_learn(struct execpol *ep, const struct seccomp_notif *req);
+void	exectarget_learn(struct execpol *ep, const struct seccomp_notif *req);
 /* A notification's exec from the target's memory; NULL with *error. */
-struct execpol_exec	*execpol_read(struct execpol *ep,
+struct execpol_exec	*exectarget_read(struct execpol *ep,
 	    const struct seccomp_notif *req, int *error);
 /* Whether two reads are the same exec by the same task. */
-int	execpol_same(const struct execpol_exec *a,
+int	exectarget_same(const struct execpol_exec *a,
 	    const struct execpol_exec *b, int anydir);
 /* Send an event, unless the session is over. */
-void	execpol_emit(struct execpol *ep, struct json_object *ev);
+void	exectarget_emit(struct execpol *ep, struct json_object *ev);
 /* The thread group of a task (an exec from a thread keeps it), or pid. */
-pid_t	execpol_tgid(pid_t pid);
+pid_t	exectarget_tgid(pid_t pid);
 
 /* execnotify.c */
 /* Answer a notification: 0 lets the exec run, else it fails with -error. */
-int	execpol_respond(struct execpol *ep, uint64_t id, int error);
+int	execnotify_respond(struct execpol *ep, uint64_t id, int error);
 /* Fail an exec and remember it for a shell's next try along PATH. */
-int	execpol_refuse(struct execpol *ep, uint64_t id,
+int	execnotify_refuse(struct execpol *ep, uint64_t id,
 	    const struct execpol_exec *x, int error);
 /* Remember an allowed git command (taking its readings) for its children. */
-void	execpol_grant(struct execpol *ep, struct execpol_exec *x,
+void	execnotify_grant(struct execpol *ep, struct execpol_exec *x,
 	    const struct execpol_gate *g);
 /* Let an exec run: a test run is followed, then it is counted. */
-void	execpol_allow(struct execpol *ep, uint64_t id,
+void	execnotify_allow(struct execpol *ep, uint64_t id,
 	    const struct execpol_exec *x);
 /* Unlink and free a held exec. */
-void	execpol_hold_free(struct execpol *ep, struct execpol_hold *h);
+void	execnotify_hold_free(struct execpol *ep, struct execnotify_hold *h);
 /* Ask for a human's answer to a held exec, if the session can ask now. */
-void	execpol_ask(struct execpol *ep, struct execpol_hold *h);
+void	execnotify_ask(struct execpol *ep, struct execnotify_hold *h);
 /* Hold an exec of a gated category. */
-void	execpol_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
+void	execnotify_hold(struct execpol *ep, uint64_t id, struct execpol_exec *x,
 	    const struct execpol_gate *g, const char *pattern);
 /* The listener is readable: decide the pending notification. */
-void	execpol_notify_cb(int fd, short events, void *arg);
+void	execnotify_cb(int fd, short events, void *arg);
 
 /* testrun.c */
 /* Read every exit the connector has for us. */
-void	execpol_nl_drain(struct execpol *ep);
+void	testrun_nl_drain(struct execpol *ep);
 /* No test run is open: stop hearing about every exit on the host. */
-void	execpol_nl_close(struct execpol *ep);
+void	testrun_nl_close(struct execpol *ep);
 /* Unlink and free a test run. */
-void	execpol_run_free(struct execpol_run *r);
+void	testrun_free(struct execpol_run *r);
 /* A test run is about to start: watch for its exit before it can exit. */
-struct execpol_run	*execpol_run_start(struct execpol *ep,
+struct execpol_run	*testrun_start(struct execpol *ep,
 	    const struct execpol_exec *x);
 /* TEST_RUN_FINISHED for a run (its exit seen, or the session ending). */
-void	execpol_run_end(struct execpol_run *r);
+void	testrun_end(struct execpol_run *r);
 
 #endif

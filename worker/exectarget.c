@@ -45,7 +45,7 @@
 
 /* Read len bytes at addr of the target (fewer at the end of a mapping). */
 static ssize_t
-execpol_peek(int mem, uint64_t addr, void *buf, size_t len)
+exectarget_peek(int mem, uint64_t addr, void *buf, size_t len)
 {
 	ssize_t	n;
 
@@ -61,7 +61,7 @@ execpol_peek(int mem, uint64_t addr, void *buf, size_t len)
  * *truncated set); NULL when unreadable.
  */
 static char *
-execpol_peek_str(int mem, uint64_t addr, size_t max, int *truncated)
+exectarget_peek_str(int mem, uint64_t addr, size_t max, int *truncated)
 {
 	char	*s;
 	size_t	 len = 0;
@@ -70,7 +70,7 @@ execpol_peek_str(int mem, uint64_t addr, size_t max, int *truncated)
 
 	s = xmalloc(max + 1);
 	while (len < max) {
-		n = execpol_peek(mem, addr + len, s + len,
+		n = exectarget_peek(mem, addr + len, s + len,
 		    max - len < EXECPOL_CHUNK ? max - len : EXECPOL_CHUNK);
 		if (n <= 0) {
 			free(s);
@@ -90,7 +90,7 @@ execpol_peek_str(int mem, uint64_t addr, size_t max, int *truncated)
 
 /* What a /proc/<pid>/ link points to, or NULL. */
 static char *
-execpol_link(pid_t pid, const char *what)
+exectarget_link(pid_t pid, const char *what)
 {
 	char	path[64], buf[PATH_MAX];
 	ssize_t	n;
@@ -103,7 +103,7 @@ execpol_link(pid_t pid, const char *what)
 }
 
 void
-execpol_exec_free(struct execpol_exec *x)
+exectarget_exec_free(struct execpol_exec *x)
 {
 	if (x == NULL)
 		return;
@@ -111,13 +111,13 @@ execpol_exec_free(struct execpol_exec *x)
 	strv_free(x->argv);
 	free(x->cwd);
 	free(x->line);
-	execpol_git_free(x->git);
+	execmatch_git_free(x->git);
 	free(x);
 }
 
 /* Which exec a notification is (0 execve, 1 execveat, -1 neither). */
 static int
-execpol_which(const struct seccomp_notif *req, size_t *psize)
+exectarget_which(const struct seccomp_notif *req, size_t *psize)
 {
 	uint32_t	arch = req->data.arch;
 	int		nr = req->data.nr;
@@ -147,13 +147,13 @@ struct execpol_vec {
 
 /* The vector's next pointer into *ptr (0 at its end); -1 if unreadable. */
 static int
-execpol_vec_next(struct execpol_vec *v, uint64_t *ptr)
+exectarget_vec_next(struct execpol_vec *v, uint64_t *ptr)
 {
 	ssize_t		n;
 	uint32_t	p32;
 
 	if (v->i == v->have) {
-		n = execpol_peek(v->mem, v->addr + v->done * v->psize, v->ptrs,
+		n = exectarget_peek(v->mem, v->addr + v->done * v->psize, v->ptrs,
 		    sizeof v->ptrs / 8 * v->psize);
 		if (n < (ssize_t)v->psize)
 			return (-1);
@@ -173,7 +173,7 @@ execpol_vec_next(struct execpol_vec *v, uint64_t *ptr)
 
 /* Read the argv vector at addr into x, within the bounds. */
 static int
-execpol_peek_argv(int mem, uint64_t addr, size_t psize,
+exectarget_peek_argv(int mem, uint64_t addr, size_t psize,
     struct execpol_exec *x)
 {
 	struct execpol_vec	 vec = { .mem = mem, .addr = addr,
@@ -186,7 +186,7 @@ execpol_peek_argv(int mem, uint64_t addr, size_t psize,
 	if (addr == 0)
 		return (0);
 	for (;;) {
-		if (execpol_vec_next(&vec, &ptr) == -1)
+		if (exectarget_vec_next(&vec, &ptr) == -1)
 			return (-1);
 		if (ptr == 0)
 			return (0);
@@ -197,7 +197,7 @@ execpol_peek_argv(int mem, uint64_t addr, size_t psize,
 		want = EXECPOL_MAX_TOTAL - total;
 		if (want > EXECPOL_MAX_ARG)
 			want = EXECPOL_MAX_ARG;
-		if ((s = execpol_peek_str(mem, ptr, want, &x->truncated)) ==
+		if ((s = exectarget_peek_str(mem, ptr, want, &x->truncated)) ==
 		    NULL)
 			return (-1);
 		total += strlen(s) + 1;
@@ -211,7 +211,7 @@ execpol_peek_argv(int mem, uint64_t addr, size_t psize,
  * entries or a kept one longer than EXECPOL_MAX_ARG could not all be read.
  */
 static char **
-execpol_peek_env(int mem, uint64_t addr, size_t psize,
+exectarget_peek_env(int mem, uint64_t addr, size_t psize,
     const char *const *want, int *truncated)
 {
 	struct execpol_vec	 vec = { .mem = mem, .addr = addr,
@@ -227,10 +227,10 @@ execpol_peek_env(int mem, uint64_t addr, size_t psize,
 			*truncated = 1;
 			break;
 		}
-		if (execpol_vec_next(&vec, &ptr) == -1 || ptr == 0)
+		if (exectarget_vec_next(&vec, &ptr) == -1 || ptr == 0)
 			break;
 		cut = 0;
-		if ((s = execpol_peek_str(mem, ptr, EXECPOL_MAX_ARG, &cut)) ==
+		if ((s = exectarget_peek_str(mem, ptr, EXECPOL_MAX_ARG, &cut)) ==
 		    NULL)
 			break;
 		for (k = 0; want[k] != NULL; k++)
@@ -251,7 +251,7 @@ execpol_peek_env(int mem, uint64_t addr, size_t psize,
 
 /* A string for humans and events: secrets redacted, valid UTF-8. */
 char *
-execpol_clean(struct execpol *ep, const char *s)
+exectarget_clean(struct execpol *ep, const char *s)
 {
 	struct utf8_carry	 carry = { { 0 }, 0 };
 	struct evbuffer		*b;
@@ -271,7 +271,7 @@ execpol_clean(struct execpol *ep, const char *s)
 
 /* The command line for humans: words quoted as a shell would need. */
 static char *
-execpol_line_of(struct execpol *ep, const struct execpol_exec *x)
+exectarget_line_of(struct execpol *ep, const struct execpol_exec *x)
 {
 	struct evbuffer	*b;
 	const char	*w, *p;
@@ -283,7 +283,7 @@ execpol_line_of(struct execpol *ep, const struct execpol_exec *x)
 		fatalx("evbuffer_new");
 	for (i = 0; i < n; i++) {
 		w = x->argc > 0 ? x->argv[i] : x->path;
-		c = execpol_clean(ep, w);
+		c = exectarget_clean(ep, w);
 		quote = *c == '\0' || strpbrk(c, " \t\n'\"\\$`;&|<>()*?[]#~{}")
 		    != NULL;
 		if (i > 0)
@@ -323,7 +323,7 @@ execpol_line_of(struct execpol *ep, const struct execpol_exec *x)
 
 /* Make a relative pathname absolute against dirfd or the target's cwd. */
 static char *
-execpol_resolve_path(const struct execpol_exec *x, const char *path,
+exectarget_resolve_path(const struct execpol_exec *x, const char *path,
     int which, int dirfd, int flags)
 {
 	char	 fd[32], *base, *abs;
@@ -332,7 +332,7 @@ execpol_resolve_path(const struct execpol_exec *x, const char *path,
 		return (xstrdup(path));
 	if (which == 1 && dirfd != AT_FDCWD) {
 		snprintf(fd, sizeof fd, "fd/%d", dirfd);
-		base = execpol_link(x->pid, fd);
+		base = exectarget_link(x->pid, fd);
 	} else
 		base = x->cwd != NULL ? xstrdup(x->cwd) : NULL;
 	if (base == NULL)
@@ -360,7 +360,7 @@ execpol_resolve_path(const struct execpol_exec *x, const char *path,
  * rename racing the lookup makes it EAGAIN: tried again a few times.
  */
 static int
-execpol_open_in(int rootfd, const char *name, int flags)
+exectarget_open_in(int rootfd, const char *name, int flags)
 {
 	struct open_how	how;
 	int		fd, tries = 0;
@@ -382,7 +382,7 @@ execpol_open_in(int rootfd, const char *name, int flags)
  * target's, not the worker's.
  */
 static int
-execpol_open(pid_t pid, const char *name, const char *cwd, int which,
+exectarget_open(pid_t pid, const char *name, const char *cwd, int which,
     int dirfd, int flags)
 {
 	char	*path = NULL, *dir = NULL, *rel = NULL, fd[32];
@@ -408,7 +408,7 @@ execpol_open(pid_t pid, const char *name, const char *cwd, int which,
 	else {
 		if (which == 1 && dirfd != AT_FDCWD) {
 			snprintf(fd, sizeof fd, "fd/%d", dirfd);
-			dir = execpol_link(pid, fd);
+			dir = exectarget_link(pid, fd);
 		} else if (cwd != NULL)
 			dir = xstrdup(cwd);
 		if (dir != NULL && dir[0] == '/')
@@ -418,7 +418,7 @@ execpol_open(pid_t pid, const char *name, const char *cwd, int which,
 		path = xasprintf("/proc/%ld/root", (long)pid);
 		if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) == -1)
 			goto out;
-		f = execpol_open_in(rootfd, rel, o);
+		f = exectarget_open_in(rootfd, rel, o);
 		saved = errno;
 		close(rootfd);
 		errno = saved;
@@ -450,7 +450,7 @@ out:
 
 /* Whether two stats are of the same file as it was. */
 static int
-execpol_same_file(const struct execpol_file *f, const struct stat *sb)
+exectarget_same_file(const struct execpol_file *f, const struct stat *sb)
 {
 	return (f->dev == sb->st_dev && f->ino == sb->st_ino &&
 	    f->size == sb->st_size &&
@@ -462,7 +462,7 @@ execpol_same_file(const struct execpol_file *f, const struct stat *sb)
 
 /* Take a file's identity from its stat; not hashed yet. */
 static void
-execpol_file_set(struct execpol_file *f, const struct stat *sb)
+exectarget_file_set(struct execpol_file *f, const struct stat *sb)
 {
 	f->dev = sb->st_dev;
 	f->ino = sb->st_ino;
@@ -477,7 +477,7 @@ execpol_file_set(struct execpol_file *f, const struct stat *sb)
  * size bytes: 1 done, -1 it cannot be hashed (too large, changed, gone).
  */
 static int
-execpol_hash(int pathfd, off_t size, unsigned char *out)
+exectarget_hash(int pathfd, off_t size, unsigned char *out)
 {
 	unsigned char	 buf[64 * 1024];
 	char		 path[64];
@@ -520,7 +520,7 @@ out:
  * file at its path in the root of pid, if it is still the one learned.
  */
 static int
-execpol_known_hash(struct execpol_file *f, pid_t pid)
+exectarget_known_hash(struct execpol_file *f, pid_t pid)
 {
 	struct stat	 sb;
 	char		 path[64];
@@ -532,12 +532,12 @@ execpol_known_hash(struct execpol_file *f, pid_t pid)
 	snprintf(path, sizeof path, "/proc/%ld/root", (long)pid);
 	if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) == -1)
 		return (f->hashed);
-	fd = execpol_open_in(rootfd, f->path, O_PATH);
+	fd = exectarget_open_in(rootfd, f->path, O_PATH);
 	close(rootfd);
 	if (fd == -1)
 		return (f->hashed);
-	if (fstat(fd, &sb) == 0 && execpol_same_file(f, &sb))
-		f->hashed = execpol_hash(fd, f->size, f->sha);
+	if (fstat(fd, &sb) == 0 && exectarget_same_file(f, &sb))
+		f->hashed = exectarget_hash(fd, f->size, f->sha);
 	close(fd);
 	return (f->hashed);
 }
@@ -548,7 +548,7 @@ execpol_known_hash(struct execpol_file *f, pid_t pid)
  * once each (by device, inode, size, mtime and ctime).
  */
 static char **
-execpol_identify(struct execpol *ep, pid_t pid, int pathfd,
+exectarget_identify(struct execpol *ep, pid_t pid, int pathfd,
     const struct stat *sb)
 {
 	struct execpol_file	*f, *c = NULL;
@@ -566,22 +566,22 @@ execpol_identify(struct execpol *ep, pid_t pid, int pathfd,
 		return (NULL);
 	for (i = 0; i < EXECPOL_HASH_CACHE; i++) {
 		if (ep->cache[i].hashed != 0 &&
-		    execpol_same_file(&ep->cache[i], sb)) {
+		    exectarget_same_file(&ep->cache[i], sb)) {
 			c = &ep->cache[i];
 			break;
 		}
 	}
 	if (c == NULL) {
 		c = &ep->cache[ep->nextc++ % EXECPOL_HASH_CACHE];
-		execpol_file_set(c, sb);
-		c->hashed = execpol_hash(pathfd, sb->st_size, c->sha);
+		exectarget_file_set(c, sb);
+		c->hashed = exectarget_hash(pathfd, sb->st_size, c->sha);
 		ep->hashes++;
 	}
 	if (c->hashed != 1)
 		return (NULL);
 	for (i = 0; i < ep->nknown; i++) {
 		f = &ep->known[i];
-		if (f->size == sb->st_size && execpol_known_hash(f, pid) == 1 &&
+		if (f->size == sb->st_size && exectarget_known_hash(f, pid) == 1 &&
 		    memcmp(f->sha, c->sha, sizeof f->sha) == 0)
 			return (f->names);
 	}
@@ -590,7 +590,7 @@ execpol_identify(struct execpol *ep, pid_t pid, int pathfd,
 
 /* Record that the file at path (in rootfd) answers to name. */
 static void
-execpol_know(struct execpol *ep, int rootfd, const char *path,
+exectarget_know(struct execpol *ep, int rootfd, const char *path,
     const char *name)
 {
 	struct execpol_file	*f;
@@ -598,7 +598,7 @@ execpol_know(struct execpol *ep, int rootfd, const char *path,
 	size_t			 i, j, n;
 	int			 fd, rv;
 
-	if ((fd = execpol_open_in(rootfd, path, O_PATH)) == -1)
+	if ((fd = exectarget_open_in(rootfd, path, O_PATH)) == -1)
 		return;
 	rv = fstat(fd, &sb);
 	close(fd);
@@ -622,7 +622,7 @@ execpol_know(struct execpol *ep, int rootfd, const char *path,
 	ep->known = xrealloc(ep->known, (ep->nknown + 1) * sizeof *ep->known);
 	f = &ep->known[ep->nknown++];
 	memset(f, 0, sizeof *f);
-	execpol_file_set(f, &sb);
+	exectarget_file_set(f, &sb);
 	f->path = xstrdup(path);
 	f->names = xcalloc(2, sizeof *f->names);
 	f->names[0] = xstrdup(name);
@@ -630,7 +630,7 @@ execpol_know(struct execpol *ep, int rootfd, const char *path,
 
 /* Find the files one program word alternative names, in root and PATH. */
 static void
-execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
+exectarget_learn_name(struct execpol *ep, int rootfd, const char *alt,
     const char *pathvar)
 {
 	const char	*p, *end;
@@ -642,7 +642,7 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 	glob = strpbrk(alt, "*?[\\") != NULL;
 	if (strchr(alt, '/') != NULL) {
 		if (!glob && alt[0] == '/')
-			execpol_know(ep, rootfd, alt, alt);
+			exectarget_know(ep, rootfd, alt, alt);
 		return;
 	}
 	/* Any program at all ("*", the default allowlist): no file to know. */
@@ -656,9 +656,9 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 		dir = xstrndup(p, (size_t)(end - p));
 		if (!glob) {
 			cand = xasprintf("%s/%s", dir, alt);
-			execpol_know(ep, rootfd, cand, alt);
+			exectarget_know(ep, rootfd, cand, alt);
 			free(cand);
-		} else if ((dfd = execpol_open_in(rootfd, dir,
+		} else if ((dfd = exectarget_open_in(rootfd, dir,
 		    O_RDONLY|O_DIRECTORY)) != -1) {
 			if ((d = fdopendir(dfd)) == NULL)
 				close(dfd);
@@ -667,7 +667,7 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 				    fnmatch(alt, de->d_name, 0) != 0)
 					continue;
 				cand = xasprintf("%s/%s", dir, de->d_name);
-				execpol_know(ep, rootfd, cand, de->d_name);
+				exectarget_know(ep, rootfd, cand, de->d_name);
 				free(cand);
 			}
 			if (d != NULL)
@@ -679,7 +679,7 @@ execpol_learn_name(struct execpol *ep, int rootfd, const char *alt,
 
 /* The programs the first words of patterns name. */
 static void
-execpol_learn_patterns(struct execpol *ep, int rootfd, char **patterns,
+exectarget_learn_patterns(struct execpol *ep, int rootfd, char **patterns,
     const char *pathvar)
 {
 	char	*copy, *p, *alt, *end, save;
@@ -690,10 +690,10 @@ execpol_learn_patterns(struct execpol *ep, int rootfd, char **patterns,
 		p = copy + strspn(copy, " \t");
 		p[strcspn(p, " \t")] = '\0';
 		for (alt = p; *p != '\0'; alt = end + 1) {
-			end = execpol_alt_end(alt);
+			end = execmatch_alt_end(alt);
 			save = *end;
 			*end = '\0';
-			execpol_learn_name(ep, rootfd, alt, pathvar);
+			exectarget_learn_name(ep, rootfd, alt, pathvar);
 			if (save == '\0')
 				break;
 		}
@@ -706,7 +706,7 @@ execpol_learn_patterns(struct execpol *ep, int rootfd, char **patterns,
  * programs the patterns name, through its PATH in its root.
  */
 void
-execpol_learn(struct execpol *ep, const struct seccomp_notif *req)
+exectarget_learn(struct execpol *ep, const struct seccomp_notif *req)
 {
 	char		 path[64], **env;
 	const char	*pathvar;
@@ -715,26 +715,26 @@ execpol_learn(struct execpol *ep, const struct seccomp_notif *req)
 	uint64_t	 envaddr;
 	int		 which, mem, rootfd, truncated = 0;
 
-	if ((which = execpol_which(req, &psize)) == -1)
+	if ((which = exectarget_which(req, &psize)) == -1)
 		return;
 	envaddr = req->data.args[which == 0 ? 2 : 3];
 	snprintf(path, sizeof path, "/proc/%u/mem", req->pid);
 	env = NULL;
 	if ((mem = open(path, O_RDONLY|O_CLOEXEC)) != -1) {
 		if (seccomp_notify_id_valid(ep->fd, req->id) == 0)
-			env = execpol_peek_env(mem, envaddr, psize, want,
+			env = exectarget_peek_env(mem, envaddr, psize, want,
 			    &truncated);
 		close(mem);
 	}
-	pathvar = execpol_getenv(env, "PATH");
+	pathvar = execmatch_getenv(env, "PATH");
 	if (pathvar == NULL)
 		pathvar = EXECPOL_PATH;
 	snprintf(path, sizeof path, "/proc/%u/root", req->pid);
 	if ((rootfd = open(path, O_PATH|O_DIRECTORY|O_CLOEXEC)) != -1) {
-		execpol_learn_patterns(ep, rootfd, ep->allow, pathvar);
-		execpol_learn_patterns(ep, rootfd, ep->deny, pathvar);
+		exectarget_learn_patterns(ep, rootfd, ep->allow, pathvar);
+		exectarget_learn_patterns(ep, rootfd, ep->deny, pathvar);
 		for (i = 0; i < ep->ngates; i++)
-			execpol_learn_patterns(ep, rootfd,
+			exectarget_learn_patterns(ep, rootfd,
 			    ep->gates[i].patterns, pathvar);
 		close(rootfd);
 	}
@@ -743,13 +743,13 @@ execpol_learn(struct execpol *ep, const struct seccomp_notif *req)
 }
 
 /*
- * Whether the file exists and may be run (fd from execpol_open, or -1
+ * Whether the file exists and may be run (fd from exectarget_open, or -1
  * with errno): 0, or the errno the kernel's exec would fail with. A
  * shell that searches PATH tries an execve in each directory until one
  * works; those that cannot are neither policy decisions nor commands.
  */
 static int
-execpol_runnable(int fd, struct stat *sb)
+exectarget_runnable(int fd, struct stat *sb)
 {
 	if (fd == -1)
 		return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
@@ -763,7 +763,7 @@ execpol_runnable(int fd, struct stat *sb)
 
 /* Whether the exec is of git: known as git, or (unknown) named so. */
 static int
-execpol_is_git(const struct execpol_exec *x)
+exectarget_is_git(const struct execpol_exec *x)
 {
 	const char	*b;
 	size_t		 i;
@@ -774,7 +774,7 @@ execpol_is_git(const struct execpol_exec *x)
 				return (1);
 		return (0);
 	}
-	b = execpol_base(x->path);
+	b = execmatch_base(x->path);
 	return (strcmp(b, "git") == 0 || strncmp(b, "git-", 4) == 0);
 }
 
@@ -783,7 +783,7 @@ execpol_is_git(const struct execpol_exec *x)
  * (GIT_CONFIG_*, and what --config-env names) is read from the target.
  */
 static void
-execpol_git_of(struct execpol_exec *x, int mem, uint64_t envaddr,
+exectarget_git_of(struct execpol_exec *x, int mem, uint64_t envaddr,
     size_t psize)
 {
 	const char	**want, *eq;
@@ -796,11 +796,11 @@ execpol_git_of(struct execpol_exec *x, int mem, uint64_t envaddr,
 	for (i = 1; i < x->argc; i++)
 		if ((eq = strrchr(x->argv[i], '=')) != NULL && eq[1] != '\0')
 			want[n++] = xasprintf("%s=", eq + 1);
-	env = execpol_peek_env(mem, envaddr, psize, want, &truncated);
+	env = exectarget_peek_env(mem, envaddr, psize, want, &truncated);
 	for (i = 1; i < n; i++)
 		free((char *)want[i]);
 	free(want);
-	x->git = execpol_git_readings(x->argv, x->argc, env);
+	x->git = execmatch_git_readings(x->argv, x->argc, env);
 	if (x->git == NULL || truncated)
 		x->git_unsure = 1;
 	/* Options padded past what was read hide the subcommand. */
@@ -816,7 +816,7 @@ execpol_git_of(struct execpol_exec *x, int mem, uint64_t envaddr,
  * its memory does not hold what it passed, EACCES we may not look.
  */
 struct execpol_exec *
-execpol_read(struct execpol *ep, const struct seccomp_notif *req,
+exectarget_read(struct execpol *ep, const struct seccomp_notif *req,
     int *error)
 {
 	struct execpol_exec	*x;
@@ -826,7 +826,7 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
 	uint64_t		 pathaddr, argvaddr, envaddr;
 	int			 which, mem, fd, dirfd = AT_FDCWD, flags = 0;
 
-	if ((which = execpol_which(req, &psize)) == -1) {
+	if ((which = exectarget_which(req, &psize)) == -1) {
 		*error = -1;
 		return (NULL);
 	}
@@ -859,27 +859,27 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
 	}
 	x = xcalloc(1, sizeof *x);
 	x->pid = (pid_t)req->pid;
-	name = pathaddr == 0 ? NULL : execpol_peek_str(mem, pathaddr, PATH_MAX,
+	name = pathaddr == 0 ? NULL : exectarget_peek_str(mem, pathaddr, PATH_MAX,
 	    &x->truncated);
-	if (name == NULL || execpol_peek_argv(mem, argvaddr, psize, x) == -1) {
+	if (name == NULL || exectarget_peek_argv(mem, argvaddr, psize, x) == -1) {
 		close(mem);
 		free(name);
-		execpol_exec_free(x);
+		exectarget_exec_free(x);
 		*error = EFAULT;
 		return (NULL);
 	}
-	x->cwd = execpol_link(x->pid, "cwd");
-	x->path = execpol_resolve_path(x, name, which, dirfd, flags);
-	fd = execpol_open(x->pid, name, x->cwd, which, dirfd, flags);
-	if ((x->missing = execpol_runnable(fd, &sb)) == 0 && fd != -1)
-		x->names = execpol_identify(ep, x->pid, fd, &sb);
+	x->cwd = exectarget_link(x->pid, "cwd");
+	x->path = exectarget_resolve_path(x, name, which, dirfd, flags);
+	fd = exectarget_open(x->pid, name, x->cwd, which, dirfd, flags);
+	if ((x->missing = exectarget_runnable(fd, &sb)) == 0 && fd != -1)
+		x->names = exectarget_identify(ep, x->pid, fd, &sb);
 	if (fd != -1)
 		close(fd);
-	if (x->missing == 0 && execpol_is_git(x))
-		execpol_git_of(x, mem, envaddr, psize);
+	if (x->missing == 0 && exectarget_is_git(x))
+		exectarget_git_of(x, mem, envaddr, psize);
 	close(mem);
 	free(name);
-	x->line = execpol_line_of(ep, x);
+	x->line = exectarget_line_of(ep, x);
 	return (x);
 }
 
@@ -888,15 +888,15 @@ execpol_read(struct execpol *ep, const struct seccomp_notif *req,
  * or (by basename, when anydir) the next try of a shell's PATH search.
  */
 int
-execpol_same(const struct execpol_exec *a, const struct execpol_exec *b,
+exectarget_same(const struct execpol_exec *a, const struct execpol_exec *b,
     int anydir)
 {
 	size_t	i;
 
 	if (a->pid != b->pid || a->argc != b->argc)
 		return (0);
-	if (strcmp(anydir ? execpol_base(a->path) : a->path,
-	    anydir ? execpol_base(b->path) : b->path) != 0)
+	if (strcmp(anydir ? execmatch_base(a->path) : a->path,
+	    anydir ? execmatch_base(b->path) : b->path) != 0)
 		return (0);
 	for (i = 0; i < a->argc; i++)
 		if (strcmp(a->argv[i], b->argv[i]) != 0)
@@ -906,7 +906,7 @@ execpol_same(const struct execpol_exec *a, const struct execpol_exec *b,
 
 /* Send an event, unless the session is over. */
 void
-execpol_emit(struct execpol *ep, struct json_object *ev)
+exectarget_emit(struct execpol *ep, struct json_object *ev)
 {
 	if (ep->finished) {
 		json_object_put(ev);
@@ -917,7 +917,7 @@ execpol_emit(struct execpol *ep, struct json_object *ev)
 
 /* The thread group of a task (an exec from a thread keeps it), or pid. */
 pid_t
-execpol_tgid(pid_t pid)
+exectarget_tgid(pid_t pid)
 {
 	char	path[64], *text, *p;
 	long	tgid = pid;

@@ -47,7 +47,7 @@ static const char *const sandbox_hidden_always[] = { "/etc/runnerd" };
 
 /* A private copy of the tree at path, with set added; -1 with a cause. */
 static int
-sandbox_tree(const char *path, uint64_t set, char *cause, size_t causelen)
+fsview_tree(const char *path, uint64_t set, char *cause, size_t causelen)
 {
 	int	tree;
 
@@ -67,7 +67,7 @@ sandbox_tree(const char *path, uint64_t set, char *cause, size_t causelen)
 
 /* Attach a detached tree at path, creating the mount point as needed. */
 static int
-sandbox_attach(int tree, const char *path, char *cause, size_t causelen)
+fsview_attach(int tree, const char *path, char *cause, size_t causelen)
 {
 	struct stat	 st;
 	char		*dir, *slash;
@@ -110,7 +110,7 @@ sandbox_attach(int tree, const char *path, char *cause, size_t causelen)
 
 /* A tmpfs at path: nosuid, nodev, with the given options. */
 static int
-sandbox_tmpfs(const char *path, const char *opts, char *cause,
+fsview_tmpfs(const char *path, const char *opts, char *cause,
     size_t causelen)
 {
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == -1) {
@@ -125,7 +125,7 @@ sandbox_tmpfs(const char *path, const char *opts, char *cause,
  * the view (under a place already hidden it no longer does).
  */
 static int
-sandbox_hideable(const char *path)
+fsview_hideable(const char *path)
 {
 	struct stat	st;
 
@@ -141,7 +141,7 @@ sandbox_hideable(const char *path)
  * from the last mount to the first, children before their parents.
  */
 static int
-sandbox_detach_under(const char *const *dirs, size_t ndirs, char *cause,
+fsview_detach_under(const char *const *dirs, size_t ndirs, char *cause,
     size_t causelen)
 {
 	FILE	 *f;
@@ -203,7 +203,7 @@ out:
  * namespace.
  */
 int
-sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
+fsview_build(struct sandbox_ctx *c, char *cause, size_t causelen)
 {
 	const struct sandbox_policy	*pol = c->pol;
 	const char			*hide[nitems(pol->hide) +
@@ -221,18 +221,18 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 		CAUSE("making / private: %s", strerror(errno));
 		return (-1);
 	}
-	if ((root = sandbox_tree("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID,
+	if ((root = fsview_tree("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID,
 	    cause, causelen)) == -1)
 		return (-1);
-	if ((ws = sandbox_tree(pol->workspace, MOUNT_ATTR_NOSUID |
+	if ((ws = fsview_tree(pol->workspace, MOUNT_ATTR_NOSUID |
 	    MOUNT_ATTR_NODEV, cause, causelen)) == -1)
 		goto out;
 	exp = xcalloc(nexp + 1, sizeof *exp);
 	for (i = 0; i < nexp; i++) {
-		exp[i] = sandbox_tree(pol->expose[i], MOUNT_ATTR_RDONLY |
+		exp[i] = fsview_tree(pol->expose[i], MOUNT_ATTR_RDONLY |
 		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, why, sizeof why);
 		if (exp[i] == -1)
-			sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, why,
+			initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, why,
 			    strlen(why), -1);
 	}
 
@@ -240,7 +240,7 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 	 * pivot_root needs the new root mounted somewhere: on a scratch
 	 * tmpfs over this namespace's /tmp, which leaves with the old root.
 	 */
-	if (sandbox_tmpfs("/tmp", "mode=0700,size=64k", cause, causelen) == -1)
+	if (fsview_tmpfs("/tmp", "mode=0700,size=64k", cause, causelen) == -1)
 		goto out;
 	if (mkdir("/tmp/root", 0700) == -1) {
 		CAUSE("mkdir /tmp/root: %s", strerror(errno));
@@ -274,9 +274,9 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 		detach[i] = hide[i];
 	detach[nhide] = "/tmp";
 	detach[nhide + 1] = "/dev/shm";
-	if (sandbox_detach_under(detach, nhide + 2, cause, causelen) == -1)
+	if (fsview_detach_under(detach, nhide + 2, cause, causelen) == -1)
 		goto out;
-	if (sandbox_tmpfs("/tmp", "mode=1777", cause, causelen) == -1)
+	if (fsview_tmpfs("/tmp", "mode=1777", cause, causelen) == -1)
 		goto out;
 	if (mkdir(home, 0700) == -1 || chown(home, c->uid, c->gid) == -1) {
 		CAUSE("%s: %s", home, strerror(errno));
@@ -294,20 +294,20 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 			hide[i] = hide[k];
 			hide[k] = t;
 		}
-		if (!sandbox_hideable(hide[i]))
+		if (!fsview_hideable(hide[i]))
 			continue;
-		if (sandbox_tmpfs(hide[i], "mode=0755,size=1m", cause,
+		if (fsview_tmpfs(hide[i], "mode=0755,size=1m", cause,
 		    causelen) == -1)
 			goto out;
 	}
 	for (i = 0; i < nexp; i++) {
-		if (exp[i] != -1 && sandbox_attach(exp[i], pol->expose[i], why,
+		if (exp[i] != -1 && fsview_attach(exp[i], pol->expose[i], why,
 		    sizeof why) == -1)
-			sandbox_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, why,
+			initchan_send(SANDBOX_CTL_FD, SANDBOX_MSG_WARN, why,
 			    strlen(why), -1);
 	}
 	/* Last, so that no exposed path covers it. */
-	if (sandbox_attach(ws, pol->workspace, cause, causelen) == -1)
+	if (fsview_attach(ws, pol->workspace, cause, causelen) == -1)
 		goto out;
 	/* The hiding tmpfs held mount points only: read-only from now. */
 	memset(&attr, 0, sizeof attr);
@@ -320,7 +320,7 @@ sandbox_view(struct sandbox_ctx *c, char *cause, size_t causelen)
 		}
 	}
 	if (access("/dev/shm", F_OK) == 0 &&
-	    sandbox_tmpfs("/dev/shm", "mode=1777", cause, causelen) == -1)
+	    fsview_tmpfs("/dev/shm", "mode=1777", cause, causelen) == -1)
 		goto out;
 	if ((c->nsflags & CLONE_NEWPID) && mount("proc", "/proc", "proc",
 	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == -1) {

@@ -22,7 +22,7 @@
 
 /* Send one message, with a descriptor when fd is not -1. */
 int
-sandbox_send(int sock, char type, const void *data, size_t len, int fd)
+initchan_send(int sock, char type, const void *data, size_t len, int fd)
 {
 	char	buf[SANDBOX_MSG_MAX];
 
@@ -43,7 +43,7 @@ sandbox_send(int sock, char type, const void *data, size_t len, int fd)
  * descriptor (close-on-exec) or -1. 0 at EOF, -1 on error.
  */
 ssize_t
-sandbox_recv(int sock, char *type, char *buf, size_t len, int *fd)
+initchan_recv(int sock, char *type, char *buf, size_t len, int *fd)
 {
 	char		 raw[SANDBOX_MSG_MAX];
 	char		 cbuf[CMSG_SPACE(sizeof (int))];
@@ -80,16 +80,16 @@ sandbox_recv(int sock, char *type, char *buf, size_t len, int *fd)
 
 /* In a plain child (no sandbox): a notify-only filter, its listener sent. */
 int
-sandbox_notify_child(int sock, char *cause, size_t causelen)
+initchan_notify_child(int sock, char *cause, size_t causelen)
 {
 	int	fd;
 
-	if (sandbox_seccomp_load(SANDBOX_SECCOMP_NOTIFY, &fd, cause,
+	if (seccomp_filter_load(SANDBOX_SECCOMP_NOTIFY, &fd, cause,
 	    causelen) == -1) {
-		sandbox_send(sock, SANDBOX_MSG_WARN, cause, strlen(cause), -1);
+		initchan_send(sock, SANDBOX_MSG_WARN, cause, strlen(cause), -1);
 		return (-1);
 	}
-	if (sandbox_send(sock, SANDBOX_MSG_NOTIFY, NULL, 0, fd) == -1) {
+	if (initchan_send(sock, SANDBOX_MSG_NOTIFY, NULL, 0, fd) == -1) {
 		CAUSE("sending the listener: %s", strerror(errno));
 		close(fd);
 		return (-1);
@@ -100,7 +100,7 @@ sandbox_notify_child(int sock, char *cause, size_t causelen)
 
 /* In the worker: the listener a child sent, or -1 with why not. */
 int
-sandbox_notify_recv(int sock, int timeout_ms, char *cause, size_t causelen)
+initchan_notify_recv(int sock, int timeout_ms, char *cause, size_t causelen)
 {
 	struct pollfd	pfd;
 	char		buf[SANDBOX_MSG_MAX], type;
@@ -115,7 +115,7 @@ sandbox_notify_recv(int sock, int timeout_ms, char *cause, size_t causelen)
 		CAUSE("no listener from the child after %d ms", timeout_ms);
 		return (-1);
 	}
-	n = sandbox_recv(sock, &type, buf, sizeof buf, &fd);
+	n = initchan_recv(sock, &type, buf, sizeof buf, &fd);
 	if (n > 0 && type == SANDBOX_MSG_NOTIFY && fd != -1)
 		return (fd);
 	if (fd != -1)

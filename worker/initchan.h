@@ -19,12 +19,12 @@
 #define SANDBOX_MSG_STATUS	'S'	/* the agent's wait status */
 
 /* Send one message to the worker, with a descriptor when fd is not -1. */
-int		 sandbox_send(int, char, const void *, size_t, int);
+int		 initchan_send(int, char, const void *, size_t, int);
 /*
  * Receive one message: its type, its data NUL-terminated in buf, and a
  * descriptor (close-on-exec) or -1. 0 at EOF, -1 on error.
  */
-ssize_t		 sandbox_recv(int, char *, char *, size_t, int *);
+ssize_t		 initchan_recv(int, char *, char *, size_t, int *);
 
 /*
  * Used by spawn.c when the sandbox is off. In the child: load a filter
@@ -32,7 +32,7 @@ ssize_t		 sandbox_recv(int, char *, char *, size_t, int *);
  * -1 with a cause (no filter loaded). In the worker: receive it; the fd,
  * or -1 with a cause.
  */
-int		 sandbox_notify_child(int, char *, size_t);
-int		 sandbox_notify_recv(int, int, char *, size_t);
+int		 initchan_notify_child(int, char *, size_t);
+int		 initchan_notify_recv(int, int, char *, size_t);
 
 #endif

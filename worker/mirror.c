@@ -40,7 +40,7 @@ struct workspace_cred {
 
 /* libgit2 asks for credentials: the token once, then give up. */
 static int
-workspace_cred_cb(git_credential **out, const char *url,
+mirror_cred_cb(git_credential **out, const char *url,
     const char *user_from_url, unsigned int allowed, void *arg)
 {
 	struct workspace_cred	*wc = arg;
@@ -59,7 +59,7 @@ workspace_cred_cb(git_credential **out, const char *url,
 
 /* The user name a host takes with a token as its password. */
 static const char *
-workspace_token_user(const char *provider)
+mirror_token_user(const char *provider)
 {
 	if (strcmp(provider, "gitlab") == 0)
 		return ("oauth2");
@@ -70,7 +70,7 @@ workspace_token_user(const char *provider)
 
 /* Whether the mirror's stamp (FETCH_HEAD) is older than the maximum age. */
 static int
-workspace_mirror_stale(const char *mirror, long long max_age_ms)
+mirror_stale(const char *mirror, long long max_age_ms)
 {
 	struct stat	 st;
 	struct timespec	 now;
@@ -90,7 +90,7 @@ workspace_mirror_stale(const char *mirror, long long max_age_ms)
 
 /* Mark the mirror fetched now: FETCH_HEAD's mtime is the stamp. */
 static void
-workspace_mirror_stamp(const char *mirror)
+mirror_stamp(const char *mirror)
 {
 	file_touch(0644, "%s/FETCH_HEAD", mirror);
 }
@@ -101,7 +101,7 @@ workspace_mirror_stamp(const char *mirror)
  * cause.
  */
 static int
-workspace_mirror_fetch(git_repository *repo, git_remote *remote,
+mirror_fetch(git_repository *repo, git_remote *remote,
     const struct workspace_spec *sp, char *cause, size_t causelen)
 {
 	git_fetch_options	 fo;
@@ -110,10 +110,10 @@ workspace_mirror_fetch(git_repository *repo, git_remote *remote,
 	int			 error;
 
 	memset(&wc, 0, sizeof wc);
-	wc.user = workspace_token_user(sp->provider);
+	wc.user = mirror_token_user(sp->provider);
 	wc.token = sp->token != NULL && *sp->token != '\0' ? sp->token : NULL;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	fo.callbacks.credentials = workspace_cred_cb;
+	fo.callbacks.credentials = mirror_cred_cb;
 	fo.callbacks.payload = &wc;
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -138,7 +138,7 @@ workspace_mirror_fetch(git_repository *repo, git_remote *remote,
 			CAUSE("authentication failed for %s", sp->remote_url);
 		else
 			CAUSE("cannot fetch %s: %s", sp->remote_url,
-			    workspace_git_error());
+			    gitcap_error());
 	}
 	git_remote_disconnect(remote);
 	return (error < 0 ? -1 : 0);
@@ -146,7 +146,7 @@ workspace_mirror_fetch(git_repository *repo, git_remote *remote,
 
 /* The mirror's path for a remote URL, or NULL if it names none. */
 static char *
-workspace_mirror_path(const struct workspace_spec *sp)
+mirror_path(const struct workspace_spec *sp)
 {
 	const char	*host, *end;
 	char		*cache, *mirror, *norm, *h;
@@ -185,7 +185,7 @@ workspace_mirror_path(const struct workspace_spec *sp)
 
 /* Create or refresh the bare mirror of a remote repository. */
 char *
-workspace_mirror(const struct workspace_spec *sp, int *lockfd, char *cause,
+mirror_refresh(const struct workspace_spec *sp, int *lockfd, char *cause,
     size_t causelen)
 {
 	git_repository	*repo = NULL;
@@ -201,7 +201,7 @@ workspace_mirror(const struct workspace_spec *sp, int *lockfd, char *cause,
 		return (NULL);
 	}
 #endif
-	if ((mirror = workspace_mirror_path(sp)) == NULL) {
+	if ((mirror = mirror_path(sp)) == NULL) {
 		CAUSE("bad remote repository URL or cache directory");
 		return (NULL);
 	}
@@ -234,21 +234,21 @@ workspace_mirror(const struct workspace_spec *sp, int *lockfd, char *cause,
 		    git_remote_create_with_fetchspec(&remote, repo, "origin",
 		    sp->remote_url, "+refs/*:refs/*") < 0) {
 			CAUSE("cannot create the mirror of %s: %s",
-			    sp->remote_url, workspace_git_error());
+			    sp->remote_url, gitcap_error());
 			goto shutdown;
 		}
 		created = 1;
-	} else if (workspace_mirror_stale(mirror, sp->cache_max_age_ms) &&
+	} else if (mirror_stale(mirror, sp->cache_max_age_ms) &&
 	    git_remote_lookup(&remote, repo, "origin") < 0) {
 		CAUSE("mirror of %s: %s", sp->remote_url,
-		    workspace_git_error());
+		    gitcap_error());
 		goto shutdown;
 	}
 	if (remote != NULL) {
-		if (workspace_mirror_fetch(repo, remote, sp, cause,
+		if (mirror_fetch(repo, remote, sp, cause,
 		    causelen) == -1)
 			goto shutdown;
-		workspace_mirror_stamp(mirror);
+		mirror_stamp(mirror);
 		/* Its size for the cache cap changes with each fetch. */
 		overlay_stamp(mirror, overlay_du(mirror));
 	}

@@ -128,7 +128,7 @@ proxy_reap_cb(int fd, short events, void *arg)
 			bufferevent_free(c->cl);
 		if (c->up != NULL)
 			bufferevent_free(c->up);
-		proxy_req_clear(&c->req);
+		proxyhead_req_clear(&c->req);
 		free(c);
 	}
 }
@@ -221,7 +221,7 @@ proxy_conn_reply(struct proxy_conn *c, int status, const char *text)
 		n = (int)strlen(body);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
 	    "\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status,
-	    proxy_reason(status), n, body);
+	    proxyhead_reason(status), n, body);
 	bufferevent_disable(c->cl, EV_READ);
 	bufferevent_setcb(c->cl, proxy_linger_read_cb, proxy_linger_write_cb,
 	    proxy_linger_event_cb, c);
@@ -335,7 +335,7 @@ proxy_splice_start(struct proxy_conn *c)
 	else
 		evbuffer_add(bufferevent_get_output(c->up), c->req.head,
 		    c->req.headlen);
-	proxy_req_clear(&c->req);
+	proxyhead_req_clear(&c->req);
 	for (i = 0; i < nitems(bevs); i++) {
 		bufferevent_setcb(bevs[i], proxy_splice_read_cb,
 		    proxy_splice_write_cb, proxy_splice_event_cb, c);
@@ -538,7 +538,7 @@ proxy_conn_request(struct proxy_conn *c, const char *head, size_t len)
 	struct evdns_getaddrinfo_request *req;
 	char				 cause[256], port[8];
 
-	if (proxy_parse_head(head, len, &c->req, cause, sizeof cause) == -1) {
+	if (proxyhead_parse(head, len, &c->req, cause, sizeof cause) == -1) {
 		log_debug("proxy: bad request: %s", cause);
 		proxy_conn_reply(c, c->req.status, cause);
 		return;
@@ -584,7 +584,7 @@ proxy_head_read_cb(struct bufferevent *bev, void *arg)
 	scan = len > PROXY_HEAD_MAX ? PROXY_HEAD_MAX : len;
 	if ((p = evbuffer_pullup(in, (ssize_t)scan)) == NULL)
 		return;
-	if ((end = proxy_head_end(p, scan)) == 0) {
+	if ((end = proxyhead_end(p, scan)) == 0) {
 		if (len >= PROXY_HEAD_MAX)
 			proxy_conn_reply(c, 431, "request head too large");
 		return;

@@ -55,14 +55,14 @@ size_t		 proxy_allowed(const struct proxy *);
  * loopback port, hand every accepted connection to ctrl_fd; exit when the
  * worker's end closes. Every other descriptor is closed first.
  */
-void		 proxy_bridge_main(int, int) __attribute__((noreturn));
+void		 proxybridge_main(int, int) __attribute__((noreturn));
 /*
  * The same in two steps, so that the sockets listen before the agent
  * runs: listen on 127.0.0.1 and [::1] (close-on-exec; the count, or -1),
  * then serve them.
  */
-int		 proxy_bridge_listen(int, int[2]);
-void		 proxy_bridge_serve(int, const int *, int)
+int		 proxybridge_listen(int, int[2]);
+void		 proxybridge_serve(int, const int *, int)
 		    __attribute__((noreturn));
 
 /*
@@ -71,7 +71,7 @@ void		 proxy_bridge_serve(int, const int *, int)
  * remove NO_PROXY and no_proxy: nothing may go around the proxy. Returns
  * the new vector.
  */
-char		**proxy_env(char **, int);
+char		**proxybridge_env(char **, int);
 
 /* A parsed request head; the tests use this too. */
 enum proxy_kind {
@@ -94,8 +94,8 @@ struct proxy_req {
  * from the URI, hop-by-hop and proxy headers dropped, Connection: close.
  * -1 with req->status and a cause.
  */
-int		 proxy_parse_head(const char *, size_t, struct proxy_req *,
+int		 proxyhead_parse(const char *, size_t, struct proxy_req *,
 		    char *, size_t);
-void		 proxy_req_clear(struct proxy_req *);
+void		 proxyhead_req_clear(struct proxy_req *);
 
 #endif

@@ -6,8 +6,8 @@
 
 /* proxyhead.c */
 /* The reason phrase of a status the proxy sends. */
-const char	*proxy_reason(int);
+const char	*proxyhead_reason(int);
 /* Where the head ends in p (len bytes): past its empty line, or 0. */
-size_t		 proxy_head_end(const unsigned char *, size_t);
+size_t		 proxyhead_end(const unsigned char *, size_t);
 
 #endif

@@ -37,7 +37,7 @@
 
 /* Remove NAME from a malloc'd environment of *n entries. */
 static void
-proxy_unsetenv(char **env, size_t *n, const char *name)
+proxybridge_unsetenv(char **env, size_t *n, const char *name)
 {
 	size_t	i, len = strlen(name);
 
@@ -53,7 +53,7 @@ proxy_unsetenv(char **env, size_t *n, const char *name)
 
 /* Set or replace NAME=VALUE in a malloc'd environment of *n entries. */
 static char **
-proxy_setenv(char **env, size_t *n, const char *name, const char *value)
+proxybridge_setenv(char **env, size_t *n, const char *name, const char *value)
 {
 	size_t	i, len = strlen(name);
 
@@ -71,7 +71,7 @@ proxy_setenv(char **env, size_t *n, const char *name, const char *value)
 }
 
 char **
-proxy_env(char **env, int port)
+proxybridge_env(char **env, int port)
 {
 	static const char *const vars[] = { "http_proxy", "HTTP_PROXY",
 	    "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
@@ -82,20 +82,20 @@ proxy_env(char **env, int port)
 		n++;
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
 	for (i = 0; i < nitems(vars); i++)
-		env = proxy_setenv(env, &n, vars[i], url);
+		env = proxybridge_setenv(env, &n, vars[i], url);
 	/*
 	 * Nothing goes around the proxy: the namespace's own loopback is
 	 * empty, and an allowlisted 127.0.0.1:PORT is the host's, reached
 	 * only through the proxy.
 	 */
-	proxy_unsetenv(env, &n, "no_proxy");
-	proxy_unsetenv(env, &n, "NO_PROXY");
+	proxybridge_unsetenv(env, &n, "no_proxy");
+	proxybridge_unsetenv(env, &n, "NO_PROXY");
 	return (env);
 }
 
 /* Bridge: a listening socket on a loopback address, or -1. */
 static int
-proxy_bridge_listen1(int family, int port)
+proxybridge_listen1(int family, int port)
 {
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
@@ -132,7 +132,7 @@ fail:
 
 /* Bridge: pass fd to the worker; 0 sent, 1 try again later, -1 gone. */
 static int
-proxy_bridge_send(int ctrl, int fd)
+proxybridge_send(int ctrl, int fd)
 {
 	for (;;) {
 		if (send_fd(ctrl, "c", 1, fd, MSG_NOSIGNAL|MSG_DONTWAIT) == 1)
@@ -147,27 +147,27 @@ proxy_bridge_send(int ctrl, int fd)
 }
 
 int
-proxy_bridge_listen(int port, int lfd[2])
+proxybridge_listen(int port, int lfd[2])
 {
 	int	nl = 0;
 
-	if ((lfd[nl] = proxy_bridge_listen1(AF_INET, port)) == -1)
+	if ((lfd[nl] = proxybridge_listen1(AF_INET, port)) == -1)
 		return (-1);
 	nl++;
 	/* No IPv6 in the namespace: IPv4 alone will do. */
-	if ((lfd[nl] = proxy_bridge_listen1(AF_INET6, port)) != -1)
+	if ((lfd[nl] = proxybridge_listen1(AF_INET6, port)) != -1)
 		nl++;
 	return (nl);
 }
 
 void
-proxy_bridge_main(int ctrl, int port)
+proxybridge_main(int ctrl, int port)
 {
 	int	lfd[2], nl;
 
-	if ((nl = proxy_bridge_listen(port, lfd)) == -1)
+	if ((nl = proxybridge_listen(port, lfd)) == -1)
 		_exit(1);
-	proxy_bridge_serve(ctrl, lfd, nl);
+	proxybridge_serve(ctrl, lfd, nl);
 }
 
 /*
@@ -176,7 +176,7 @@ proxy_bridge_main(int ctrl, int port)
  * the kernel's listen backlog holds new connections meanwhile.
  */
 void
-proxy_bridge_serve(int ctrl, const int *lfds, int nl)
+proxybridge_serve(int ctrl, const int *lfds, int nl)
 {
 	struct pollfd	 pfd[3];
 	char		 junk[64];
@@ -235,7 +235,7 @@ proxy_bridge_serve(int ctrl, const int *lfds, int nl)
 				_exit(0);
 		}
 		if (pending != -1) {
-			switch (proxy_bridge_send(ctrl, pending)) {
+			switch (proxybridge_send(ctrl, pending)) {
 			case -1:
 				_exit(0);
 			case 0:
@@ -255,7 +255,7 @@ proxy_bridge_serve(int ctrl, const int *lfds, int nl)
 					backoff = 1;
 				continue;
 			}
-			switch (proxy_bridge_send(ctrl, fd)) {
+			switch (proxybridge_send(ctrl, fd)) {
 			case -1:
 				_exit(0);
 			case 0:

@@ -51,7 +51,7 @@ static const struct {
 
 /* The reason phrase of a status the proxy sends. */
 const char *
-proxy_reason(int status)
+proxyhead_reason(int status)
 {
 	size_t	i;
 
@@ -63,7 +63,7 @@ proxy_reason(int status)
 
 /* RFC 9110 tchar: what a method or header name is made of. */
 static int
-proxy_tchar(unsigned char c)
+proxyhead_tchar(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
@@ -73,7 +73,7 @@ proxy_tchar(unsigned char c)
 
 /* Whether a header name (n bytes) is name, case-insensitively. */
 static int
-proxy_hdr_is(const char *h, size_t n, const char *name)
+proxyhead_hdr_is(const char *h, size_t n, const char *name)
 {
 	return (strlen(name) == n && strncasecmp(h, name, n) == 0);
 }
@@ -87,14 +87,14 @@ struct proxy_hdr {
 
 /* Whether the Connection header values list name as a token. */
 static int
-proxy_conn_lists(const struct proxy_hdr *hs, size_t n, const char *name,
+proxyhead_conn_lists(const struct proxy_hdr *hs, size_t n, const char *name,
     size_t nlen)
 {
 	const char	*v, *e, *t;
 	size_t		 i, tl;
 
 	for (i = 0; i < n; i++) {
-		if (!proxy_hdr_is(hs[i].name, hs[i].nlen, "connection"))
+		if (!proxyhead_hdr_is(hs[i].name, hs[i].nlen, "connection"))
 			continue;
 		v = hs[i].value;
 		e = v + hs[i].vlen;
@@ -115,7 +115,7 @@ proxy_conn_lists(const struct proxy_hdr *hs, size_t n, const char *name,
 
 /* Headers a proxy must not pass on (RFC 9110 7.6.1), and Host. */
 static int
-proxy_hop_by_hop(const struct proxy_hdr *hs, size_t n,
+proxyhead_hop_by_hop(const struct proxy_hdr *hs, size_t n,
     const struct proxy_hdr *h)
 {
 	static const char *const hop[] = { "connection", "proxy-connection",
@@ -124,14 +124,14 @@ proxy_hop_by_hop(const struct proxy_hdr *hs, size_t n,
 	size_t	i;
 
 	for (i = 0; i < nitems(hop); i++)
-		if (proxy_hdr_is(h->name, h->nlen, hop[i]))
+		if (proxyhead_hdr_is(h->name, h->nlen, hop[i]))
 			return (1);
-	return (proxy_conn_lists(hs, n, h->name, h->nlen));
+	return (proxyhead_conn_lists(hs, n, h->name, h->nlen));
 }
 
 /* The next line of [*p, end): its length without CR LF; -1 if none. */
 static ssize_t
-proxy_line(const char **p, const char *end, const char **line)
+proxyhead_line(const char **p, const char *end, const char **line)
 {
 	const char	*nl;
 	size_t		 len;
@@ -148,7 +148,7 @@ proxy_line(const char **p, const char *end, const char **line)
 
 /* An absolute http:// target: host, port and the origin-form path. */
 static int
-proxy_parse_uri(const char *t, size_t tlen, struct proxy_req *req,
+proxyhead_parse_uri(const char *t, size_t tlen, struct proxy_req *req,
     const char **path, size_t *plen, char *cause, size_t causelen)
 {
 	const char	*a;
@@ -194,7 +194,7 @@ proxy_parse_uri(const char *t, size_t tlen, struct proxy_req *req,
 
 /* Build the head sent upstream for a forwarded request. */
 static void
-proxy_rewrite(struct proxy_req *req, const char *method, size_t mlen,
+proxyhead_rewrite(struct proxy_req *req, const char *method, size_t mlen,
     const char *path, size_t plen, const char *version,
     const struct proxy_hdr *hs, size_t n)
 {
@@ -217,7 +217,7 @@ proxy_rewrite(struct proxy_req *req, const char *method, size_t mlen,
 	evbuffer_add(b, path, plen);
 	evbuffer_add_printf(b, " %s\r\nHost: %s\r\n", version, auth);
 	for (i = 0; i < n; i++) {
-		if (proxy_hop_by_hop(hs, n, &hs[i]))
+		if (proxyhead_hop_by_hop(hs, n, &hs[i]))
 			continue;
 		evbuffer_add(b, hs[i].name, hs[i].nlen);
 		evbuffer_add(b, ": ", 2);
@@ -233,7 +233,7 @@ proxy_rewrite(struct proxy_req *req, const char *method, size_t mlen,
 
 /* Check the header fields and body framing; fill hs. */
 static int
-proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
+proxyhead_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
     size_t *np, char *cause, size_t causelen)
 {
 	const char	*line, *colon, *v, *ve;
@@ -243,7 +243,7 @@ proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
 	int		 te = 0;
 
 	for (;;) {
-		if ((len = proxy_line(p, end, &line)) == -1) {
+		if ((len = proxyhead_line(p, end, &line)) == -1) {
 			CAUSE("the head does not end with an empty line");
 			return (-1);
 		}
@@ -263,7 +263,7 @@ proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
 			return (-1);
 		}
 		for (v = line; v < colon; v++) {
-			if (!proxy_tchar((unsigned char)*v)) {
+			if (!proxyhead_tchar((unsigned char)*v)) {
 				CAUSE("bad character in a header name");
 				return (-1);
 			}
@@ -286,9 +286,9 @@ proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
 		hs[n].nlen = (size_t)(colon - line);
 		hs[n].value = v;
 		hs[n].vlen = (size_t)(ve - v);
-		if (proxy_hdr_is(line, hs[n].nlen, "transfer-encoding"))
+		if (proxyhead_hdr_is(line, hs[n].nlen, "transfer-encoding"))
 			te = 1;
-		if (proxy_hdr_is(line, hs[n].nlen, "content-length")) {
+		if (proxyhead_hdr_is(line, hs[n].nlen, "content-length")) {
 			for (i = 0; i < hs[n].vlen; i++) {
 				if (v[i] < '0' || v[i] > '9')
 					break;
@@ -318,7 +318,7 @@ proxy_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
 }
 
 int
-proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
+proxyhead_parse(const char *buf, size_t len, struct proxy_req *req,
     char *cause, size_t causelen)
 {
 	struct proxy_hdr	 hs[PROXY_MAX_HEADERS];
@@ -335,7 +335,7 @@ proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
 		CAUSE("request head over %d bytes", PROXY_HEAD_MAX);
 		return (-1);
 	}
-	if ((llen = proxy_line(&p, end, &line)) <= 0) {
+	if ((llen = proxyhead_line(&p, end, &line)) <= 0) {
 		CAUSE("no request line");
 		return (-1);
 	}
@@ -361,7 +361,7 @@ proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
 		return (-1);
 	}
 	for (i = 0; i < mlen; i++) {
-		if (!proxy_tchar((unsigned char)line[i])) {
+		if (!proxyhead_tchar((unsigned char)line[i])) {
 			CAUSE("bad method");
 			return (-1);
 		}
@@ -384,13 +384,13 @@ proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
 		}
 	} else {
 		req->kind = PROXY_FORWARD;
-		if (proxy_parse_uri(sp1 + 1, tlen, req, &path, &plen, why,
+		if (proxyhead_parse_uri(sp1 + 1, tlen, req, &path, &plen, why,
 		    sizeof why) == -1) {
 			CAUSE("%s", why);
 			return (-1);
 		}
 	}
-	if (proxy_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
+	if (proxyhead_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
 		return (-1);
 	if (p != end) {
 		CAUSE("bytes after the end of the head");
@@ -399,14 +399,14 @@ proxy_parse_head(const char *buf, size_t len, struct proxy_req *req,
 	if (req->kind == PROXY_FORWARD) {
 		memcpy(vers, version, 8);
 		vers[8] = '\0';
-		proxy_rewrite(req, line, mlen, path, plen, vers, hs, n);
+		proxyhead_rewrite(req, line, mlen, path, plen, vers, hs, n);
 	}
 	req->status = 0;
 	return (0);
 }
 
 void
-proxy_req_clear(struct proxy_req *req)
+proxyhead_req_clear(struct proxy_req *req)
 {
 	free(req->head);
 	req->head = NULL;
@@ -418,7 +418,7 @@ proxy_req_clear(struct proxy_req *req)
  * when it has not arrived yet.
  */
 size_t
-proxy_head_end(const unsigned char *p, size_t len)
+proxyhead_end(const unsigned char *p, size_t len)
 {
 	size_t	i;
 

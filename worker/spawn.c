@@ -123,7 +123,7 @@ spawn_child(const struct spawn *sp, pid_t parent, int sock)
 	}
 	/* Without a listener the worker logs why; the CLI runs anyway. */
 	if (sock != -1)
-		(void)sandbox_notify_child(sock, cause, sizeof cause);
+		(void)initchan_notify_child(sock, cause, sizeof cause);
 	close_from(STDERR_FILENO + 1);
 	execve(sp->path, sp->argv, sp->envp);
 	dprintf(STDERR_FILENO, "runnerd: cannot run %s: %s\r\n", sp->path,
@@ -171,7 +171,7 @@ spawn_pty(const struct spawn *sp, int *master, int *notify_fd, char *cause,
 	if (sock[0] != -1) {
 		/* Before the loop: the CLI's own execve waits on it. */
 		close(sock[1]);
-		*notify_fd = sandbox_notify_recv(sock[0], SPAWN_NOTIFY_MS, why,
+		*notify_fd = initchan_notify_recv(sock[0], SPAWN_NOTIFY_MS, why,
 		    sizeof why);
 		if (*notify_fd == -1)
 			log_warnx("no exec policy for this session: %s", why);

@@ -47,7 +47,7 @@
 
 /* Ask the proc connector for every exit (or stop asking). */
 static int
-execpol_nl_send(int fd, enum proc_cn_mcast_op op)
+testrun_nl_send(int fd, enum proc_cn_mcast_op op)
 {
 	union {
 		struct nlmsghdr	hdr;
@@ -70,7 +70,7 @@ execpol_nl_send(int fd, enum proc_cn_mcast_op op)
 
 /* Record the exit of a run's process. */
 static void
-execpol_run_exited(struct execpol_run *r)
+testrun_exited(struct execpol_run *r)
 {
 	struct timeval	tv = { 0, EXECPOL_SETTLE_MS * 1000 };
 
@@ -84,7 +84,7 @@ execpol_run_exited(struct execpol_run *r)
 
 /* Read every exit the connector has for us. */
 void
-execpol_nl_drain(struct execpol *ep)
+testrun_nl_drain(struct execpol *ep)
 {
 	union {
 		struct nlmsghdr	hdr;
@@ -128,21 +128,21 @@ execpol_nl_drain(struct execpol *ep)
 					continue;
 				r->has_status = 1;
 				r->status = (int)pe.event_data.exit.exit_code;
-				execpol_run_exited(r);
+				testrun_exited(r);
 			}
 		}
 	}
 }
 
 static void
-execpol_nl_cb(int fd, short events, void *arg)
+testrun_nl_cb(int fd, short events, void *arg)
 {
-	execpol_nl_drain(arg);
+	testrun_nl_drain(arg);
 }
 
 /* Listen to the proc connector while test runs are open; -1 if we can't. */
 static int
-execpol_nl_open(struct execpol *ep)
+testrun_nl_open(struct execpol *ep)
 {
 	struct sockaddr_nl	sa;
 	int			fd, size = 1024 * 1024;
@@ -164,10 +164,10 @@ execpol_nl_open(struct execpol *ep)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof size) == -1)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	if (execpol_nl_send(fd, PROC_CN_MCAST_LISTEN) == -1)
+	if (testrun_nl_send(fd, PROC_CN_MCAST_LISTEN) == -1)
 		goto fail;
 	if ((ep->nl_ev = event_new(ep->base, fd, EV_READ|EV_PERSIST,
-	    execpol_nl_cb, ep)) == NULL)
+	    testrun_nl_cb, ep)) == NULL)
 		fatalx("event_new");
 	event_add(ep->nl_ev, NULL);
 	ep->nl_fd = fd;
@@ -183,11 +183,11 @@ fail:
 
 /* No test run is open: stop hearing about every exit on the host. */
 void
-execpol_nl_close(struct execpol *ep)
+testrun_nl_close(struct execpol *ep)
 {
 	if (ep->nl_fd == -1)
 		return;
-	(void)execpol_nl_send(ep->nl_fd, PROC_CN_MCAST_IGNORE);
+	(void)testrun_nl_send(ep->nl_fd, PROC_CN_MCAST_IGNORE);
 	event_free(ep->nl_ev);
 	ep->nl_ev = NULL;
 	close(ep->nl_fd);
@@ -196,13 +196,13 @@ execpol_nl_close(struct execpol *ep)
 
 /* The run's pidfd is readable: its process is gone. */
 static void
-execpol_run_pidfd_cb(int fd, short events, void *arg)
+testrun_pidfd_cb(int fd, short events, void *arg)
 {
 	struct execpol_run	*r = arg;
 
 	/* The connector told its exit code before the pidfd woke. */
-	execpol_nl_drain(r->ep);
-	execpol_run_exited(r);
+	testrun_nl_drain(r->ep);
+	testrun_exited(r);
 }
 
 /*
@@ -210,7 +210,7 @@ execpol_run_pidfd_cb(int fd, short events, void *arg)
  * the runs that ended before it (timers due at once fire in any order).
  */
 static void
-execpol_run_settle_cb(int fd, short events, void *arg)
+testrun_settle_cb(int fd, short events, void *arg)
 {
 	struct execpol_run	*r = arg, *x, *next;
 	int64_t			 end = r->end_ms;
@@ -219,13 +219,13 @@ execpol_run_settle_cb(int fd, short events, void *arg)
 		next = TAILQ_NEXT(x, entry);
 		if (x->exited && x->end_ms <= end) {
 			evtimer_del(x->settle_ev);
-			execpol_run_end(x);
+			testrun_end(x);
 		}
 	}
 }
 
 void
-execpol_run_free(struct execpol_run *r)
+testrun_free(struct execpol_run *r)
 {
 	struct execpol	*ep = r->ep;
 
@@ -239,7 +239,7 @@ execpol_run_free(struct execpol_run *r)
 	free(r->command);
 	free(r);
 	if (TAILQ_EMPTY(&ep->runs)) {
-		execpol_nl_close(ep);
+		testrun_nl_close(ep);
 		ep->tail_len = 0;
 	}
 }
@@ -249,7 +249,7 @@ execpol_run_free(struct execpol_run *r)
  * not options, and with a '/' or a '.' in them.
  */
 static struct json_object *
-execpol_test_files(struct execpol *ep, const struct execpol_exec *x)
+testrun_test_files(struct execpol *ep, const struct execpol_exec *x)
 {
 	struct json_object	*a;
 	size_t			 i;
@@ -261,7 +261,7 @@ execpol_test_files(struct execpol *ep, const struct execpol_exec *x)
 		    strchr(x->argv[i], '=') != NULL ||
 		    strpbrk(x->argv[i], "/.") == NULL)
 			continue;
-		s = execpol_clean(ep, x->argv[i]);
+		s = exectarget_clean(ep, x->argv[i]);
 		json_object_array_add(a, json_object_new_string(s));
 		free(s);
 	}
@@ -274,24 +274,24 @@ execpol_test_files(struct execpol *ep, const struct execpol_exec *x)
 
 /* A test run is about to start: watch for its exit before it can exit. */
 struct execpol_run *
-execpol_run_start(struct execpol *ep, const struct execpol_exec *x)
+testrun_start(struct execpol *ep, const struct execpol_exec *x)
 {
 	struct execpol_run	*r;
 
 	r = xcalloc(1, sizeof *r);
 	r->ep = ep;
-	r->pid = execpol_tgid(x->pid);
+	r->pid = exectarget_tgid(x->pid);
 	r->command = xstrdup(x->line);
-	r->files = execpol_test_files(ep, x);
+	r->files = testrun_test_files(ep, x);
 	r->start_ms = mono_ms();
 	r->out_start = ep->out_total;
-	if ((r->settle_ev = evtimer_new(ep->base, execpol_run_settle_cb,
+	if ((r->settle_ev = evtimer_new(ep->base, testrun_settle_cb,
 	    r)) == NULL)
 		fatalx("evtimer_new");
-	(void)execpol_nl_open(ep);
+	(void)testrun_nl_open(ep);
 	if ((r->pidfd = pidfd_open(r->pid, 0)) != -1) {
 		if ((r->exit_ev = event_new(ep->base, r->pidfd, EV_READ,
-		    execpol_run_pidfd_cb, r)) == NULL)
+		    testrun_pidfd_cb, r)) == NULL)
 			fatalx("event_new");
 		event_add(r->exit_ev, NULL);
 	} else if (ep->nl_fd == -1)
@@ -303,7 +303,7 @@ execpol_run_start(struct execpol *ep, const struct execpol_exec *x)
 
 /* TEST_RUN_FINISHED for a run (its exit seen, or the session ending). */
 void
-execpol_run_end(struct execpol_run *r)
+testrun_end(struct execpol_run *r)
 {
 	struct execpol		*ep = r->ep;
 	struct json_object	*ev;
@@ -321,7 +321,7 @@ execpol_run_end(struct execpol_run *r)
 		len = (size_t)(r->out_end - (r->out_start > first ?
 		    r->out_start : first));
 	}
-	got = len > 0 && execpol_summary(text, len, &p, &f, &s);
+	got = len > 0 && testsum_summary(text, len, &p, &f, &s);
 
 	ev = event_create(EV_TEST_RUN_FINISHED);
 	json_object_object_add(ev, "command", json_object_new_string(
@@ -344,13 +344,13 @@ execpol_run_end(struct execpol_run *r)
 	    (r->exited ? r->end_ms : mono_ms()) - r->start_ms));
 	log_info("test run %s ended%s", r->command, r->exited ? "" :
 	    " with the session");
-	execpol_emit(ep, ev);
-	execpol_run_free(r);
+	exectarget_emit(ep, ev);
+	testrun_free(r);
 }
 
 /* Keep pty output, escapes and controls stripped, while runs are open. */
 void
-execpol_output(struct execpol *ep, const char *data, size_t len)
+testrun_output(struct execpol *ep, const char *data, size_t len)
 {
 	unsigned char	c;
 	size_t		i;

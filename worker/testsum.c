@@ -72,14 +72,14 @@ struct execpol_tally {
 
 /* Saturating a + b, both >= 0, at most INT_MAX. */
 static long
-execpol_add(long a, long b)
+testsum_add(long a, long b)
 {
 	return (a > INT_MAX - b ? INT_MAX : a + b);
 }
 
 /* A decimal number at *sp (saturating at INT_MAX); 1 when there is one. */
 static int
-execpol_num(const char **sp, long *out)
+testsum_num(const char **sp, long *out)
 {
 	const char	*s = *sp;
 	long		 n = 0;
@@ -95,7 +95,7 @@ execpol_num(const char **sp, long *out)
 
 /* Skip blanks. */
 static const char *
-execpol_blank(const char *s)
+testsum_blank(const char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -104,7 +104,7 @@ execpol_blank(const char *s)
 
 /* If s starts with word, the rest of s; else NULL. */
 static const char *
-execpol_prefix(const char *s, const char *word)
+testsum_prefix(const char *s, const char *word)
 {
 	size_t	len = strlen(word);
 
@@ -113,7 +113,7 @@ execpol_prefix(const char *s, const char *word)
 
 /* Which count a runner's word is: 'p', 'f', 's', or 0 for none. */
 static int
-execpol_kind(const char *w, size_t len)
+testsum_kind(const char *w, size_t len)
 {
 	static const struct {
 		const char	*word;
@@ -138,7 +138,7 @@ execpol_kind(const char *w, size_t len)
  * "3 passed; 0 failed; 1 ignored": the number of items with a known word.
  */
 static int
-execpol_items(const char *s, const char *sep, struct execpol_tally *t)
+testsum_items(const char *s, const char *sep, struct execpol_tally *t)
 {
 	const char	*w;
 	long		 n;
@@ -146,20 +146,20 @@ execpol_items(const char *s, const char *sep, struct execpol_tally *t)
 
 	t->passed = t->failed = t->skipped = 0;
 	for (;;) {
-		s = execpol_blank(s);
-		if (!execpol_num(&s, &n))
+		s = testsum_blank(s);
+		if (!testsum_num(&s, &n))
 			break;
-		s = execpol_blank(s);
+		s = testsum_blank(s);
 		for (w = s; isalpha((unsigned char)*s); s++)
 			;
-		if ((k = execpol_kind(w, (size_t)(s - w))) != 0)
+		if ((k = testsum_kind(w, (size_t)(s - w))) != 0)
 			known++;
 		if (k == 'p')
-			t->passed = execpol_add(t->passed, n);
+			t->passed = testsum_add(t->passed, n);
 		else if (k == 'f')
-			t->failed = execpol_add(t->failed, n);
+			t->failed = testsum_add(t->failed, n);
 		else if (k == 's')
-			t->skipped = execpol_add(t->skipped, n);
+			t->skipped = testsum_add(t->skipped, n);
 		if ((s = strstr(s, sep)) == NULL)
 			break;
 		s += strlen(sep);
@@ -169,33 +169,33 @@ execpol_items(const char *s, const char *sep, struct execpol_tally *t)
 
 /* "name: N" somewhere in s, as in "Checks: 5, Failures: 1". */
 static int
-execpol_field(const char *s, const char *name, long *out)
+testsum_field(const char *s, const char *name, long *out)
 {
 	const char	*p;
 
 	if ((p = strstr(s, name)) == NULL)
 		return (0);
-	p = execpol_blank(p + strlen(name));
-	return (execpol_num(&p, out));
+	p = testsum_blank(p + strlen(name));
+	return (testsum_num(&p, out));
 }
 
 /* "name=N" in a unittest result such as "FAILED (failures=1, errors=2)". */
 static long
-execpol_eq(const char *s, const char *name)
+testsum_eq(const char *s, const char *name)
 {
 	const char	*p;
 	long		 n = 0;
 
 	if ((p = strstr(s, name)) != NULL) {
 		p += strlen(name);
-		(void)execpol_num(&p, &n);
+		(void)testsum_num(&p, &n);
 	}
 	return (n);
 }
 
 /* Set a tally from one summary line. */
 static void
-execpol_set(struct execpol_tally *t, size_t at, long p, long f, long s)
+testsum_set(struct execpol_tally *t, size_t at, long p, long f, long s)
 {
 	t->seen = 1;
 	t->at = at;
@@ -206,20 +206,20 @@ execpol_set(struct execpol_tally *t, size_t at, long p, long f, long s)
 
 /* Add one line's counts to a tally. */
 static void
-execpol_sum(struct execpol_tally *t, size_t at, long p, long f, long s)
+testsum_sum(struct execpol_tally *t, size_t at, long p, long f, long s)
 {
 	if (!t->seen)
 		t->passed = t->failed = t->skipped = 0;
 	t->seen = 1;
 	t->at = at;
-	t->passed = execpol_add(t->passed, p);
-	t->failed = execpol_add(t->failed, f);
-	t->skipped = execpol_add(t->skipped, s);
+	t->passed = testsum_add(t->passed, p);
+	t->failed = testsum_add(t->failed, f);
+	t->skipped = testsum_add(t->skipped, s);
 }
 
 /* Whether s looks like the end of pytest's line: " in 0.12s". */
 static int
-execpol_pytest_end(const char *s)
+testsum_pytest_end(const char *s)
 {
 	const char	*p;
 
@@ -231,7 +231,7 @@ execpol_pytest_end(const char *s)
 
 /* One trimmed line at offset at: feed every runner's tally. */
 static void
-execpol_line(const char *s, size_t at, struct execpol_tally *t,
+testsum_line(const char *s, size_t at, struct execpol_tally *t,
     long *unittest_ran)
 {
 	struct execpol_tally	 it;
@@ -242,144 +242,144 @@ execpol_line(const char *s, size_t at, struct execpol_tally *t,
 	/* pytest: "=== 1 failed, 2 passed, 1 skipped in 0.12s ===". */
 	for (p = s; *p == '=' || *p == ' '; p++)
 		;
-	if (isdigit((unsigned char)*p) && execpol_pytest_end(p) &&
-	    execpol_items(p, ", ", &it) > 0) {
-		execpol_set(&t[FMT_PYTEST], at, it.passed, it.failed,
+	if (isdigit((unsigned char)*p) && testsum_pytest_end(p) &&
+	    testsum_items(p, ", ", &it) > 0) {
+		testsum_set(&t[FMT_PYTEST], at, it.passed, it.failed,
 		    it.skipped);
 		return;
 	}
 	if (strncmp(p, "no tests ran in ", 16) == 0) {
-		execpol_set(&t[FMT_PYTEST], at, 0, 0, 0);
+		testsum_set(&t[FMT_PYTEST], at, 0, 0, 0);
 		return;
 	}
 	/* cargo: "test result: ok. 3 passed; 0 failed; 1 ignored; ...". */
-	if ((p = execpol_prefix(s, "test result: ")) != NULL &&
-	    (p = strstr(p, ". ")) != NULL && execpol_items(p + 2, "; ",
+	if ((p = testsum_prefix(s, "test result: ")) != NULL &&
+	    (p = strstr(p, ". ")) != NULL && testsum_items(p + 2, "; ",
 	    &it) > 0) {
-		execpol_sum(&t[FMT_CARGO], at, it.passed, it.failed,
+		testsum_sum(&t[FMT_CARGO], at, it.passed, it.failed,
 		    it.skipped);
 		return;
 	}
 	/* go test: "--- PASS: TestX (0.00s)", then "ok  \tpkg\t0.01s". */
-	if ((p = execpol_prefix(s, "--- ")) != NULL) {
+	if ((p = testsum_prefix(s, "--- ")) != NULL) {
 		if (strncmp(p, "PASS: ", 6) == 0)
-			execpol_sum(&t[FMT_GO_TESTS], at, 1, 0, 0);
+			testsum_sum(&t[FMT_GO_TESTS], at, 1, 0, 0);
 		else if (strncmp(p, "FAIL: ", 6) == 0)
-			execpol_sum(&t[FMT_GO_TESTS], at, 0, 1, 0);
+			testsum_sum(&t[FMT_GO_TESTS], at, 0, 1, 0);
 		else if (strncmp(p, "SKIP: ", 6) == 0)
-			execpol_sum(&t[FMT_GO_TESTS], at, 0, 0, 1);
+			testsum_sum(&t[FMT_GO_TESTS], at, 0, 0, 1);
 		return;
 	}
 	if (strncmp(s, "ok", 2) == 0 && (s[2] == ' ' || s[2] == '\t')) {
-		p = execpol_blank(s + 2);
+		p = testsum_blank(s + 2);
 		if (isdigit((unsigned char)*p) || *p == '-' || *p == '#') {
 			/* TAP: "ok 3 - name", "ok 4 # SKIP why". */
 			k = strstr(p, "# SKIP") != NULL ||
 			    strstr(p, "# skip") != NULL;
-			execpol_sum(&t[FMT_TAP], at, !k, 0, k);
+			testsum_sum(&t[FMT_TAP], at, !k, 0, k);
 		} else if (*p != '\0' && (s[2] == '\t' || s[3] == ' ' ||
 		    s[3] == '\t'))
-			execpol_sum(&t[FMT_GO_PKGS], at, 1, 0, 0);
+			testsum_sum(&t[FMT_GO_PKGS], at, 1, 0, 0);
 		return;
 	}
 	if (strcmp(s, "ok") == 0) {
-		execpol_sum(&t[FMT_TAP], at, 1, 0, 0);
+		testsum_sum(&t[FMT_TAP], at, 1, 0, 0);
 		return;
 	}
-	if ((p = execpol_prefix(s, "not ok")) != NULL &&
+	if ((p = testsum_prefix(s, "not ok")) != NULL &&
 	    (*p == '\0' || *p == ' ')) {
 		k = strstr(p, "# TODO") != NULL || strstr(p, "# todo") != NULL;
-		execpol_sum(&t[FMT_TAP], at, 0, !k, k);
+		testsum_sum(&t[FMT_TAP], at, 0, !k, k);
 		return;
 	}
 	if (strncmp(s, "FAIL\t", 5) == 0) {
-		execpol_sum(&t[FMT_GO_PKGS], at, 0, 1, 0);
+		testsum_sum(&t[FMT_GO_PKGS], at, 0, 1, 0);
 		return;
 	}
 	/* automake: "# TOTAL: 5", "# PASS:  4", ..., "# ERROR: 0". */
-	if ((p = execpol_prefix(s, "# ")) != NULL) {
-		if (execpol_prefix(p, "TOTAL:") != NULL) {
-			execpol_set(&t[FMT_AUTOMAKE], at, 0, 0, 0);
+	if ((p = testsum_prefix(s, "# ")) != NULL) {
+		if (testsum_prefix(p, "TOTAL:") != NULL) {
+			testsum_set(&t[FMT_AUTOMAKE], at, 0, 0, 0);
 			return;
 		}
 		if (!t[FMT_AUTOMAKE].seen)
 			return;
 		if ((p = strchr(p, ':')) == NULL)
 			return;
-		p = execpol_blank(p + 1);
-		if (!execpol_num(&p, &a))
+		p = testsum_blank(p + 1);
+		if (!testsum_num(&p, &a))
 			return;
 		p = s + 2;
 		if (strncmp(p, "PASS:", 5) == 0 || strncmp(p, "XFAIL:", 6) == 0)
-			execpol_sum(&t[FMT_AUTOMAKE], at, a, 0, 0);
+			testsum_sum(&t[FMT_AUTOMAKE], at, a, 0, 0);
 		else if (strncmp(p, "SKIP:", 5) == 0)
-			execpol_sum(&t[FMT_AUTOMAKE], at, 0, 0, a);
+			testsum_sum(&t[FMT_AUTOMAKE], at, 0, 0, a);
 		else if (strncmp(p, "FAIL:", 5) == 0 ||
 		    strncmp(p, "XPASS:", 6) == 0 || strncmp(p, "ERROR:", 6) == 0)
-			execpol_sum(&t[FMT_AUTOMAKE], at, 0, a, 0);
+			testsum_sum(&t[FMT_AUTOMAKE], at, 0, a, 0);
 		return;
 	}
 	/* jest: "Tests:       1 failed, 1 skipped, 3 passed, 5 total". */
-	if ((p = execpol_prefix(s, "Tests:")) != NULL &&
-	    execpol_items(p, ", ", &it) > 0) {
-		execpol_set(&t[FMT_JEST], at, it.passed, it.failed, it.skipped);
+	if ((p = testsum_prefix(s, "Tests:")) != NULL &&
+	    testsum_items(p, ", ", &it) > 0) {
+		testsum_set(&t[FMT_JEST], at, it.passed, it.failed, it.skipped);
 		return;
 	}
 	/* vitest: "Tests  1 failed | 2 passed (3)". */
-	if ((p = execpol_prefix(s, "Tests ")) != NULL &&
-	    execpol_items(p, " | ", &it) > 0) {
-		execpol_set(&t[FMT_VITEST], at, it.passed, it.failed,
+	if ((p = testsum_prefix(s, "Tests ")) != NULL &&
+	    testsum_items(p, " | ", &it) > 0) {
+		testsum_set(&t[FMT_VITEST], at, it.passed, it.failed,
 		    it.skipped);
 		return;
 	}
 	/* mocha: "3 passing (12ms)", "1 failing", "2 pending". */
 	p = s;
-	if (execpol_num(&p, &a)) {
+	if (testsum_num(&p, &a)) {
 		if (strncmp(p, " passing", 8) == 0 && (p[8] == '\0' ||
 		    p[8] == ' ')) {
-			execpol_set(&t[FMT_MOCHA], at, a, 0, 0);
+			testsum_set(&t[FMT_MOCHA], at, a, 0, 0);
 			return;
 		}
 		if (t[FMT_MOCHA].seen && strcmp(p, " failing") == 0) {
-			execpol_sum(&t[FMT_MOCHA], at, 0, a, 0);
+			testsum_sum(&t[FMT_MOCHA], at, 0, a, 0);
 			return;
 		}
 		if (t[FMT_MOCHA].seen && strcmp(p, " pending") == 0) {
-			execpol_sum(&t[FMT_MOCHA], at, 0, 0, a);
+			testsum_sum(&t[FMT_MOCHA], at, 0, 0, a);
 			return;
 		}
 	}
 	/* Check: "100%: Checks: 12, Failures: 1, Errors: 0". */
 	if (strstr(s, "%: Checks: ") != NULL &&
-	    execpol_field(s, "Checks:", &a) &&
-	    execpol_field(s, "Failures:", &b) &&
-	    execpol_field(s, "Errors:", &c)) {
-		execpol_set(&t[FMT_CHECK], at, a - b - c, execpol_add(b, c), 0);
+	    testsum_field(s, "Checks:", &a) &&
+	    testsum_field(s, "Failures:", &b) &&
+	    testsum_field(s, "Errors:", &c)) {
+		testsum_set(&t[FMT_CHECK], at, a - b - c, testsum_add(b, c), 0);
 		return;
 	}
 	/* ctest: "80% tests passed, 1 tests failed out of 5". */
 	if ((p = strstr(s, "% tests passed, ")) != NULL) {
 		p += 16;
-		if (execpol_num(&p, &b) &&
-		    (p = execpol_prefix(p, " tests failed out of ")) != NULL &&
-		    execpol_num(&p, &a)) {
-			execpol_set(&t[FMT_CTEST], at, a - b, b, 0);
+		if (testsum_num(&p, &b) &&
+		    (p = testsum_prefix(p, " tests failed out of ")) != NULL &&
+		    testsum_num(&p, &a)) {
+			testsum_set(&t[FMT_CTEST], at, a - b, b, 0);
 			return;
 		}
 	}
 	/* maven: "Tests run: 5, Failures: 1, Errors: 0, Skipped: 1". */
 	if (strstr(s, "Tests run:") != NULL &&
 	    strstr(s, "Time elapsed") == NULL &&
-	    execpol_field(s, "Tests run:", &a) &&
-	    execpol_field(s, "Failures:", &b) &&
-	    execpol_field(s, "Errors:", &c) &&
-	    execpol_field(s, "Skipped:", &d)) {
-		execpol_set(&t[FMT_MAVEN], at, a - b - c - d, execpol_add(b, c),
+	    testsum_field(s, "Tests run:", &a) &&
+	    testsum_field(s, "Failures:", &b) &&
+	    testsum_field(s, "Errors:", &c) &&
+	    testsum_field(s, "Skipped:", &d)) {
+		testsum_set(&t[FMT_MAVEN], at, a - b - c - d, testsum_add(b, c),
 		    d);
 		return;
 	}
 	/* unittest: "Ran 4 tests in 0.01s", then "OK" or "FAILED (...)". */
-	if ((p = execpol_prefix(s, "Ran ")) != NULL && execpol_num(&p, &a) &&
+	if ((p = testsum_prefix(s, "Ran ")) != NULL && testsum_num(&p, &a) &&
 	    (strncmp(p, " tests in ", 10) == 0 ||
 	    strncmp(p, " test in ", 9) == 0)) {
 		*unittest_ran = a;
@@ -388,11 +388,11 @@ execpol_line(const char *s, size_t at, struct execpol_tally *t,
 	if (*unittest_ran >= 0 && (strncmp(s, "OK", 2) == 0 ||
 	    strncmp(s, "FAILED (", 8) == 0) && (s[2] == '\0' ||
 	    s[2] == ' ' || s[0] == 'F')) {
-		b = execpol_add(execpol_eq(s, "failures="),
-		    execpol_eq(s, "errors="));
-		b = execpol_add(b, execpol_eq(s, "unexpected successes="));
-		c = execpol_eq(s, "skipped=");
-		execpol_set(&t[FMT_UNITTEST], at, *unittest_ran - b - c, b, c);
+		b = testsum_add(testsum_eq(s, "failures="),
+		    testsum_eq(s, "errors="));
+		b = testsum_add(b, testsum_eq(s, "unexpected successes="));
+		c = testsum_eq(s, "skipped=");
+		testsum_set(&t[FMT_UNITTEST], at, *unittest_ran - b - c, b, c);
 		*unittest_ran = -1;
 	}
 }
@@ -402,7 +402,7 @@ execpol_line(const char *s, size_t at, struct execpol_tally *t,
  * a runner does not print (go's skipped packages, say) are 0.
  */
 int
-execpol_summary(const char *text, size_t len, int *passed, int *failed,
+testsum_summary(const char *text, size_t len, int *passed, int *failed,
     int *skipped)
 {
 	struct execpol_tally	 t[FMT__COUNT];
@@ -424,7 +424,7 @@ execpol_summary(const char *text, size_t len, int *passed, int *failed,
 			continue;
 		memcpy(line, p, n);
 		line[n] = '\0';
-		execpol_line(line, (size_t)(p - text), t, &ran);
+		testsum_line(line, (size_t)(p - text), t, &ran);
 	}
 	/* go: the tests when -v listed them, else the packages. */
 	if (t[FMT_GO_TESTS].seen)

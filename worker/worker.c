@@ -846,7 +846,7 @@ worker_exec_drain_cb(void *arg)
 	    (n = read(wk.master, buf, sizeof buf)) <= 0)
 		return;
 	output_feed(wk.out, buf, (size_t)n);
-	execpol_output(wk.exec, (const char *)buf, (size_t)n);
+	testrun_output(wk.exec, (const char *)buf, (size_t)n);
 }
 
 /* The exec policy takes the listener of the CLI's tree. */
@@ -902,7 +902,7 @@ worker_pty_read_cb(int fd, short events, void *arg)
 		output_feed(wk.out, buf, (size_t)n);
 		/* Test runners' summary lines, as soon as they are read. */
 		if (wk.exec != NULL)
-			execpol_output(wk.exec, (const char *)buf, (size_t)n);
+			testrun_output(wk.exec, (const char *)buf, (size_t)n);
 		return;
 	}
 	if (n == 0)
@@ -931,7 +931,7 @@ worker_sigchld_cb(int sig, short events, void *arg)
 		wk.status = status;
 		/* Init (pid 1) reports how the agent itself ended. */
 		if (wk.sb_status_fd != -1) {
-			wk.status = status = sandbox_status(wk.sb_status_fd,
+			wk.status = status = confine_status(wk.sb_status_fd,
 			    status);
 			close(wk.sb_status_fd);
 			wk.sb_status_fd = -1;
@@ -1426,7 +1426,7 @@ worker_step_spawn(void)
 	env = spawn_env(wk.path, wk.sandboxed ? SANDBOX_HOME : wk.home,
 	    wk.lang, wk.env);
 	if (wk.sandboxed)
-		env = proxy_env(env, SANDBOX_PROXY_PORT);
+		env = proxybridge_env(env, SANDBOX_PROXY_PORT);
 	sp.path = wk.detect.path;
 	sp.argv = wk.argv;
 	sp.envp = env;
@@ -1440,7 +1440,7 @@ worker_step_spawn(void)
 		wk.sbp.workspace = wk.dir;
 		wk.sbp.exec_notify = wk.exec_notify;
 		worker_sb_expose_cli();
-		if (sandbox_spawn(&sp, &wk.sbp, wk.cg, &proc, cause,
+		if (confine_spawn(&sp, &wk.sbp, wk.cg, &proc, cause,
 		    sizeof cause) == 0) {
 			wk.pid = proc.pid;
 			wk.master = proc.master;

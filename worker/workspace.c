@@ -156,7 +156,7 @@ workspace_resolve_local(const char *path, char **roots, char *cause,
 	else if (error == GIT_EOWNER)
 		CAUSE("repository '%s' is not owned by the current user", path);
 	else if (error < 0)
-		CAUSE("repository '%s': %s", path, workspace_git_error());
+		CAUSE("repository '%s': %s", path, gitcap_error());
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	if (error < 0)
@@ -305,7 +305,7 @@ workspace_branch(git_repository *repo, const char *name, git_object *commit,
 	    1) < 0 ||
 	    git_repository_set_head(repo, git_reference_name(branch)) < 0) {
 		CAUSE("cannot create branch '%s': %s", name,
-		    workspace_git_error());
+		    gitcap_error());
 		git_reference_free(branch);
 		return (-1);
 	}
@@ -325,7 +325,7 @@ workspace_checkout(git_repository *repo, const struct workspace_spec *sp,
 	if (git_checkout_tree(repo, commit, &co) < 0 ||
 	    git_repository_set_head_detached(repo, git_object_id(commit)) < 0) {
 		CAUSE("cannot check out '%s': %s", sp->ref,
-		    workspace_git_error());
+		    gitcap_error());
 		return (-1);
 	}
 	if (sp->branch_name == NULL)
@@ -458,7 +458,7 @@ workspace_index_refresh(git_repository *repo, const struct workspace_spec *sp,
 	rv = 0;
 out:
 	if (rv == -1)
-		CAUSE("cannot refresh the index: %s", workspace_git_error());
+		CAUSE("cannot refresh the index: %s", gitcap_error());
 	git_index_free(idx);
 	return (rv);
 }
@@ -528,14 +528,14 @@ workspace_clone_into(git_repository **repo, const struct workspace_spec *sp,
 		opts.local = GIT_CLONE_LOCAL_NO_LINKS;
 	if (git_clone(repo, src, dir, &opts) < 0) {
 		CAUSE("cannot clone '%s': %s", sp->repo_path,
-		    workspace_git_error());
+		    gitcap_error());
 		return (-1);
 	}
 	/* The workspace's origin is the real remote, not the cache. */
 	if (mirror && git_remote_set_url(*repo, "origin",
 	    sp->remote_url) < 0) {
 		CAUSE("cannot set origin to %s: %s", sp->remote_url,
-		    workspace_git_error());
+		    gitcap_error());
 		return (-1);
 	}
 	if (mirror && workspace_copy_shallow(*repo, src, cause,
@@ -706,7 +706,7 @@ workspace_overlay_branch(const struct workspace_spec *sp, const git_oid *oid,
 
 	if (workspace_open_own(&repo, sp->dir) < 0 ||
 	    git_object_lookup(&commit, repo, oid, GIT_OBJECT_COMMIT) < 0) {
-		CAUSE("workspace '%s': %s", sp->dir, workspace_git_error());
+		CAUSE("workspace '%s': %s", sp->dir, gitcap_error());
 		goto out;
 	}
 	if (workspace_branch(repo, sp->branch_name, commit, cause,
@@ -752,7 +752,7 @@ workspace_overlay(const struct workspace_spec *sp, const char *src,
 	if ((error = git_repository_open_ext(&repo, src,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) < 0) {
 		CAUSE("repository '%s': %s", sp->repo_path,
-		    workspace_git_error());
+		    gitcap_error());
 		goto out;
 	}
 	if (workspace_find(repo, sp, 1, &obj, cause, causelen) == -1)
@@ -866,7 +866,7 @@ workspace_create(const struct workspace_spec *sp, char *commit_hex,
 		return (-1);
 	}
 	if (strcmp(sp->provider, "local") != 0)
-		real = workspace_mirror(sp, &lockfd, cause, causelen);
+		real = mirror_refresh(sp, &lockfd, cause, causelen);
 	else
 		real = workspace_resolve_local(sp->repo_path,
 		    sp->allowed_roots, cause, causelen);

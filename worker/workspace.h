@@ -63,7 +63,7 @@ char	*workspace_resolve_local(const char *, char **, char *, size_t);
  * exclusive flock on <mirror>.lock. Its path (malloc'd) and the lock's fd,
  * now held shared for the clone from it; NULL with a cause.
  */
-char	*workspace_mirror(const struct workspace_spec *, int *, char *,
+char	*mirror_refresh(const struct workspace_spec *, int *, char *,
 	    size_t);
 /*
  * Make the workspace spec->dir at the requested commit (detached HEAD, or

@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 host[NETALLOW_HOST_MAX];
 	int			 port;
 
-	if (proxy_parse_head((const char *)data, size, &req, cause,
+	if (proxyhead_parse((const char *)data, size, &req, cause,
 	    sizeof cause) == 0) {
 		if (req.port < 1 || req.port > 65535 || req.host[0] == '\0')
 			__builtin_trap();
@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)netallow_vet((struct sockaddr *)&ss, &v);
 			(void)netallow_addr_class((struct sockaddr *)&ss);
 		}
-		proxy_req_clear(&req);
+		proxyhead_req_clear(&req);
 	} else if (req.status < 400 || req.status > 599)
 		__builtin_trap();
 	/* The same bytes as an authority, as CONNECT's target is read. */

@@ -103,52 +103,52 @@ START_TEST(test_keyed)
 	static const char oomctl[] = "oom_kill_disable 0\nunder_oom 0\n"
 	    "oom_kill 5\n";
 
-	ck_assert_int_eq(cgroup_parse_keyed(cpu, "usage_usec"), 1534567);
-	ck_assert_int_eq(cgroup_parse_keyed(cpu, "system_usec"), 334567);
-	ck_assert_int_eq(cgroup_parse_keyed(events, "oom_kill"), 2);
-	ck_assert_int_eq(cgroup_parse_keyed(events, "oom"), 3);
-	ck_assert_int_eq(cgroup_parse_keyed(oomctl, "oom_kill"), 5);
-	ck_assert_int_eq(cgroup_parse_keyed(oomctl, "oom_kill_disable"), 0);
+	ck_assert_int_eq(cgroupfs_parse_keyed(cpu, "usage_usec"), 1534567);
+	ck_assert_int_eq(cgroupfs_parse_keyed(cpu, "system_usec"), 334567);
+	ck_assert_int_eq(cgroupfs_parse_keyed(events, "oom_kill"), 2);
+	ck_assert_int_eq(cgroupfs_parse_keyed(events, "oom"), 3);
+	ck_assert_int_eq(cgroupfs_parse_keyed(oomctl, "oom_kill"), 5);
+	ck_assert_int_eq(cgroupfs_parse_keyed(oomctl, "oom_kill_disable"), 0);
 	/* No trailing newline. */
-	ck_assert_int_eq(cgroup_parse_keyed("a 1\nb 22", "b"), 22);
+	ck_assert_int_eq(cgroupfs_parse_keyed("a 1\nb 22", "b"), 22);
 
 	/* Absent, prefixes, and hostile values. */
-	ck_assert_int_eq(cgroup_parse_keyed(cpu, "usage"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed(cpu, "usage_use"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed(cpu, "sage_usec"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed(NULL, "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill \n", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill -1\n", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill 1x\n", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill  1\n", "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill 1 2\n", "oom_kill"),
+	ck_assert_int_eq(cgroupfs_parse_keyed(cpu, "usage"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed(cpu, "usage_use"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed(cpu, "sage_usec"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed(NULL, "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill \n", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill -1\n", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill 1x\n", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill  1\n", "oom_kill"), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill 1 2\n", "oom_kill"),
 	    -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill 99999999999999999999\n",
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill 99999999999999999999\n",
 	    "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill 9223372036854775807\n",
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill 9223372036854775807\n",
 	    "oom_kill"), INT64_MAX);
-	ck_assert_int_eq(cgroup_parse_keyed("oom_kill 9223372036854775808\n",
+	ck_assert_int_eq(cgroupfs_parse_keyed("oom_kill 9223372036854775808\n",
 	    "oom_kill"), -1);
-	ck_assert_int_eq(cgroup_parse_keyed("\n\n\noom_kill 4", "oom_kill"),
+	ck_assert_int_eq(cgroupfs_parse_keyed("\n\n\noom_kill 4", "oom_kill"),
 	    4);
-	ck_assert_int_eq(cgroup_parse_keyed("x 1\n", ""), -1);
+	ck_assert_int_eq(cgroupfs_parse_keyed("x 1\n", ""), -1);
 }
 END_TEST
 
 START_TEST(test_int)
 {
-	ck_assert_int_eq(cgroup_parse_int("123\n"), 123);
-	ck_assert_int_eq(cgroup_parse_int("0"), 0);
-	ck_assert_int_eq(cgroup_parse_int("max\n"), -1);
-	ck_assert_int_eq(cgroup_parse_int(""), -1);
-	ck_assert_int_eq(cgroup_parse_int("\n"), -1);
-	ck_assert_int_eq(cgroup_parse_int("-5\n"), -1);
-	ck_assert_int_eq(cgroup_parse_int("12 \n"), -1);
-	ck_assert_int_eq(cgroup_parse_int("12\n\n"), -1);
-	ck_assert_int_eq(cgroup_parse_int("18446744073709551615\n"), -1);
-	ck_assert_int_eq(cgroup_parse_int(NULL), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("123\n"), 123);
+	ck_assert_int_eq(cgroupfs_parse_int("0"), 0);
+	ck_assert_int_eq(cgroupfs_parse_int("max\n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int(""), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("\n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("-5\n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("12 \n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("12\n\n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int("18446744073709551615\n"), -1);
+	ck_assert_int_eq(cgroupfs_parse_int(NULL), -1);
 }
 END_TEST
 
@@ -161,62 +161,62 @@ START_TEST(test_proc)
 	    "2:memory,pids:/m\n";
 	char	path[64];
 
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "memory", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "memory", path,
 	    sizeof path), 0);
 	ck_assert_str_eq(path, "/process_api/5809eb83");
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "pids", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "pids", path, sizeof path),
 	    0);
 	ck_assert_str_eq(path, "/");
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "", path, sizeof path), 0);
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "", path, sizeof path), 0);
 	ck_assert_str_eq(path, "/");
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "name=systemd", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "name=systemd", path,
 	    sizeof path), 0);
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "cpu", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "cpu", path, sizeof path),
 	    0);
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "blkio", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "blkio", path,
 	    sizeof path), -1);
 	/* "cpu" is not a prefix match of "cpuacct", nor "systemd" of it. */
-	ck_assert_int_eq(cgroup_parse_proc("2:cpuacct:/x\n", "cpu", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("2:cpuacct:/x\n", "cpu", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc(hybrid, "systemd", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(hybrid, "systemd", path,
 	    sizeof path), -1);
 
-	ck_assert_int_eq(cgroup_parse_proc(unified, "", path, sizeof path), 0);
+	ck_assert_int_eq(cgroupfs_parse_proc(unified, "", path, sizeof path), 0);
 	ck_assert_str_eq(path, "/system.slice/runnerd.service");
-	ck_assert_int_eq(cgroup_parse_proc(unified, "memory", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(unified, "memory", path,
 	    sizeof path), -1);
 
 	/* Shared hierarchies; a path may hold blanks and colons. */
-	ck_assert_int_eq(cgroup_parse_proc(joint, "cpuacct", path,
+	ck_assert_int_eq(cgroupfs_parse_proc(joint, "cpuacct", path,
 	    sizeof path), 0);
 	ck_assert_str_eq(path, "/a b/c:d");
-	ck_assert_int_eq(cgroup_parse_proc(joint, "pids", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc(joint, "pids", path, sizeof path),
 	    0);
 	ck_assert_str_eq(path, "/m");
-	ck_assert_int_eq(cgroup_parse_proc(joint, "", path, sizeof path), -1);
+	ck_assert_int_eq(cgroupfs_parse_proc(joint, "", path, sizeof path), -1);
 
 	/* Hostile. */
-	ck_assert_int_eq(cgroup_parse_proc("", "", path, sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc(NULL, "", path, sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::\n", "", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc("", "", path, sizeof path), -1);
+	ck_assert_int_eq(cgroupfs_parse_proc(NULL, "", path, sizeof path), -1);
+	ck_assert_int_eq(cgroupfs_parse_proc("0::\n", "", path, sizeof path),
 	    -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::relative\n", "", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("0::relative\n", "", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::/a/../../etc\n", "", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("0::/a/../../etc\n", "", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::/..\n", "", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc("0::/..\n", "", path, sizeof path),
 	    -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::/a/./b\n", "", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("0::/a/./b\n", "", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::/..a/b.\n", "", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("0::/..a/b.\n", "", path,
 	    sizeof path), 0);
-	ck_assert_int_eq(cgroup_parse_proc("4:memory\n", "memory", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("4:memory\n", "memory", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("no colons at all", "", path,
+	ck_assert_int_eq(cgroupfs_parse_proc("no colons at all", "", path,
 	    sizeof path), -1);
-	ck_assert_int_eq(cgroup_parse_proc("10::/x\n", "", path, sizeof path),
+	ck_assert_int_eq(cgroupfs_parse_proc("10::/x\n", "", path, sizeof path),
 	    -1);
-	ck_assert_int_eq(cgroup_parse_proc("0::/"
+	ck_assert_int_eq(cgroupfs_parse_proc("0::/"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	    "", path, sizeof path), -1);
 }
@@ -236,55 +236,55 @@ START_TEST(test_mountinfo)
 	    "cgroup2 rw\n";
 	char	mnt[64], root[64];
 
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "cpu", mnt, sizeof mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "cpu", mnt, sizeof mnt,
 	    root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/sys/fs/cgroup/cpu");
 	ck_assert_str_eq(root, "/");
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "cpuacct", mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "cpuacct", mnt,
 	    sizeof mnt, root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/sys/fs/cgroup/cpuacct");
 	/* Optional fields before the separator; a mount of a subtree. */
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "memory", mnt, sizeof mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "memory", mnt, sizeof mnt,
 	    root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/sys/fs/cgroup/memory");
 	ck_assert_str_eq(root, "/x");
 	/* Escapes undone. */
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "", mnt, sizeof mnt, root,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "", mnt, sizeof mnt, root,
 	    sizeof root), 0);
 	ck_assert_str_eq(mnt, "/sys/fs/cgroup/un ified");
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "pids", mnt, sizeof mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "pids", mnt, sizeof mnt,
 	    root, sizeof root), -1);
 	/* "rw" is an option, not a controller of tmpfs. */
-	ck_assert_int_eq(cgroup_parse_mountinfo(mi, "rw", mnt, sizeof mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(mi, "rw", mnt, sizeof mnt,
 	    root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/sys/fs/cgroup/cpu");
 
 	/* Hostile: no separator, too few fields, truncated, bad escapes. */
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m rw cgroup "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m rw cgroup "
 	    "cgroup rw,pids\n", "pids", mnt, sizeof mnt, root, sizeof root),
 	    -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m rw - cgroup\n",
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m rw - cgroup\n",
 	    "pids", mnt, sizeof mnt, root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 - cgroup c pids\n",
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 - cgroup c pids\n",
 	    "pids", mnt, sizeof mnt, root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("", "", mnt, sizeof mnt, root,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("", "", mnt, sizeof mnt, root,
 	    sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo(NULL, "", mnt, sizeof mnt,
+	ck_assert_int_eq(cgroupfs_parse_mountinfo(NULL, "", mnt, sizeof mnt,
 	    root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / m rw - cgroup2 c "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / m rw - cgroup2 c "
 	    "rw\n", "", mnt, sizeof mnt, root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m\\0 rw - cgroup2 "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m\\0 rw - cgroup2 "
 	    "c rw\n", "", mnt, sizeof mnt, root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/m\\0");
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m\\777 rw - "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m\\777 rw - "
 	    "cgroup2 c rw\n", "", mnt, sizeof mnt, root, sizeof root), 0);
 	ck_assert_str_eq(mnt, "/m\\777");
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /mmmmmmmmmmmmmmmmm"
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /mmmmmmmmmmmmmmmmm"
 	    "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm rw - "
 	    "cgroup2 c rw\n", "", mnt, sizeof mnt, root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m rw - cgroup c "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m rw - cgroup c "
 	    "rw,memoryx\n", "memory", mnt, sizeof mnt, root, sizeof root), -1);
-	ck_assert_int_eq(cgroup_parse_mountinfo("1 2 0:1 / /m rw - cgroup2x "
+	ck_assert_int_eq(cgroupfs_parse_mountinfo("1 2 0:1 / /m rw - cgroup2x "
 	    "c rw\n", "", mnt, sizeof mnt, root, sizeof root), -1);
 }
 END_TEST
@@ -320,25 +320,25 @@ START_TEST(test_words)
 {
 	char	buf[64];
 
-	ck_assert(cgroup_has_word("cpuset cpu io memory pids\n", "cpu"));
-	ck_assert(cgroup_has_word("cpuset cpu io memory pids\n", "pids"));
-	ck_assert(!cgroup_has_word("cpuset io memory\n", "cpu"));
-	ck_assert(!cgroup_has_word("", "cpu"));
-	ck_assert(!cgroup_has_word(NULL, "cpu"));
-	ck_assert(!cgroup_has_word("cpu", ""));
+	ck_assert(cgroupfs_has_word("cpuset cpu io memory pids\n", "cpu"));
+	ck_assert(cgroupfs_has_word("cpuset cpu io memory pids\n", "pids"));
+	ck_assert(!cgroupfs_has_word("cpuset io memory\n", "cpu"));
+	ck_assert(!cgroupfs_has_word("", "cpu"));
+	ck_assert(!cgroupfs_has_word(NULL, "cpu"));
+	ck_assert(!cgroupfs_has_word("cpu", ""));
 
-	cgroup_cpu_max(0, buf, sizeof buf);
+	cgroupfs_cpu_max(0, buf, sizeof buf);
 	ck_assert_str_eq(buf, "max 100000");
-	cgroup_cpu_max(-3, buf, sizeof buf);
+	cgroupfs_cpu_max(-3, buf, sizeof buf);
 	ck_assert_str_eq(buf, "max 100000");
-	cgroup_cpu_max(100, buf, sizeof buf);
+	cgroupfs_cpu_max(100, buf, sizeof buf);
 	ck_assert_str_eq(buf, "100000 100000");
-	cgroup_cpu_max(150, buf, sizeof buf);
+	cgroupfs_cpu_max(150, buf, sizeof buf);
 	ck_assert_str_eq(buf, "150000 100000");
-	cgroup_cpu_max(1, buf, sizeof buf);
+	cgroupfs_cpu_max(1, buf, sizeof buf);
 	ck_assert_str_eq(buf, "1000 100000");
 	/* No overflow, whatever comes in. */
-	cgroup_cpu_max(INT64_MAX, buf, sizeof buf);
+	cgroupfs_cpu_max(INT64_MAX, buf, sizeof buf);
 	ck_assert_ptr_nonnull(strstr(buf, " 100000"));
 	ck_assert(buf[0] != '-');
 }
@@ -352,12 +352,12 @@ START_TEST(test_write_v2)
 
 	leaf = xasprintf("%s/leaf", tmp);
 	fake_leaf_v2(leaf);
-	ck_assert_int_eq(cgroup_write_v2(leaf, &lim, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v2(leaf, &lim, cause, sizeof cause), 0);
 	ck_assert_str_eq(get(leaf, "memory.max"), "67108864");
 	ck_assert_str_eq(get(leaf, "memory.swap.max"), "0");
 	ck_assert_str_eq(get(leaf, "pids.max"), "64");
 	ck_assert_str_eq(get(leaf, "cpu.max"), "150000 100000");
-	ck_assert_int_eq(cgroup_write_v2(leaf, &none, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v2(leaf, &none, cause, sizeof cause), 0);
 	ck_assert_str_eq(get(leaf, "memory.max"), "max");
 	ck_assert_str_eq(get(leaf, "memory.swap.max"), "max");
 	ck_assert_str_eq(get(leaf, "pids.max"), "max");
@@ -366,16 +366,16 @@ START_TEST(test_write_v2)
 	/* No swap accounting, no cpu controller: limited all the same. */
 	unlink(P(leaf, "memory.swap.max"));
 	unlink(P(leaf, "cpu.max"));
-	ck_assert_int_eq(cgroup_write_v2(leaf, &lim, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v2(leaf, &lim, cause, sizeof cause), 0);
 	ck_assert_str_eq(get(leaf, "memory.max"), "67108864");
 	ck_assert_str_eq(get(leaf, "cpu.max"), "(missing)");
 
 	/* A limit asked for and no controller to hold it: an error. */
 	unlink(P(leaf, "pids.max"));
-	ck_assert_int_eq(cgroup_write_v2(leaf, &lim, cause, sizeof cause), -1);
+	ck_assert_int_eq(cgroupfs_write_v2(leaf, &lim, cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "pids.max"));
-	ck_assert_int_eq(cgroup_write_v2(leaf, &none, cause, sizeof cause), 0);
-	ck_assert_int_eq(cgroup_write_v2("/nonexistent/leaf", &lim, cause,
+	ck_assert_int_eq(cgroupfs_write_v2(leaf, &none, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v2("/nonexistent/leaf", &lim, cause,
 	    sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "memory.max"));
 	free(leaf);
@@ -401,13 +401,13 @@ START_TEST(test_write_v1)
 	dirs[CGROUP_V1_PIDS] = pids;
 	dirs[CGROUP_V1_CPU] = cpu;
 	dirs[CGROUP_V1_CPUACCT] = NULL;
-	ck_assert_int_eq(cgroup_write_v1(dirs, &lim, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &lim, cause, sizeof cause), 0);
 	ck_assert_str_eq(get(mem, "memory.limit_in_bytes"), "67108864");
 	ck_assert_str_eq(get(mem, "memory.memsw.limit_in_bytes"), "67108864");
 	ck_assert_str_eq(get(pids, "pids.max"), "32");
 	ck_assert_str_eq(get(cpu, "cpu.cfs_period_us"), "100000");
 	ck_assert_str_eq(get(cpu, "cpu.cfs_quota_us"), "50000");
-	ck_assert_int_eq(cgroup_write_v1(dirs, &none, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &none, cause, sizeof cause), 0);
 	ck_assert_str_eq(get(mem, "memory.limit_in_bytes"), "-1");
 	ck_assert_str_eq(get(mem, "memory.memsw.limit_in_bytes"), "-1");
 	ck_assert_str_eq(get(pids, "pids.max"), "max");
@@ -416,18 +416,18 @@ START_TEST(test_write_v1)
 	/* No memsw (swap accounting off), no cpu hierarchy: fine. */
 	unlink(P(mem, "memory.memsw.limit_in_bytes"));
 	dirs[CGROUP_V1_CPU] = NULL;
-	ck_assert_int_eq(cgroup_write_v1(dirs, &lim, cause, sizeof cause), 0);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &lim, cause, sizeof cause), 0);
 	/* No memory or pids hierarchy for a limit: an error naming it. */
 	dirs[CGROUP_V1_MEMORY] = NULL;
-	ck_assert_int_eq(cgroup_write_v1(dirs, &lim, cause, sizeof cause), -1);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &lim, cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "memory"));
 	dirs[CGROUP_V1_MEMORY] = mem;
 	dirs[CGROUP_V1_PIDS] = NULL;
-	ck_assert_int_eq(cgroup_write_v1(dirs, &lim, cause, sizeof cause), -1);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &lim, cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "pids"));
 	dirs[CGROUP_V1_PIDS] = pids;
 	unlink(P(mem, "memory.limit_in_bytes"));
-	ck_assert_int_eq(cgroup_write_v1(dirs, &lim, cause, sizeof cause), -1);
+	ck_assert_int_eq(cgroupfs_write_v1(dirs, &lim, cause, sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "memory.limit_in_bytes"));
 	free(mem);
 	free(pids);
@@ -447,7 +447,7 @@ START_TEST(test_read)
 	put(leaf, "memory.current", "1048576\n");
 	put(leaf, "memory.events", "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n");
 	put(leaf, "pids.current", "3\n");
-	ck_assert_int_eq(cgroup_read_v2(leaf, &u), 0);
+	ck_assert_int_eq(cgroupfs_read_v2(leaf, &u), 0);
 	ck_assert(u.cpu_seconds > 1.49 && u.cpu_seconds < 1.51);
 	ck_assert_int_eq(u.memory_peak, 52428800);
 	ck_assert_int_eq(u.memory_current, 1048576);
@@ -456,10 +456,10 @@ START_TEST(test_read)
 	/* Before Linux 5.19: no memory.peak. Garbage reads as unknown. */
 	unlink(P(leaf, "memory.peak"));
 	put(leaf, "memory.events", "oom_kill lots\n");
-	ck_assert_int_eq(cgroup_read_v2(leaf, &u), 0);
+	ck_assert_int_eq(cgroupfs_read_v2(leaf, &u), 0);
 	ck_assert_int_eq(u.memory_peak, -1);
 	ck_assert_int_eq(u.oom_kills, -1);
-	ck_assert_int_eq(cgroup_read_v2(tmp, &u), -1);
+	ck_assert_int_eq(cgroupfs_read_v2(tmp, &u), -1);
 
 	mem = xasprintf("%s/m", tmp);
 	pids = xasprintf("%s/p", tmp);
@@ -474,17 +474,17 @@ START_TEST(test_read)
 	dirs[CGROUP_V1_PIDS] = pids;
 	dirs[CGROUP_V1_CPU] = NULL;
 	dirs[CGROUP_V1_CPUACCT] = acct;
-	ck_assert_int_eq(cgroup_read_v1(dirs, &u), 0);
+	ck_assert_int_eq(cgroupfs_read_v1(dirs, &u), 0);
 	ck_assert(u.cpu_seconds > 2.49 && u.cpu_seconds < 2.51);
 	ck_assert_int_eq(u.memory_peak, 67108864);
 	ck_assert_int_eq(u.memory_current, 4096);
 	ck_assert_int_eq(u.oom_kills, 2);
 	ck_assert_int_eq(u.pids_current, 7);
 	dirs[CGROUP_V1_CPUACCT] = NULL;
-	ck_assert_int_eq(cgroup_read_v1(dirs, &u), 0);
+	ck_assert_int_eq(cgroupfs_read_v1(dirs, &u), 0);
 	ck_assert(u.cpu_seconds < 0);
 	dirs[CGROUP_V1_MEMORY] = dirs[CGROUP_V1_PIDS] = NULL;
-	ck_assert_int_eq(cgroup_read_v1(dirs, &u), -1);
+	ck_assert_int_eq(cgroupfs_read_v1(dirs, &u), -1);
 	free(leaf);
 	free(mem);
 	free(pids);

@@ -38,7 +38,7 @@ m(const char *pattern, const char *path, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	return (execpol_match(pattern, path, argv, n));
+	return (execmatch_match(pattern, path, argv, n));
 }
 
 START_TEST(test_match_words)
@@ -137,14 +137,14 @@ START_TEST(test_match_hostile)
 	char	*big, *argv[EXECPOL_MAX_ARGS + 1], *arg;
 	size_t	 i, len = 200000;
 
-	ck_assert(!execpol_match(NULL, "/bin/x", NULL, 0));
-	ck_assert(!execpol_match("x", NULL, NULL, 0));
+	ck_assert(!execmatch_match(NULL, "/bin/x", NULL, 0));
+	ck_assert(!execmatch_match("x", NULL, NULL, 0));
 	ck_assert(!m("", "/bin/sh", "sh", NULL));
 	ck_assert(!m("   \t ", "/bin/sh", "sh", NULL));
 	/* No argv at all (execve(path, NULL, ...)). */
-	ck_assert(execpol_match("sh", "/bin/sh", NULL, 0));
-	ck_assert(!execpol_match("sh -c", "/bin/sh", NULL, 0));
-	ck_assert(execpol_match("sh ...", "/bin/sh", NULL, 0));
+	ck_assert(execmatch_match("sh", "/bin/sh", NULL, 0));
+	ck_assert(!execmatch_match("sh -c", "/bin/sh", NULL, 0));
+	ck_assert(execmatch_match("sh ...", "/bin/sh", NULL, 0));
 	/* Unbalanced brackets are literal, as fnmatch has them. */
 	ck_assert(m("git [push", "/usr/bin/git", "git", "[push", NULL));
 	ck_assert(!m("git [push", "/usr/bin/git", "git", "push", NULL));
@@ -168,27 +168,27 @@ START_TEST(test_match_hostile)
 	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
 		argv[i] = "a";
 	argv[EXECPOL_MAX_ARGS] = NULL;
-	ck_assert(!execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
-	ck_assert(execpol_match("a a a", "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(!execmatch_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(execmatch_match("a a a", "/x/a", argv, EXECPOL_MAX_ARGS));
 	for (i = 0; i < len; i += 4) {
 		memcpy(big + i, "... ", 4);
 	}
 	big[0] = 'a';
 	big[1] = ' ';
 	big[2] = ' ';
-	ck_assert(execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(execmatch_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
 	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
 		argv[i] = arg;
-	ck_assert(execpol_match("a ... *a*a*a*a*a*a*a*a*a*a*a", "/x/a", argv,
+	ck_assert(execmatch_match("a ... *a*a*a*a*a*a*a*a*a*a*a", "/x/a", argv,
 	    EXECPOL_MAX_ARGS));
-	ck_assert(!execpol_match("a ... *a*a*a*a*a*a*a*a*a*a*b", "/x/a", argv,
+	ck_assert(!execmatch_match("a ... *a*a*a*a*a*a*a*a*a*a*b", "/x/a", argv,
 	    EXECPOL_MAX_ARGS));
 	memset(big, '*', len);
-	ck_assert(execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(execmatch_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
 	memset(big, '[', len);
-	ck_assert(!execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(!execmatch_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
 	memset(big, '|', len);
-	ck_assert(!execpol_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
+	ck_assert(!execmatch_match(big, "/x/a", argv, EXECPOL_MAX_ARGS));
 	free(arg);
 	free(big);
 }
@@ -212,7 +212,7 @@ gr(char *const *envp, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if ((r = execpol_git_readings(argv, n, envp)) == NULL)
+	if ((r = execmatch_git_readings(argv, n, envp)) == NULL)
 		return (NULL);
 	buf[0] = '\0';
 	for (i = 0; r[i] != NULL; i++) {
@@ -222,7 +222,7 @@ gr(char *const *envp, ...)
 	}
 	if (r[0] == NULL)
 		snprintf(buf, sizeof buf, "-");
-	execpol_git_free(r);
+	execmatch_git_free(r);
 	return (buf);
 }
 
@@ -374,11 +374,11 @@ START_TEST(test_git_hostile)
 	    "git push -c alias.o=x");
 	ck_assert_str_eq(gr(NULL, "git-", "push", NULL), "git push");
 	/* No argv at all, empty words, bytes that are not UTF-8. */
-	r = execpol_git_readings(NULL, 0, NULL);
+	r = execmatch_git_readings(NULL, 0, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(r[0][0], "git");
 	ck_assert_ptr_null(r[0][1]);
-	execpol_git_free(r);
+	execmatch_git_free(r);
 	ck_assert_str_eq(gr(NULL, "", "push", NULL), "git push");
 	ck_assert_str_eq(gr(NULL, "git", "", "push", NULL), "git  push");
 	ck_assert_str_eq(gr(NULL, "git", "-c", "", "push", NULL), "git push");
@@ -393,15 +393,15 @@ START_TEST(test_git_hostile)
 	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
 		argv[i] = "-P";
 	argv[EXECPOL_MAX_ARGS] = NULL;
-	r = execpol_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
+	r = execmatch_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_null(r[0][1]);
-	execpol_git_free(r);
+	execmatch_git_free(r);
 	for (i = 1; i < EXECPOL_MAX_ARGS; i++)
 		argv[i] = "--frob";
-	r = execpol_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
+	r = execmatch_git_readings(argv, EXECPOL_MAX_ARGS, NULL);
 	ck_assert_ptr_nonnull(r);
-	execpol_git_free(r);
+	execmatch_git_free(r);
 	big = xmalloc(EXECPOL_MAX_ARG);
 	memcpy(big, "alias.p=", 8);
 	for (i = 8; i < EXECPOL_MAX_ARG - 1; i += 2)
@@ -411,10 +411,10 @@ START_TEST(test_git_hostile)
 	argv[2] = big;
 	argv[3] = "p";
 	argv[4] = NULL;
-	r = execpol_git_readings(argv, 4, NULL);
+	r = execmatch_git_readings(argv, 4, NULL);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_str_eq(r[1][1], "x");
-	execpol_git_free(r);
+	execmatch_git_free(r);
 	free(big);
 }
 END_TEST
@@ -433,10 +433,10 @@ dm(const char *category, const char *path, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	p = category != NULL ? execpol_default_patterns(category) :
-	    execpol_default_tests();
+	p = category != NULL ? execmatch_default_patterns(category) :
+	    execmatch_default_tests();
 	for (; p != NULL && *p != NULL; p++)
-		if (execpol_match(*p, path, argv, n))
+		if (execmatch_match(*p, path, argv, n))
 			return (1);
 	return (0);
 }
@@ -476,8 +476,8 @@ START_TEST(test_match_defaults)
 	ck_assert(dm("deploy", "/usr/bin/vercel", "vercel", "--prod", NULL));
 	ck_assert(dm("deploy", "/usr/bin/npm", "npm", "publish", NULL));
 	ck_assert(!dm("deploy", "/usr/bin/kubectl", "kubectl", "get", NULL));
-	ck_assert(execpol_default_patterns("shell") == NULL);
-	ck_assert(execpol_default_patterns("nonsense") == NULL);
+	ck_assert(execmatch_default_patterns("shell") == NULL);
+	ck_assert(execmatch_default_patterns("nonsense") == NULL);
 	ck_assert(dm(NULL, "/usr/bin/make", "make", "check", NULL));
 	ck_assert(dm(NULL, "/usr/bin/make", "make", "-j4", "check", NULL));
 	ck_assert(dm(NULL, "/usr/bin/make", "make", "test", NULL));
@@ -495,12 +495,12 @@ START_TEST(test_match_defaults)
 }
 END_TEST
 
-/* execpol_summary on a string: passed/failed/skipped, or -9 if none. */
+/* testsum_summary on a string: passed/failed/skipped, or -9 if none. */
 static void
 sum(const char *text, int *p, int *f, int *s)
 {
 	*p = *f = *s = -9;
-	if (!execpol_summary(text, strlen(text), p, f, s))
+	if (!testsum_summary(text, strlen(text), p, f, s))
 		*p = *f = *s = -9;
 }
 
@@ -574,12 +574,12 @@ START_TEST(test_summary_hostile)
 	size_t	 i, len = 1024 * 1024;
 	int	 p, f, s;
 
-	ck_assert(!execpol_summary("", 0, &p, &f, &s));
-	ck_assert(!execpol_summary("hello\nworld", 11, &p, &f, &s));
-	ck_assert(!execpol_summary("\n\n\n", 3, &p, &f, &s));
-	ck_assert(!execpol_summary("passed failed skipped", 21, &p, &f, &s));
+	ck_assert(!testsum_summary("", 0, &p, &f, &s));
+	ck_assert(!testsum_summary("hello\nworld", 11, &p, &f, &s));
+	ck_assert(!testsum_summary("\n\n\n", 3, &p, &f, &s));
+	ck_assert(!testsum_summary("passed failed skipped", 21, &p, &f, &s));
 	/* Not NUL-terminated: only len bytes are read. */
-	ck_assert(execpol_summary("5 passed in 1s\nXXXXXXXX", 14, &p, &f,
+	ck_assert(testsum_summary("5 passed in 1s\nXXXXXXXX", 14, &p, &f,
 	    &s));
 	ck_assert_int_eq(p, 5);
 	/* Numbers past int saturate, never wrap. */
@@ -591,16 +591,16 @@ START_TEST(test_summary_hostile)
 	SUM("10% tests passed, 9 tests failed out of 2\n", 0, 9, 0);
 	SUM("Ran 1 test in 0.1s\nFAILED (failures=5)\n", 0, 5, 0);
 	/* Automake lines without a TOTAL first are not a summary. */
-	ck_assert(!execpol_summary("# PASS: 3\n", 10, &p, &f, &s));
+	ck_assert(!testsum_summary("# PASS: 3\n", 10, &p, &f, &s));
 	/* Binary junk, NULs, huge lines around a real summary. */
 	big = xmalloc(len);
 	for (i = 0; i < len; i++)
 		big[i] = (char)(i * 7919 % 251);
-	ck_assert(execpol_summary(big, len, &p, &f, &s) == 0 ||
+	ck_assert(testsum_summary(big, len, &p, &f, &s) == 0 ||
 	    (p >= 0 && f >= 0 && s >= 0));
 	memset(big, 'x', len);
 	memcpy(big + len - 40, "\n3 passed, 1 failed in 2.0s\n", 28);
-	ck_assert(execpol_summary(big, len - 12, &p, &f, &s));
+	ck_assert(testsum_summary(big, len - 12, &p, &f, &s));
 	ck_assert_int_eq(p, 3);
 	ck_assert_int_eq(f, 1);
 	free(big);
@@ -729,7 +729,7 @@ kid_out_cb(int fd, short what, void *arg)
 	ssize_t		 n;
 
 	if ((n = read(fd, buf, sizeof buf)) > 0)
-		execpol_output(k->ep, buf, (size_t)n);
+		testrun_output(k->ep, buf, (size_t)n);
 	else if (n == 0 || errno != EAGAIN)
 		event_del(k->out_ev);
 }
@@ -745,7 +745,7 @@ drain_cb(void *arg)
 
 	while (current != NULL && (n = read(current->out, buf,
 	    sizeof buf)) > 0)
-		execpol_output(current->ep, buf, (size_t)n);
+		testrun_output(current->ep, buf, (size_t)n);
 }
 
 /*

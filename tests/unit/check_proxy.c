@@ -222,7 +222,7 @@ parse(const char *head, struct proxy_req *req)
 {
 	char	cause[256];
 
-	if (proxy_parse_head(head, strlen(head), req, cause,
+	if (proxyhead_parse(head, strlen(head), req, cause,
 	    sizeof cause) == -1) {
 		ck_assert_int_ge(req->status, 400);
 		ck_assert_ptr_null(req->head);
@@ -276,7 +276,7 @@ START_TEST(test_parse_forward)
 	head[req.headlen] = '\0';
 	ck_assert_str_eq(head, "GET /a/b?q=1 HTTP/1.1\r\n"
 	    "Host: example.com\r\nAccept: */*\r\nConnection: close\r\n\r\n");
-	proxy_req_clear(&req);
+	proxyhead_req_clear(&req);
 
 	ck_assert_int_eq(parse("POST http://127.0.0.1:8080?x HTTP/1.0\n"
 	    "Content-Length: 3\n\n", &req), 0);
@@ -285,14 +285,14 @@ START_TEST(test_parse_forward)
 	head[req.headlen] = '\0';
 	ck_assert_str_eq(head, "POST /?x HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n"
 	    "Content-Length: 3\r\nConnection: close\r\n\r\n");
-	proxy_req_clear(&req);
+	proxyhead_req_clear(&req);
 
 	ck_assert_int_eq(parse("GET http://[::1] HTTP/1.1\r\n\r\n", &req), 0);
 	memcpy(head, req.head, req.headlen);
 	head[req.headlen] = '\0';
 	ck_assert_str_eq(head, "GET / HTTP/1.1\r\nHost: [::1]\r\n"
 	    "Connection: close\r\n\r\n");
-	proxy_req_clear(&req);
+	proxyhead_req_clear(&req);
 }
 END_TEST
 
@@ -349,7 +349,7 @@ START_TEST(test_parse_bad)
 		    bad[i].status);
 
 	/* A NUL in a header value. */
-	ck_assert_int_eq(proxy_parse_head("GET http://a.com/ HTTP/1.1\r\n"
+	ck_assert_int_eq(proxyhead_parse("GET http://a.com/ HTTP/1.1\r\n"
 	    "X: a\0b\r\n\r\n", 33, &req, cause, sizeof cause), -1);
 	ck_assert_int_eq(req.status, 400);
 
@@ -358,7 +358,7 @@ START_TEST(test_parse_bad)
 	n = (size_t)snprintf(big, 64, "GET http://a.com/ HTTP/1.1\r\nX: ");
 	memset(big + n, 'a', PROXY_HEAD_MAX);
 	memcpy(big + n + PROXY_HEAD_MAX, "\r\n\r\n", 4);
-	ck_assert_int_eq(proxy_parse_head(big, n + PROXY_HEAD_MAX + 4, &req,
+	ck_assert_int_eq(proxyhead_parse(big, n + PROXY_HEAD_MAX + 4, &req,
 	    cause, sizeof cause), -1);
 	ck_assert_int_eq(req.status, 431);
 	free(big);
@@ -369,7 +369,7 @@ START_TEST(test_parse_bad)
 	for (i = 0; i < 101; i++)
 		n += (size_t)snprintf(big + n, 8192 - n, "X%zu: y\r\n", i);
 	n += (size_t)snprintf(big + n, 8192 - n, "\r\n");
-	ck_assert_int_eq(proxy_parse_head(big, n, &req, cause, sizeof cause),
+	ck_assert_int_eq(proxyhead_parse(big, n, &req, cause, sizeof cause),
 	    -1);
 	free(big);
 }
@@ -408,13 +408,13 @@ START_TEST(test_parse_garbage)
 				break;
 			}
 		}
-		if (proxy_parse_head(buf, len, &req, cause, sizeof cause) ==
+		if (proxyhead_parse(buf, len, &req, cause, sizeof cause) ==
 		    0) {
 			ck_assert_int_eq(req.status, 0);
 			ck_assert(req.port >= 1 && req.port <= 65535);
 			ck_assert(req.kind == PROXY_TUNNEL ||
 			    req.head != NULL);
-			proxy_req_clear(&req);
+			proxyhead_req_clear(&req);
 		} else
 			ck_assert(req.status >= 400 && req.status < 600);
 	}
@@ -1238,7 +1238,7 @@ START_TEST(test_bridge)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		proxy_bridge_main(sp[1], port);
+		proxybridge_main(sp[1], port);
 	}
 	close(sp[1]);
 
@@ -1298,7 +1298,7 @@ START_TEST(test_env)
 	env[2] = xstrdup("NO_PROXY=127.0.0.1,localhost");
 	env[3] = xstrdup("no_proxy=*");
 	env[4] = xstrdup("NO_PROXYX=kept");
-	env = proxy_env(env, 3128);
+	env = proxybridge_env(env, 3128);
 	for (i = 0; env[i] != NULL; i++) {
 		if (strcmp(env[i], "HTTPS_PROXY=http://127.0.0.1:3128") == 0 ||
 		    strcmp(env[i], "http_proxy=http://127.0.0.1:3128") == 0 ||

@@ -277,7 +277,7 @@ seccomp_child(void)
 
 	if (openpty(&master, &slave, NULL, NULL, NULL) == -1)
 		child_fail("openpty: %s", strerror(errno));
-	if (sandbox_seccomp_load(SANDBOX_SECCOMP_DENY, NULL, cause,
+	if (seccomp_filter_load(SANDBOX_SECCOMP_DENY, NULL, cause,
 	    sizeof cause) == -1)
 		child_fail("%s", cause);
 
@@ -355,7 +355,7 @@ static int	notify_sock = -1;
 static void
 notify_child(void)
 {
-	if (sandbox_notify_child(notify_sock, cause, sizeof cause) == -1)
+	if (initchan_notify_child(notify_sock, cause, sizeof cause) == -1)
 		child_fail("%s", cause);
 	execl("/bin/true", "true", (char *)NULL);
 	_exit(errno == EPERM ? 42 : 1);
@@ -378,7 +378,7 @@ START_TEST(test_seccomp_notify)
 		notify_child();
 	}
 	close(sv[1]);
-	fd = sandbox_notify_recv(sv[0], 5000, cause, sizeof cause);
+	fd = initchan_notify_recv(sv[0], 5000, cause, sizeof cause);
 	ck_assert_msg(fd >= 0, "%s", cause);
 	close(sv[0]);
 	/* The child's execve waits for us: deny it. */
@@ -414,7 +414,7 @@ landlock_child(void)
 	writable[1] = NULL;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		child_fail("no_new_privs: %s", strerror(errno));
-	if (sandbox_landlock_apply(writable, cause, sizeof cause) == -1)
+	if (landlock_apply(writable, cause, sizeof cause) == -1)
 		child_fail("%s", cause);
 
 	p = xasprintf("%s/new", in);
@@ -448,7 +448,7 @@ START_TEST(test_landlock)
 {
 	char	*p;
 
-	if (sandbox_landlock_abi() <= 0) {
+	if (landlock_abi() <= 0) {
 		fprintf(stderr, "check_sandbox: no Landlock here: skipped\n");
 		return;
 	}
@@ -465,7 +465,7 @@ START_TEST(test_landlock)
 }
 END_TEST
 
-/* ----- sandbox_spawn, end to end ----- */
+/* ----- confine_spawn, end to end ----- */
 
 /*
  * Run sh -c script in the sandbox; its output, and the agent's status as
@@ -493,7 +493,7 @@ run(const char *script, struct sandbox_policy *pol, int *status)
 	sp.argv = argv;
 	sp.envp = envv;
 	sp.cwd = pol->workspace;
-	ck_assert_msg(sandbox_spawn(&sp, pol, NULL, &proc, cause,
+	ck_assert_msg(confine_spawn(&sp, pol, NULL, &proc, cause,
 	    sizeof cause) == 0, "%s", cause);
 	ck_assert_int_gt(proc.pid, 0);
 	ck_assert_int_ge(proc.master, 0);
@@ -536,7 +536,7 @@ run(const char *script, struct sandbox_policy *pol, int *status)
 	}
 	seccomp_notify_free(req, resp);
 	ck_assert_int_eq(waitpid(proc.pid, &st, 0), proc.pid);
-	*status = sandbox_status(proc.status_fd, st);
+	*status = confine_status(proc.status_fd, st);
 	if (pol->exec_notify)
 		ck_assert_int_gt(execs, 0);
 	close(proc.master);
@@ -688,7 +688,7 @@ START_TEST(test_spawn_status)
 	    "status 0x%x: %s", status, out);
 	free(out);
 	/* Without init's report, init's own status stands. */
-	ck_assert_int_eq(sandbox_status(-1, 0x0900), 0x0900);
+	ck_assert_int_eq(confine_status(-1, 0x0900), 0x0900);
 }
 END_TEST
 
@@ -705,7 +705,7 @@ START_TEST(test_spawn_required)
 	sp.envp = envv;
 	sp.cwd = ws;
 	pol.required = 1u << SB_CGROUP;
-	ck_assert_int_eq(sandbox_spawn(&sp, &pol, NULL, &proc, cause,
+	ck_assert_int_eq(confine_spawn(&sp, &pol, NULL, &proc, cause,
 	    sizeof cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "cgroup"));
 	ck_assert_int_eq(proc.pid, -1);
