@@ -41,240 +41,12 @@
 #include "util.h"
 #include "watch.h"
 #include "worker.h"
+#include "wstate.h"
 #include "workspace.h"
-
-#define WORKER_HIGH_WATER	(4 * 1024 * 1024)  /* stop reading the pty */
-#define WORKER_LOW_WATER	(1024 * 1024)	   /* read it again */
-#define WORKER_DRAIN_MS		200	/* output after the CLI exited */
-#define WORKER_LINGER_MS	10000	/* for the channel to drain */
-#define WORKER_INPUT_MAX	(1024 * 1024)	/* unwritten terminal input */
-#define WORKER_READ_SIZE	(64 * 1024)
-#define WORKER_CAUSE_MAX	1024
-#define WORKER_QUIET_MS		1000	/* tree unchanged: DIFF_SUMMARY */
-
-/*
- * Priorities: everything runs at WORKER_PRIO_IO except the start steps,
- * which libevent runs only when no I/O was ready, so a STOP sent while the
- * workspace was being built is read before the CLI is started.
- */
-#define WORKER_PRIOS		3
-#define WORKER_PRIO_STEP	2
-
-/* The start steps, run one per loop turn after START. */
-enum worker_step {
-	STEP_WORKSPACE,
-	STEP_PROVIDER,
-	STEP_SPAWN
-};
-
-/* Why the session is STOPPING. */
-enum worker_stop {
-	STOP_NONE,
-	STOP_REQUESTED,
-	STOP_TIMEOUT,
-	STOP_DENIED,		/* a held exec was denied */
-	STOP_QUOTA		/* the workspace's disk quota is full */
-};
-
-struct worker {
-	struct event_base	*base;
-	struct peer		*peer;		/* the channel */
-	struct bufferevent	*chan;		/* its bufferevent */
-	struct event		*step_ev;
-	struct event		*sigchld_ev;
-	struct event		*read_ev;	/* pty output */
-	struct event		*write_ev;	/* pty input */
-	struct event		*timeout_ev;
-	struct event		*kill_ev;	/* SIGKILL after the grace */
-	struct event		*drain_ev;	/* end of output after exit */
-	struct event		*linger_ev;	/* stop flushing the channel */
-	struct event		*quiet_ev;	/* the tree went quiet */
-
-	enum session_state	 state;
-	enum session_state	 paused_from;
-	enum worker_step	 step;
-	int			 started;	/* START seen */
-	int			 closing;	/* SESSION_ENDED sent */
-	int			 stop_early;	/* STOP before the CLI ran */
-	enum worker_stop	 stopping;
-
-	/* START; the strings below are borrowed from it. */
-	struct json_object	*start;
-	const char		*session_id;
-	struct json_object	*env;
-	struct config		*cfg;		/* START config */
-	const struct provider	*provider;	/* one of cfg's */
-	struct workspace_spec	 spec;
-	const char		*workspace_dir;
-	char			*dir;
-	struct provider_task	 task;
-	const char		*room_path;
-	const char		*path;
-	const char		*home;
-	const char		*lang;
-	int			 cols;
-	int			 rows;
-	int64_t			 timeout_ms;
-	int64_t			 grace_ms;
-
-	struct provider_detect	 detect;
-	char			*version;
-	char			*prompt;
-	char			**argv;
-	struct output		*out;
-
-	pid_t			 pid;
-	int			 master;
-	struct evbuffer		*input;
-	int			 reading;	/* read_ev added */
-	int			 throttled;	/* channel too full */
-	int			 pty_eof;
-	int			 exited;	/* reaped */
-	int			 status;
-
-	char			 approval_id[37];	/* pending, or "" */
-	int			 approvals;
-
-	char			 commit[64];	/* start commit, or "" */
-	struct watch		*watch;		/* FILE_TOUCHED */
-	struct diff_opts	 diff_opts;
-	struct diff_job		*diff_job;	/* a diff child running */
-	int			 diff_again;	/* changes since it started */
-	size_t			 files_touched;	/* once the watch is gone */
-	size_t			 max_watches;	/* START maxWatches, 0: none */
-	char			*diff_failed;	/* alerted for, or NULL */
-	char			*pristine;	/* the lower's .git, or NULL */
-
-	struct cgroup		*cg;		/* cgroup.c, or NULL */
-	struct execpol		*exec;		/* execpol.c, or NULL */
-	struct proxy		*proxy;		/* proxy.c, or NULL */
-	size_t			 commands_run;	/* execs seen */
-	int			 notify_fd;	/* exec listener, or -1 */
-	int			 exec_notify;	/* want an exec listener */
-	int			 sandboxed;	/* START sandbox */
-	struct sandbox_policy	 sbp;
-	char			**sb_expose;	/* START sandboxExpose */
-	int			 sb_status_fd;	/* init's report, or -1 */
-	int			 proxy_fd;	/* to the bridge, or -1 */
-	const char		*cg_base;	/* START cgroupBase, or NULL */
-	struct cgroup_limits	 cg_limits;
-	struct usage_reading	 cg_reading;	/* the last, usage.c */
-	int64_t			 usage_tick_ms;
-	struct event		*usage_ev;	/* USAGE_TICK */
-	int64_t			 usage_last_ms;	/* monotonic, last tick */
-	struct json_object	*exec_patterns;	/* START, borrowed */
-	char			**exec_tests;	/* START testPatterns */
-	int64_t			 approval_timeout_ms;
-	int			 deny_continues;	/* approvalDenyContinues */
-	char			*denied;	/* why STOP_DENIED */
-	char			**net_allow;	/* START networkAllowlist */
-	char			**net_listen;	/* START daemonListen */
-	int			 net_open;	/* networkMode open */
-	char			**net_alerted;	/* host:port alerted once */
-	size_t			 net_nalerted;
-	size_t			 net_refused;	/* connections refused */
-	char			*quota_path;	/* the quota filesystem */
-	int			 quota_alerted;	/* past QUOTA_ALERT_PCT */
-	int64_t			 start_ms;	/* monotonic, at START */
-	int64_t			 spawn_ms;
-	int64_t			 exit_ms;
-};
-
-static struct worker	 wk;
 
 static void	worker_finish(void);
 static void	worker_schedule(enum worker_step);
-static void	worker_stop(enum worker_stop, const char *, int);
 static void	worker_quota_check(void);
-
-/* The supervisor is gone or broke the protocol: take the CLI with us. */
-static void __attribute__((noreturn))
-worker_peer_gone(const char *why)
-{
-	log_warnx("%s", why);
-	if (wk.pid > 0 && !wk.closing)
-		killpg(wk.pid, SIGKILL);
-	/* And whatever left the group, with the cgroup itself. */
-	cgroup_destroy(wk.cg);
-	_exit(1);
-}
-
-/* Leave the loop; worker_main cleans up and exits. */
-static void
-worker_exit(void)
-{
-	event_base_loopbreak(wk.base);
-}
-
-/* Stop reading the pty while the channel holds more than the high water. */
-static void
-worker_throttle(void)
-{
-	size_t	len;
-
-	len = evbuffer_get_length(bufferevent_get_output(wk.chan));
-	if (wk.reading && !wk.exited && len > WORKER_HIGH_WATER) {
-		event_del(wk.read_ev);
-		wk.reading = 0;
-		wk.throttled = 1;
-		log_debug("channel holds %zu bytes: pty paused", len);
-	}
-}
-
-/* Send one event (consumed), stamped with the time. */
-static void
-worker_emit(struct json_object *ev)
-{
-	char	cause[FRAME_CAUSE_MAX];
-
-	json_object_object_add(ev, "ts", json_object_new_int64(now_ms()));
-	if (frame_write(bufferevent_get_output(wk.chan), ev, cause,
-	    sizeof cause) == -1)
-		log_warnx("event dropped: %s", cause);
-	json_object_put(ev);
-	worker_throttle();
-}
-
-/* ALERT_RAISED {severity warn, category}, with its context (consumed) or not. */
-static void
-worker_alert(const char *category, const char *title, const char *desc,
-    struct json_object *ctx)
-{
-	worker_emit(event_alert(category, title, desc, ctx));
-}
-
-/*
- * Move to another state; only legal moves are ever asked for. A reason can
- * quote libgit2, which can quote file names: it is made valid UTF-8, as
- * the supervisor rejects any frame that is not.
- */
-static void
-worker_move(enum session_state to, const char *reason)
-{
-	struct utf8_carry	 carry = { { 0 }, 0 };
-	struct evbuffer		*b = NULL;
-
-	if (!session_state_can_move(wk.state, to))
-		fatalx("illegal transition %s -> %s",
-		    session_state_name(wk.state), session_state_name(to));
-	if (reason != NULL && !utf8_valid((const unsigned char *)reason,
-	    strlen(reason))) {
-		if ((b = evbuffer_new()) == NULL)
-			fatalx("evbuffer_new");
-		utf8_sanitize(&carry, (const unsigned char *)reason,
-		    strlen(reason), b);
-		utf8_flush(&carry, b);
-		evbuffer_add(b, "", 1);
-		reason = (const char *)evbuffer_pullup(b, -1);
-	}
-	log_info("%s -> %s%s%s", session_state_name(wk.state),
-	    session_state_name(to), reason != NULL ? ": " : "",
-	    reason != NULL ? reason : "");
-	worker_emit(event_state_changed(wk.state, to, reason));
-	wk.state = to;
-	if (b != NULL)
-		evbuffer_free(b);
-}
 
 /* The usage units after ran_ms of the CLI (usage.c). */
 static struct json_object *
@@ -312,7 +84,7 @@ worker_usage_tick_cb(int fd, short events, void *arg)
 	json_object_object_add(ev, "intervalMs",
 	    json_object_new_int64(now - wk.usage_last_ms));
 	wk.usage_last_ms = now;
-	worker_emit(ev);
+	wstate_emit(ev);
 }
 
 /* Start the USAGE_TICK timer once the CLI runs. */
@@ -348,7 +120,7 @@ worker_cg_create(void)
 	if (wk.cg != NULL)
 		return;
 	log_warnx("no cgroup: %s", cause);
-	worker_alert("resources", "session runs without resource limits",
+	wstate_alert("resources", "session runs without resource limits",
 	    cause, NULL);
 }
 
@@ -398,12 +170,12 @@ worker_end(void)
 	json_object_object_add(usage, "connectionsRefused",
 	    json_object_new_int64((int64_t)wk.net_refused));
 	json_object_object_add(ev, "totalUsage", usage);
-	worker_emit(ev);
+	wstate_emit(ev);
 
 	wk.closing = 1;
 	bufferevent_setwatermark(wk.chan, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(wk.chan)) == 0) {
-		worker_exit();
+		wstate_exit();
 		return;
 	}
 	if (wk.linger_ev != NULL) {
@@ -443,14 +215,14 @@ worker_quota_check(void)
 		desc = xasprintf("the workspace uses %d %% of its disk quota "
 		    "of %lld MiB; at 100 %% writes fail and the session "
 		    "fails", u.pct, wk.spec.quota_bytes / (1024 * 1024));
-		worker_alert("resources", "workspace disk quota almost full",
+		wstate_alert("resources", "workspace disk quota almost full",
 		    desc, ctx);
 		free(desc);
 	}
 	if (u.full) {
 		log_info("workspace quota full: %llu of %llu bytes used",
 		    (unsigned long long)u.used, (unsigned long long)u.total);
-		worker_stop(STOP_QUOTA, "disk quota exceeded", 0);
+		wstate_stop(STOP_QUOTA, "disk quota exceeded", 0);
 	}
 }
 
@@ -484,7 +256,7 @@ worker_touched_cb(const char *path, enum watch_reason why, void *arg)
 		    json_object_new_string(wk.room_path));
 	json_object_object_add(ev, "reason",
 	    json_object_new_string(watch_reason_name(why)));
-	worker_emit(ev);
+	wstate_emit(ev);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -507,7 +279,7 @@ worker_watch_alert_cb(const char *category, const char *title,
     const char *desc, void *arg)
 {
 	(void)arg;
-	worker_alert(category, title, desc, NULL);
+	wstate_alert(category, title, desc, NULL);
 }
 
 /*
@@ -543,7 +315,7 @@ worker_watch_failed(const char *cause, int error)
 		desc = xasprintf("No inotify instance for this session (%s): "
 		    "it reports no FILE_TOUCHED; its diff summary still "
 		    "covers its changes.", cause);
-	worker_emit(event_alert("resources", "file changes not watched", desc,
+	wstate_emit(event_alert("resources", "file changes not watched", desc,
 	    ctx));
 	free(desc);
 }
@@ -568,7 +340,7 @@ worker_diff_report(struct json_object *fields, const char *cause)
 			/* ev and fields share v until fields goes. */
 			json_object_object_add(ev, k, json_object_get(v));
 		json_object_put(fields);
-		worker_emit(ev);
+		wstate_emit(ev);
 		return;
 	}
 	log_warnx("diff summary: %s", cause);
@@ -576,7 +348,7 @@ worker_diff_report(struct json_object *fields, const char *cause)
 	ev = event_create(EV_DIFF_SUMMARY);
 	json_object_object_add(ev, "error", json_object_new_string(cause));
 	json_object_object_add(ev, "files", json_object_new_array());
-	worker_emit(ev);
+	wstate_emit(ev);
 	if (wk.diff_failed != NULL && strcmp(wk.diff_failed, cause) == 0)
 		return;
 	free(wk.diff_failed);
@@ -587,7 +359,7 @@ worker_diff_report(struct json_object *fields, const char *cause)
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "reason",
 	    json_object_new_string("diff_unavailable"));
-	worker_alert("workspace", "diff unavailable", desc, ctx);
+	wstate_alert("workspace", "diff unavailable", desc, ctx);
 	free(desc);
 }
 
@@ -704,7 +476,7 @@ static void
 worker_fail(const char *reason)
 {
 	worker_changes_end();
-	worker_move(ST_FAILED, reason);
+	wstate_move(ST_FAILED, reason);
 	worker_end();
 }
 
@@ -718,7 +490,7 @@ worker_chunk_cb(const char *data, size_t len, void *arg)
 	json_object_object_add(ev, "data",
 	    json_object_new_string_len(data, (int)len));
 	json_object_object_add(ev, "stream", json_object_new_string("stdout"));
-	worker_emit(ev);
+	wstate_emit(ev);
 }
 
 /* Forward a JSON record from the CLI's own output. */
@@ -730,7 +502,7 @@ worker_record_cb(struct json_object *obj, void *arg)
 	ev = event_create(EV_PROVIDER_EVENT_FORWARDED);
 	/* obj is borrowed from the output parser; the event keeps a ref. */
 	json_object_object_add(ev, "providerEvent", json_object_get(obj));
-	worker_emit(ev);
+	wstate_emit(ev);
 }
 
 /* A credential was redacted from the output: once per kind, never its value. */
@@ -743,7 +515,7 @@ worker_secret_cb(const char *kind, void *arg)
 	desc = xasprintf("a credential of kind %s appeared in the terminal "
 	    "output and was replaced by [REDACTED:%s]; further ones of this "
 	    "kind are redacted without an alert", kind, kind);
-	worker_alert("security", "credential in output", desc, NULL);
+	wstate_alert("security", "credential in output", desc, NULL);
 	free(desc);
 }
 
@@ -761,9 +533,9 @@ worker_approval_send(struct json_object *ap)
 	ev = event_create(EV_APPROVAL_REQUESTED);
 	/* The event keeps a reference of its own. */
 	json_object_object_add(ev, "approval", json_object_get(ap));
-	worker_emit(ev);
+	wstate_emit(ev);
 	if (wk.state == ST_RUNNING)
-		worker_move(ST_WAITING_FOR_APPROVAL, "approval requested");
+		wstate_move(ST_WAITING_FOR_APPROVAL, "approval requested");
 }
 
 /*
@@ -810,7 +582,7 @@ worker_exec_event_cb(struct json_object *ev, void *arg)
 		json_object_put(ev);
 		return;
 	}
-	worker_emit(ev);
+	wstate_emit(ev);
 }
 
 /* A gated exec is held: ask a human now (1), later (0) or never (-1). */
@@ -1027,18 +799,9 @@ worker_finish(void)
 		    signal_name(sig));
 	}
 	worker_changes_end();
-	worker_move(final, reason);
+	wstate_move(final, reason);
 	free(reason);
 	worker_end();
-}
-
-/* Signal the CLI's whole process group. */
-static void
-worker_signal(int sig)
-{
-	if (wk.pid > 0 && !wk.exited && killpg(wk.pid, sig) == -1 &&
-	    errno != ESRCH)
-		log_warn("killpg %d %s", (int)wk.pid, signal_name(sig));
 }
 
 /* The grace is over: SIGKILL. */
@@ -1047,28 +810,7 @@ worker_kill_cb(int fd, short events, void *arg)
 {
 	log_info("provider still running after %lld ms: killing it",
 	    (long long)wk.grace_ms);
-	worker_signal(SIGKILL);
-}
-
-/* Enter STOPPING and end the CLI: SIGTERM and a grace, or SIGKILL now. */
-static void
-worker_stop(enum worker_stop why, const char *reason, int graceful)
-{
-	struct timeval	tv;
-	int		paused = wk.state == ST_PAUSED_BY_HUMAN;
-
-	wk.stopping = why;
-	worker_move(ST_STOPPING, reason);
-	if (!graceful) {
-		worker_signal(SIGKILL);
-		return;
-	}
-	worker_signal(SIGTERM);
-	if (paused)
-		worker_signal(SIGCONT);
-	tv.tv_sec = wk.grace_ms / 1000;
-	tv.tv_usec = (wk.grace_ms % 1000) * 1000;
-	evtimer_add(wk.kill_ev, &tv);
+	wstate_signal(SIGKILL);
 }
 
 /* The session ran out of time. */
@@ -1081,7 +823,7 @@ worker_timeout_cb(int fd, short events, void *arg)
 		return;
 	secs = usage_seconds(wk.timeout_ms);
 	reason = xasprintf("timed out after %s s", secs);
-	worker_stop(STOP_TIMEOUT, reason, 1);
+	wstate_stop(STOP_TIMEOUT, reason, 1);
 	free(reason);
 	free(secs);
 }
@@ -1143,7 +885,7 @@ worker_start(struct json_object *o)
 	wk.start = json_object_get(o);
 	id = jsonget_str(jsonget_member(o, "session"), "sessionId");
 	if (id == NULL || !uuid_valid(id))
-		worker_peer_gone("START without a valid session.sessionId");
+		wstate_peer_gone("START without a valid session.sessionId");
 	wk.session_id = id;
 	log_settag("worker[%.8s]", id);
 
@@ -1167,7 +909,7 @@ worker_start(struct json_object *o)
 			log_debug("env %zu: %s", i++, k);
 		}
 	}
-	worker_move(ST_PREPARING_WORKSPACE, NULL);
+	wstate_move(ST_PREPARING_WORKSPACE, NULL);
 	worker_schedule(STEP_WORKSPACE);
 }
 
@@ -1224,7 +966,7 @@ worker_step_workspace(void)
 	if ((wk.watch = watch_create(wk.base, wk.dir, &wcb, wk.max_watches,
 	    cause, sizeof cause)) == NULL)
 		worker_watch_failed(cause, errno);
-	worker_move(ST_STARTING_PROVIDER, NULL);
+	wstate_move(ST_STARTING_PROVIDER, NULL);
 	worker_schedule(STEP_PROVIDER);
 }
 
@@ -1363,7 +1105,7 @@ worker_net_refused_cb(const char *host, int port, const char *why, void *arg)
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "host", json_object_new_string(host));
 	json_object_object_add(ctx, "port", json_object_new_int(port));
-	worker_alert("network", "connection refused by policy", desc, ctx);
+	wstate_alert("network", "connection refused by policy", desc, ctx);
 	free(desc);
 }
 
@@ -1394,7 +1136,7 @@ worker_net_start(void)
 	wk.proxy_fd = -1;
 	if (wk.proxy == NULL) {
 		log_warnx("network proxy: %s", cause);
-		worker_alert("network", "network proxy unavailable", cause, NULL);
+		wstate_alert("network", "network proxy unavailable", cause, NULL);
 		return;
 	}
 	log_info("network %s: proxy on port %d, %zu allowlist patterns",
@@ -1490,8 +1232,8 @@ worker_step_spawn(void)
 		    json_object_new_string(wk.room_path));
 	json_object_object_add(ev, "providerPid",
 	    json_object_new_int((int)wk.pid));
-	worker_emit(ev);
-	worker_move(ST_RUNNING, NULL);
+	wstate_emit(ev);
+	wstate_move(ST_RUNNING, NULL);
 
 	if (wk.timeout_ms > 0) {
 		tv.tv_sec = wk.timeout_ms / 1000;
@@ -1508,9 +1250,9 @@ worker_step_cb(int fd, short events, void *arg)
 	if (wk.closing)
 		return;
 	if (wk.stop_early) {
-		worker_move(ST_STOPPING, "stop requested");
+		wstate_move(ST_STOPPING, "stop requested");
 		worker_changes_end();
-		worker_move(ST_COMPLETED, "stopped before start");
+		wstate_move(ST_COMPLETED, "stopped before start");
 		worker_end();
 		return;
 	}
@@ -1543,7 +1285,7 @@ worker_msg_stop(struct json_object *o)
 
 	if (json_object_object_get_ex(o, "graceful", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_boolean))
-			worker_peer_gone("STOP with a graceful that is not a "
+			wstate_peer_gone("STOP with a graceful that is not a "
 			    "boolean");
 		graceful = json_object_get_boolean(v);
 	}
@@ -1560,11 +1302,11 @@ worker_msg_stop(struct json_object *o)
 		if (!graceful) {
 			log_info("forced stop while stopping");
 			evtimer_del(wk.kill_ev);
-			worker_signal(SIGKILL);
+			wstate_signal(SIGKILL);
 		}
 		return;
 	}
-	worker_stop(STOP_REQUESTED, "stop requested", graceful);
+	wstate_stop(STOP_REQUESTED, "stop requested", graceful);
 }
 
 /* PAUSE: freeze the CLI. Only from RUNNING: WAITING cannot move there. */
@@ -1576,9 +1318,9 @@ worker_msg_pause(void)
 		    session_state_name(wk.state));
 		return;
 	}
-	worker_signal(SIGSTOP);
+	wstate_signal(SIGSTOP);
 	wk.paused_from = wk.state;
-	worker_move(ST_PAUSED_BY_HUMAN, "paused on request");
+	wstate_move(ST_PAUSED_BY_HUMAN, "paused on request");
 }
 
 /* RESUME: thaw the CLI and return to where it was. */
@@ -1590,8 +1332,8 @@ worker_msg_resume(void)
 		    session_state_name(wk.state));
 		return;
 	}
-	worker_signal(SIGCONT);
-	worker_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
+	wstate_signal(SIGCONT);
+	wstate_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
 	    wk.paused_from : ST_RUNNING, "resumed on request");
 	if (wk.out != NULL)
 		output_recheck(wk.out);
@@ -1606,7 +1348,7 @@ worker_approval_done(const char *reason)
 {
 	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
 	    (wk.exec == NULL || execpol_pending(wk.exec) == 0))
-		worker_move(ST_RUNNING, reason);
+		wstate_move(ST_RUNNING, reason);
 }
 
 /*
@@ -1629,7 +1371,7 @@ worker_msg_approve(struct json_object *o)
 	    jsonget_string(v, "note", &note, NULL, 0) == -1) ||
 	    id == NULL || decision == NULL || (strcmp(decision, "allow") != 0 &&
 	    strcmp(decision, "deny") != 0))
-		worker_peer_gone("malformed APPROVE");
+		wstate_peer_gone("malformed APPROVE");
 	allow = strcmp(decision, "allow") == 0;
 	if (worker_live() && wk.approval_id[0] != '\0' &&
 	    strcmp(id, wk.approval_id) == 0) {
@@ -1657,7 +1399,7 @@ worker_msg_approve(struct json_object *o)
 		wk.denied = xasprintf("approval denied: %s (%s)", cmd, note);
 	else
 		wk.denied = xasprintf("approval denied: %s", cmd);
-	worker_stop(STOP_DENIED, wk.denied, 1);
+	wstate_stop(STOP_DENIED, wk.denied, 1);
 }
 
 /* INPUT {data}: to the CLI's terminal. */
@@ -1668,7 +1410,7 @@ worker_msg_input(struct json_object *o)
 
 	if (!json_object_object_get_ex(o, "data", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		worker_peer_gone("INPUT without a data string");
+		wstate_peer_gone("INPUT without a data string");
 	if (!worker_live())
 		return;
 	worker_pty_input(json_object_get_string(v),
@@ -1685,7 +1427,7 @@ worker_msg_resize(struct json_object *o)
 	    NULL, 0) == -1 ||
 	    jsonget_int(jsonget_member(o, "rows"), "rows", 1, 1000, &rows,
 	    NULL, 0) == -1)
-		worker_peer_gone("malformed RESIZE");
+		wstate_peer_gone("malformed RESIZE");
 	wk.cols = (int)cols;
 	wk.rows = (int)rows;
 	if (wk.master == -1)
@@ -1702,12 +1444,12 @@ worker_dispatch(struct json_object *o, enum msg_type type)
 	if (!wk.started && type != MSG_START) {
 		snprintf(why, sizeof why, "%s before START",
 		    msg_type_name(type));
-		worker_peer_gone(why);
+		wstate_peer_gone(why);
 	}
 	switch (type) {
 	case MSG_START:
 		if (wk.started)
-			worker_peer_gone("START sent twice");
+			wstate_peer_gone("START sent twice");
 		worker_start(o);
 		break;
 	case MSG_INPUT:
@@ -1731,7 +1473,7 @@ worker_dispatch(struct json_object *o, enum msg_type type)
 	default:
 		snprintf(why, sizeof why, "%s is not a supervisor message",
 		    msg_type_name(type));
-		worker_peer_gone(why);
+		wstate_peer_gone(why);
 	}
 }
 
@@ -1752,7 +1494,7 @@ worker_peer_drained_cb(struct peer *p, void *arg)
 	len = evbuffer_get_length(bufferevent_get_output(wk.chan));
 	if (wk.closing) {
 		if (len == 0)
-			worker_exit();
+			wstate_exit();
 		return;
 	}
 	if (wk.throttled && len <= WORKER_LOW_WATER) {
@@ -1776,20 +1518,20 @@ worker_peer_gone_cb(struct peer *p, enum peer_gone why, const char *cause,
 	case PEER_BAD_FRAME:
 		msg = xasprintf("protocol error from the supervisor: %s",
 		    cause);
-		worker_peer_gone(msg);
+		wstate_peer_gone(msg);
 		break;
 	case PEER_EOF:
 		if (wk.closing)
 			break;
-		worker_peer_gone("supervisor closed the channel");
+		wstate_peer_gone("supervisor closed the channel");
 		break;
 	case PEER_ERROR:
 		if (wk.closing)
 			break;
-		worker_peer_gone("channel error");
+		wstate_peer_gone("channel error");
 		break;
 	}
-	worker_exit();
+	wstate_exit();
 }
 
 static const struct peer_ops worker_peer_ops = {
@@ -1801,7 +1543,7 @@ static void
 worker_linger_cb(int fd, short events, void *arg)
 {
 	log_warnx("channel did not drain within %d ms", WORKER_LINGER_MS);
-	worker_exit();
+	wstate_exit();
 }
 
 /* Free the session (all is sent), for a clean exit under the sanitizers. */
