@@ -25,8 +25,10 @@
 #include "execpol.h"
 #include "frame.h"
 #include "jsonget.h"
+#include "launch.h"
 #include "log.h"
 #include "output.h"
+#include "policy.h"
 #include "overlay.h"
 #include "peer.h"
 #include "proto.h"
@@ -192,169 +194,6 @@ worker_fail(const char *reason)
 	changes_end();
 	wstate_move(ST_FAILED, reason);
 	worker_end();
-}
-
-/* Send a chunk of terminal output. */
-static void
-worker_chunk_cb(const char *data, size_t len, void *arg)
-{
-	struct json_object	*ev;
-
-	ev = event_create(EV_TERMINAL_CHUNK);
-	json_object_object_add(ev, "data",
-	    json_object_new_string_len(data, (int)len));
-	json_object_object_add(ev, "stream", json_object_new_string("stdout"));
-	wstate_emit(ev);
-}
-
-/* Forward a JSON record from the CLI's own output. */
-static void
-worker_record_cb(struct json_object *obj, void *arg)
-{
-	struct json_object	*ev;
-
-	ev = event_create(EV_PROVIDER_EVENT_FORWARDED);
-	/* obj is borrowed from the output parser; the event keeps a ref. */
-	json_object_object_add(ev, "providerEvent", json_object_get(obj));
-	wstate_emit(ev);
-}
-
-/* A credential was redacted from the output: once per kind, never its value. */
-static void
-worker_secret_cb(const char *kind, void *arg)
-{
-	char	*desc;
-
-	(void)arg;
-	desc = xasprintf("a credential of kind %s appeared in the terminal "
-	    "output and was replaced by [REDACTED:%s]; further ones of this "
-	    "kind are redacted without an alert", kind, kind);
-	wstate_alert("security", "credential in output", desc, NULL);
-	free(desc);
-}
-
-/*
- * Send APPROVAL_REQUESTED for ap (borrowed) and wait for the answer. A
- * provider prompt and held execs (execpol.c) may wait at the same time;
- * the session is WAITING_FOR_APPROVAL until the last one is answered.
- */
-static void
-worker_approval_send(struct json_object *ap)
-{
-	struct json_object	*ev;
-
-	wk.approvals++;
-	ev = event_create(EV_APPROVAL_REQUESTED);
-	/* The event keeps a reference of its own. */
-	json_object_object_add(ev, "approval", json_object_get(ap));
-	wstate_emit(ev);
-	if (wk.state == ST_RUNNING)
-		wstate_move(ST_WAITING_FOR_APPROVAL, "approval requested");
-}
-
-/*
- * An approval prompt: request an approval and wait. While paused it is
- * offered again on resume; while stopping, or with a prompt already
- * waiting, it is dropped.
- */
-static int
-worker_prompt_cb(const char *summary, void *arg)
-{
-	struct json_object	*ap;
-	char			 ts[32];
-	int64_t			 now = now_ms();
-
-	if (wk.state == ST_PAUSED_BY_HUMAN)
-		return (0);
-	if ((wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL) ||
-	    wk.closing || wk.approval_id[0] != '\0')
-		return (1);
-	uuid_v4(wk.approval_id);
-
-	ap = json_object_new_object();
-	json_object_object_add(ap, "approvalId",
-	    json_object_new_string(wk.approval_id));
-	json_object_object_add(ap, "sessionId",
-	    json_object_new_string(wk.session_id));
-	json_object_object_add(ap, "category", json_object_new_string("shell"));
-	json_object_object_add(ap, "summary", json_object_new_string(summary));
-	json_object_object_add(ap, "risk", json_object_new_string("medium"));
-	iso8601_ms(now, ts, sizeof ts);
-	json_object_object_add(ap, "requestedAt", json_object_new_string(ts));
-	iso8601_ms(now + wk.approval_timeout_ms, ts, sizeof ts);
-	json_object_object_add(ap, "timeoutAt", json_object_new_string(ts));
-	worker_approval_send(ap);
-	json_object_put(ap);
-	return (1);
-}
-
-/* An event of the exec policy (TEST_RUN_*, ALERT_RAISED). */
-static void
-worker_exec_event_cb(struct json_object *ev, void *arg)
-{
-	if (wk.closing) {
-		json_object_put(ev);
-		return;
-	}
-	wstate_emit(ev);
-}
-
-/* A gated exec is held: ask a human now (1), later (0) or never (-1). */
-static int
-worker_exec_request_cb(struct json_object *ap, void *arg)
-{
-	if (wk.pid <= 0 || wk.exited || wk.closing || wk.stopping != STOP_NONE)
-		return (-1);
-	if (wk.state == ST_PAUSED_BY_HUMAN)
-		return (0);
-	if (wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL)
-		return (-1);
-	worker_approval_send(ap);
-	return (1);
-}
-
-/* One more command ran (commandsRun). */
-static void
-worker_exec_ran_cb(void *arg)
-{
-	wk.commands_run++;
-}
-
-/* What the pty holds now, read before the policy ends a test run. */
-static void
-worker_exec_drain_cb(void *arg)
-{
-	unsigned char	buf[WORKER_READ_SIZE];
-	ssize_t		n;
-
-	/* EOF and errors are left to worker_pty_read_cb. */
-	if (!wk.reading || wk.master == -1 || wk.closing ||
-	    (n = read(wk.master, buf, sizeof buf)) <= 0)
-		return;
-	output_feed(wk.out, buf, (size_t)n);
-	testrun_output(wk.exec, (const char *)buf, (size_t)n);
-}
-
-/* The exec policy takes the listener of the CLI's tree. */
-static void
-worker_exec_start(void)
-{
-	struct execpol_cb	 cb = { worker_exec_event_cb,
-				    worker_exec_request_cb, worker_exec_ran_cb,
-				    worker_exec_drain_cb, NULL };
-	struct execpol_params	 pp;
-
-	memset(&pp, 0, sizeof pp);
-	pp.session_id = wk.session_id;
-	pp.allow = wk.task.shell_allow;
-	pp.deny = wk.task.shell_deny;
-	pp.categories = wk.task.approval_for;
-	pp.patterns = wk.exec_patterns;
-	pp.tests = wk.exec_tests;
-	pp.env = wk.env;
-	pp.timeout_ms = wk.approval_timeout_ms;
-	wk.exec = execpol_create(wk.base, wk.notify_fd, &pp, &cb);
-	wk.notify_fd = -1;
 }
 
 /* Queue bytes for the CLI's terminal. */
@@ -684,189 +523,13 @@ worker_step_workspace(void)
 	worker_schedule(STEP_PROVIDER);
 }
 
-/* Find the CLI, detect its version and features, build its argv. */
-static void
-worker_step_provider(void)
-{
-	struct output_cb	 cb = { worker_chunk_cb, worker_record_cb,
-				    worker_prompt_cb, NULL, worker_secret_cb };
-	char			 cause[WORKER_CAUSE_MAX], *reason;
-	int			 jsonl;
-
-	if (provider_detect(wk.provider, wk.path, wk.home, wk.lang,
-	    &wk.detect, cause, sizeof cause) == -1) {
-		log_warnx("%s", cause);
-		worker_fail(cause);
-		return;
-	}
-	if (wk.detect.version != NULL)
-		wk.version = xstrdup(wk.detect.version);
-	else if (wk.detect.version_line != NULL)
-		wk.version = xstrdup(wk.detect.version_line);
-	else
-		wk.version = xstrdup("unknown");
-	log_info("provider %s at %s, version %s, features 0x%x",
-	    wk.provider->name, wk.detect.path, wk.version, wk.detect.features);
-
-	wk.prompt = provider_prompt(&wk.task);
-	wk.argv = provider_argv(wk.provider, wk.detect.features, &wk.task,
-	    wk.prompt, &jsonl);
-	if (strcmp(wk.provider->output, "jsonl") == 0)
-		jsonl = 1;
-	wk.out = output_create(wk.base, &cb, wk.provider->approval_patterns,
-	    jsonl, cause, sizeof cause);
-	if (wk.out == NULL) {
-		reason = xasprintf("provider '%s': %s", wk.provider->name,
-		    cause);
-		log_warnx("%s", reason);
-		worker_fail(reason);
-		free(reason);
-		return;
-	}
-	if (wk.env != NULL) {
-		json_object_object_foreach(wk.env, k, v) {
-			(void)k;
-			output_add_secret(wk.out, json_object_get_string(v));
-		}
-	}
-	/* The agent never gets the daemon's token; should it find it anyway. */
-	if (wk.spec.token != NULL)
-		output_add_secret(wk.out, wk.spec.token);
-	worker_schedule(STEP_SPAWN);
-}
-
-/*
- * The sandbox replaces /tmp with a private one, so a CLI found there (a
- * build tree's fake agent, a CLI unpacked under /tmp) would vanish from the
- * agent's view. Its directory, and that of the file it links to, are then
- * exposed read-only: the operator chose the CLI, not the agent.
- */
-static void
-worker_sb_expose_cli(void)
-{
-	char	*dirs[2], *slash;
-	size_t	 n, i, j;
-
-	if (wk.detect.path == NULL)
-		return;
-	dirs[0] = xstrdup(wk.detect.path);
-	dirs[1] = realpath(wk.detect.path, NULL);
-	for (i = 0; i < nitems(dirs) && dirs[i] != NULL; i++) {
-		if ((slash = strrchr(dirs[i], '/')) != NULL && slash != dirs[i])
-			*slash = '\0';
-		if (!workspace_path_under(dirs[i], "/tmp"))
-			continue;
-		n = strv_len(wk.sb_expose);
-		for (j = 0; j < n; j++)
-			if (strcmp(wk.sb_expose[j], dirs[i]) == 0)
-				break;
-		if (j < n)
-			continue;
-		log_info("sandbox: exposing %s (the CLI is there)", dirs[i]);
-		wk.sb_expose = xrealloc(wk.sb_expose, (n + 2) *
-		    sizeof *wk.sb_expose);
-		wk.sb_expose[n] = xstrdup(dirs[i]);
-		wk.sb_expose[n + 1] = NULL;
-	}
-	free(dirs[0]);
-	free(dirs[1]);
-	wk.sbp.expose = wk.sb_expose;
-}
-
-/* Wipe and free an environment: it holds secret values. */
-static void
-worker_env_free(char **env)
-{
-	size_t	i;
-
-	for (i = 0; env != NULL && env[i] != NULL; i++)
-		explicit_bzero(env[i], strlen(env[i]));
-	strv_free(env);
-}
-
-/* The most host:port alerts per session; past it, only counted. */
-#define WORKER_NET_ALERTS	64
-
-/*
- * The proxy refused a connection. Every one is counted; the first
- * for each host:port raises ALERT_RAISED, so a retrying agent cannot
- * flood the event log.
- */
-static void
-worker_net_refused_cb(const char *host, int port, const char *why, void *arg)
-{
-	struct json_object	*ctx;
-	char			 name[NETALLOW_HOST_MAX + 8], *desc;
-	size_t			 i;
-
-	wk.net_refused++;
-	if (wk.closing)
-		return;
-	netallow_format(host, port, name, sizeof name);
-	for (i = 0; i < wk.net_nalerted; i++)
-		if (strcmp(wk.net_alerted[i], name) == 0)
-			return;
-	if (wk.net_nalerted == WORKER_NET_ALERTS)
-		return;
-	wk.net_alerted = xrealloc(wk.net_alerted, (wk.net_nalerted + 2) *
-	    sizeof *wk.net_alerted);
-	wk.net_alerted[wk.net_nalerted++] = xstrdup(name);
-	wk.net_alerted[wk.net_nalerted] = NULL;
-	log_info("network: connection to %s refused: %s", name, why);
-
-	desc = xasprintf("connection to %s refused: %s (later refusals of "
-	    "it are counted in connectionsRefused, not alerted)", name, why);
-	ctx = json_object_new_object();
-	json_object_object_add(ctx, "host", json_object_new_string(host));
-	json_object_object_add(ctx, "port", json_object_new_int(port));
-	wstate_alert("network", "connection refused by policy", desc, ctx);
-	free(desc);
-}
-
-/* The proxy let a connection through. */
-static void
-worker_net_allowed_cb(const char *host, int port, void *arg)
-{
-	log_debug("network: %s port %d allowed", host, port);
-}
-
-/*
- * Serve the bridge of a sandboxed session (the proxy owns its end of the
- * socketpair from here): the allowlist (restricted) or any host (open),
- * to vetted addresses only, never runnerd's listeners. Without a proxy
- * the agent simply has no network at all; say so.
- */
-static void
-worker_net_start(void)
-{
-	struct proxy_cb		cb = { worker_net_refused_cb,
-				    worker_net_allowed_cb, NULL };
-	struct proxy_policy	pol = { wk.net_allow, wk.net_open,
-				    wk.net_listen };
-	char			cause[WORKER_CAUSE_MAX];
-
-	wk.proxy = proxy_create(wk.base, wk.proxy_fd, &pol, &cb,
-	    cause, sizeof cause);
-	wk.proxy_fd = -1;
-	if (wk.proxy == NULL) {
-		log_warnx("network proxy: %s", cause);
-		wstate_alert("network", "network proxy unavailable", cause, NULL);
-		return;
-	}
-	log_info("network %s: proxy on port %d, %zu allowlist patterns",
-	    wk.net_open ? "open" : "restricted", PROXY_PORT,
-	    strv_len(wk.net_allow));
-}
-
 /* Start the CLI on its pty; the session is RUNNING. */
 static void
 worker_step_spawn(void)
 {
-	struct spawn		 sp;
 	struct json_object	*ev;
 	struct timeval		 tv;
 	char			 cause[WORKER_CAUSE_MAX];
-	char			**env;
 
 	/* Before the fork, so an early exit is not missed. */
 	if ((wk.sigchld_ev = evsignal_new(wk.base, SIGCHLD, worker_sigchld_cb,
@@ -875,51 +538,11 @@ worker_step_spawn(void)
 
 	/* The session's cgroup, for the spawn to put the CLI in. */
 	worker_cg_create();
-	/*
-	 * In the sandbox HOME is a private one and the proxy is the only
-	 * way out, in either network mode.
-	 */
-	env = spawn_env(wk.path, wk.sandboxed ? SANDBOX_HOME : wk.home,
-	    wk.lang, wk.env);
-	if (wk.sandboxed)
-		env = proxybridge_env(env, SANDBOX_PROXY_PORT);
-	sp.path = wk.detect.path;
-	sp.argv = wk.argv;
-	sp.envp = env;
-	sp.cwd = wk.dir;
-	sp.cols = wk.cols;
-	sp.rows = wk.rows;
-	sp.notify = wk.exec_notify;
-	if (wk.sandboxed) {
-		struct sandbox_proc	proc;
-
-		wk.sbp.workspace = wk.dir;
-		wk.sbp.exec_notify = wk.exec_notify;
-		worker_sb_expose_cli();
-		if (confine_spawn(&sp, &wk.sbp, wk.cg, &proc, cause,
-		    sizeof cause) == 0) {
-			wk.pid = proc.pid;
-			wk.master = proc.master;
-			wk.notify_fd = proc.notify_fd;
-			wk.proxy_fd = proc.proxy_fd;
-			wk.sb_status_fd = proc.status_fd;
-		} else
-			wk.pid = -1;
-	} else
-		wk.pid = spawn_pty(&sp, &wk.master, &wk.notify_fd, cause,
-		    sizeof cause);
-	worker_env_free(env);
-	if (wk.pid == -1) {
+	if (launch_spawn(cause, sizeof cause) == -1) {
 		log_warnx("%s", cause);
 		worker_fail(cause);
 		return;
 	}
-	/* From here every exec of its tree goes through the policy. */
-	if (wk.notify_fd != -1)
-		worker_exec_start();
-	/* The session's way out, through the bridge. */
-	if (wk.proxy_fd != -1)
-		worker_net_start();
 	wk.spawn_ms = mono_ms();
 	usage_cg_attach(wk.cg, wk.pid);
 	log_info("provider %s started, pid %ld", wk.provider->name,
@@ -961,6 +584,8 @@ worker_step_spawn(void)
 static void
 worker_step_cb(int fd, short events, void *arg)
 {
+	char	*reason;
+
 	if (wk.closing)
 		return;
 	if (wk.stop_early) {
@@ -975,7 +600,11 @@ worker_step_cb(int fd, short events, void *arg)
 		worker_step_workspace();
 		break;
 	case STEP_PROVIDER:
-		worker_step_provider();
+		if ((reason = launch_provider()) != NULL) {
+			worker_fail(reason);
+			free(reason);
+		} else
+			worker_schedule(STEP_SPAWN);
 		break;
 	case STEP_SPAWN:
 		worker_step_spawn();
