@@ -20,6 +20,7 @@
 #include "changes.h"
 #include "conf.h"
 #include "confine.h"
+#include "control.h"
 #include "diff.h"
 #include "event.h"
 #include "execpol.h"
@@ -194,18 +195,6 @@ worker_fail(const char *reason)
 	changes_end();
 	wstate_move(ST_FAILED, reason);
 	worker_end();
-}
-
-/* Queue bytes for the CLI's terminal. */
-static void
-worker_pty_input(const char *data, size_t len)
-{
-	if (wk.pid <= 0 || wk.exited || wk.master == -1) {
-		log_debug("input dropped: no CLI running");
-		return;
-	}
-	(void)ptyio_input(wk.master, wk.input, wk.write_ev, data, len,
-	    WORKER_INPUT_MAX);
 }
 
 /* The pty can take input again. */
@@ -612,172 +601,6 @@ worker_step_cb(int fd, short events, void *arg)
 	}
 }
 
-/* Whether the CLI is there to be told anything. */
-static int
-worker_live(void)
-{
-	return (wk.pid > 0 && !wk.exited && !wk.closing);
-}
-
-/* STOP {graceful}: honoured before the CLI runs, escalated while STOPPING. */
-static void
-worker_msg_stop(struct json_object *o)
-{
-	struct json_object	*v;
-	int			 graceful = 1;
-
-	if (json_object_object_get_ex(o, "graceful", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_boolean))
-			wstate_peer_gone("STOP with a graceful that is not a "
-			    "boolean");
-		graceful = json_object_get_boolean(v);
-	}
-	if (wk.closing)
-		return;
-	if (wk.pid <= 0) {
-		log_info("stop requested before the provider started");
-		wk.stop_early = 1;
-		return;
-	}
-	if (wk.exited)
-		return;
-	if (wk.state == ST_STOPPING) {
-		if (!graceful) {
-			log_info("forced stop while stopping");
-			evtimer_del(wk.kill_ev);
-			wstate_signal(SIGKILL);
-		}
-		return;
-	}
-	wstate_stop(STOP_REQUESTED, "stop requested", graceful);
-}
-
-/* PAUSE: freeze the CLI. Only from RUNNING: WAITING cannot move there. */
-static void
-worker_msg_pause(void)
-{
-	if (!worker_live() || wk.state != ST_RUNNING) {
-		log_warnx("pause ignored in state %s",
-		    session_state_name(wk.state));
-		return;
-	}
-	wstate_signal(SIGSTOP);
-	wk.paused_from = wk.state;
-	wstate_move(ST_PAUSED_BY_HUMAN, "paused on request");
-}
-
-/* RESUME: thaw the CLI and return to where it was. */
-static void
-worker_msg_resume(void)
-{
-	if (!worker_live() || wk.state != ST_PAUSED_BY_HUMAN) {
-		log_warnx("resume ignored in state %s",
-		    session_state_name(wk.state));
-		return;
-	}
-	wstate_signal(SIGCONT);
-	wstate_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
-	    wk.paused_from : ST_RUNNING, "resumed on request");
-	if (wk.out != NULL)
-		output_recheck(wk.out);
-	/* Held execs that could not be asked about while paused. */
-	if (wk.exec != NULL)
-		execpol_recheck(wk.exec);
-}
-
-/* An approval was answered: RUNNING again once none is left waiting. */
-static void
-worker_approval_done(const char *reason)
-{
-	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
-	    (wk.exec == NULL || execpol_pending(wk.exec) == 0))
-		wstate_move(ST_RUNNING, reason);
-}
-
-/*
- * APPROVE {approvalId, decision, note?}: a provider prompt is answered on
- * the pty; a held exec proceeds or fails with EACCES, and then, denied,
- * the session stops FAILED (DESIGN section 3) unless the config says
- * approval_deny_continues.
- */
-static void
-worker_msg_approve(struct json_object *o)
-{
-	struct json_object	*v;
-	const char		*id, *decision, *note = NULL, *keys;
-	char			 cmd[1200];
-	int			 allow;
-
-	id = jsonget_str(o, "approvalId");
-	decision = jsonget_str(o, "decision");
-	if (((v = jsonget_member(o, "note")) != NULL &&
-	    jsonget_string(v, "note", &note, NULL, 0) == -1) ||
-	    id == NULL || decision == NULL || (strcmp(decision, "allow") != 0 &&
-	    strcmp(decision, "deny") != 0))
-		wstate_peer_gone("malformed APPROVE");
-	allow = strcmp(decision, "allow") == 0;
-	if (worker_live() && wk.approval_id[0] != '\0' &&
-	    strcmp(id, wk.approval_id) == 0) {
-		keys = allow ? wk.provider->approve_keys :
-		    wk.provider->deny_keys;
-		wk.approval_id[0] = '\0';
-		worker_pty_input(keys, strlen(keys));
-		worker_approval_done(allow ? "approval allowed" :
-		    "approval denied");
-		return;
-	}
-	if (wk.closing || wk.exec == NULL ||
-	    execpol_resolve(wk.exec, id, allow, cmd, sizeof cmd) == -1) {
-		log_warnx("approval %.40s is not pending: ignored", id);
-		return;
-	}
-	if (allow || wk.deny_continues || wk.stopping != STOP_NONE ||
-	    !worker_live()) {
-		worker_approval_done(allow ? "approval allowed" :
-		    "approval denied");
-		return;
-	}
-	free(wk.denied);
-	if (note != NULL && *note != '\0')
-		wk.denied = xasprintf("approval denied: %s (%s)", cmd, note);
-	else
-		wk.denied = xasprintf("approval denied: %s", cmd);
-	wstate_stop(STOP_DENIED, wk.denied, 1);
-}
-
-/* INPUT {data}: to the CLI's terminal. */
-static void
-worker_msg_input(struct json_object *o)
-{
-	struct json_object	*v;
-
-	if (!json_object_object_get_ex(o, "data", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		wstate_peer_gone("INPUT without a data string");
-	if (!worker_live())
-		return;
-	worker_pty_input(json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v));
-}
-
-/* RESIZE {cols, rows}: the pty's window size (remembered before spawn). */
-static void
-worker_msg_resize(struct json_object *o)
-{
-	int64_t		cols, rows;
-
-	if (jsonget_int(jsonget_member(o, "cols"), "cols", 1, 1000, &cols,
-	    NULL, 0) == -1 ||
-	    jsonget_int(jsonget_member(o, "rows"), "rows", 1, 1000, &rows,
-	    NULL, 0) == -1)
-		wstate_peer_gone("malformed RESIZE");
-	wk.cols = (int)cols;
-	wk.rows = (int)rows;
-	if (wk.master == -1)
-		return;
-	ptyio_resize(wk.master, (int)cols, (int)rows);
-}
-
 /* One message from the supervisor. */
 static void
 worker_dispatch(struct json_object *o, enum msg_type type)
@@ -796,22 +619,22 @@ worker_dispatch(struct json_object *o, enum msg_type type)
 		worker_start(o);
 		break;
 	case MSG_INPUT:
-		worker_msg_input(o);
+		control_input(o);
 		break;
 	case MSG_RESIZE:
-		worker_msg_resize(o);
+		control_resize(o);
 		break;
 	case MSG_STOP:
-		worker_msg_stop(o);
+		control_stop(o);
 		break;
 	case MSG_PAUSE:
-		worker_msg_pause();
+		control_pause();
 		break;
 	case MSG_RESUME:
-		worker_msg_resume();
+		control_resume();
 		break;
 	case MSG_APPROVE:
-		worker_msg_approve(o);
+		control_approve(o);
 		break;
 	default:
 		snprintf(why, sizeof why, "%s is not a supervisor message",
