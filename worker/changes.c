@@ -21,7 +21,6 @@
 #include "log.h"
 #include "proto.h"
 #include "quota.h"
-#include "utf8.h"
 #include "util.h"
 #include "watch.h"
 #include "wstate.h"
@@ -71,9 +70,8 @@ changes_quota_check(void)
 void
 changes_touched_cb(const char *path, enum watch_reason why, void *arg)
 {
-	struct utf8_carry	 carry = { { 0 }, 0 };
 	struct json_object	*ev;
-	struct evbuffer		*b = NULL;
+	struct evbuffer		*b;
 
 	if (wk.closing)
 		return;
@@ -81,15 +79,7 @@ changes_touched_cb(const char *path, enum watch_reason why, void *arg)
 	if (why == WATCH_READ && wk.diff_job != NULL)
 		return;
 	/* Any name the agent makes must fit a frame: valid UTF-8 only. */
-	if (!utf8_valid((const unsigned char *)path, strlen(path))) {
-		if ((b = evbuffer_new()) == NULL)
-			fatalx("evbuffer_new");
-		utf8_sanitize(&carry, (const unsigned char *)path,
-		    strlen(path), b);
-		utf8_flush(&carry, b);
-		evbuffer_add(b, "", 1);
-		path = (const char *)evbuffer_pullup(b, -1);
-	}
+	path = wstate_utf8(path, &b);
 	ev = event_create(EV_FILE_TOUCHED);
 	json_object_object_add(ev, "path", json_object_new_string(path));
 	if (wk.room_path != NULL && watch_in_room(path, wk.room_path))

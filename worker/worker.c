@@ -729,7 +729,7 @@ worker_cleanup(void)
 	diff_cancel(wk.diff_job);
 	watch_free(wk.watch);
 	output_free(wk.out);
-	execpol_free(wk.exec);		/* ex */
+	execpol_free(wk.exec);
 	strv_free(wk.exec_tests);
 	free(wk.denied);
 	free(wk.diff_failed);
@@ -789,7 +789,7 @@ worker_main(int verbose)
 	memset(&wk, 0, sizeof wk);
 	wk.pid = -1;
 	wk.master = -1;
-	wk.notify_fd = wk.sb_status_fd = wk.proxy_fd = -1;	/* sb */
+	wk.notify_fd = wk.sb_status_fd = wk.proxy_fd = -1;
 	wk.state = ST_CREATED;
 
 	if ((wk.base = event_base_new()) == NULL)

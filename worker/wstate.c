@@ -81,6 +81,27 @@ wstate_alert(const char *category, const char *title, const char *desc,
 }
 
 /*
+ * s as valid UTF-8, since the supervisor rejects any frame that is not: s
+ * itself (*bp NULL), or a sanitised copy held in *bp for the caller to
+ * free. NULL stays NULL.
+ */
+const char *
+wstate_utf8(const char *s, struct evbuffer **bp)
+{
+	struct utf8_carry	 carry = { { 0 }, 0 };
+
+	*bp = NULL;
+	if (s == NULL || utf8_valid((const unsigned char *)s, strlen(s)))
+		return (s);
+	if ((*bp = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	utf8_sanitize(&carry, (const unsigned char *)s, strlen(s), *bp);
+	utf8_flush(&carry, *bp);
+	evbuffer_add(*bp, "", 1);
+	return ((const char *)evbuffer_pullup(*bp, -1));
+}
+
+/*
  * Move to another state; only legal moves are ever asked for. A reason can
  * quote libgit2, which can quote file names: it is made valid UTF-8, as
  * the supervisor rejects any frame that is not.
@@ -88,22 +109,12 @@ wstate_alert(const char *category, const char *title, const char *desc,
 void
 wstate_move(enum session_state to, const char *reason)
 {
-	struct utf8_carry	 carry = { { 0 }, 0 };
-	struct evbuffer		*b = NULL;
+	struct evbuffer	*b;
 
 	if (!session_state_can_move(wk.state, to))
 		fatalx("illegal transition %s -> %s",
 		    session_state_name(wk.state), session_state_name(to));
-	if (reason != NULL && !utf8_valid((const unsigned char *)reason,
-	    strlen(reason))) {
-		if ((b = evbuffer_new()) == NULL)
-			fatalx("evbuffer_new");
-		utf8_sanitize(&carry, (const unsigned char *)reason,
-		    strlen(reason), b);
-		utf8_flush(&carry, b);
-		evbuffer_add(b, "", 1);
-		reason = (const char *)evbuffer_pullup(b, -1);
-	}
+	reason = wstate_utf8(reason, &b);
 	log_info("%s -> %s%s%s", session_state_name(wk.state),
 	    session_state_name(to), reason != NULL ? ": " : "",
 	    reason != NULL ? reason : "");

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/buffer.h>
 #include <json-c/json.h>
 
 #include "cgroup.h"
@@ -171,6 +172,8 @@ void	 wstate_emit(struct json_object *);
 /* ALERT_RAISED {severity warn, category}, with its context (consumed). */
 void	 wstate_alert(const char *, const char *, const char *,
 	    struct json_object *);
+/* s as valid UTF-8: s, or a copy in *bp (freed by the caller). */
+const char	*wstate_utf8(const char *, struct evbuffer **);
 /* Move to another state; only legal moves are ever asked for. */
 void	 wstate_move(enum session_state, const char *);
 /* Signal the CLI's whole process group. */
