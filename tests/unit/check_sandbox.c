@@ -713,6 +713,62 @@ START_TEST(test_spawn_required)
 }
 END_TEST
 
+/* initchan: a message and a descriptor across, long text cut, then EOF. */
+START_TEST(test_initchan_roundtrip)
+{
+	char	 buf[SANDBOX_MSG_MAX], big[2 * SANDBOX_MSG_MAX], type = 0;
+	int	 sv[2], fd = -1, null;
+	ssize_t	 n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_ne(null = open("/dev/null", O_RDONLY), -1);
+	ck_assert_int_eq(initchan_send(sv[0], SANDBOX_MSG_WARN, "hello", 5,
+	    null), 0);
+	close(null);
+	n = initchan_recv(sv[1], &type, buf, sizeof buf, &fd);
+	ck_assert_int_eq(n, 6);
+	ck_assert_int_eq(type, SANDBOX_MSG_WARN);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	close(fd);
+
+	memset(big, 'x', sizeof big);
+	ck_assert_int_eq(initchan_send(sv[0], SANDBOX_MSG_FAIL, big,
+	    sizeof big, -1), 0);
+	n = initchan_recv(sv[1], &type, buf, sizeof buf, &fd);
+	ck_assert_int_eq(n, SANDBOX_MSG_MAX);
+	ck_assert_int_eq(type, SANDBOX_MSG_FAIL);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_uint_eq(strlen(buf), SANDBOX_MSG_MAX - 1);
+
+	close(sv[0]);
+	ck_assert_int_eq(initchan_recv(sv[1], &type, buf, sizeof buf, &fd), 0);
+	ck_assert_int_eq(fd, -1);
+	close(sv[1]);
+}
+END_TEST
+
+/* initchan: a child that sends no listener is a cause, not a descriptor. */
+START_TEST(test_initchan_no_listener)
+{
+	char	why[256];
+	int	sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(initchan_send(sv[0], SANDBOX_MSG_WARN, "no seccomp",
+	    10, -1), 0);
+	ck_assert_int_eq(initchan_notify_recv(sv[1], 1000, why,
+	    sizeof why), -1);
+	ck_assert_str_eq(why, "no seccomp");
+	ck_assert_int_eq(initchan_notify_recv(sv[1], 50, why,
+	    sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "no listener"));
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -731,6 +787,11 @@ unit_suite(void)
 	tcase_add_test(tc, test_seccomp_denies);
 	tcase_add_test(tc, test_seccomp_notify);
 	tcase_add_test(tc, test_landlock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("channel");
+	tcase_add_test(tc, test_initchan_roundtrip);
+	tcase_add_test(tc, test_initchan_no_listener);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("spawn");
