@@ -79,15 +79,22 @@ control_stop(struct json_object *o)
 	wstate_stop(STOP_REQUESTED, "stop requested", graceful);
 }
 
+/* Whether the CLI is live and in state want; if not, what is ignored. */
+static int
+control_in(enum session_state want, const char *what)
+{
+	if (control_live() && wk.state == want)
+		return (1);
+	log_warnx("%s ignored in state %s", what, session_state_name(wk.state));
+	return (0);
+}
+
 /* PAUSE: freeze the CLI. Only from RUNNING: WAITING cannot move there. */
 void
 control_pause(void)
 {
-	if (!control_live() || wk.state != ST_RUNNING) {
-		log_warnx("pause ignored in state %s",
-		    session_state_name(wk.state));
+	if (!control_in(ST_RUNNING, "pause"))
 		return;
-	}
 	wstate_signal(SIGSTOP);
 	wk.paused_from = wk.state;
 	wstate_move(ST_PAUSED_BY_HUMAN, "paused on request");
@@ -97,11 +104,8 @@ control_pause(void)
 void
 control_resume(void)
 {
-	if (!control_live() || wk.state != ST_PAUSED_BY_HUMAN) {
-		log_warnx("resume ignored in state %s",
-		    session_state_name(wk.state));
+	if (!control_in(ST_PAUSED_BY_HUMAN, "resume"))
 		return;
-	}
 	wstate_signal(SIGCONT);
 	wstate_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
 	    wk.paused_from : ST_RUNNING, "resumed on request");
