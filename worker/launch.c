@@ -16,10 +16,10 @@
 #include "conf.h"
 #include "confine.h"
 #include "event.h"
+#include "gate.h"
 #include "launch.h"
 #include "log.h"
 #include "output.h"
-#include "policy.h"
 #include "provider.h"
 #include "proxy.h"
 #include "sandbox.h"
@@ -75,7 +75,7 @@ char *
 launch_provider(void)
 {
 	struct output_cb	 cb = { launch_chunk_cb, launch_record_cb,
-				    policy_prompt_cb, NULL, launch_secret_cb };
+				    gate_prompt_cb, NULL, launch_secret_cb };
 	char			 cause[WORKER_CAUSE_MAX], *reason;
 	int			 jsonl;
 
@@ -287,7 +287,7 @@ launch_spawn(char *cause, size_t causelen)
 		return (-1);
 	/* From here every exec of its tree goes through the policy. */
 	if (wk.notify_fd != -1)
-		policy_exec_start();
+		gate_exec_start();
 	/* The session's way out, through the bridge. */
 	if (wk.proxy_fd != -1)
 		launch_net_start();

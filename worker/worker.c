@@ -20,7 +20,7 @@
 #include "changes.h"
 #include "conf.h"
 #include "confine.h"
-#include "control.h"
+#include "command.h"
 #include "diff.h"
 #include "event.h"
 #include "execpol.h"
@@ -616,22 +616,22 @@ worker_dispatch(struct json_object *o, enum msg_type type)
 		worker_start(o);
 		break;
 	case MSG_INPUT:
-		control_input(o);
+		command_input(o);
 		break;
 	case MSG_RESIZE:
-		control_resize(o);
+		command_resize(o);
 		break;
 	case MSG_STOP:
-		control_stop(o);
+		command_stop(o);
 		break;
 	case MSG_PAUSE:
-		control_pause();
+		command_pause();
 		break;
 	case MSG_RESUME:
-		control_resume();
+		command_resume();
 		break;
 	case MSG_APPROVE:
-		control_approve(o);
+		command_approve(o);
 		break;
 	default:
 		snprintf(why, sizeof why, "%s is not a supervisor message",

@@ -15,7 +15,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
-#include "control.h"
+#include "command.h"
 #include "event.h"
 #include "execpol.h"
 #include "jsonget.h"
@@ -29,7 +29,7 @@
 
 /* Queue bytes for the CLI's terminal. */
 static void
-control_pty_input(const char *data, size_t len)
+command_pty_input(const char *data, size_t len)
 {
 	if (wk.pid <= 0 || wk.exited || wk.master == -1) {
 		log_debug("input dropped: no CLI running");
@@ -41,14 +41,14 @@ control_pty_input(const char *data, size_t len)
 
 /* Whether the CLI is there to be told anything. */
 static int
-control_live(void)
+command_live(void)
 {
 	return (wk.pid > 0 && !wk.exited && !wk.closing);
 }
 
 /* STOP {graceful}: honoured before the CLI runs, escalated while STOPPING. */
 void
-control_stop(struct json_object *o)
+command_stop(struct json_object *o)
 {
 	struct json_object	*v;
 	int			 graceful = 1;
@@ -81,9 +81,9 @@ control_stop(struct json_object *o)
 
 /* Whether the CLI is live and in state want; if not, what is ignored. */
 static int
-control_in(enum session_state want, const char *what)
+command_in(enum session_state want, const char *what)
 {
-	if (control_live() && wk.state == want)
+	if (command_live() && wk.state == want)
 		return (1);
 	log_warnx("%s ignored in state %s", what, session_state_name(wk.state));
 	return (0);
@@ -91,9 +91,9 @@ control_in(enum session_state want, const char *what)
 
 /* PAUSE: freeze the CLI. Only from RUNNING: WAITING cannot move there. */
 void
-control_pause(void)
+command_pause(void)
 {
-	if (!control_in(ST_RUNNING, "pause"))
+	if (!command_in(ST_RUNNING, "pause"))
 		return;
 	wstate_signal(SIGSTOP);
 	wk.paused_from = wk.state;
@@ -102,9 +102,9 @@ control_pause(void)
 
 /* RESUME: thaw the CLI and return to where it was. */
 void
-control_resume(void)
+command_resume(void)
 {
-	if (!control_in(ST_PAUSED_BY_HUMAN, "resume"))
+	if (!command_in(ST_PAUSED_BY_HUMAN, "resume"))
 		return;
 	wstate_signal(SIGCONT);
 	wstate_move(session_state_can_move(ST_PAUSED_BY_HUMAN, wk.paused_from) ?
@@ -118,7 +118,7 @@ control_resume(void)
 
 /* An approval was answered: RUNNING again once none is left waiting. */
 static void
-control_approval_done(const char *reason)
+command_approval_done(const char *reason)
 {
 	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
 	    (wk.exec == NULL || execpol_pending(wk.exec) == 0))
@@ -132,7 +132,7 @@ control_approval_done(const char *reason)
  * approval_deny_continues.
  */
 void
-control_approve(struct json_object *o)
+command_approve(struct json_object *o)
 {
 	struct json_object	*v;
 	const char		*id, *decision, *note = NULL, *keys;
@@ -147,13 +147,13 @@ control_approve(struct json_object *o)
 	    strcmp(decision, "deny") != 0))
 		wstate_peer_gone("malformed APPROVE");
 	allow = strcmp(decision, "allow") == 0;
-	if (control_live() && wk.approval_id[0] != '\0' &&
+	if (command_live() && wk.approval_id[0] != '\0' &&
 	    strcmp(id, wk.approval_id) == 0) {
 		keys = allow ? wk.provider->approve_keys :
 		    wk.provider->deny_keys;
 		wk.approval_id[0] = '\0';
-		control_pty_input(keys, strlen(keys));
-		control_approval_done(allow ? "approval allowed" :
+		command_pty_input(keys, strlen(keys));
+		command_approval_done(allow ? "approval allowed" :
 		    "approval denied");
 		return;
 	}
@@ -163,8 +163,8 @@ control_approve(struct json_object *o)
 		return;
 	}
 	if (allow || wk.deny_continues || wk.stopping != STOP_NONE ||
-	    !control_live()) {
-		control_approval_done(allow ? "approval allowed" :
+	    !command_live()) {
+		command_approval_done(allow ? "approval allowed" :
 		    "approval denied");
 		return;
 	}
@@ -178,22 +178,22 @@ control_approve(struct json_object *o)
 
 /* INPUT {data}: to the CLI's terminal. */
 void
-control_input(struct json_object *o)
+command_input(struct json_object *o)
 {
 	struct json_object	*v;
 
 	if (!json_object_object_get_ex(o, "data", &v) ||
 	    !json_object_is_type(v, json_type_string))
 		wstate_peer_gone("INPUT without a data string");
-	if (!control_live())
+	if (!command_live())
 		return;
-	control_pty_input(json_object_get_string(v),
+	command_pty_input(json_object_get_string(v),
 	    (size_t)json_object_get_string_len(v));
 }
 
 /* RESIZE {cols, rows}: the pty's window size (remembered before spawn). */
 void
-control_resize(struct json_object *o)
+command_resize(struct json_object *o)
 {
 	int64_t		cols, rows;
 

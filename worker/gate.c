@@ -16,7 +16,7 @@
 #include "event.h"
 #include "execpol.h"
 #include "output.h"
-#include "policy.h"
+#include "gate.h"
 #include "util.h"
 #include "wstate.h"
 
@@ -26,7 +26,7 @@
  * the session is WAITING_FOR_APPROVAL until the last one is answered.
  */
 static void
-policy_approval_send(struct json_object *ap)
+gate_approval_send(struct json_object *ap)
 {
 	struct json_object	*ev;
 
@@ -45,7 +45,7 @@ policy_approval_send(struct json_object *ap)
  * waiting, it is dropped.
  */
 int
-policy_prompt_cb(const char *summary, void *arg)
+gate_prompt_cb(const char *summary, void *arg)
 {
 	struct json_object	*ap;
 	char			 ts[32];
@@ -70,14 +70,14 @@ policy_prompt_cb(const char *summary, void *arg)
 	json_object_object_add(ap, "requestedAt", json_object_new_string(ts));
 	iso8601_ms(now + wk.approval_timeout_ms, ts, sizeof ts);
 	json_object_object_add(ap, "timeoutAt", json_object_new_string(ts));
-	policy_approval_send(ap);
+	gate_approval_send(ap);
 	json_object_put(ap);
 	return (1);
 }
 
 /* An event of the exec policy (TEST_RUN_*, ALERT_RAISED). */
 static void
-policy_exec_event_cb(struct json_object *ev, void *arg)
+gate_exec_event_cb(struct json_object *ev, void *arg)
 {
 	if (wk.closing) {
 		json_object_put(ev);
@@ -88,7 +88,7 @@ policy_exec_event_cb(struct json_object *ev, void *arg)
 
 /* A gated exec is held: ask a human now (1), later (0) or never (-1). */
 static int
-policy_exec_request_cb(struct json_object *ap, void *arg)
+gate_exec_request_cb(struct json_object *ap, void *arg)
 {
 	if (wk.pid <= 0 || wk.exited || wk.closing || wk.stopping != STOP_NONE)
 		return (-1);
@@ -96,20 +96,20 @@ policy_exec_request_cb(struct json_object *ap, void *arg)
 		return (0);
 	if (wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL)
 		return (-1);
-	policy_approval_send(ap);
+	gate_approval_send(ap);
 	return (1);
 }
 
 /* One more command ran (commandsRun). */
 static void
-policy_exec_ran_cb(void *arg)
+gate_exec_ran_cb(void *arg)
 {
 	wk.commands_run++;
 }
 
 /* What the pty holds now, read before the policy ends a test run. */
 static void
-policy_exec_drain_cb(void *arg)
+gate_exec_drain_cb(void *arg)
 {
 	unsigned char	buf[WORKER_READ_SIZE];
 	ssize_t		n;
@@ -124,11 +124,11 @@ policy_exec_drain_cb(void *arg)
 
 /* The exec policy takes the listener of the CLI's tree. */
 void
-policy_exec_start(void)
+gate_exec_start(void)
 {
-	struct execpol_cb	 cb = { policy_exec_event_cb,
-				    policy_exec_request_cb, policy_exec_ran_cb,
-				    policy_exec_drain_cb, NULL };
+	struct execpol_cb	 cb = { gate_exec_event_cb,
+				    gate_exec_request_cb, gate_exec_ran_cb,
+				    gate_exec_drain_cb, NULL };
 	struct execpol_params	 pp;
 
 	memset(&pp, 0, sizeof pp);
