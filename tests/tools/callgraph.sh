@@ -2,9 +2,11 @@
 # No two source files call into each other, directly or around a loop.
 #
 # From the objects in the build's convenience libraries (common/, host/,
-# ctl/, supervisor/, worker/), list every file-to-file edge: a.o -> b.o when a.o has an
-# undefined symbol that b.o defines as a function (a call: shared globals
-# such as server_cfg are not edges). Then fail if the edges hold a cycle.
+# ctl/, supervisor/, worker/), list every file-to-file edge: a.o -> b.o
+# when a.o has an undefined symbol that b.o defines as a function (a call:
+# shared globals such as server_cfg are not edges). Then fail if the edges
+# hold a cycle, or if two files define the same function (runnerd links
+# every library, so a call could bind to the other process's function).
 # Usage: callgraph.sh [-v | -e] [library.a ...]; with no library, the five
 # of the build directory ($TESTS_BUILDDIR/.. or the current directory). -v
 # prints every edge; -e prints only the edges and checks nothing (for
@@ -39,7 +41,11 @@ syms=$(for lib in "$@"; do
 done)
 
 printf '%s\n' "$syms" | awk -v verbose="$verbose" '
-$2 == "D" { def[$3] = $1 }
+$2 == "D" {
+	if (($3 in def) && def[$3] != $1)
+		dup[++nd] = $3 " in " def[$3] " and " $1
+	def[$3] = $1
+}
 $2 == "U" { n++; uo[n] = $1; us[n] = $3 }
 END {
 	for (i = 1; i <= n; i++) {
@@ -57,8 +63,12 @@ END {
 			print "edge: " e " (" edge[e] ")"
 	if (verbose == 2)
 		exit 0
-	# Depth-first search with colours: a grey node reached again is a cycle.
 	bad = 0
+	for (i = 1; i <= nd; i++) {
+		print "defined twice: " dup[i]
+		bad++
+	}
+	# Depth-first search with colours: a grey node reached again is a cycle.
 	for (v in nodes) {
 		if (colour[v] != "")
 			continue
@@ -85,6 +95,6 @@ END {
 		}
 	}
 	if (bad)
-		print "callgraph: " bad " cycle(s) between source files"
+		print "callgraph: " bad " cycle(s) or twice-defined function(s)"
 	exit bad != 0
 }'
