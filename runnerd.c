@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "provider.h"
-#include "server.h"
-#include "worker.h"
+#include "supervisor/server.h"
+#include "worker/provider.h"
+#include "worker/worker.h"
 
 int
 main(int argc, char **argv)

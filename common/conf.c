@@ -14,10 +14,10 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "conftable.h"
-#include "jsonget.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/conftable.h"
+#include "common/jsonget.h"
+#include "common/util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonget.h"
+#include "common/jsonget.h"
 
 struct json_object;
 

@@ -10,11 +10,11 @@
 #include <git2/version.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "conftable.h"
-#include "jsonget.h"
-#include "netallow.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/conftable.h"
+#include "common/jsonget.h"
+#include "common/netallow.h"
+#include "common/util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "common/conf.h"
 
 enum conf_type {
 	CONF_STR,		/* char *, a non-empty string */

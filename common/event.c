@@ -5,8 +5,8 @@
 
 #include <json-c/json.h>
 
-#include "event.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/util.h"
 
 static const char *event_names[EV__COUNT] = {
 	[EV_SESSION_STARTED] = "SESSION_STARTED",

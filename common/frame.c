@@ -10,8 +10,8 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "frame.h"
-#include "utf8.h"
+#include "common/frame.h"
+#include "common/utf8.h"
 
 /* Append one frame holding obj to out; -1 with a cause if it cannot be. */
 int

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "proto.h"
+#include "common/proto.h"
 
 struct evbuffer;
 struct json_object;

@@ -6,8 +6,8 @@
 
 #include <json-c/json.h>
 
-#include "jsonget.h"
-#include "util.h"
+#include "common/jsonget.h"
+#include "common/util.h"
 
 /* Whether v is of type t; if not, -1 and "<name>: must be <what>". */
 static int

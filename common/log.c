@@ -8,7 +8,7 @@
 #include <time.h>
 #include <sys/time.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static int	log_verbose;
 static char	log_tag[64] = "runnerd";

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netallow.h"
-#include "util.h"
+#include "common/netallow.h"
+#include "common/util.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -8,8 +8,8 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "frame.h"
-#include "peer.h"
+#include "common/frame.h"
+#include "common/peer.h"
 
 struct peer {
 	struct bufferevent	*bev;

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "proto.h"
+#include "common/proto.h"
 
 struct bufferevent;
 struct event_base;

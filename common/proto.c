@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "proto.h"
-#include "util.h"
+#include "common/proto.h"
+#include "common/util.h"
 
 static const char *msg_names[MSG__COUNT] = {
 	[MSG_READY] = "READY",

@@ -57,7 +57,7 @@
 #ifndef PROTO_H
 #define PROTO_H
 
-#include "event.h"
+#include "common/event.h"
 
 #define PROTO_VERSION	3
 #define FRAME_HDR	4

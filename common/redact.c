@@ -7,8 +7,8 @@
 
 #include <event2/buffer.h>
 
-#include "redact.h"
-#include "util.h"
+#include "common/redact.h"
+#include "common/util.h"
 
 /*
  * The output is what one pass over the whole stream would give: at each

@@ -5,7 +5,7 @@
 
 #include <event2/buffer.h>
 
-#include "utf8.h"
+#include "common/utf8.h"
 
 /*
  * Replacement follows the Unicode "maximal subpart" practice (Unicode 15,

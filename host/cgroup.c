@@ -33,10 +33,10 @@
 
 #include <event2/event.h>
 
-#include "cgroup.h"
-#include "cgroup_int.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "host/cgroup_int.h"
 
 #define CGROUP_CPU_PERIOD	100000	/* µs; cpu.max / cfs_period_us */
 #define CGROUP_V1_DIR		"runnerd"

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "cgroup.h"
+#include "host/cgroup.h"
 
 /* cgroupfs.c */
 /* The v1 hierarchies' controller names, by CGROUP_V1_*. */

@@ -1,7 +1,7 @@
 /* What the libgit2 runnerd is built with can do. */
 #include "config.h"
 
-#include "gitcap.h"
+#include "host/gitcap.h"
 
 /* Whether mirrors can be fetched shallow with this libgit2. */
 int

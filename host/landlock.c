@@ -13,8 +13,8 @@
 
 #include <linux/landlock.h>
 
-#include "sandbox.h"
-#include "util.h"
+#include "common/util.h"
+#include "host/sandbox.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

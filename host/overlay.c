@@ -19,10 +19,10 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "log.h"
-#include "overlay.h"
-#include "quota.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/overlay.h"
+#include "host/quota.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -19,9 +19,9 @@
 #include <linux/loop.h>
 #include <json-c/json.h>
 
-#include "log.h"
-#include "quota.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/quota.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

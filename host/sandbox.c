@@ -38,11 +38,11 @@
 #include <seccomp.h>
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "conf.h"
-#include "log.h"
-#include "sandbox.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "host/sandbox.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -13,11 +13,11 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "approval.h"
-#include "event.h"
-#include "log.h"
-#include "server.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/approval.h"
+#include "supervisor/server.h"
 
 struct approval_timer {
 	struct approval_set	*set;

@@ -21,10 +21,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "util.h"
-#include "ws.h"
+#include "common/conf.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
+#include "supervisor/ws.h"
 
 #define AUTH_MAX_PART	4096	/* decoded bytes of one JWT part */
 #define AUTH_SIG_LEN	32	/* HMAC-SHA256 */

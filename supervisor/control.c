@@ -6,13 +6,13 @@
 
 #include <json-c/json.h>
 
-#include "approval.h"
-#include "conf.h"
-#include "control.h"
-#include "log.h"
-#include "pool.h"
-#include "server.h"
-#include "session.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "supervisor/approval.h"
+#include "supervisor/control.h"
+#include "supervisor/pool.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
 
 #define CONTROL_STOP_BACKSTOP_MS	5000	/* beyond the stop grace */
 

@@ -10,7 +10,7 @@
 
 #include <event2/buffer.h>
 
-#include "eio.h"
+#include "supervisor/eio.h"
 
 #define EIO_CAUSE(...) do {						\
 	if (cause != NULL)						\

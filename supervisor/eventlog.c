@@ -13,9 +13,9 @@
 
 #include <event2/buffer.h>
 
-#include "eventlog.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/eventlog.h"
 
 struct eventlog {
 	int			 fd;

@@ -8,9 +8,9 @@
 
 #include <json-c/json.h>
 
-#include "field.h"
-#include "jsonget.h"
-#include "validate.h"
+#include "common/jsonget.h"
+#include "supervisor/field.h"
+#include "supervisor/validate.h"
 
 /* Fill in a 400 for a field; the message starts with the field's path. */
 int

@@ -40,13 +40,13 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "event.h"
-#include "gateway.h"
-#include "log.h"
-#include "server.h"
-#include "session.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/gateway.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
 
 #define GW_PUMP_HIGH		(256 * 1024)	/* handed to a transport */
 #define GW_REPLAY_LOW		(512 * 1024)	/* replay reads below this */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "gw_blob.h"
-#include "gw_name.h"
+#include "supervisor/auth.h"
+#include "supervisor/gw_blob.h"
+#include "supervisor/gw_name.h"
 
 struct evbuffer;
 struct event;

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "guard.h"
-#include "log.h"
-#include "proto.h"
-#include "sockdiag.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "supervisor/guard.h"
+#include "supervisor/sockdiag.h"
 
 #define GUARD_CACHE	256	/* connections remembered, by socket cookie */
 #define GUARD_ADDRS	64	/* host addresses remembered */

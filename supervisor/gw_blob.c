@@ -6,8 +6,8 @@
 
 #include <event2/buffer.h>
 
-#include "gw_blob.h"
-#include "util.h"
+#include "common/util.h"
+#include "supervisor/gw_blob.h"
 
 /* A blob holding a copy of data, with one reference. */
 struct gw_blob *

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gw_name.h"
+#include "supervisor/gw_name.h"
 
 static const char *const gw_name_kinds[] = { "village", "agent", "session" };
 

@@ -15,19 +15,19 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "event.h"
-#include "gateway.h"
-#include "gw_sio.h"
-#include "gw_ws.h"
-#include "log.h"
-#include "mapping.h"
-#include "server.h"
-#include "session.h"
-#include "sio.h"
-#include "util.h"
-#include "ws.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
+#include "supervisor/gateway.h"
+#include "supervisor/gw_sio.h"
+#include "supervisor/gw_ws.h"
+#include "supervisor/mapping.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sio.h"
+#include "supervisor/ws.h"
 
 #define GW_CONNECT_TIMEOUT_MS	45000		/* Socket.IO CONNECT */
 

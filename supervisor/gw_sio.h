@@ -2,7 +2,7 @@
 #ifndef GW_SIO_H
 #define GW_SIO_H
 
-#include "gateway.h"
+#include "supervisor/gateway.h"
 
 struct evhttp_request;
 struct evkeyvalq;

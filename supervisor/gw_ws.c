@@ -19,17 +19,17 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "gateway.h"
-#include "gw_sio.h"
-#include "gw_ws.h"
-#include "log.h"
-#include "server.h"
-#include "session.h"
-#include "sio.h"
-#include "util.h"
-#include "ws.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
+#include "supervisor/gateway.h"
+#include "supervisor/gw_sio.h"
+#include "supervisor/gw_ws.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sio.h"
+#include "supervisor/ws.h"
 
 static void	gw_ws_request(struct gw_wsc *, const char *, size_t);
 

@@ -6,9 +6,9 @@
 
 #include <json-c/json.h>
 
-#include "event.h"
-#include "mapping.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/util.h"
+#include "supervisor/mapping.h"
 
 /*
  * Copy the named members of ev into payload. A member absent from ev is

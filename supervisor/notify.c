@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "notify.h"
-#include "util.h"
+#include "common/util.h"
+#include "supervisor/notify.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -7,11 +7,11 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "field.h"
-#include "jsonget.h"
-#include "policy.h"
-#include "validate.h"
+#include "common/conf.h"
+#include "common/jsonget.h"
+#include "supervisor/field.h"
+#include "supervisor/policy.h"
+#include "supervisor/validate.h"
 
 static const char *const policy_categories[] = {
 	"merge", "deps_add", "secrets", "deploy", "shell", "network", NULL

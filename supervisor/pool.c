@@ -16,13 +16,13 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "frame.h"
-#include "log.h"
-#include "peer.h"
-#include "pool.h"
-#include "server.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/frame.h"
+#include "common/log.h"
+#include "common/peer.h"
+#include "common/util.h"
+#include "supervisor/pool.h"
+#include "supervisor/server.h"
 
 #define POOL_BACKOFF_MIN	100		/* ms */
 #define POOL_BACKOFF_MAX	30000

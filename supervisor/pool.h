@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "event.h"
+#include "common/event.h"
 
 struct evbuffer;
 struct json_object;

@@ -10,14 +10,14 @@
 #include <event2/http.h>
 #include <json-c/json.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "log.h"
-#include "reply.h"
-#include "server.h"
-#include "session.h"
-#include "util.h"
-#include "validate.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
+#include "supervisor/reply.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/validate.h"
 
 /* Requests answered, by route template and status (GET /metrics). */
 struct reply_row {

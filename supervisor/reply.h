@@ -5,7 +5,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "auth.h"
+#include "supervisor/auth.h"
 
 struct evbuffer;
 struct json_object;

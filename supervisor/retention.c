@@ -3,12 +3,12 @@
 
 #include <event2/event.h>
 
-#include "conf.h"
-#include "log.h"
-#include "retention.h"
-#include "server.h"
-#include "session.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/retention.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
 
 static struct event	*retention_ev;
 

@@ -14,22 +14,22 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "approval.h"
-#include "cgroup.h"
-#include "conf.h"
-#include "eventlog.h"
-#include "jsonget.h"
-#include "log.h"
-#include "mapping.h"
-#include "overlay.h"
-#include "pool.h"
-#include "proto.h"
-#include "sandbox.h"
-#include "server.h"
-#include "session.h"
-#include "sessionrec.h"
-#include "startmsg.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/jsonget.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "host/overlay.h"
+#include "host/sandbox.h"
+#include "supervisor/approval.h"
+#include "supervisor/eventlog.h"
+#include "supervisor/mapping.h"
+#include "supervisor/pool.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sessionrec.h"
+#include "supervisor/startmsg.h"
 
 #define SESSION_TIMEOUT_BACKSTOP_MS	10000	/* beyond timeout + grace */
 

@@ -6,7 +6,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include "event.h"
+#include "common/event.h"
 
 struct json_object;
 struct evbuffer;

@@ -6,15 +6,15 @@
 
 #include <json-c/json.h>
 
-#include "approval.h"
-#include "conf.h"
-#include "eventlog.h"
-#include "jsonget.h"
-#include "log.h"
-#include "server.h"
-#include "session.h"
-#include "sessionrec.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/jsonget.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/approval.h"
+#include "supervisor/eventlog.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sessionrec.h"
 
 /* The session's directory in the state dir; the caller frees it. */
 char *

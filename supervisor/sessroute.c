@@ -12,17 +12,17 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "control.h"
-#include "event.h"
-#include "log.h"
-#include "reply.h"
-#include "server.h"
-#include "session.h"
-#include "sessroute.h"
-#include "sse.h"
-#include "util.h"
-#include "validate.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/control.h"
+#include "supervisor/reply.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sessroute.h"
+#include "supervisor/sse.h"
+#include "supervisor/validate.h"
 
 #define SESSROUTE_EVENTS_LIMIT	1000
 #define SESSROUTE_EVENTS_MAX	10000

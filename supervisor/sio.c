@@ -19,10 +19,10 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "eio.h"
-#include "sio.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "supervisor/eio.h"
+#include "supervisor/sio.h"
 
 #define SIO_JSON_DEPTH	32	/* nesting accepted in client JSON */
 /* How we write JSON: compact, and "/" left alone. */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "eio.h"
+#include "supervisor/eio.h"
 
 struct event_base;
 struct evbuffer;

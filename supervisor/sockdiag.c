@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sockdiag.h"
+#include "supervisor/sockdiag.h"
 
 #define SOCKDIAG_BUF	8192
 

@@ -23,13 +23,13 @@
 #include <event2/http.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "gateway.h"
-#include "log.h"
-#include "server.h"
-#include "session.h"
-#include "sse.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/gateway.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sse.h"
 
 #define SSE_IN_HIGH	(64 * 1024)	/* unread input kept at most */
 

@@ -6,15 +6,15 @@
 
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "conf.h"
-#include "overlay.h"
-#include "proto.h"
-#include "quota.h"
-#include "server.h"
-#include "session.h"
-#include "startmsg.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "host/overlay.h"
+#include "host/quota.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/startmsg.h"
 
 /*
  * A remote repoRef's URL, <base>/<owner>/<name>.git, and the name of the

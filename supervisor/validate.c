@@ -9,13 +9,13 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "field.h"
-#include "jsonget.h"
-#include "log.h"
-#include "policy.h"
-#include "util.h"
-#include "validate.h"
+#include "common/conf.h"
+#include "common/jsonget.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/field.h"
+#include "supervisor/policy.h"
+#include "supervisor/validate.h"
 
 #define VALIDATE_MAX_ID		128	/* villageId, agentName, providerId */
 #define VALIDATE_MAX_PATH	4096	/* repoRef.path */

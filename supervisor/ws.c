@@ -31,9 +31,9 @@
 #include <openssl/evp.h>
 #include <wslay/wslay.h>
 
-#include "log.h"
-#include "util.h"
-#include "ws.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/ws.h"
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_OUT_HIGH	(256 * 1024)	/* output wslay may fill up to */

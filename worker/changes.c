@@ -15,15 +15,15 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "changes.h"
-#include "diff.h"
-#include "event.h"
-#include "log.h"
-#include "proto.h"
-#include "quota.h"
-#include "util.h"
-#include "watch.h"
-#include "wstate.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "host/quota.h"
+#include "worker/changes.h"
+#include "worker/diff.h"
+#include "worker/watch.h"
+#include "worker/wstate.h"
 
 /*
  * The workspace's disk quota, one statfs of its filesystem: on every write

@@ -2,7 +2,7 @@
 #ifndef CHANGES_H
 #define CHANGES_H
 
-#include "watch.h"
+#include "worker/watch.h"
 
 /* One statfs of the workspace's filesystem: alert near, stop when full. */
 void	 changes_quota_check(void);

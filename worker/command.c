@@ -14,18 +14,18 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "command.h"
-#include "event.h"
-#include "execpol.h"
-#include "jsonget.h"
-#include "log.h"
-#include "output.h"
-#include "proto.h"
-#include "provider.h"
-#include "ptyio.h"
-#include "util.h"
-#include "wstate.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/jsonget.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "worker/command.h"
+#include "worker/execpol.h"
+#include "worker/output.h"
+#include "worker/provider.h"
+#include "worker/ptyio.h"
+#include "worker/wstate.h"
 
 /* Queue bytes for the CLI's terminal. */
 static void

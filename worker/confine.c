@@ -55,15 +55,15 @@
 #include <seccomp.h>
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "confine.h"
-#include "conf.h"
-#include "log.h"
-#include "proxy.h"
-#include "sandbox.h"
-#include "spawn.h"
-#include "util.h"
-#include "workspace.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "host/sandbox.h"
+#include "worker/confine.h"
+#include "worker/proxy.h"
+#include "worker/spawn.h"
+#include "worker/workspace.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "initchan.h"
-#include "sandbox.h"
+#include "host/sandbox.h"
+#include "worker/initchan.h"
 
 struct cgroup;
 struct spawn;

@@ -29,12 +29,12 @@
 #include <json-c/json.h>
 #include <linux/capability.h>
 
-#include "diff.h"
-#include "diff_int.h"
-#include "event.h"
-#include "log.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/diff.h"
+#include "worker/diff_int.h"
 
 /* The child's answer: the summary with its files cut, and some slack. */
 #define DIFF_OUT_MAX	(EVENT_DIFF_FILES_MAX + 64 * 1024)

@@ -1,7 +1,7 @@
 /* Terminal escape sequences stripped from a byte stream, a byte at a time. */
 #include "config.h"
 
-#include "escstrip.h"
+#include "worker/escstrip.h"
 
 /* Follow c through the escape sequences; 1 when it is text. */
 int

@@ -34,14 +34,14 @@
 #include <openssl/sha.h>
 #include <seccomp.h>
 
-#include "conf.h"
-#include "event.h"
-#include "execpol.h"
-#include "execpol_int.h"
-#include "log.h"
-#include "redact.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/execpol.h"
+#include "worker/execpol_int.h"
 
 static int	execmatch_match_as(const char *, const char *const *,
 		    char *const *, size_t);

@@ -14,7 +14,7 @@
 #include <linux/seccomp.h>
 #include <openssl/sha.h>
 
-#include "escstrip.h"
+#include "worker/escstrip.h"
 
 struct event;
 struct event_base;

@@ -32,13 +32,13 @@
 #include <unistd.h>
 
 
-#include "conf.h"
-#include "confine.h"
-#include "log.h"
-#include "sandbox.h"
-#include "spawn.h"
-#include "util.h"
-#include "workspace.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/sandbox.h"
+#include "worker/confine.h"
+#include "worker/spawn.h"
+#include "worker/workspace.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -13,12 +13,12 @@
 
 #include <json-c/json.h>
 
-#include "event.h"
-#include "execpol.h"
-#include "output.h"
-#include "gate.h"
-#include "util.h"
-#include "wstate.h"
+#include "common/event.h"
+#include "common/util.h"
+#include "worker/execpol.h"
+#include "worker/gate.h"
+#include "worker/output.h"
+#include "worker/wstate.h"
 
 /*
  * Send APPROVAL_REQUESTED for ap (borrowed) and wait for the answer. A

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "initchan.h"
-#include "sandbox.h"
-#include "util.h"
+#include "common/util.h"
+#include "host/sandbox.h"
+#include "worker/initchan.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

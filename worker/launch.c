@@ -13,20 +13,20 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "confine.h"
-#include "event.h"
-#include "gate.h"
-#include "launch.h"
-#include "log.h"
-#include "output.h"
-#include "provider.h"
-#include "proxy.h"
-#include "sandbox.h"
-#include "spawn.h"
-#include "util.h"
-#include "workspace.h"
-#include "wstate.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/sandbox.h"
+#include "worker/confine.h"
+#include "worker/gate.h"
+#include "worker/launch.h"
+#include "worker/output.h"
+#include "worker/provider.h"
+#include "worker/proxy.h"
+#include "worker/spawn.h"
+#include "worker/workspace.h"
+#include "worker/wstate.h"
 
 /* The most host:port alerts per session; past it, only counted. */
 #define LAUNCH_NET_ALERTS	64

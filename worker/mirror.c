@@ -22,11 +22,11 @@
 #include <git2/sys/errors.h>	/* git_error_set_str moved here in 1.8 */
 #endif
 
-#include "gitcap.h"
-#include "log.h"
-#include "overlay.h"
-#include "util.h"
-#include "workspace.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/gitcap.h"
+#include "host/overlay.h"
+#include "worker/workspace.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -11,13 +11,13 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "escstrip.h"
-#include "log.h"
-#include "output.h"
-#include "redact.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/escstrip.h"
+#include "worker/output.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -15,11 +15,11 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "log.h"
-#include "provider.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/provider.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

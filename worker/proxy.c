@@ -48,12 +48,12 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "log.h"
-#include "netallow.h"
-#include "proto.h"
-#include "proxy.h"
-#include "proxy_int.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/netallow.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "worker/proxy.h"
+#include "worker/proxy_int.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "netallow.h"
+#include "common/netallow.h"
 
 /* Where the bridge listens inside the namespace; HTTP(S)_PROXY name it. */
 #define PROXY_PORT		3128

@@ -10,8 +10,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "log.h"
-#include "ptyio.h"
+#include "common/log.h"
+#include "worker/ptyio.h"
 
 /* Write as much pending terminal input as the pty takes. */
 void

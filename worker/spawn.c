@@ -15,11 +15,11 @@
 
 #include <json-c/json.h>
 
-#include "initchan.h"
-#include "log.h"
-#include "sandbox.h"
-#include "spawn.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/sandbox.h"
+#include "worker/initchan.h"
+#include "worker/spawn.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

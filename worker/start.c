@@ -14,14 +14,14 @@
 
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "jsonget.h"
-#include "log.h"
-#include "netallow.h"
-#include "proto.h"
-#include "quota.h"
-#include "start.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/jsonget.h"
+#include "common/log.h"
+#include "common/netallow.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "host/quota.h"
+#include "worker/start.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
 

@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgroup.h"
-#include "confine.h"
-#include "diff.h"
-#include "provider.h"
-#include "workspace.h"
+#include "host/cgroup.h"
+#include "worker/confine.h"
+#include "worker/diff.h"
+#include "worker/provider.h"
+#include "worker/workspace.h"
 
 struct config;
 struct json_object;

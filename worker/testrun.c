@@ -35,15 +35,15 @@
 #include <openssl/sha.h>
 #include <seccomp.h>
 
-#include "conf.h"
-#include "escstrip.h"
-#include "event.h"
-#include "execpol.h"
-#include "execpol_int.h"
-#include "log.h"
-#include "redact.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/escstrip.h"
+#include "worker/execpol.h"
+#include "worker/execpol_int.h"
 
 /* Ask the proc connector for every exit (or stop asking). */
 static int

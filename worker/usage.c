@@ -6,10 +6,10 @@
 
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "log.h"
-#include "usage.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "worker/usage.h"
 
 #define USAGE_CAUSE_MAX		1024
 

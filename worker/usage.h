@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgroup.h"
+#include "host/cgroup.h"
 
 struct json_object;
 

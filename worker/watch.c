@@ -14,9 +14,9 @@
 
 #include <event2/event.h>
 
-#include "log.h"
-#include "util.h"
-#include "watch.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "worker/watch.h"
 
 #define WATCH_MASK	(IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_MODIFY | \
 			 IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \

@@ -13,14 +13,14 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "event.h"
-#include "frame.h"
-#include "log.h"
-#include "proto.h"
-#include "utf8.h"
-#include "util.h"
-#include "wstate.h"
+#include "common/event.h"
+#include "common/frame.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "host/cgroup.h"
+#include "worker/wstate.h"
 
 struct worker	 wk;
 

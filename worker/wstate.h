@@ -13,13 +13,13 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "cgroup.h"
-#include "confine.h"
-#include "diff.h"
-#include "event.h"
-#include "provider.h"
-#include "usage.h"
-#include "workspace.h"
+#include "common/event.h"
+#include "host/cgroup.h"
+#include "worker/confine.h"
+#include "worker/diff.h"
+#include "worker/provider.h"
+#include "worker/usage.h"
+#include "worker/workspace.h"
 
 #define WORKER_HIGH_WATER	(4 * 1024 * 1024)  /* stop reading the pty */
 #define WORKER_LOW_WATER	(1024 * 1024)	   /* read it again */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static uint64_t	fuzz_state;
 

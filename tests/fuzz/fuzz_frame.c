@@ -11,7 +11,7 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "frame.h"
+#include "common/frame.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

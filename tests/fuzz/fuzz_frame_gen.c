@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *seeds[] = {
 	"{\"type\":\"READY\",\"pid\":1,\"protocol\":1}",

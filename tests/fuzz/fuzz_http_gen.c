@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *const pieces[] = {
 	"HTTP/1.1 200 OK\r\n", "HTTP/1.1 404 Not Found\r\n", "HTTP/1.0 ",

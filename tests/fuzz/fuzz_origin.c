@@ -19,9 +19,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

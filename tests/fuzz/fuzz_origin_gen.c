@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *pieces[] = {
 	"http://", "https://", "HTTP://", "localhost", "127.0.0.1", "[::1]",

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "netallow.h"
-#include "proxy.h"
+#include "common/netallow.h"
+#include "worker/proxy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *pieces[] = {
 	"CONNECT ", "GET ", "POST ", "http://", "https://", "127.0.0.1",

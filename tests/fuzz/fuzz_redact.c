@@ -14,7 +14,7 @@
 
 #include <event2/buffer.h>
 
-#include "redact.h"
+#include "common/redact.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *const pieces[] = {
 	"ghp_", "github_pat_", "0123456789abcdefABCDEF", "eyJ", "eyJhbGciOi",

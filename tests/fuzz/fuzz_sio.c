@@ -17,7 +17,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "sio.h"
+#include "supervisor/sio.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

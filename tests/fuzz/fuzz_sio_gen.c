@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *seeds[] = {
 	"40", "40{\"token\":\"abc\"}", "40/admin,", "40/admin,{\"a\":1}",

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "driver.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *const pieces[] = {
 	"\033", "\033[", "\033]", "\033P", "\033_", "\033^", "\033X", "\033(",

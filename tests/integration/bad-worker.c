@@ -37,10 +37,10 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "event.h"
-#include "frame.h"
-#include "proto.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/frame.h"
+#include "common/proto.h"
+#include "common/util.h"
 
 #define BAD_TICK_MS	100
 #define BAD_GARBAGE	(2 * 1024 * 1024)

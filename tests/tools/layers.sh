@@ -11,9 +11,10 @@
 # So supervisor/ never includes a worker/ header or calls a worker/
 # function, and common/ and host/ never call up into supervisor/ or
 # worker/. Calls are the file-to-file edges callgraph.sh -e finds with nm
-# in the built libraries; includes are each source's #include "..."
-# resolved as the compiler does (the file's own folder, the top, then
-# common, supervisor, worker, host as in AM_CPPFLAGS).
+# in the built libraries; includes are each source's #include "...",
+# which must name its folder ("common/util.h"; config.h, made by configure,
+# is the one exception) and are resolved as the compiler does (the file's
+# own folder, then the top, AM_CPPFLAGS's one -I).
 # Usage: layers.sh [-v] [library.a ...]; the libraries as for callgraph.sh.
 set -u
 verbose=0
@@ -65,8 +66,7 @@ EOF
 
 # Includes: the folder a quoted include resolves to.
 resolve() {
-	for d in "$(dirname "$1")" "$src" "$src/common" "$src/supervisor" \
-	    "$src/worker" "$src/host"; do
+	for d in "$(dirname "$1")" "$src"; do
 		if [ -f "$d/$2" ]; then
 			d=$(cd "$(dirname "$d/$2")" && pwd)
 			echo "${d##*/}"
@@ -79,8 +79,16 @@ for dir in common host ctl supervisor worker; do
 		[ -f "$file" ] || continue
 		for inc in $(sed -n 's/^#[ 	]*include[ 	]*"\([^"]*\)".*/\1/p' \
 		    "$file"); do
+			case $inc in
+			config.h) continue ;;	# made by configure
+			*/*) ;;
+			*)	echo "layers: $dir/${file##*/} includes \"$inc\"," \
+				    "which names no folder"
+				bad=$((bad + 1))
+				continue ;;
+			esac
 			to=$(resolve "$file" "$inc")
-			[ -n "$to" ] || continue	# config.h, in the build
+			[ -n "$to" ] || continue
 			[ "$verbose" = 1 ] &&
 			    echo "include: $dir/${file##*/} -> $to/${inc##*/}"
 			if ! may_use "$dir" "$to"; then

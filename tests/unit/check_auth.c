@@ -17,9 +17,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/util.h"
+#include "supervisor/auth.h"
 #include "unit.h"
 
 #define NOW	1700000000LL

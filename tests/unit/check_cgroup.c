@@ -16,8 +16,8 @@
 
 #include <check.h>
 
-#include "cgroup.h"
-#include "util.h"
+#include "common/util.h"
+#include "host/cgroup.h"
 #include "unit.h"
 
 static char	tmp[128];

@@ -9,7 +9,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "conf.h"
+#include "common/conf.h"
 #include "unit.h"
 
 static char	cause[256];

@@ -12,9 +12,9 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "diff.h"
-#include "event.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/util.h"
+#include "worker/diff.h"
 #include "unit.h"
 
 #define CANARY	"canary_secret_7f3a"

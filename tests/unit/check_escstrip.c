@@ -9,7 +9,7 @@
 
 #include <check.h>
 
-#include "escstrip.h"
+#include "worker/escstrip.h"
 #include "unit.h"
 
 /* The text of s, stripped, fed in chunks of n bytes through one state. */

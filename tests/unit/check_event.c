@@ -8,9 +8,9 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "event.h"
-#include "proto.h"
-#include "util.h"
+#include "common/event.h"
+#include "common/proto.h"
+#include "common/util.h"
 #include "unit.h"
 
 static const char *const all_events[EV__COUNT] = {

@@ -15,10 +15,10 @@
 #include <check.h>
 #include <event2/buffer.h>
 
-#include "eventlog.h"
+#include "supervisor/eventlog.h"
 #include "fixture.h"
 #include "unit.h"
-#include "util.h"
+#include "common/util.h"
 
 static char		 tmp[128];
 static char		 path[256];	/* tmp/events.jsonl */

@@ -19,10 +19,10 @@
 #include <json-c/json.h>
 #include <seccomp.h>
 
-#include "conf.h"
-#include "execpol.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/execpol.h"
 #include "unit.h"
 
 /* Whether pattern matches the NULL-terminated argv run from path. */

@@ -21,7 +21,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "frame.h"
+#include "common/frame.h"
 #include "unit.h"
 
 /* The largest single allocation libevent asked for since the last reset. */

@@ -16,12 +16,12 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "event.h"
-#include "gateway.h"
-#include "proto.h"
-#include "server.h"
-#include "session.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/proto.h"
+#include "supervisor/gateway.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
 #include "supfix.h"
 #include "unit.h"
 

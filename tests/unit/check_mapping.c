@@ -8,8 +8,8 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "mapping.h"
-#include "util.h"
+#include "common/util.h"
+#include "supervisor/mapping.h"
 #include "unit.h"
 
 #define SID	"0123abcd-4567-4890-8abc-def012345678"

@@ -21,7 +21,7 @@
 
 #include <check.h>
 
-#include "notify.h"
+#include "supervisor/notify.h"
 #include "unit.h"
 
 /* A bound datagram socket: a path, or an abstract name when path[0]=='@'. */

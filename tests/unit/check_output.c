@@ -15,10 +15,10 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "output.h"
+#include "worker/output.h"
 #include "unit.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/utf8.h"
+#include "common/util.h"
 
 /* What the pipeline handed out. */
 struct got {

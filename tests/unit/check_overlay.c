@@ -18,8 +18,8 @@
 #include <check.h>
 
 #include "fixture.h"
-#include "overlay.h"
-#include "util.h"
+#include "common/util.h"
+#include "host/overlay.h"
 #include "unit.h"
 
 #define C1	"0123456789abcdef0123456789abcdef01234567"

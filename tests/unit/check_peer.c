@@ -17,10 +17,10 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "frame.h"
-#include "peer.h"
-#include "proto.h"
-#include "util.h"
+#include "common/frame.h"
+#include "common/peer.h"
+#include "common/proto.h"
+#include "common/util.h"
 #include "unit.h"
 
 static struct event_base	*base;

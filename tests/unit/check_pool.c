@@ -15,13 +15,13 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "frame.h"
-#include "pool.h"
-#include "proto.h"
-#include "server.h"
+#include "common/conf.h"
+#include "common/frame.h"
+#include "common/proto.h"
+#include "supervisor/pool.h"
+#include "supervisor/server.h"
 #include "supfix.h"
-#include "util.h"
+#include "common/util.h"
 #include "unit.h"
 
 /* What the callbacks given to pool_take saw. */

@@ -11,11 +11,11 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "output.h"
-#include "provider.h"
-#include "utf8.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "worker/output.h"
+#include "worker/provider.h"
 #include "unit.h"
 
 /* Excerpts of "codex --help" from codex-cli 0.169.0. */

@@ -28,11 +28,11 @@
 #include <event2/listener.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "netallow.h"
-#include "proto.h"
-#include "proxy.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/netallow.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "worker/proxy.h"
 #include "unit.h"
 
 /* Normalise host[:port] and match it against a one-pattern list. */

@@ -18,9 +18,9 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "overlay.h"
-#include "quota.h"
-#include "util.h"
+#include "common/util.h"
+#include "host/overlay.h"
+#include "host/quota.h"
 #include "unit.h"
 
 #define MiB	(1024LL * 1024)

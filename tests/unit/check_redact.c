@@ -9,9 +9,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "output.h"
-#include "redact.h"
-#include "util.h"
+#include "common/redact.h"
+#include "common/util.h"
+#include "worker/output.h"
 #include "unit.h"
 
 #define M	REDACT_MARK

@@ -28,12 +28,12 @@
 #include <json-c/json.h>
 #include <seccomp.h>
 
-#include "conf.h"
-#include "confine.h"
-#include "initchan.h"
-#include "sandbox.h"
-#include "spawn.h"
-#include "util.h"
+#include "common/conf.h"
+#include "common/util.h"
+#include "host/sandbox.h"
+#include "worker/confine.h"
+#include "worker/initchan.h"
+#include "worker/spawn.h"
 #include "unit.h"
 
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE

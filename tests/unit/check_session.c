@@ -13,15 +13,15 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "control.h"
-#include "event.h"
-#include "jsonget.h"
-#include "proto.h"
-#include "server.h"
-#include "session.h"
-#include "sessionrec.h"
-#include "startmsg.h"
+#include "common/conf.h"
+#include "common/event.h"
+#include "common/jsonget.h"
+#include "common/proto.h"
+#include "supervisor/control.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
+#include "supervisor/sessionrec.h"
+#include "supervisor/startmsg.h"
 #include "supfix.h"
 #include "unit.h"
 

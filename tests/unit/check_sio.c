@@ -18,7 +18,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "sio.h"
+#include "supervisor/sio.h"
 #include "unit.h"
 
 /* Parse a NUL-terminated Socket.IO packet; the return value of sio_parse. */

@@ -19,10 +19,10 @@
 
 #include <check.h>
 
-#include "conf.h"
-#include "guard.h"
-#include "proto.h"
-#include "sockdiag.h"
+#include "common/conf.h"
+#include "common/proto.h"
+#include "supervisor/guard.h"
+#include "supervisor/sockdiag.h"
 #include "unit.h"
 
 #define NOBODY	65534

@@ -8,9 +8,9 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "proto.h"
-#include "start.h"
+#include "common/conf.h"
+#include "common/proto.h"
+#include "worker/start.h"
 #include "unit.h"
 
 #define SID	"3f2a9c1e-4b5d-4e6f-8a7b-9c0d1e2f3a4b"

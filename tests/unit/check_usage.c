@@ -19,9 +19,9 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "ptyio.h"
-#include "usage.h"
-#include "util.h"
+#include "common/util.h"
+#include "worker/ptyio.h"
+#include "worker/usage.h"
 #include "unit.h"
 
 /* A reason's seconds: whole, or one decimal. */

@@ -9,7 +9,7 @@
 #include <check.h>
 #include <event2/buffer.h>
 
-#include "utf8.h"
+#include "common/utf8.h"
 #include "unit.h"
 
 #define R	"\xef\xbf\xbd"	/* U+FFFD */

@@ -13,7 +13,7 @@
 
 #include <check.h>
 
-#include "util.h"
+#include "common/util.h"
 #include "unit.h"
 
 START_TEST(test_write_all)

@@ -11,9 +11,9 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "util.h"
-#include "validate.h"
+#include "common/conf.h"
+#include "common/util.h"
+#include "supervisor/validate.h"
 #include "unit.h"
 
 static struct config	*cfg;

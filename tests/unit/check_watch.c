@@ -12,8 +12,8 @@
 #include <check.h>
 #include <event2/event.h>
 
-#include "util.h"
-#include "watch.h"
+#include "common/util.h"
+#include "worker/watch.h"
 #include "unit.h"
 
 #define NREC	256

@@ -15,9 +15,9 @@
 #include <git2.h>
 
 #include "fixture.h"
-#include "overlay.h"
-#include "util.h"
-#include "workspace.h"
+#include "common/util.h"
+#include "host/overlay.h"
+#include "worker/workspace.h"
 #include "unit.h"
 
 static char	 tmp[128];		/* per test */

@@ -27,8 +27,8 @@
 #include <event2/keyvalq_struct.h>
 #include <wslay/wslay.h>
 
-#include "util.h"
-#include "ws.h"
+#include "common/util.h"
+#include "supervisor/ws.h"
 #include "unit.h"
 
 #define KEY	"dGhlIHNhbXBsZSBub25jZQ=="

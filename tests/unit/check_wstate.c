@@ -10,11 +10,11 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "event.h"
-#include "frame.h"
-#include "proto.h"
-#include "utf8.h"
-#include "wstate.h"
+#include "common/event.h"
+#include "common/frame.h"
+#include "common/proto.h"
+#include "common/utf8.h"
+#include "worker/wstate.h"
 #include "unit.h"
 
 static int	sv[2] = { -1, -1 };

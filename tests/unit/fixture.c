@@ -12,7 +12,7 @@
 #include <git2.h>
 
 #include "fixture.h"
-#include "util.h"
+#include "common/util.h"
 
 /* Make a fresh, empty /tmp/<name>.<pid>.<n> in dir: one per test. */
 void

@@ -13,14 +13,14 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "conf.h"
-#include "frame.h"
-#include "pool.h"
-#include "proto.h"
-#include "server.h"
-#include "session.h"
+#include "common/conf.h"
+#include "common/frame.h"
+#include "common/proto.h"
+#include "supervisor/pool.h"
+#include "supervisor/server.h"
+#include "supervisor/session.h"
 #include "supfix.h"
-#include "util.h"
+#include "common/util.h"
 
 static char		 supfix_dir[64];
 static char		*supfix_script;
