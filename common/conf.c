@@ -424,7 +424,7 @@ config_provider_to_json(const struct provider *p)
 
 
 /*
- * The sandbox's layers, in worker/sandbox.h's order (bit l of
+ * The sandbox's layers, in host/sandbox.h's order (bit l of
  * sandbox_layers is layer l): the one list of their names.
  */
 static const char *const conf_layers[] = { "identity", "namespaces",

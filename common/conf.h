@@ -123,7 +123,7 @@ const char	*config_key_doc(size_t);
 /* Whether the i-th key changes at SIGHUP (0: it waits for a restart). */
 int		 config_key_reloads(size_t);
 /*
- * A sandbox layer's name (bit l of sandbox_layers; worker/sandbox.h's
+ * A sandbox layer's name (bit l of sandbox_layers; host/sandbox.h's
  * order), or NULL when out of range.
  */
 const char	*config_layer_name(int);

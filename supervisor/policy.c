@@ -37,7 +37,7 @@ policy_limits(struct json_object *body, const struct config *cfg,
 	};
 	/*
 	 * pidsMax: the worker is in the cgroup while it forks the CLI.
-	 * workspaceMaxBytes: room for a filesystem (worker/quota.h).
+	 * workspaceMaxBytes: room for a filesystem (host/quota.h).
 	 */
 	const int64_t		 min[] = { 4 * 1024 * 1024, 8, 1,
 		16 * 1024 * 1024 };

@@ -825,7 +825,7 @@ session_delete(struct session *s, struct sess_err *err)
 		    "before deleting it", session_state_name(s->state));
 		return (-1);
 	}
-	/* An overlay workspace is unmounted first (worker/overlay.c). */
+	/* An overlay workspace is unmounted first (host/overlay.c). */
 	(void)overlay_remove(server_cfg->workspace_dir, s->id);
 	/* Only ever remove what lies in our own workspace directory. */
 	ws = xasprintf("%s/%s", server_cfg->workspace_dir, s->id);

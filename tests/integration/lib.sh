@@ -44,10 +44,10 @@ cleanup() {
 		wait "$DPID" 2>/dev/null
 	fi
 	# Workers and agents of a killed daemon end when their channel closes.
-	# Overlay workspaces (worker/overlay.c) stay mounted until DELETE.
+	# Overlay workspaces (host/overlay.c) stay mounted until DELETE.
 	awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo |
 	    sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-	# Workspace quotas (worker/quota.c): their loop devices clear
+	# Workspace quotas (host/quota.c): their loop devices clear
 	# themselves once unmounted; one still held by a dying agent's mount
 	# namespace is told to clear when it lets go.
 	for dev in $(loops_under "$T"); do

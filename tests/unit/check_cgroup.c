@@ -1,5 +1,5 @@
 /*
- * Unit tests: cgroup files (worker/cgroup.c) — the parsers of cpu.stat,
+ * Unit tests: cgroup files (host/cgroupfs.c) — the parsers of cpu.stat,
  * memory.events, memory.oom_control, /proc/self/cgroup and mountinfo, the
  * limit writers and readers and the v2/v1 choice, all against a fake tree
  * of plain files in a temporary directory, with hostile inputs.
