@@ -53,11 +53,13 @@ med() { awk -v k="$2" '$1 == k { v[n++] = $2 } END { if (n == 0) { print "-"; ex
 	print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' "$W/$1"; }
 echo "ab: A = $A, B = $B; $ROUNDS rounds (A B, B A, ...), $SESSIONS sessions, flood $FLOOD"
 echo "date: $started; machine: $(nproc) CPUs, $(uname -sr); load average at start: $load"
-printf '%-44s %10s %10s %8s\n' "(median over rounds)" A B "B / A"
+all() { awk -v k="$2" '$1 == k { printf "%s%s", n++ ? " " : "", $2 }' "$W/$1"; }
+printf '%-16s %10s %10s %8s   %s\n' "(median)" A B "B / A" "each round: A | B"
 for k in start_ms start_ratio tp1_mibs tp10_agg_mibs; do
 	a=$(med a $k); b=$(med b $k)
-	printf '%-44s %10s %10s %8s\n' "$k" "$a" "$b" \
-	    "$(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }')"
+	printf '%-16s %10s %10s %8s   %s | %s\n' "$k" "$a" "$b" \
+	    "$(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0 > 0) printf "%.2f", b / a; else print "-" }')" \
+	    "$(all a $k)" "$(all b $k)"
 done
 echo "(start_ms: POST -> first output, lower is better; start_ratio: that over"
 echo " git worktree add in the same run; tp*: MiB/s of terminal output, higher is better)"
