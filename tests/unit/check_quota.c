@@ -21,20 +21,17 @@
 #include "common/util.h"
 #include "host/overlay.h"
 #include "host/quota.h"
+#include "fixture.h"
 #include "unit.h"
 
 #define MiB	(1024LL * 1024)
 
 static char	tmp[128];
-static int	seq;
 
 static void
 setup(void)
 {
-	snprintf(tmp, sizeof tmp, "/tmp/check_quota.%ld.%d", (long)getpid(),
-	    seq++);
-	rm_rf(tmp);
-	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	fixture_tmpdir(tmp, sizeof tmp, "check_quota");
 }
 
 /* Whether mountinfo names a mount point below dir (or dir). */
