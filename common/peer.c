@@ -60,6 +60,14 @@ peer_free(struct peer *p)
 		free(p);
 }
 
+/* Leave a loop that held the peer; free it if its owner did meanwhile. */
+static void
+peer_release(struct peer *p)
+{
+	if (--p->busy == 0 && p->freed)
+		free(p);
+}
+
 /* The single "peer gone" path: called once, then nothing more. */
 static void
 peer_gone(struct peer *p, enum peer_gone why, const char *cause)
@@ -98,9 +106,7 @@ peer_read(struct peer *p)
 		p->ops->dispatch(p, o, type, ev, p->arg);
 		json_object_put(o);
 	}
-	p->busy--;
-	if (p->freed && p->busy == 0)
-		free(p);
+	peer_release(p);
 }
 
 int
@@ -143,7 +149,5 @@ peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (!p->dead)
 		peer_gone(p, (what & BEV_EVENT_EOF) ? PEER_EOF : PEER_ERROR,
 		    NULL);
-	p->busy--;
-	if (p->freed && p->busy == 0)
-		free(p);
+	peer_release(p);
 }
