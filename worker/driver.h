@@ -75,6 +75,13 @@ struct drv_params {
 	const char	 *cwd;		/* the workspace as the CLI sees it */
 	const char	 *model;	/* or NULL */
 	const char	 *version;	/* the CLI's, or NULL */
+	/*
+	 * The endpoint the request's or daemon's env names (OPENAI_BASE_URL
+	 * for codex, ANTHROPIC_BASE_URL for claude), or NULL: the driver
+	 * adds whatever flags the CLI needs to use it.
+	 */
+	const char	 *base_url;
+	char *const	 *extra_args;	/* the config's extra_args, or NULL */
 	int		  ask_exec;	/* have the CLI ask before commands */
 	int		  ask_edit;	/* ... and before file edits */
 };
@@ -87,6 +94,8 @@ enum drv_kind {
 
 /* A driver's functions (drv_codex.c, drv_claude.c); state is its own. */
 struct drv_ops {
+	/* The CLI's whole argv (command first), strv_free'd by the caller. */
+	char	**(*argv)(const char *, const struct drv_params *);
 	void	*(*create)(const struct drv_params *, const struct drv_sink *);
 	void	 (*free)(void *);
 	void	 (*start)(void *, const char *);
@@ -101,6 +110,8 @@ extern const struct drv_ops	drv_claude_ops;
 
 struct drv;
 
+/* The argv that starts command as a driver of this kind expects it. */
+char		**drv_argv(enum drv_kind, const char *, const struct drv_params *);
 /* A driver of a kind; its messages go to sink->send from drv_start on. */
 struct drv	*drv_create(enum drv_kind, const struct drv_params *,
 		    const struct drv_sink *);
