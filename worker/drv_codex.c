@@ -28,37 +28,35 @@
 /* Characters of a command or method shown in one transcript line. */
 #define DRV_CODEX_LINE_MAX		200
 
-/* What a request of ours was, to route its response. */
+/* Our requests, one of each at most outstanding. */
 enum drv_codex_what {
 	DRV_CODEX_INIT,
 	DRV_CODEX_THREAD,
-	DRV_CODEX_TURN
+	DRV_CODEX_TURN,
+	DRV_CODEX_NWHAT
 };
-
-struct drv_codex_req {
-	int64_t			 id;
-	enum drv_codex_what		 what;
-	TAILQ_ENTRY(drv_codex_req)	 entry;
+static const char *const drv_codex_methods[] = {
+	"initialize", "thread/start", "turn/start"
 };
 
 /* An approval codex waits for. */
 struct drv_codex_ask {
-	char			*token;
-	struct json_object	*id;
+	char				*token;
+	struct json_object		*id;
 	TAILQ_ENTRY(drv_codex_ask)	 entry;
 };
 
 /* A user message waiting for its turn. */
 struct drv_codex_msg {
-	char			*text;
+	char				*text;
 	TAILQ_ENTRY(drv_codex_msg)	 entry;
 };
 
 /* A fileChange item's paths: its approval request names only the item. */
 struct drv_codex_patch {
-	char			*id;
-	char			**files;
-	TAILQ_ENTRY(drv_codex_patch) entry;
+	char				 *id;
+	char				**files;
+	TAILQ_ENTRY(drv_codex_patch)	  entry;
 };
 
 struct drv_codex {
@@ -70,31 +68,20 @@ struct drv_codex {
 	int			 dead;
 	char			*thread;	/* once thread/start answered */
 	int64_t			 next_id;
+	int64_t			 pending[DRV_CODEX_NWHAT]; /* or -1 */
 	int			 turn;		/* turn/start sent, not ended */
 	char			*error;		/* the turn's last error */
 	char			*streamed;	/* message shown by deltas */
 	u_int			 nasks;
 	u_int			 npatches;
-	TAILQ_HEAD(, drv_codex_req)	 reqs;
 	TAILQ_HEAD(, drv_codex_ask)	 asks;
 	TAILQ_HEAD(, drv_codex_msg)	 queue;
-	TAILQ_HEAD(, drv_codex_patch) patches;
+	TAILQ_HEAD(, drv_codex_patch)	 patches;
 };
 
 typedef void	drv_codex_note_fn(struct drv_codex *, struct json_object *);
 typedef void	drv_codex_ask_fn(struct drv_codex *, struct json_object *,
 		    struct json_object *, const char *);
-
-/* A string member of codex's JSON, NULL when absent or of another type. */
-static const char *
-drv_codex_str(struct json_object *o, const char *key)
-{
-	struct json_object	*v = jsonget_member(o, key);
-
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
-}
 
 /* An integer member, or def when absent or not an integer. */
 static int64_t
@@ -182,19 +169,16 @@ drv_codex_send(struct drv_codex *c, struct json_object *o)
 
 /* A request of ours; params is taken. */
 static void
-drv_codex_request(struct drv_codex *c, const char *method,
-    struct json_object *params, enum drv_codex_what what)
+drv_codex_request(struct drv_codex *c, enum drv_codex_what what,
+    struct json_object *params)
 {
 	struct json_object	*o = json_object_new_object();
-	struct drv_codex_req	*r;
 
-	r = xcalloc(1, sizeof *r);
-	r->id = c->next_id++;
-	r->what = what;
-	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
-
-	json_object_object_add(o, "id", json_object_new_int64(r->id));
-	json_object_object_add(o, "method", json_object_new_string(method));
+	c->pending[what] = c->next_id++;
+	json_object_object_add(o, "id",
+	    json_object_new_int64(c->pending[what]));
+	json_object_object_add(o, "method",
+	    json_object_new_string(drv_codex_methods[what]));
 	json_object_object_add(o, "params", params);
 	drv_codex_send(c, o);
 }
@@ -222,7 +206,7 @@ drv_codex_pump(struct drv_codex *c)
 	json_object_object_add(p, "input", input);
 
 	c->turn = 1;
-	drv_codex_request(c, "turn/start", p, DRV_CODEX_TURN);
+	drv_codex_request(c, DRV_CODEX_TURN, p);
 	free(m->text);
 	free(m);
 }
@@ -247,36 +231,30 @@ drv_codex_initialized(struct drv_codex *c)
 	if (c->model != NULL)
 		json_object_object_add(p, "model",
 		    json_object_new_string(c->model));
-	drv_codex_request(c, "thread/start", p, DRV_CODEX_THREAD);
+	drv_codex_request(c, DRV_CODEX_THREAD, p);
 }
 
 /* The response to one of our requests. */
 static void
 drv_codex_response(struct drv_codex *c, struct json_object *rec, int64_t id)
 {
-	static const char *const names[] = {
-		"initialize", "thread/start", "turn/start"
-	};
-	struct drv_codex_req	*r;
 	struct json_object	*err, *thread;
-	enum drv_codex_what		 what;
+	enum drv_codex_what	 what;
 	const char		*msg, *tid;
 
-	TAILQ_FOREACH(r, &c->reqs, entry) {
-		if (r->id == id)
+	for (what = 0; what < DRV_CODEX_NWHAT; what++) {
+		if (c->pending[what] == id)
 			break;
 	}
-	if (r == NULL)
+	if (id < 0 || what == DRV_CODEX_NWHAT)
 		return;
-	what = r->what;
-	TAILQ_REMOVE(&c->reqs, r, entry);
-	free(r);
+	c->pending[what] = -1;
 
 	if ((err = jsonget_member(rec, "error")) != NULL) {
-		if ((msg = drv_codex_str(err, "message")) == NULL)
+		if ((msg = jsonget_str(err, "message")) == NULL)
 			msg = "no message";
-		drv_codex_fatal(c, "codex: %s failed: %.*s", names[what],
-		    DRV_CODEX_LINE_MAX * 4, msg);
+		drv_codex_fatal(c, "codex: %s failed: %.*s",
+		    drv_codex_methods[what], DRV_CODEX_LINE_MAX * 4, msg);
 		return;
 	}
 	switch (what) {
@@ -285,7 +263,7 @@ drv_codex_response(struct drv_codex *c, struct json_object *rec, int64_t id)
 		break;
 	case DRV_CODEX_THREAD:
 		thread = drv_codex_obj(drv_codex_obj(rec, "result"), "thread");
-		tid = drv_codex_str(thread, "id");
+		tid = jsonget_str(thread, "id");
 		if (tid == NULL || *tid == '\0') {
 			drv_codex_fatal(c,
 			    "codex: thread/start gave no thread id");
@@ -295,6 +273,7 @@ drv_codex_response(struct drv_codex *c, struct json_object *rec, int64_t id)
 		drv_codex_pump(c);
 		break;
 	case DRV_CODEX_TURN:
+	case DRV_CODEX_NWHAT:
 		break;
 	}
 }
@@ -303,7 +282,7 @@ drv_codex_response(struct drv_codex *c, struct json_object *rec, int64_t id)
 static int
 drv_codex_other_thread(struct drv_codex *c, struct json_object *params)
 {
-	const char	*tid = drv_codex_str(params, "threadId");
+	const char	*tid = jsonget_str(params, "threadId");
 
 	return (c->thread != NULL && tid != NULL &&
 	    strcmp(tid, c->thread) != 0);
@@ -330,8 +309,8 @@ drv_codex_turn_completed(struct drv_codex *c, struct json_object *params)
 	if (drv_codex_other_thread(c, params))
 		return;
 	turn = drv_codex_obj(params, "turn");
-	status = drv_codex_str(turn, "status");
-	msg = drv_codex_str(drv_codex_obj(turn, "error"), "message");
+	status = jsonget_str(turn, "status");
+	msg = jsonget_str(drv_codex_obj(turn, "error"), "message");
 	if (msg == NULL)
 		msg = c->error;
 	if (status != NULL && strcmp(status, "failed") == 0)
@@ -357,12 +336,12 @@ drv_codex_command(struct drv_codex *c, struct json_object *item, int done)
 	const char		*status;
 
 	memset(&cmd, 0, sizeof cmd);
-	cmd.id = drv_codex_str(item, "id");
-	if ((cmd.command = drv_codex_str(item, "command")) == NULL)
+	cmd.id = jsonget_str(item, "id");
+	if ((cmd.command = jsonget_str(item, "command")) == NULL)
 		cmd.command = "";
 	if (cmd.id == NULL)
 		cmd.id = "";
-	cmd.cwd = drv_codex_str(item, "cwd");
+	cmd.cwd = jsonget_str(item, "cwd");
 	cmd.done = done;
 	cmd.exit_code = -1;
 	cmd.duration_ms = -1;
@@ -371,7 +350,7 @@ drv_codex_command(struct drv_codex *c, struct json_object *item, int done)
 		c->sink.command(&cmd, c->sink.arg);
 		return;
 	}
-	if ((cmd.output = drv_codex_str(item, "aggregatedOutput")) != NULL)
+	if ((cmd.output = jsonget_str(item, "aggregatedOutput")) != NULL)
 		cmd.outlen = strlen(cmd.output);
 	cmd.exit_code = (int)drv_codex_int(item, "exitCode", -1);
 	cmd.duration_ms = drv_codex_int(item, "durationMs", -1);
@@ -380,7 +359,7 @@ drv_codex_command(struct drv_codex *c, struct json_object *item, int done)
 	drv_codex_text(c, cmd.output, cmd.outlen);
 	if (cmd.outlen != 0 && cmd.output[cmd.outlen - 1] != '\n')
 		drv_codex_text(c, "\n", 1);
-	status = drv_codex_str(item, "status");
+	status = jsonget_str(item, "status");
 	if (status != NULL && strcmp(status, "declined") == 0)
 		drv_codex_textf(c, "(declined)\n");
 	else if (cmd.exit_code > 0)
@@ -401,7 +380,7 @@ drv_codex_patch_files(struct json_object *item)
 	n = json_object_array_length(changes);
 	files = xcalloc(n + 1, sizeof *files);
 	for (i = 0; i < n; i++) {
-		path = drv_codex_str(json_object_array_get_idx(changes, i),
+		path = jsonget_str(json_object_array_get_idx(changes, i),
 		    "path");
 		if (path != NULL)
 			files[k++] = xstrdup(path);
@@ -444,8 +423,8 @@ static void
 drv_codex_item_started(struct drv_codex *c, struct json_object *params)
 {
 	struct json_object	*item = drv_codex_obj(params, "item");
-	const char		*type = drv_codex_str(item, "type");
-	const char		*id = drv_codex_str(item, "id");
+	const char		*type = jsonget_str(item, "type");
+	const char		*id = jsonget_str(item, "id");
 	struct drv_codex_patch	*p;
 	char			**files;
 
@@ -471,8 +450,8 @@ static void
 drv_codex_item_completed(struct drv_codex *c, struct json_object *params)
 {
 	struct json_object	*item = drv_codex_obj(params, "item"), *ch;
-	const char		*type = drv_codex_str(item, "type");
-	const char		*id = drv_codex_str(item, "id"), *text, *path;
+	const char		*type = jsonget_str(item, "type");
+	const char		*id = jsonget_str(item, "id"), *text, *path;
 	struct drv_codex_patch	*p;
 	size_t			 i, n;
 
@@ -481,7 +460,7 @@ drv_codex_item_completed(struct drv_codex *c, struct json_object *params)
 	if (strcmp(type, "commandExecution") == 0)
 		drv_codex_command(c, item, 1);
 	else if (strcmp(type, "agentMessage") == 0) {
-		if ((text = drv_codex_str(item, "text")) == NULL)
+		if ((text = jsonget_str(item, "text")) == NULL)
 			return;
 		if (c->streamed == NULL || id == NULL ||
 		    strcmp(c->streamed, id) != 0)
@@ -497,7 +476,7 @@ drv_codex_item_completed(struct drv_codex *c, struct json_object *params)
 			return;
 		n = json_object_array_length(ch);
 		for (i = 0; i < n; i++) {
-			path = drv_codex_str(json_object_array_get_idx(ch, i),
+			path = jsonget_str(json_object_array_get_idx(ch, i),
 			    "path");
 			if (path != NULL)
 				drv_codex_textf(c, "edited %s\n", path);
@@ -509,8 +488,8 @@ drv_codex_item_completed(struct drv_codex *c, struct json_object *params)
 static void
 drv_codex_delta(struct drv_codex *c, struct json_object *params)
 {
-	const char	*delta = drv_codex_str(params, "delta");
-	const char	*id = drv_codex_str(params, "itemId");
+	const char	*delta = jsonget_str(params, "delta");
+	const char	*id = jsonget_str(params, "itemId");
 
 	if (delta == NULL)
 		return;
@@ -543,13 +522,18 @@ drv_codex_usage(struct drv_codex *c, struct json_object *params)
 static void
 drv_codex_error(struct drv_codex *c, struct json_object *params)
 {
-	const char	*msg;
+	struct json_object	*err = drv_codex_obj(params, "error");
+	struct json_object	*retry = jsonget_member(params, "willRetry");
+	const char		*msg, *more;
 
-	msg = drv_codex_str(drv_codex_obj(params, "error"), "message");
-
-	if (msg == NULL)
+	if ((msg = jsonget_str(err, "message")) == NULL)
 		return;
-	drv_codex_textf(c, "codex: error: %.*s\n", DRV_CODEX_LINE_MAX * 4, msg);
+	if ((more = jsonget_str(err, "additionalDetails")) == NULL)
+		more = "";
+	drv_codex_textf(c, "codex: %s: %.*s%s%.*s%s\n",
+	    retry != NULL && json_object_get_boolean(retry) ? "retrying" :
+	    "error", DRV_CODEX_LINE_MAX, msg, *more != '\0' ? " (" : "",
+	    DRV_CODEX_LINE_MAX, more, *more != '\0' ? ")" : "");
 	drv_codex_set(&c->error, msg);
 }
 
@@ -557,7 +541,7 @@ drv_codex_error(struct drv_codex *c, struct json_object *params)
 static void
 drv_codex_warning(struct drv_codex *c, struct json_object *params)
 {
-	const char	*msg = drv_codex_str(params, "message");
+	const char	*msg = jsonget_str(params, "message");
 
 	if (msg != NULL)
 		drv_codex_textf(c, "codex: warning: %.*s\n",
@@ -671,13 +655,13 @@ drv_codex_ask_exec(struct drv_codex *c, struct json_object *id,
 	const char		*host;
 
 	memset(&ap, 0, sizeof ap);
-	ap.command = drv_codex_str(params, "command");
-	ap.cwd = drv_codex_str(params, "cwd");
-	ap.reason = drv_codex_str(params, "reason");
+	ap.command = jsonget_str(params, "command");
+	ap.cwd = jsonget_str(params, "cwd");
+	ap.reason = jsonget_str(params, "reason");
 	net = drv_codex_obj(params, "networkApprovalContext");
 	if (net != NULL) {
 		ap.kind = "network";
-		if ((host = drv_codex_str(net, "host")) == NULL)
+		if ((host = jsonget_str(net, "host")) == NULL)
 			host = "?";
 		summary = xasprintf("network access to %.*s",
 		    DRV_CODEX_LINE_MAX, host);
@@ -716,9 +700,9 @@ drv_codex_ask_patch(struct drv_codex *c, struct json_object *id,
 
 	memset(&ap, 0, sizeof ap);
 	ap.kind = "patch";
-	ap.reason = drv_codex_str(params, "reason");
-	ap.cwd = drv_codex_str(params, "grantRoot");
-	p = drv_codex_patch_find(c, drv_codex_str(params, "itemId"));
+	ap.reason = jsonget_str(params, "reason");
+	ap.cwd = jsonget_str(params, "grantRoot");
+	p = drv_codex_patch_find(c, jsonget_str(params, "itemId"));
 	if (p != NULL)
 		ap.files = p->files;
 	summary = drv_codex_patch_summary(p != NULL ? p->files : NULL);
@@ -784,7 +768,7 @@ drv_codex_record(void *arg, struct json_object *rec)
 	if (id != NULL && !json_object_is_type(id, json_type_int) &&
 	    !json_object_is_type(id, json_type_string))
 		return;
-	method = drv_codex_str(rec, "method");
+	method = jsonget_str(rec, "method");
 	if (method == NULL) {
 		if (id != NULL && json_object_is_type(id, json_type_int))
 			drv_codex_response(c, rec, json_object_get_int64(id));
@@ -826,6 +810,22 @@ drv_codex_toml(const char *key, const char *value)
 	return (out);
 }
 
+/* Overrides always given: runnerd is the sandbox; no update checks. */
+static const char *const drv_codex_fixed[] = {
+	"sandbox_mode=\"danger-full-access\"",
+	"check_for_update_on_startup=false",
+	"analytics.enabled=false"
+};
+
+/* The provider an endpoint gets: plain HTTP Responses, the usual key. */
+static const char *const drv_codex_provider[] = {
+	"model_provider=\"runnerd\"",
+	"model_providers.runnerd.name=\"runnerd\"",
+	"model_providers.runnerd.wire_api=\"responses\"",
+	"model_providers.runnerd.env_key=\"OPENAI_API_KEY\"",
+	"model_providers.runnerd.supports_websockets=false"
+};
+
 /* codex app-server with its sandbox off, the model and the endpoint. */
 static char **
 drv_codex_argv(const char *command, const struct drv_params *p)
@@ -837,33 +837,23 @@ drv_codex_argv(const char *command, const struct drv_params *p)
 	v = xcalloc(32 + nextra, sizeof *v);
 	v[n++] = xstrdup(command);
 	v[n++] = xstrdup("app-server");
-	v[n++] = xstrdup("-c");
-	v[n++] = xstrdup("sandbox_mode=\"danger-full-access\"");
-	v[n++] = xstrdup("-c");
-	v[n++] = xstrdup("check_for_update_on_startup=false");
-	v[n++] = xstrdup("-c");
-	v[n++] = xstrdup("analytics.enabled=false");
+	for (i = 0; i < nitems(drv_codex_fixed); i++) {
+		v[n++] = xstrdup("-c");
+		v[n++] = xstrdup(drv_codex_fixed[i]);
+	}
 	if (p->model != NULL) {
 		v[n++] = xstrdup("-c");
 		v[n++] = drv_codex_toml("model", p->model);
 	}
+	for (i = 0; p->base_url != NULL && i < nitems(drv_codex_provider);
+	    i++) {
+		v[n++] = xstrdup("-c");
+		v[n++] = xstrdup(drv_codex_provider[i]);
+	}
 	if (p->base_url != NULL) {
-		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup("model_provider=\"runnerd\"");
-		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup("model_providers.runnerd.name=\"runnerd\"");
 		v[n++] = xstrdup("-c");
 		v[n++] = drv_codex_toml("model_providers.runnerd.base_url",
 		    p->base_url);
-		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup("model_providers.runnerd.wire_api="
-		    "\"responses\"");
-		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup("model_providers.runnerd.env_key="
-		    "\"OPENAI_API_KEY\"");
-		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup("model_providers.runnerd.supports_websockets="
-		    "false");
 	}
 	for (i = 0; i < nextra; i++)
 		v[n++] = xstrdup(p->extra_args[i]);
@@ -876,6 +866,7 @@ static void *
 drv_codex_create(const struct drv_params *p, const struct drv_sink *sink)
 {
 	struct drv_codex	*c;
+	int			 i;
 
 	c = xcalloc(1, sizeof *c);
 	c->sink = *sink;
@@ -883,7 +874,8 @@ drv_codex_create(const struct drv_params *p, const struct drv_sink *sink)
 	c->model = p->model != NULL ? xstrdup(p->model) : NULL;
 	c->ask = p->ask_exec || p->ask_edit;
 	c->next_id = 1;
-	TAILQ_INIT(&c->reqs);
+	for (i = 0; i < DRV_CODEX_NWHAT; i++)
+		c->pending[i] = -1;
 	TAILQ_INIT(&c->asks);
 	TAILQ_INIT(&c->queue);
 	TAILQ_INIT(&c->patches);
@@ -895,16 +887,11 @@ static void
 drv_codex_free(void *arg)
 {
 	struct drv_codex		*c = arg;
-	struct drv_codex_req	*r;
 	struct drv_codex_ask	*a;
 	struct drv_codex_msg	*m;
 
 	if (c == NULL)
 		return;
-	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
-		TAILQ_REMOVE(&c->reqs, r, entry);
-		free(r);
-	}
 	while ((a = TAILQ_FIRST(&c->asks)) != NULL) {
 		TAILQ_REMOVE(&c->asks, a, entry);
 		json_object_put(a->id);
@@ -958,7 +945,7 @@ drv_codex_start(void *arg, const char *prompt)
 	    json_object_new_string(PACKAGE_VERSION));
 	p = json_object_new_object();
 	json_object_object_add(p, "clientInfo", info);
-	drv_codex_request(c, "initialize", p, DRV_CODEX_INIT);
+	drv_codex_request(c, DRV_CODEX_INIT, p);
 }
 
 /* A user message: a turn now, or when the running one completes. */

@@ -485,11 +485,11 @@ START_TEST(test_argv)
 		"-c", "model=\"gpt-\\\"5\\\\\\u000a\"",
 		"-c", "model_provider=\"runnerd\"",
 		"-c", "model_providers.runnerd.name=\"runnerd\"",
-		"-c", "model_providers.runnerd.base_url="
-		    "\"http://127.0.0.1:9/v1\"",
 		"-c", "model_providers.runnerd.wire_api=\"responses\"",
 		"-c", "model_providers.runnerd.env_key=\"OPENAI_API_KEY\"",
 		"-c", "model_providers.runnerd.supports_websockets=false",
+		"-c", "model_providers.runnerd.base_url="
+		    "\"http://127.0.0.1:9/v1\"",
 		"-c", "x=1", NULL
 	};
 	struct drv_params	 p;
@@ -642,6 +642,13 @@ START_TEST(test_failed_turn)
 	feed(d, "{\"method\":\"error\",\"params\":{\"threadId\":\"" TID "\","
 	    "\"turnId\":\"t1\",\"willRetry\":false,\"error\":{\"message\":"
 	    "\"stream disconnected\"}}}");
+	/* As 0.169 says it while the endpoint is down. */
+	feed(d, "{\"method\":\"error\",\"params\":{\"error\":{\"message\":"
+	    "\"Reconnecting... waiting for network\",\"codexErrorInfo\":"
+	    "{\"responseStreamDisconnected\":{\"httpStatusCode\":null}},"
+	    "\"additionalDetails\":\"Connection failed: error sending "
+	    "request\",\"misalignment\":null},\"willRetry\":true,"
+	    "\"threadId\":\"" TID "\",\"turnId\":\"t1\"}}");
 	/* Another thread's turn is not ours. */
 	feed(d, "{\"method\":\"turn/completed\",\"params\":{\"threadId\":"
 	    "\"other\",\"turn\":{\"id\":\"t9\",\"items\":[],\"status\":"
@@ -650,10 +657,13 @@ START_TEST(test_failed_turn)
 	feed(d, "{\"method\":\"turn/completed\",\"params\":{\"threadId\":\""
 	    TID "\",\"turn\":{\"id\":\"t1\",\"items\":[],\"status\":"
 	    "\"failed\",\"error\":null}}}");
-	ck_calls("turn 1 -\nturn 0 turn failed: stream disconnected\n");
+	ck_calls("turn 1 -\n"
+	    "turn 0 turn failed: Reconnecting... waiting for network\n");
 	ck_assert_int_eq(drv_codex_ops.busy(d), 0);
 	ck_assert_str_eq(lg.text, "codex: error: stream disconnected\n"
-	    "codex: turn failed: stream disconnected\n");
+	    "codex: retrying: Reconnecting... waiting for network (Connection "
+	    "failed: error sending request)\n"
+	    "codex: turn failed: Reconnecting... waiting for network\n");
 
 	drv_codex_ops.input(d, "more");
 	free(take());
