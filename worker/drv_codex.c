@@ -353,6 +353,8 @@ drv_codex_command(struct drv_codex *c, struct json_object *item, int done)
 	if ((cmd.output = jsonget_str(item, "aggregatedOutput")) != NULL)
 		cmd.outlen = strlen(cmd.output);
 	cmd.exit_code = (int)drv_codex_int(item, "exitCode", -1);
+	if (cmd.exit_code != drv_codex_int(item, "exitCode", -1))
+		cmd.exit_code = -1;
 	cmd.duration_ms = drv_codex_int(item, "durationMs", -1);
 	c->sink.command(&cmd, c->sink.arg);
 
@@ -562,6 +564,17 @@ drv_codex_same_id(struct json_object *a, struct json_object *b)
 	return (0);
 }
 
+/* Forget a held approval. */
+static void
+drv_codex_ask_free(struct drv_codex *c, struct drv_codex_ask *a)
+{
+	TAILQ_REMOVE(&c->asks, a, entry);
+	c->nasks--;
+	json_object_put(a->id);
+	free(a->token);
+	free(a);
+}
+
 /* serverRequest/resolved: codex settled a request itself. */
 static void
 drv_codex_resolved(struct drv_codex *c, struct json_object *params)
@@ -577,12 +590,8 @@ drv_codex_resolved(struct drv_codex *c, struct json_object *params)
 	}
 	if (a == NULL)
 		return;
-	TAILQ_REMOVE(&c->asks, a, entry);
-	c->nasks--;
 	c->sink.approval_gone(a->token, c->sink.arg);
-	json_object_put(a->id);
-	free(a->token);
-	free(a);
+	drv_codex_ask_free(c, a);
 }
 
 /* The error response that tells codex a request will not be answered. */
@@ -756,7 +765,7 @@ drv_codex_server_request(struct drv_codex *c, const char *method,
 static void
 drv_codex_record(void *arg, struct json_object *rec)
 {
-	struct drv_codex		*c = arg;
+	struct drv_codex	*c = arg;
 	struct json_object	*id, *params;
 	const char		*method;
 	size_t			 i;
@@ -774,8 +783,7 @@ drv_codex_record(void *arg, struct json_object *rec)
 			drv_codex_response(c, rec, json_object_get_int64(id));
 		return;
 	}
-	if ((params = drv_codex_obj(rec, "params")) == NULL)
-		params = NULL;
+	params = drv_codex_obj(rec, "params");
 	if (id != NULL) {
 		drv_codex_server_request(c, method, id, params);
 		return;
@@ -886,18 +894,14 @@ drv_codex_create(const struct drv_params *p, const struct drv_sink *sink)
 static void
 drv_codex_free(void *arg)
 {
-	struct drv_codex		*c = arg;
+	struct drv_codex	*c = arg;
 	struct drv_codex_ask	*a;
 	struct drv_codex_msg	*m;
 
 	if (c == NULL)
 		return;
-	while ((a = TAILQ_FIRST(&c->asks)) != NULL) {
-		TAILQ_REMOVE(&c->asks, a, entry);
-		json_object_put(a->id);
-		free(a->token);
-		free(a);
-	}
+	while ((a = TAILQ_FIRST(&c->asks)) != NULL)
+		drv_codex_ask_free(c, a);
 	while ((m = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, m, entry);
 		free(m->text);
@@ -931,7 +935,7 @@ drv_codex_queue(struct drv_codex *c, const char *text, int first)
 static void
 drv_codex_start(void *arg, const char *prompt)
 {
-	struct drv_codex		*c = arg;
+	struct drv_codex	*c = arg;
 	struct json_object	*p, *info;
 
 	if (c->started || c->dead)
@@ -964,7 +968,7 @@ drv_codex_input(void *arg, const char *text)
 static void
 drv_codex_answer(void *arg, const char *token, int allow, const char *note)
 {
-	struct drv_codex		*c = arg;
+	struct drv_codex	*c = arg;
 	struct drv_codex_ask	*a;
 	struct json_object	*o, *result;
 
@@ -976,8 +980,6 @@ drv_codex_answer(void *arg, const char *token, int allow, const char *note)
 	}
 	if (a == NULL)
 		return;
-	TAILQ_REMOVE(&c->asks, a, entry);
-	c->nasks--;
 
 	/* v2 decisions; the note has no place in them. */
 	(void)note;
@@ -985,11 +987,11 @@ drv_codex_answer(void *arg, const char *token, int allow, const char *note)
 	json_object_object_add(result, "decision",
 	    json_object_new_string(allow ? "accept" : "decline"));
 	o = json_object_new_object();
-	json_object_object_add(o, "id", a->id);	/* the ask's reference */
+	/* The response holds its own reference to codex's id. */
+	json_object_object_add(o, "id", json_object_get(a->id));
 	json_object_object_add(o, "result", result);
 	drv_codex_send(c, o);
-	free(a->token);
-	free(a);
+	drv_codex_ask_free(c, a);
 }
 
 /* Whether a turn runs or a message waits for one. */

@@ -853,11 +853,21 @@ START_TEST(test_hostile)
 	feed(d, "{\"method\":\"item/commandExecution/requestApproval\",\"id\":"
 	    "3,\"params\":[]}");
 	feed(d, "{\"method\":\"turn/completed\"}");
+	/* An exit code past int's range is unknown; a failing one shown. */
+	feed(d, "{\"method\":\"item/completed\",\"params\":{\"item\":{\"type\":"
+	    "\"commandExecution\",\"id\":\"f\",\"command\":\"x\",\"exitCode\":"
+	    "4294967297}}}");
+	feed(d, "{\"method\":\"item/completed\",\"params\":{\"item\":{\"type\":"
+	    "\"commandExecution\",\"id\":\"e\",\"command\":\"false\","
+	    "\"exitCode\":2,\"durationMs\":5,\"aggregatedOutput\":\"oops\"}}}");
 	ck_calls("begin   cwd=-\n"
 	    "end c exit=-1 ms=-1 out=|\n"
 	    "usage -1 -1 3 -1 -1\n"
 	    "approval 3 exec cmd=- cwd=- reason=- summary=run a command\n"
-	    "turn 0 -\n");
+	    "turn 0 -\n"
+	    "end f exit=-1 ms=-1 out=|\n"
+	    "end e exit=2 ms=5 out=oops|\n");
+	ck_assert_str_eq(lg.text, "$ \noops\n(exit 2)\n");
 
 	/* A huge command: passed whole, its summary cut. */
 	huge = xmalloc(1 << 20);
