@@ -465,6 +465,30 @@ static const char *const drv_codex_t2[] = {
 	"\"summary\",\"status\":\"completed\",\"startedAt\":1796325957,"
 	"\"completedAt\":1796325958,\"durationMs\":78}}}"
 };
+/* An apply_patch from the same capture: the item, its approval, its end. */
+static const char *const drv_codex_patch[] = {
+	"{\"method\":\"item/started\",\"params\":{\"item\":{\"type\":\""
+	"fileChange\",\"id\":\"call_0\",\"changes\":[{\"path\":\"/work/"
+	"scratch-codex/ws6/hello.txt\",\"kind\":{\"type\":\"add\"},\"di"
+	"ff\":\"hello\\n\"}],\"status\":\"inProgress\",\"startedAtMs\":"
+	"1796326637167,\"completedAtMs\":null},\"threadId\":\"01a23d69-"
+	"3db2-71a0-94b1-5679f4984b13\",\"turnId\":\"01a23d69-3dcb-7ff1-"
+	"9333-b527f63b63a2\",\"startedAtMs\":1796326637167}}",
+	"{\"method\":\"item/fileChange/requestApproval\",\"id\":0,\"par"
+	"ams\":{\"threadId\":\"01a23d69-3db2-71a0-94b1-5679f4984b13\","
+	"\"turnId\":\"01a23d69-3dcb-7ff1-9333-b527f63b63a2\",\"itemId\""
+	":\"call_0\",\"startedAtMs\":1796326637175,\"reason\":null,\"gr"
+	"antRoot\":null}}",
+	"{\"method\":\"item/completed\",\"params\":{\"item\":{\"type\":"
+	"\"fileChange\",\"id\":\"call_0\",\"changes\":[{\"path\":\"/wor"
+	"k/scratch-codex/ws6/hello.txt\",\"kind\":{\"type\":\"add\"},\""
+	"diff\":\"hello\\n\"}],\"status\":\"completed\",\"startedAtMs\""
+	":1796326637167,\"completedAtMs\":1796326637176},\"threadId\":"
+	"\"01a23d69-3db2-71a0-94b1-5679f4984b13\",\"turnId\":\"01a23d69"
+	"-3dcb-7ff1-9333-b527f63b63a2\",\"contentTokenCount\":null,\"co"
+	"mpletedAtMs\":1796326637176}}"
+};
+
 #define TID	"01a23d5e-df69-7732-9cc5-991d12934670"
 #define CWD	"/work/scratch-codex/ws"
 #define CMD0	"/bin/bash -lc 'echo hello-from-tool'"
@@ -744,6 +768,24 @@ START_TEST(test_refuse)
 }
 END_TEST
 
+/* A real apply_patch: its approval names the item's files. */
+START_TEST(test_patch_live)
+{
+	void	*d = ready();
+
+	feedv(d, drv_codex_patch, 2);
+	ck_calls("approval 0 patch cmd=- cwd=- reason=- summary=edit "
+	    "/work/scratch-codex/ws6/hello.txt "
+	    "file=/work/scratch-codex/ws6/hello.txt\n");
+	drv_codex_ops.answer(d, "0", 1, NULL);
+	ck_calls("send {\"id\":0,\"result\":{\"decision\":\"accept\"}}\n");
+	feed(d, drv_codex_patch[2]);
+	ck_calls("");
+	ck_assert_str_eq(lg.text, "edited /work/scratch-codex/ws6/hello.txt\n");
+	drv_codex_ops.free(d);
+}
+END_TEST
+
 /* Patches: files from the item; string ids; codex settling by itself. */
 START_TEST(test_patch)
 {
@@ -920,6 +962,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_failed_turn);
 	tcase_add_test(tc, test_fatal);
 	tcase_add_test(tc, test_refuse);
+	tcase_add_test(tc, test_patch_live);
 	tcase_add_test(tc, test_patch);
 	tcase_add_test(tc, test_hostile);
 	suite_add_tcase(s, tc);
