@@ -40,7 +40,9 @@ struct drv_claude_call {
 	char			*id;
 	enum drv_claude_tool	 tool;
 	char			*what;		/* the command or the path */
-	int64_t			 started;	/* mono_ms() at its tool_use */
+	int64_t			 started;	/* mono_ms() at its begin */
+	int			 begun;		/* its begin went out */
+	int			 denied;	/* refused: it never ran */
 	TAILQ_ENTRY(drv_claude_call) entry;
 };
 TAILQ_HEAD(drv_claude_calls, drv_claude_call);
@@ -48,6 +50,7 @@ TAILQ_HEAD(drv_claude_calls, drv_claude_call);
 /* A can_use_tool request waiting for our answer. */
 struct drv_claude_ask {
 	char			*id;		/* its request_id, our token */
+	char			*call;		/* its tool_use_id, or NULL */
 	struct json_object	*input;		/* the tool's input (held) */
 	TAILQ_ENTRY(drv_claude_ask)	 entry;
 };
@@ -56,6 +59,7 @@ TAILQ_HEAD(drv_claude_asks, drv_claude_ask);
 struct drv_claude {
 	struct drv_sink		 sink;
 	char			*cwd;
+	int			 ask_exec;	/* Bash calls are asked */
 	int			 running;	/* a turn runs */
 	int			 said;		/* a message went out */
 	int			 banner;	/* the init line was written */
@@ -263,6 +267,23 @@ drv_claude_call_free(struct drv_claude *c, struct drv_claude_call *call)
 	free(call);
 }
 
+/* A Bash call begins: it runs from now on. */
+static void
+drv_claude_begin(struct drv_claude *c, struct drv_claude_call *call)
+{
+	struct drv_command	cmd;
+
+	call->begun = 1;
+	call->started = mono_ms();
+	memset(&cmd, 0, sizeof cmd);
+	cmd.id = call->id;
+	cmd.command = call->what;
+	cmd.cwd = c->cwd;
+	cmd.exit_code = -1;
+	cmd.duration_ms = -1;
+	c->sink.command(&cmd, c->sink.arg);
+}
+
 /* The path a file tool's input names, or NULL. */
 static const char *
 drv_claude_path(struct json_object *input)
@@ -274,12 +295,14 @@ drv_claude_path(struct json_object *input)
 	return (path);
 }
 
-/* A tool_use block: remember it, and begin a Bash command. */
+/*
+ * A tool_use block: remember it. A Bash call begins now when nobody is
+ * asked, else when allowed (or at its result if claude never asked).
+ */
 static void
 drv_claude_tool_use(struct drv_claude *c, struct json_object *block)
 {
 	struct drv_claude_call	*call;
-	struct drv_command	 cmd;
 	struct json_object	*input;
 	const char		*id, *name, *what = NULL;
 	enum drv_claude_tool	 tool = CLAUDE_TOOL_OTHER;
@@ -302,19 +325,12 @@ drv_claude_tool_use(struct drv_claude *c, struct json_object *block)
 	call->id = xstrdup(id);
 	call->tool = tool;
 	call->what = xstrdup(what);
-	call->started = mono_ms();
 	TAILQ_INSERT_TAIL(&c->calls, call, entry);
 	if (tool != CLAUDE_TOOL_BASH)
 		return;
-
 	drv_claude_line(c, "$ ", what);
-	memset(&cmd, 0, sizeof cmd);
-	cmd.id = call->id;
-	cmd.command = call->what;
-	cmd.cwd = c->cwd;
-	cmd.exit_code = -1;
-	cmd.duration_ms = -1;
-	c->sink.command(&cmd, c->sink.arg);
+	if (!c->ask_exec)
+		drv_claude_begin(c, call);
 }
 
 /* An assistant record: one or more content blocks of one message. */
@@ -404,7 +420,11 @@ drv_claude_exit_code(const char *text, int is_error)
 	return ((int)code);
 }
 
-/* A tool_result block: end its Bash command, or say an edit was made. */
+/*
+ * A tool_result block: end its Bash command, or say an edit was made. A
+ * refused call is no command: it says so in the transcript alone, or ends
+ * with exit code -1 if it had begun.
+ */
 static void
 drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 {
@@ -425,9 +445,15 @@ drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 	if (call->tool == CLAUDE_TOOL_EDIT) {
 		if (!is_error)
 			drv_claude_line(c, "wrote ", call->what);
-	} else {
+		else if (call->denied)
+			drv_claude_line(c, "denied: ", text);
+	} else if (call->denied && !call->begun)
+		drv_claude_line(c, "denied: ", text);
+	else {
 		if (*text != '\0')
 			drv_claude_line(c, "", text);
+		if (!call->begun)
+			drv_claude_begin(c, call);
 		memset(&cmd, 0, sizeof cmd);
 		cmd.id = call->id;
 		cmd.command = call->what;
@@ -435,7 +461,8 @@ drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 		cmd.done = 1;
 		cmd.output = text;
 		cmd.outlen = strlen(text);
-		cmd.exit_code = drv_claude_exit_code(text, is_error);
+		cmd.exit_code = call->denied ? -1 :
+		    drv_claude_exit_code(text, is_error);
 		cmd.duration_ms = mono_ms() - call->started;
 		c->sink.command(&cmd, c->sink.arg);
 	}
@@ -468,8 +495,9 @@ drv_claude_user_record(struct drv_claude *c, struct json_object *rec)
 static void
 drv_claude_system(struct drv_claude *c, struct json_object *rec)
 {
-	const char	*subtype, *s, *model;
-	char		*line;
+	struct drv_claude_call	*call;
+	const char		*subtype, *s, *model;
+	char			*line;
 
 	if ((subtype = jsonget_str(rec, "subtype")) == NULL)
 		return;
@@ -481,9 +509,13 @@ drv_claude_system(struct drv_claude *c, struct json_object *rec)
 		    model == NULL ? "?" : model);
 		drv_claude_text(c, line);
 		free(line);
-	} else if (strcmp(subtype, "permission_denied") == 0 &&
-	    (s = jsonget_str(rec, "tool_name")) != NULL)
-		drv_claude_line(c, "denied by claude's own rules: ", s);
+	} else if (strcmp(subtype, "permission_denied") == 0) {
+		if ((s = jsonget_str(rec, "tool_use_id")) != NULL &&
+		    (call = drv_claude_call_find(c, s)) != NULL)
+			call->denied = 1;
+		if ((s = jsonget_str(rec, "tool_name")) != NULL)
+			drv_claude_line(c, "denied by claude's own rules: ", s);
+	}
 }
 
 /* A result record: the turn's usage, its final message, its end. */
@@ -554,6 +586,7 @@ drv_claude_ask_free(struct drv_claude *c, struct drv_claude_ask *ask)
 {
 	TAILQ_REMOVE(&c->asks, ask, entry);
 	free(ask->id);
+	free(ask->call);
 	json_object_put(ask->input);
 	free(ask);
 }
@@ -566,7 +599,7 @@ drv_claude_can_use_tool(struct drv_claude *c, const char *id,
 	struct drv_approval	 a;
 	struct drv_claude_ask	*ask;
 	struct json_object	*input;
-	const char		*tool, *what = NULL, *desc;
+	const char		*tool, *what = NULL, *desc, *s;
 	char			*files[2] = { NULL, NULL }, *summary;
 
 	tool = jsonget_str(req, "tool_name");
@@ -613,6 +646,8 @@ drv_claude_can_use_tool(struct drv_claude *c, const char *id,
 	ask = xcalloc(1, sizeof *ask);
 	ask->id = xstrdup(id);
 	ask->input = json_object_get(input);	/* echoed as updatedInput */
+	if ((s = jsonget_str(req, "tool_use_id")) != NULL)
+		ask->call = xstrdup(s);
 	TAILQ_INSERT_TAIL(&c->asks, ask, entry);
 	c->sink.approval(&a, c->sink.arg);
 	free(summary);
@@ -721,6 +756,7 @@ drv_claude_create(const struct drv_params *p, const struct drv_sink *sink)
 	c = xcalloc(1, sizeof *c);
 	c->sink = *sink;
 	c->cwd = p->cwd != NULL ? xstrdup(p->cwd) : NULL;
+	c->ask_exec = p->ask_exec;
 	c->usage.input = c->usage.cached_input = -1;
 	c->usage.output = c->usage.reasoning = -1;
 	c->usage.cost_usd = -1;
@@ -752,7 +788,7 @@ drv_claude_free(void *arg)
 static void
 drv_claude_start(void *arg, const char *prompt)
 {
-	struct drv_claude		*c = arg;
+	struct drv_claude	*c = arg;
 	struct json_object	*o, *req;
 
 	free(c->init_id);
@@ -778,7 +814,7 @@ static void
 drv_claude_record(void *arg, struct json_object *rec)
 {
 	struct drv_claude	*c = arg;
-	const char	*type;
+	const char		*type;
 
 	if ((type = jsonget_str(rec, "type")) == NULL)
 		return;
@@ -822,12 +858,15 @@ drv_claude_input(void *arg, const char *text)
 static void
 drv_claude_answer(void *arg, const char *token, int allow, const char *note)
 {
-	struct drv_claude		*c = arg;
+	struct drv_claude	*c = arg;
 	struct drv_claude_ask	*ask;
+	struct drv_claude_call	*call = NULL;
 	struct json_object	*r;
 
 	if (token == NULL || (ask = drv_claude_ask_find(c, token)) == NULL)
 		return;
+	if (ask->call != NULL)
+		call = drv_claude_call_find(c, ask->call);
 	r = json_object_new_object();
 	if (allow) {
 		json_object_object_add(r, "behavior",
@@ -844,6 +883,10 @@ drv_claude_answer(void *arg, const char *token, int allow, const char *note)
 	}
 	drv_claude_respond(c, ask->id, r, NULL);
 	drv_claude_ask_free(c, ask);
+	if (call != NULL && !allow)
+		call->denied = 1;
+	else if (call != NULL && call->tool == CLAUDE_TOOL_BASH && !call->begun)
+		drv_claude_begin(c, call);
 }
 
 /* Whether a turn runs. */

@@ -281,8 +281,8 @@ START_TEST(test_turn)
 	    "\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":"
 	    "\"Bash\",\"input\":{\"command\":\"echo hello\",\"description\":"
 	    "\"Say hello\"}}]},\"parent_tool_use_id\":null}");
-	EXPECT("text Running it.\n", "text $ echo hello\n",
-	    "command toolu_1 begin echo hello cwd=/ws");
+	/* Asked before it runs: no command yet. */
+	EXPECT("text Running it.\n", "text $ echo hello\n");
 
 	feed("{\"type\":\"control_request\",\"request_id\":\"2a43\","
 	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\","
@@ -295,7 +295,8 @@ START_TEST(test_turn)
 	EXPECT("send {\"type\":\"control_response\",\"response\":{\"subtype\":"
 	    "\"success\",\"request_id\":\"2a43\",\"response\":{\"behavior\":"
 	    "\"allow\",\"updatedInput\":{\"command\":\"echo hello\","
-	    "\"description\":\"Say hello\"}}}}");
+	    "\"description\":\"Say hello\"}}}}",
+	    "command toolu_1 begin echo hello cwd=/ws");
 	/* Answered once: a second answer sends nothing. */
 	drv_claude_ops.answer(drv, "2a43", 0, NULL);
 	ck_assert_int_eq(ncalls, 0);
@@ -321,7 +322,6 @@ START_TEST(test_turn)
 	    "\"toolu_2\"}}");
 	drv_claude_ops.answer(drv, "92c6", 0, NULL);
 	EXPECT("text $ touch denied.txt\n",
-	    "command toolu_2 begin touch denied.txt cwd=/ws",
 	    "approval 92c6 exec cmd=touch denied.txt cwd=/ws tool=Bash file=- "
 	    "reason=creates a file | Bash touch denied.txt (Touch a file)",
 	    "send {\"type\":\"control_response\",\"response\":{\"subtype\":"
@@ -348,9 +348,8 @@ START_TEST(test_turn)
 	    "\"is_error\":false,\"num_turns\":3,\"subtype\":\"success\","
 	    "\"result\":\"Done: one ran, one was denied.\",\"type\":\"result\","
 	    "\"queued_turn_count\":0,\"result_index\":0}");
-	EXPECT("text denied by a human reviewer\n",
-	    "command toolu_2 end touch denied.txt exit=1 "
-	    "out=denied by a human reviewer",
+	/* Denied: it never ran, so it is no command. */
+	EXPECT("text denied: denied by a human reviewer\n",
 	    "text Done: one ran, one was denied.\n",
 	    "message Done: one ran, one was denied.",
 	    "usage in=336 cached=15 out=60 reasoning=0 cost=0.002508",
@@ -372,6 +371,42 @@ START_TEST(test_turn)
 	EXPECT("text Second turn answer.\n", "message Second turn answer.",
 	    "usage in=448 cached=20 out=80 reasoning=0 cost=0.003344",
 	    "turn 0");
+}
+END_TEST
+
+/*
+ * Bash allowed up front: a command from its tool_use on; one claude's own
+ * rules refuse ends unrun (-1), and a refused edit is not "wrote".
+ */
+START_TEST(test_no_ask)
+{
+	struct drv_params	p;
+
+	drv_claude_ops.free(drv);
+	memset(&p, 0, sizeof p);
+	drv = drv_claude_ops.create(&p, &sink);
+	drv_claude_ops.start(drv, "x");
+	log_clear();
+	feed("{\"type\":\"assistant\",\"message\":{\"id\":\"m\",\"content\":[{"
+	    "\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"Bash\",\"input\":{"
+	    "\"command\":\"git push\"}},{\"type\":\"tool_use\",\"id\":\"t2\","
+	    "\"name\":\"Edit\",\"input\":{\"file_path\":\"/etc/passwd\"}}]}}");
+	feed("{\"type\":\"system\",\"subtype\":\"permission_denied\","
+	    "\"tool_name\":\"Bash\",\"tool_use_id\":\"t1\","
+	    "\"message\":\"no\"}");
+	feed("{\"type\":\"system\",\"subtype\":\"permission_denied\","
+	    "\"tool_name\":\"Edit\",\"tool_use_id\":\"t2\"}");
+	feed("{\"type\":\"user\",\"message\":{\"content\":[{\"type\":"
+	    "\"tool_result\",\"tool_use_id\":\"t1\",\"is_error\":true,"
+	    "\"content\":\"needs approval\"},{\"type\":\"tool_result\","
+	    "\"tool_use_id\":\"t2\",\"is_error\":true,"
+	    "\"content\":\"outside\"}]}}");
+	EXPECT("text $ git push\n", "command t1 begin git push cwd=-",
+	    "text denied by claude's own rules: Bash\n",
+	    "text denied by claude's own rules: Edit\n",
+	    "text needs approval\n",
+	    "command t1 end git push exit=-1 out=needs approval",
+	    "text denied: outside\n");
 }
 END_TEST
 
@@ -619,6 +654,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_argv);
 	tcase_add_test(tc, test_start);
 	tcase_add_test(tc, test_turn);
+	tcase_add_test(tc, test_no_ask);
 	tcase_add_test(tc, test_input_busy);
 	tcase_add_test(tc, test_error_result);
 	tcase_add_test(tc, test_edit_and_exit);
