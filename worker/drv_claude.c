@@ -119,6 +119,25 @@ drv_claude_add(int64_t *total, int64_t n)
 		*total += n;
 }
 
+/* Whether member key of o is true. */
+static int
+drv_claude_true(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	v = jsonget_member(o, key);
+	return (v != NULL && json_object_is_type(v, json_type_boolean) &&
+	    json_object_get_boolean(v));
+}
+
+/* Add a string member (value NULL: null) to an object we build. */
+static void
+drv_claude_put(struct json_object *o, const char *key, const char *value)
+{
+	json_object_object_add(o, key, value == NULL ? NULL :
+	    json_object_new_string(value));
+}
+
 /* Serialise a message of ours and hand it to the sink; frees it. */
 static void
 drv_claude_send(struct drv_claude *c, struct json_object *o)
@@ -159,18 +178,18 @@ drv_claude_user(struct drv_claude *c, const char *text)
 	struct json_object	*o, *m, *content, *block;
 
 	block = json_object_new_object();
-	json_object_object_add(block, "type", json_object_new_string("text"));
-	json_object_object_add(block, "text", json_object_new_string(text));
+	drv_claude_put(block, "type", "text");
+	drv_claude_put(block, "text", text);
 	content = json_object_new_array();
 	json_object_array_add(content, block);
 	m = json_object_new_object();
-	json_object_object_add(m, "role", json_object_new_string("user"));
+	drv_claude_put(m, "role", "user");
 	json_object_object_add(m, "content", content);
 	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("user"));
-	json_object_object_add(o, "session_id", json_object_new_string(""));
+	drv_claude_put(o, "type", "user");
+	drv_claude_put(o, "session_id", "");
 	json_object_object_add(o, "message", m);
-	json_object_object_add(o, "parent_tool_use_id", NULL);
+	drv_claude_put(o, "parent_tool_use_id", NULL);
 	drv_claude_send(c, o);
 }
 
@@ -182,23 +201,14 @@ drv_claude_respond(struct drv_claude *c, const char *id,
 	struct json_object	*o, *r;
 
 	r = json_object_new_object();
-	if (error != NULL) {
-		json_object_object_add(r, "subtype",
-		    json_object_new_string("error"));
-		json_object_object_add(r, "request_id",
-		    json_object_new_string(id));
-		json_object_object_add(r, "error",
-		    json_object_new_string(error));
-	} else {
-		json_object_object_add(r, "subtype",
-		    json_object_new_string("success"));
-		json_object_object_add(r, "request_id",
-		    json_object_new_string(id));
+	drv_claude_put(r, "subtype", error != NULL ? "error" : "success");
+	drv_claude_put(r, "request_id", id);
+	if (error != NULL)
+		drv_claude_put(r, "error", error);
+	else
 		json_object_object_add(r, "response", response);
-	}
 	o = json_object_new_object();
-	json_object_object_add(o, "type",
-	    json_object_new_string("control_response"));
+	drv_claude_put(o, "type", "control_response");
 	json_object_object_add(o, "response", r);
 	drv_claude_send(c, o);
 }
@@ -430,7 +440,6 @@ drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 {
 	struct drv_claude_call	*call;
 	struct drv_command	 cmd;
-	struct json_object	*err;
 	const char		*id;
 	char			*text;
 	int			 is_error;
@@ -438,9 +447,7 @@ drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 	if ((id = jsonget_str(block, "tool_use_id")) == NULL ||
 	    (call = drv_claude_call_find(c, id)) == NULL)
 		return;
-	err = jsonget_member(block, "is_error");
-	is_error = err != NULL && json_object_is_type(err, json_type_boolean) &&
-	    json_object_get_boolean(err);
+	is_error = drv_claude_true(block, "is_error");
 	text = drv_claude_result_text(jsonget_member(block, "content"));
 	if (call->tool == CLAUDE_TOOL_EDIT) {
 		if (!is_error)
@@ -522,7 +529,7 @@ drv_claude_system(struct drv_claude *c, struct json_object *rec)
 static void
 drv_claude_result(struct drv_claude *c, struct json_object *rec)
 {
-	struct json_object	*u, *cost, *e;
+	struct json_object	*u, *cost;
 	const char		*result;
 	int			 is_error;
 
@@ -550,9 +557,7 @@ drv_claude_result(struct drv_claude *c, struct json_object *rec)
 	    json_object_get_double(cost) >= 0)
 		c->usage.cost_usd = json_object_get_double(cost);
 
-	e = jsonget_member(rec, "is_error");
-	is_error = e != NULL && json_object_is_type(e, json_type_boolean) &&
-	    json_object_get_boolean(e);
+	is_error = drv_claude_true(rec, "is_error");
 	result = jsonget_str(rec, "result");
 	if (!is_error && !c->said && result != NULL && *result != '\0') {
 		c->sink.message(result, c->sink.arg);
@@ -794,14 +799,11 @@ drv_claude_start(void *arg, const char *prompt)
 	free(c->init_id);
 	c->init_id = xasprintf("runnerd-%u", ++c->next_id);
 	req = json_object_new_object();
-	json_object_object_add(req, "subtype",
-	    json_object_new_string("initialize"));
-	json_object_object_add(req, "hooks", NULL);
+	drv_claude_put(req, "subtype", "initialize");
+	drv_claude_put(req, "hooks", NULL);
 	o = json_object_new_object();
-	json_object_object_add(o, "type",
-	    json_object_new_string("control_request"));
-	json_object_object_add(o, "request_id",
-	    json_object_new_string(c->init_id));
+	drv_claude_put(o, "type", "control_request");
+	drv_claude_put(o, "request_id", c->init_id);
 	json_object_object_add(o, "request", req);
 	drv_claude_send(c, o);
 
@@ -869,17 +871,14 @@ drv_claude_answer(void *arg, const char *token, int allow, const char *note)
 		call = drv_claude_call_find(c, ask->call);
 	r = json_object_new_object();
 	if (allow) {
-		json_object_object_add(r, "behavior",
-		    json_object_new_string("allow"));
+		drv_claude_put(r, "behavior", "allow");
 		/* The response holds the input too; the ask lets go of its. */
 		json_object_object_add(r, "updatedInput",
 		    json_object_get(ask->input));
 	} else {
-		json_object_object_add(r, "behavior",
-		    json_object_new_string("deny"));
-		json_object_object_add(r, "message", json_object_new_string(
-		    note != NULL && *note != '\0' ? note :
-		    "denied by a human reviewer"));
+		drv_claude_put(r, "behavior", "deny");
+		drv_claude_put(r, "message", note != NULL && *note != '\0' ?
+		    note : "denied by a human reviewer");
 	}
 	drv_claude_respond(c, ask->id, r, NULL);
 	drv_claude_ask_free(c, ask);
