@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 
 /* The most of one assistant message kept for the sink's message. */
 #define CLAUDE_MESSAGE_MAX	(1024 * 1024)
+/* The most tool calls or asks in flight: claude has a handful at most. */
+#define CLAUDE_PENDING_MAX	256
 
 /* What a tool call of the model was, until its result. */
 enum drv_claude_tool {
@@ -70,6 +73,8 @@ struct drv_claude {
 	char			*msg;		/* its text so far, or NULL */
 	size_t			 msglen;
 	int			 msg_error;	/* claude's API error */
+	unsigned		 ncalls;
+	unsigned		 nasks;
 
 	struct drv_usage	 usage;
 	struct drv_claude_calls	 calls;
@@ -272,6 +277,7 @@ static void
 drv_claude_call_free(struct drv_claude *c, struct drv_claude_call *call)
 {
 	TAILQ_REMOVE(&c->calls, call, entry);
+	c->ncalls--;
 	free(call->id);
 	free(call->what);
 	free(call);
@@ -320,7 +326,8 @@ drv_claude_tool_use(struct drv_claude *c, struct json_object *block)
 	id = jsonget_str(block, "id");
 	name = jsonget_str(block, "name");
 	input = jsonget_member(block, "input");
-	if (id == NULL || name == NULL || drv_claude_call_find(c, id) != NULL)
+	if (id == NULL || name == NULL || c->ncalls >= CLAUDE_PENDING_MAX ||
+	    drv_claude_call_find(c, id) != NULL)
 		return;
 	if (strcmp(name, "Bash") == 0 &&
 	    (what = jsonget_str(input, "command")) != NULL)
@@ -336,6 +343,7 @@ drv_claude_tool_use(struct drv_claude *c, struct json_object *block)
 	call->tool = tool;
 	call->what = xstrdup(what);
 	TAILQ_INSERT_TAIL(&c->calls, call, entry);
+	c->ncalls++;
 	if (tool != CLAUDE_TOOL_BASH)
 		return;
 	drv_claude_line(c, "$ ", what);
@@ -350,18 +358,22 @@ drv_claude_assistant(struct drv_claude *c, struct json_object *rec)
 	struct json_object	*m, *content, *block;
 	const char		*id, *type, *text;
 	size_t			 i, n;
+	int			 sub;
 
 	m = jsonget_member(rec, "message");
 	content = jsonget_member(m, "content");
 	if (content == NULL || !json_object_is_type(content, json_type_array))
 		return;
+	/* A subagent's message (of a Task call) is not an answer to us. */
+	sub = jsonget_str(rec, "parent_tool_use_id") != NULL;
 	id = jsonget_str(m, "id");
-	if (c->msg_id != NULL && (id == NULL || strcmp(id, c->msg_id) != 0))
+	if (!sub && c->msg_id != NULL &&
+	    (id == NULL || strcmp(id, c->msg_id) != 0))
 		drv_claude_flush(c);
-	if (c->msg_id == NULL && id != NULL)
+	if (!sub && c->msg_id == NULL && id != NULL)
 		c->msg_id = xstrdup(id);
-	if (jsonget_member(rec, "error") != NULL ||
-	    jsonget_member(rec, "is_api_error_message") != NULL)
+	if (!sub && (jsonget_member(rec, "error") != NULL ||
+	    jsonget_member(rec, "is_api_error_message") != NULL))
 		c->msg_error = 1;
 
 	n = json_object_array_length(content);
@@ -372,11 +384,12 @@ drv_claude_assistant(struct drv_claude *c, struct json_object *rec)
 		if (strcmp(type, "text") == 0 &&
 		    (text = jsonget_str(block, "text")) != NULL) {
 			drv_claude_line(c, "", text);
-			drv_claude_msg_add(c, text);
+			if (!sub)
+				drv_claude_msg_add(c, text);
 		} else if (strcmp(type, "tool_use") == 0)
 			drv_claude_tool_use(c, block);
 	}
-	if (id == NULL)
+	if (!sub && id == NULL)
 		drv_claude_flush(c);
 }
 
@@ -386,8 +399,8 @@ drv_claude_result_text(struct json_object *content)
 {
 	struct json_object	*block;
 	const char		*s;
-	char			*out = NULL, *t;
-	size_t			 i, n;
+	char			*out;
+	size_t			 i, n, len = 0, slen;
 
 	if (content == NULL)
 		return (xstrdup(""));
@@ -396,16 +409,19 @@ drv_claude_result_text(struct json_object *content)
 	if (!json_object_is_type(content, json_type_array))
 		return (xstrdup(""));
 	n = json_object_array_length(content);
+	out = xstrdup("");
 	for (i = 0; i < n; i++) {
 		block = json_object_array_get_idx(content, i);
 		if ((s = jsonget_str(block, "text")) == NULL)
 			continue;
-		t = xasprintf("%s%s%s", out == NULL ? "" : out,
-		    out == NULL ? "" : "\n", s);
-		free(out);
-		out = t;
+		slen = strlen(s);
+		out = xrealloc(out, len + slen + 2);
+		if (len > 0)
+			out[len++] = '\n';
+		memcpy(out + len, s, slen + 1);
+		len += slen;
 	}
-	return (out == NULL ? xstrdup("") : out);
+	return (out);
 }
 
 /* The exit code a Bash result says: "Exit code N" when it failed. */
@@ -525,6 +541,28 @@ drv_claude_system(struct drv_claude *c, struct json_object *rec)
 	}
 }
 
+/* The turn is over: a command still open never got its result. */
+static void
+drv_claude_calls_end(struct drv_claude *c)
+{
+	struct drv_claude_call	*call;
+	struct drv_command	 cmd;
+
+	while ((call = TAILQ_FIRST(&c->calls)) != NULL) {
+		if (call->begun) {
+			memset(&cmd, 0, sizeof cmd);
+			cmd.id = call->id;
+			cmd.command = call->what;
+			cmd.cwd = c->cwd;
+			cmd.done = 1;
+			cmd.exit_code = -1;
+			cmd.duration_ms = mono_ms() - call->started;
+			c->sink.command(&cmd, c->sink.arg);
+		}
+		drv_claude_call_free(c, call);
+	}
+}
+
 /* A result record: the turn's usage, its final message, its end. */
 static void
 drv_claude_result(struct drv_claude *c, struct json_object *rec)
@@ -534,6 +572,7 @@ drv_claude_result(struct drv_claude *c, struct json_object *rec)
 	int			 is_error;
 
 	drv_claude_flush(c);
+	drv_claude_calls_end(c);
 	u = jsonget_member(rec, "usage");
 	if (u != NULL && json_object_is_type(u, json_type_object)) {
 		/* input counts every prompt token, cached ones included. */
@@ -554,6 +593,7 @@ drv_claude_result(struct drv_claude *c, struct json_object *rec)
 	cost = jsonget_member(rec, "total_cost_usd");
 	if (cost != NULL && (json_object_is_type(cost, json_type_double) ||
 	    json_object_is_type(cost, json_type_int)) &&
+	    isfinite(json_object_get_double(cost)) &&
 	    json_object_get_double(cost) >= 0)
 		c->usage.cost_usd = json_object_get_double(cost);
 
@@ -590,6 +630,7 @@ static void
 drv_claude_ask_free(struct drv_claude *c, struct drv_claude_ask *ask)
 {
 	TAILQ_REMOVE(&c->asks, ask, entry);
+	c->nasks--;
 	free(ask->id);
 	free(ask->call);
 	json_object_put(ask->input);
@@ -617,6 +658,10 @@ drv_claude_can_use_tool(struct drv_claude *c, const char *id,
 	}
 	if (drv_claude_ask_find(c, id) != NULL)
 		return;
+	if (c->nasks >= CLAUDE_PENDING_MAX) {
+		drv_claude_respond(c, id, NULL, "too many requests in flight");
+		return;
+	}
 
 	memset(&a, 0, sizeof a);
 	a.token = id;
@@ -654,6 +699,7 @@ drv_claude_can_use_tool(struct drv_claude *c, const char *id,
 	if ((s = jsonget_str(req, "tool_use_id")) != NULL)
 		ask->call = xstrdup(s);
 	TAILQ_INSERT_TAIL(&c->asks, ask, entry);
+	c->nasks++;
 	c->sink.approval(&a, c->sink.arg);
 	free(summary);
 }

@@ -21,7 +21,7 @@
 #include "worker/driver.h"
 #include "unit.h"
 
-#define LOG_MAX		64
+#define LOG_MAX		512
 
 /* Every sink call, one line each, in order. */
 static char	*calls[LOG_MAX];
@@ -99,11 +99,10 @@ sink_command(const struct drv_command *c, void *arg)
 		    c->cwd ? c->cwd : "-");
 		return;
 	}
-	ck_assert_ptr_nonnull(c->output);
-	ck_assert_uint_eq(strlen(c->output), c->outlen);
+	ck_assert_uint_eq(c->output ? strlen(c->output) : 0, c->outlen);
 	ck_assert_int_ge(c->duration_ms, 0);
 	logf_("command %s end %s exit=%d out=%s", c->id, c->command,
-	    c->exit_code, c->output);
+	    c->exit_code, c->output ? c->output : "(null)");
 }
 
 static void
@@ -410,6 +409,61 @@ START_TEST(test_no_ask)
 }
 END_TEST
 
+/*
+ * A subagent's text is no answer; a command with no result is ended by
+ * the turn's; asks in flight are bounded; an infinite cost is none.
+ */
+START_TEST(test_limits)
+{
+	char	*rec;
+	int	 i;
+
+	drv_claude_ops.start(drv, "x");
+	log_clear();
+	feed("{\"type\":\"assistant\",\"parent_tool_use_id\":\"task_1\","
+	    "\"message\":{\"id\":\"s\",\"content\":[{\"type\":\"text\","
+	    "\"text\":\"sub says\"},{\"type\":\"tool_use\",\"id\":\"b1\","
+	    "\"name\":\"Bash\",\"input\":{\"command\":\"sleep 9\"}}]}}");
+	drv_claude_ops.answer(drv, "none", 1, NULL);
+	feed("{\"type\":\"control_request\",\"request_id\":\"k\","
+	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":"
+	    "\"Bash\",\"input\":{\"command\":\"sleep 9\"},"
+	    "\"tool_use_id\":\"b1\"}}");
+	drv_claude_ops.answer(drv, "k", 1, NULL);
+	log_clear();
+	feed("{\"type\":\"result\",\"is_error\":false,\"total_cost_usd\":"
+	    "Infinity,\"result\":\"main answer\"}");
+	EXPECT("command b1 end sleep 9 exit=-1 out=(null)",
+	    "message main answer",
+	    "usage in=-1 cached=-1 out=-1 reasoning=-1 cost=-1.000000",
+	    "turn 0");
+
+	for (i = 0; i < 256; i++) {
+		rec = xasprintf("{\"type\":\"control_request\",\"request_id\":"
+		    "\"a%d\",\"request\":{\"subtype\":\"can_use_tool\","
+		    "\"tool_name\":\"X\",\"input\":{}}}", i);
+		feed(rec);
+		free(rec);
+	}
+	ck_assert_int_eq(ncalls, 256);
+	log_clear();
+	feed("{\"type\":\"control_request\",\"request_id\":\"over\","
+	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":\"X\","
+	    "\"input\":{}}}");
+	EXPECT("send {\"type\":\"control_response\",\"response\":{\"subtype\":"
+	    "\"error\",\"request_id\":\"over\",\"error\":\"too many "
+	    "requests in flight\"}}");
+	/* Answering one makes room again. */
+	drv_claude_ops.answer(drv, "a7", 0, "no");
+	feed("{\"type\":\"control_request\",\"request_id\":\"over\","
+	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":\"X\","
+	    "\"input\":{}}}");
+	ck_assert_int_eq(ncalls, 2);
+	ck_assert_str_eq(calls[1], "approval over tool cmd=- cwd=- tool=X "
+	    "file=- reason=- | X");
+}
+END_TEST
+
 /* A message sent while a turn runs joins it; one result ends both. */
 START_TEST(test_input_busy)
 {
@@ -655,6 +709,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_start);
 	tcase_add_test(tc, test_turn);
 	tcase_add_test(tc, test_no_ask);
+	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_input_busy);
 	tcase_add_test(tc, test_error_result);
 	tcase_add_test(tc, test_edit_and_exit);
