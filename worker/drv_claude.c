@@ -156,13 +156,6 @@ drv_claude_send(struct drv_claude *c, struct json_object *o)
 	json_object_put(o);
 }
 
-/* Transcript text for TERMINAL_CHUNK. */
-static void
-drv_claude_text(struct drv_claude *c, const char *s)
-{
-	c->sink.text(s, strlen(s), c->sink.arg);
-}
-
 /* A transcript line: prefix, s, and a newline unless s ends with one. */
 static void
 drv_claude_line(struct drv_claude *c, const char *prefix, const char *s)
@@ -172,7 +165,7 @@ drv_claude_line(struct drv_claude *c, const char *prefix, const char *s)
 
 	line = xasprintf("%s%s%s", prefix, s,
 	    len > 0 && s[len - 1] == '\n' ? "" : "\n");
-	drv_claude_text(c, line);
+	c->sink.text(line, strlen(line), c->sink.arg);
 	free(line);
 }
 
@@ -283,20 +276,26 @@ drv_claude_call_free(struct drv_claude *c, struct drv_claude_call *call)
 	free(call);
 }
 
-/* A Bash call begins: it runs from now on. */
+/* A Bash call's command: begun (done 0) or ended with output and code. */
 static void
-drv_claude_begin(struct drv_claude *c, struct drv_claude_call *call)
+drv_claude_command(struct drv_claude *c, struct drv_claude_call *call,
+    int done, const char *output, int exit_code)
 {
 	struct drv_command	cmd;
 
-	call->begun = 1;
-	call->started = mono_ms();
+	if (!done) {
+		call->begun = 1;
+		call->started = mono_ms();
+	}
 	memset(&cmd, 0, sizeof cmd);
 	cmd.id = call->id;
 	cmd.command = call->what;
 	cmd.cwd = c->cwd;
-	cmd.exit_code = -1;
-	cmd.duration_ms = -1;
+	cmd.done = done;
+	cmd.output = output;
+	cmd.outlen = output != NULL ? strlen(output) : 0;
+	cmd.exit_code = exit_code;
+	cmd.duration_ms = done ? mono_ms() - call->started : -1;
 	c->sink.command(&cmd, c->sink.arg);
 }
 
@@ -348,7 +347,7 @@ drv_claude_tool_use(struct drv_claude *c, struct json_object *block)
 		return;
 	drv_claude_line(c, "$ ", what);
 	if (!c->ask_exec)
-		drv_claude_begin(c, call);
+		drv_claude_command(c, call, 0, NULL, -1);
 }
 
 /* An assistant record: one or more content blocks of one message. */
@@ -455,7 +454,6 @@ static void
 drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 {
 	struct drv_claude_call	*call;
-	struct drv_command	 cmd;
 	const char		*id;
 	char			*text;
 	int			 is_error;
@@ -476,18 +474,9 @@ drv_claude_tool_result(struct drv_claude *c, struct json_object *block)
 		if (*text != '\0')
 			drv_claude_line(c, "", text);
 		if (!call->begun)
-			drv_claude_begin(c, call);
-		memset(&cmd, 0, sizeof cmd);
-		cmd.id = call->id;
-		cmd.command = call->what;
-		cmd.cwd = c->cwd;
-		cmd.done = 1;
-		cmd.output = text;
-		cmd.outlen = strlen(text);
-		cmd.exit_code = call->denied ? -1 :
-		    drv_claude_exit_code(text, is_error);
-		cmd.duration_ms = mono_ms() - call->started;
-		c->sink.command(&cmd, c->sink.arg);
+			drv_claude_command(c, call, 0, NULL, -1);
+		drv_claude_command(c, call, 1, text, call->denied ? -1 :
+		    drv_claude_exit_code(text, is_error));
 	}
 	free(text);
 	drv_claude_call_free(c, call);
@@ -528,9 +517,9 @@ drv_claude_system(struct drv_claude *c, struct json_object *rec)
 		c->banner = 1;
 		s = jsonget_str(rec, "claude_code_version");
 		model = jsonget_str(rec, "model");
-		line = xasprintf("[claude %s, model %s]\n", s == NULL ? "?" : s,
+		line = xasprintf("claude %s, model %s]", s == NULL ? "?" : s,
 		    model == NULL ? "?" : model);
-		drv_claude_text(c, line);
+		drv_claude_line(c, "[", line);
 		free(line);
 	} else if (strcmp(subtype, "permission_denied") == 0) {
 		if ((s = jsonget_str(rec, "tool_use_id")) != NULL &&
@@ -546,19 +535,10 @@ static void
 drv_claude_calls_end(struct drv_claude *c)
 {
 	struct drv_claude_call	*call;
-	struct drv_command	 cmd;
 
 	while ((call = TAILQ_FIRST(&c->calls)) != NULL) {
-		if (call->begun) {
-			memset(&cmd, 0, sizeof cmd);
-			cmd.id = call->id;
-			cmd.command = call->what;
-			cmd.cwd = c->cwd;
-			cmd.done = 1;
-			cmd.exit_code = -1;
-			cmd.duration_ms = mono_ms() - call->started;
-			c->sink.command(&cmd, c->sink.arg);
-		}
+		if (call->begun)
+			drv_claude_command(c, call, 1, NULL, -1);
 		drv_claude_call_free(c, call);
 	}
 }
@@ -931,7 +911,7 @@ drv_claude_answer(void *arg, const char *token, int allow, const char *note)
 	if (call != NULL && !allow)
 		call->denied = 1;
 	else if (call != NULL && call->tool == CLAUDE_TOOL_BASH && !call->begun)
-		drv_claude_begin(c, call);
+		drv_claude_command(c, call, 0, NULL, -1);
 }
 
 /* Whether a turn runs. */
