@@ -12,6 +12,7 @@ WS=$T/workspaces
 SOCK=$T/runnerd.sock
 URL=
 DPID=
+MODEL_PIDS=
 TEST_NAME=$(basename "$0" .sh)
 export PATH="$FAKE_AGENT_DIR:$PATH"
 
@@ -39,6 +40,9 @@ loops_under() {
 
 cleanup() {
 	rc=$?
+	for p in $MODEL_PIDS; do
+		kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
@@ -255,4 +259,79 @@ node_setup() {
 	[ "$same" = 1 ] || install -m 644 "$src"/*.js "$NODE_DIR/" ||
 	    fail "cannot copy the node scripts to $NODE_DIR"
 	exec 9>&-
+}
+
+# install_clis: the real agent CLIs pinned in tests/clis (package.json +
+# lockfile), installed with npm ci into $TESTS_BUILDDIR/clis once per
+# lockfile (a checksum in .installed). Sets CLIS, BIN (their .bin),
+# CODEX_V and CLAUDE_V (the pinned versions). Skips (77) when npm is
+# missing or its registry cannot be reached.
+install_clis() {
+	: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
+	command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+	command -v node >/dev/null 2>&1 || skip "node is not installed"
+	src=$TESTS_SRCDIR/clis
+	CLIS=$TESTS_BUILDDIR/clis
+	BIN=$CLIS/node_modules/.bin
+	CODEX_V=$(jq -r '.dependencies["@openai/codex"]' "$src/package.json")
+	CLAUDE_V=$(jq -r '.dependencies["@anthropic-ai/claude-code"]' "$src/package.json")
+	assert_match "$CODEX_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "codex is pinned to an exact version"
+	assert_match "$CLAUDE_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "claude-code is pinned to an exact version"
+	mkdir -p "$CLIS" || fail "cannot create $CLIS"
+	# Two tests may install at once.
+	exec 8>"$CLIS/.lock"
+	flock -w 900 8 || fail "cannot lock $CLIS/.lock"
+	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$CLIS/.installed" 2>/dev/null)" = "$stamp" ] &&
+	    [ -x "$BIN/codex" ] && [ -x "$BIN/claude" ]; then
+		ok "CLIs already installed from this lockfile in $CLIS"
+	else
+		rm -f "$CLIS/.installed"
+		cp "$src/package.json" "$src/package-lock.json" "$CLIS/"
+		if ! npm ci --prefix "$CLIS" --no-audit --no-fund >"$T/npm.log" 2>&1; then
+			npm ping >/dev/null 2>&1 ||
+			    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
+			fail "npm ci failed: $(tail -30 "$T/npm.log")"
+		fi
+		echo "$stamp" >"$CLIS/.installed"
+		ok "npm ci of the pinned CLIs into $CLIS"
+	fi
+	exec 8>&-
+	for v in "codex:$CODEX_V:@openai/codex" "claude:$CLAUDE_V:@anthropic-ai/claude-code"; do
+		IFS=: read -r cmd want pkg <<<"$v"
+		[ -x "$BIN/$cmd" ] || fail "$BIN/$cmd is missing after the install"
+		assert_eq "$(jq -r .version "$CLIS/node_modules/$pkg/package.json")" "$want" "installed $pkg"
+	done
+}
+
+# start_model responses|messages SCRIPTFILE: a model stand-in of
+# tests/models (README.md there) answering with SCRIPTFILE. Sets MODEL_URL
+# (http://127.0.0.1:PORT, no path), MODEL_PID and MODEL_LOG (one JSON line
+# per request it got). Stopped by stop_model or the test's cleanup.
+start_model() {
+	command -v node >/dev/null 2>&1 || skip "node is not installed"
+	[ -f "$TESTS_SRCDIR/models/$1.js" ] || fail "start_model: no stand-in $1"
+	MODEL_LOG=$T/model-$1.log
+	: >"$MODEL_LOG"
+	node "$TESTS_SRCDIR/models/$1.js" --script "$2" --log "$MODEL_LOG" \
+	    >"$T/model-$1.out" 2>>"$T/model-$1.err" &
+	MODEL_PID=$!
+	MODEL_PIDS="$MODEL_PIDS $MODEL_PID"
+	for _ in $(seq 1 100); do
+		grep -q '^listening on' "$T/model-$1.out" && break
+		kill -0 "$MODEL_PID" 2>/dev/null ||
+		    fail "stand-in $1 exited at start: $(cat "$T/model-$1.err")"
+		sleep 0.05
+	done
+	addr=$(sed -n 's/^listening on //p' "$T/model-$1.out" | head -1)
+	[ -n "$addr" ] || fail "stand-in $1 did not say where it listens"
+	MODEL_URL=http://$addr
+}
+
+# stop_model [PID]: stop a stand-in (the last started by default).
+stop_model() {
+	p=${1:-$MODEL_PID}
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	MODEL_PIDS=$(printf '%s' "$MODEL_PIDS" | tr ' ' '\n' | grep -vx "$p" | tr '\n' ' ')
 }

@@ -8,41 +8,7 @@
 # the npm registry cannot be reached.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
-: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
-
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-
-SRC=$TESTS_SRCDIR/clis
-CLIS=$TESTS_BUILDDIR/clis
-BIN=$CLIS/node_modules/.bin
-CODEX_V=$(jq -r '.dependencies["@openai/codex"]' "$SRC/package.json")
-CLAUDE_V=$(jq -r '.dependencies["@anthropic-ai/claude-code"]' "$SRC/package.json")
-assert_match "$CODEX_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "codex is pinned to an exact version"
-assert_match "$CLAUDE_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "claude-code is pinned to an exact version"
-
-# Install from the lockfile unless this build already did.
-stamp=$(cat "$SRC/package.json" "$SRC/package-lock.json" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$CLIS/.installed" 2>/dev/null)" = "$stamp" ] &&
-    [ -x "$BIN/codex" ] && [ -x "$BIN/claude" ]; then
-	ok "CLIs already installed from this lockfile in $CLIS"
-else
-	mkdir -p "$CLIS"
-	rm -f "$CLIS/.installed"
-	cp "$SRC/package.json" "$SRC/package-lock.json" "$CLIS/"
-	if ! npm ci --prefix "$CLIS" --no-audit --no-fund >"$T/npm.log" 2>&1; then
-		npm ping >/dev/null 2>&1 ||
-		    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
-		fail "npm ci failed: $(tail -30 "$T/npm.log")"
-	fi
-	echo "$stamp" >"$CLIS/.installed"
-	ok "npm ci of the pinned CLIs into $CLIS"
-fi
-for v in "codex:$CODEX_V:@openai/codex" "claude:$CLAUDE_V:@anthropic-ai/claude-code"; do
-	IFS=: read -r cmd want pkg <<<"$v"
-	[ -x "$BIN/$cmd" ] || fail "$BIN/$cmd is missing after the install"
-	assert_eq "$(jq -r .version "$CLIS/node_modules/$pkg/package.json")" "$want" "installed $pkg"
-done
+install_clis
 
 # Their state (~/.codex, ~/.claude) goes to the test dir, not the user's.
 export HOME=$T/home
