@@ -134,3 +134,71 @@ assert_eq "$st" 500 "a Messages request without messages"
 assert_eq "$(jq -s '[.[] | select(.error)] | length' "$MODEL_LOG")" 2 "error lines in the log"
 stop_model
 ok "a stand-in answers what it does not understand with 500 and a log line"
+
+# ---- The structured protocols the drivers speak (tests/models/converse.js):
+# each CLI asks before each of three tool calls; allow, deny, allow.
+cat >"$T/ask.json" <<EOF2
+[
+  [{"shell": "echo one > one.txt"}],
+  [{"shell": "echo two > two.txt"}],
+  [{"write": {"path": "three.txt", "content": "3\n"}}],
+  [{"say": "Finished."}, {"usage": {"input": 11, "cached": 2, "output": 5, "reasoning": 1}}]
+]
+EOF2
+
+# assert_asked DIR: one.txt and three.txt written, two.txt refused.
+assert_asked() {
+	assert_eq "$(cat "$1/one.txt" 2>/dev/null)" one "$1: the allowed command's file"
+	[ -e "$1/two.txt" ] && fail "$1: the denied command ran"
+	assert_eq "$(cat "$1/three.txt" 2>/dev/null)" 3 "$1: the allowed write"
+}
+
+make_repo "$T/app"
+start_model responses "$T/ask.json"
+(cd "$T/app" && OPENAI_API_KEY=$KEY timeout 120 node "$TESTS_SRCDIR/models/converse.js" codex \
+    --decisions allow,deny,allow -- "$BIN/codex" app-server -c 'model="gpt-5.5"' \
+    -c model_provider=stand -c model_providers.stand.name=stand \
+    -c "model_providers.stand.base_url=\"$MODEL_URL/v1\"" \
+    -c model_providers.stand.wire_api=responses \
+    -c model_providers.stand.supports_websockets=false \
+    -c model_providers.stand.env_key=OPENAI_API_KEY \
+    >"$T/app.out" 2>"$T/app.err") || fail "codex app-server: $(tail -3 "$T/app.out" "$T/app.err")"
+stop_model
+assert_asked "$T/app"
+rx() { sed -n 's/^<< //p' "$1"; }
+assert_eq "$(rx "$T/app.out" | jq -r 'select(.id != null and .method != null) | .method' | tr '\n' ' ')" \
+    "item/commandExecution/requestApproval item/commandExecution/requestApproval item/fileChange/requestApproval " \
+    "codex app-server's approval requests"
+assert_eq "$(rx "$T/app.out" | jq -r 'select(.method == "item/completed" and .params.item.type == "commandExecution") |
+    .params.item.status' | tr '\n' ' ')" "completed declined " "codex: the commands' status"
+assert_eq "$(rx "$T/app.out" | jq -c 'select(.method == "thread/tokenUsage/updated") | .params.tokenUsage.total |
+    [.inputTokens, .cachedInputTokens, .outputTokens, .reasoningOutputTokens]' | tail -1)" '[11,2,5,1]' \
+    "codex app-server's token usage"
+assert_eq "$(rx "$T/app.out" | jq -r 'select(.method == "turn/completed") | .params.turn.items[] |
+    select(.type == "agentMessage") | .text')" Finished. "codex app-server's final message"
+jq -s -e '[.[] | .body.input? // [] | .[] | select(.type == "function_call_output") | .output |
+    select(contains("rejected by user"))] | length >= 1' "$MODEL_LOG" >/dev/null ||
+    fail "codex did not tell the model of the denial"
+ok "codex app-server: approvals asked, allow ran, deny told the model, usage and final message"
+
+make_repo "$T/sdk"
+start_model messages "$T/ask.json"
+(cd "$T/sdk" && ANTHROPIC_API_KEY=$KEY ANTHROPIC_BASE_URL=$MODEL_URL \
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 timeout 120 \
+    node "$TESTS_SRCDIR/models/converse.js" claude --decisions allow,deny,allow -- \
+    "$BIN/claude" -p --input-format stream-json --output-format stream-json --verbose \
+    --permission-prompt-tool stdio >"$T/sdk.out" 2>"$T/sdk.err") ||
+    fail "claude stream-json: $(tail -3 "$T/sdk.out" "$T/sdk.err")"
+stop_model
+assert_asked "$T/sdk"
+assert_eq "$(rx "$T/sdk.out" | jq -r 'select(.type == "control_request") | .request |
+    "\(.subtype):\(.tool_name)"' | tr '\n' ' ')" "can_use_tool:Bash can_use_tool:Bash can_use_tool:Write " \
+    "claude's permission requests"
+r=$(rx "$T/sdk.out" | jq -c 'select(.type == "result")')
+assert_eq "$(jq -c '[.usage.input_tokens, .usage.cache_read_input_tokens, .usage.output_tokens, .result]' <<<"$r")" \
+    '[11,2,5,"Finished."]' "claude stream-json result"
+jq -s -e '[.[] | .body.messages? // [] | .[-1].content | arrays | .[] |
+    select(.type == "tool_result" and .is_error == true) | .content | tostring |
+    select(contains("Denied by the person watching."))] | length >= 1' "$MODEL_LOG" >/dev/null ||
+    fail "claude did not tell the model of the denial"
+ok "claude stream-json: can_use_tool asked, allow ran, deny told the model, usage and result"

@@ -94,7 +94,15 @@ function countTokens(req, body, res) {
 	json(res, 200, { input_tokens: Math.ceil(JSON.stringify(body).length / 4) });
 }
 
+// HEAD /api/hello: the connectivity probe claude makes at start unless
+// CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set.
+function hello(req, body, res) {
+	res.writeHead(200);
+	res.end();
+}
+
 serve('messages.js', {
+	'HEAD /api/hello': hello,
 	'POST /v1/messages': messages,
 	'POST /v1/messages/count_tokens': countTokens,
 });
