@@ -88,6 +88,19 @@ write_conf() {
 	    >"$T/runnerd.conf"
 }
 
+# listening_on FILE PID NAME: the address in the "listening on ADDR" line
+# the process PID (called NAME) prints to FILE, once it is there.
+listening_on() {
+	for _ in $(seq 1 100); do
+		grep -q '^listening on' "$1" && break
+		kill -0 "$2" 2>/dev/null || fail "$3 exited at start"
+		sleep 0.05
+	done
+	addr=$(sed -n 's/^listening on //p' "$1" | head -1)
+	[ -n "$addr" ] || fail "$3 did not say where it listens"
+	echo "$addr"
+}
+
 # start_daemon [JSON merged into the config]: start and wait for it.
 start_daemon() {
 	[ -f "$T/runnerd.conf" ] && [ $# -eq 0 ] || write_conf "${1:-{\}}"
@@ -96,14 +109,7 @@ start_daemon() {
 	    "$RUNNERD" -c "$T/runnerd.conf" -l 127.0.0.1:0 -d "$STATE" \
 	    -s "$SOCK" ${RUNNERD_FLAGS:-} >"$T/runnerd.out" 2>>"$T/runnerd.log" &
 	DPID=$!
-	for _ in $(seq 1 100); do
-		grep -q '^listening on' "$T/runnerd.out" && break
-		kill -0 "$DPID" 2>/dev/null || fail "runnerd exited at start"
-		sleep 0.05
-	done
-	addr=$(sed -n 's/^listening on //p' "$T/runnerd.out" | head -1)
-	[ -n "$addr" ] || fail "runnerd did not say where it listens"
-	URL=http://$addr
+	URL=http://$(listening_on "$T/runnerd.out" "$DPID" runnerd)
 }
 
 # stop_daemon: SIGTERM, which must end in exit 0 within the bound.
@@ -227,49 +233,59 @@ skip() {
 	exit 77
 }
 
-# node_setup: the pinned clients of tests/node, installed with npm ci into
-# $TESTS_BUILDDIR/node once per lockfile (a checksum in .installed), the
-# scripts copied beside them (a read-only source tree, as in make
-# distcheck, is only read). Sets NODE_DIR.
-node_setup() {
-	: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
+# npm_ci_once SRC DEST PATH...: npm ci of SRC's package.json and lockfile
+# into DEST, once per lockfile (a checksum in DEST/.installed) unless one
+# of the PATHs (under DEST) is missing; under DEST/.lock, as two tests may
+# install at once. An in-tree DEST (the source directory itself, as SRC is
+# only read in make distcheck) gets no copy. Skips (77) when npm is
+# missing or its registry cannot be reached. Leaves DEST/.lock held
+# (fd 9) for the caller to finish under; exec 9>&- releases it.
+npm_ci_once() {
 	command -v node >/dev/null 2>&1 || skip "node is not installed"
 	command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+	mkdir -p "$2" || fail "cannot create $2"
+	same=0
+	[ "$(cd "$1" && pwd -P)" = "$(cd "$2" && pwd -P)" ] && same=1
+	exec 9>"$2/.lock"
+	flock -w 900 9 || fail "cannot lock $2/.lock"
+	stamp=$(cat "$1/package.json" "$1/package-lock.json" | sha256sum | cut -d' ' -f1)
+	fresh=1
+	[ "$(cat "$2/.installed" 2>/dev/null)" = "$stamp" ] || fresh=0
+	from=$1 d=$2
+	shift 2
+	for f in "$@"; do
+		[ -e "$d/$f" ] || fresh=0
+	done
+	[ "$fresh" = 1 ] && return 0
+	rm -f "$d/.installed"
+	[ "$same" = 1 ] ||
+	    install -m 644 "$from/package.json" "$from/package-lock.json" "$d/"
+	if ! npm ci --prefix "$d" --no-audit --no-fund >"$T/npm.log" 2>&1; then
+		npm ping >/dev/null 2>&1 ||
+		    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
+		fail "npm ci failed: $(tail -30 "$T/npm.log")"
+	fi
+	echo "$stamp" >"$d/.installed"
+}
+
+# node_setup: the pinned clients of tests/node, installed into
+# $TESTS_BUILDDIR/node by npm_ci_once, the scripts copied beside them.
+# Sets NODE_DIR.
+node_setup() {
+	: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
 	src=$TESTS_SRCDIR/node
 	NODE_DIR=$TESTS_BUILDDIR/node
-	mkdir -p "$NODE_DIR" || fail "cannot create $NODE_DIR"
-	# In an in-tree build the copy is the source directory itself.
-	same=0
-	[ "$(cd "$src" && pwd -P)" = "$(cd "$NODE_DIR" && pwd -P)" ] && same=1
-	exec 9>"$NODE_DIR/.lock"
-	flock -w 900 9 || fail "cannot lock $NODE_DIR/.lock"
-	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)
-	if [ "$(cat "$NODE_DIR/.installed" 2>/dev/null)" != "$stamp" ] ||
-	    [ ! -d "$NODE_DIR/node_modules/socket.io-client" ]; then
-		rm -f "$NODE_DIR/.installed"
-		[ "$same" = 1 ] ||
-		    install -m 644 "$src/package.json" "$src/package-lock.json" "$NODE_DIR/"
-		if ! npm ci --prefix "$NODE_DIR" --no-audit --no-fund >"$T/npm.log" 2>&1; then
-			npm ping >/dev/null 2>&1 ||
-			    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
-			fail "npm ci failed: $(tail -30 "$T/npm.log")"
-		fi
-		echo "$stamp" >"$NODE_DIR/.installed"
-	fi
+	npm_ci_once "$src" "$NODE_DIR" node_modules/socket.io-client
 	[ "$same" = 1 ] || install -m 644 "$src"/*.js "$NODE_DIR/" ||
 	    fail "cannot copy the node scripts to $NODE_DIR"
 	exec 9>&-
 }
 
-# install_clis: the real agent CLIs pinned in tests/clis (package.json +
-# lockfile), installed with npm ci into $TESTS_BUILDDIR/clis once per
-# lockfile (a checksum in .installed). Sets CLIS, BIN (their .bin),
-# CODEX_V and CLAUDE_V (the pinned versions). Skips (77) when npm is
-# missing or its registry cannot be reached.
+# install_clis: the real agent CLIs pinned in tests/clis, installed into
+# $TESTS_BUILDDIR/clis by npm_ci_once. Sets CLIS, BIN (their .bin),
+# CODEX_V and CLAUDE_V (the pinned versions).
 install_clis() {
 	: "${TESTS_BUILDDIR:?TESTS_BUILDDIR must name the tests directory of the build}"
-	command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-	command -v node >/dev/null 2>&1 || skip "node is not installed"
 	src=$TESTS_SRCDIR/clis
 	CLIS=$TESTS_BUILDDIR/clis
 	BIN=$CLIS/node_modules/.bin
@@ -277,31 +293,14 @@ install_clis() {
 	CLAUDE_V=$(jq -r '.dependencies["@anthropic-ai/claude-code"]' "$src/package.json")
 	assert_match "$CODEX_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "codex is pinned to an exact version"
 	assert_match "$CLAUDE_V" '^[0-9]+\.[0-9]+\.[0-9]+$' "claude-code is pinned to an exact version"
-	mkdir -p "$CLIS" || fail "cannot create $CLIS"
-	# Two tests may install at once.
-	exec 8>"$CLIS/.lock"
-	flock -w 900 8 || fail "cannot lock $CLIS/.lock"
-	stamp=$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)
-	if [ "$(cat "$CLIS/.installed" 2>/dev/null)" = "$stamp" ] &&
-	    [ -x "$BIN/codex" ] && [ -x "$BIN/claude" ]; then
-		ok "CLIs already installed from this lockfile in $CLIS"
-	else
-		rm -f "$CLIS/.installed"
-		cp "$src/package.json" "$src/package-lock.json" "$CLIS/"
-		if ! npm ci --prefix "$CLIS" --no-audit --no-fund >"$T/npm.log" 2>&1; then
-			npm ping >/dev/null 2>&1 ||
-			    skip "the npm registry is unreachable (npm ci failed: $(tail -3 "$T/npm.log" | tr '\n' ' '))"
-			fail "npm ci failed: $(tail -30 "$T/npm.log")"
-		fi
-		echo "$stamp" >"$CLIS/.installed"
-		ok "npm ci of the pinned CLIs into $CLIS"
-	fi
-	exec 8>&-
+	npm_ci_once "$src" "$CLIS" node_modules/.bin/codex node_modules/.bin/claude
+	exec 9>&-
 	for v in "codex:$CODEX_V:@openai/codex" "claude:$CLAUDE_V:@anthropic-ai/claude-code"; do
 		IFS=: read -r cmd want pkg <<<"$v"
 		[ -x "$BIN/$cmd" ] || fail "$BIN/$cmd is missing after the install"
 		assert_eq "$(jq -r .version "$CLIS/node_modules/$pkg/package.json")" "$want" "installed $pkg"
 	done
+	ok "codex $CODEX_V and claude $CLAUDE_V installed in $CLIS"
 }
 
 # start_model responses|messages SCRIPTFILE: a model stand-in of
@@ -317,15 +316,7 @@ start_model() {
 	    >"$T/model-$1.out" 2>>"$T/model-$1.err" &
 	MODEL_PID=$!
 	MODEL_PIDS="$MODEL_PIDS $MODEL_PID"
-	for _ in $(seq 1 100); do
-		grep -q '^listening on' "$T/model-$1.out" && break
-		kill -0 "$MODEL_PID" 2>/dev/null ||
-		    fail "stand-in $1 exited at start: $(cat "$T/model-$1.err")"
-		sleep 0.05
-	done
-	addr=$(sed -n 's/^listening on //p' "$T/model-$1.out" | head -1)
-	[ -n "$addr" ] || fail "stand-in $1 did not say where it listens"
-	MODEL_URL=http://$addr
+	MODEL_URL=http://$(listening_on "$T/model-$1.out" "$MODEL_PID" "stand-in $1")
 }
 
 # stop_model [PID]: stop a stand-in (the last started by default).

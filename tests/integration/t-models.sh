@@ -27,6 +27,14 @@ cat >"$T/script.json" <<EOF
 ]
 EOF
 
+# assert_ran DIR CLI TOOL: the script's shell step and write happened in DIR.
+assert_ran() {
+	assert_eq "$(cat "$1/shell.txt" 2>/dev/null)" "$MARK" "$2: the shell step's file"
+	assert_eq "$(cat "$1/notes.txt" 2>/dev/null)" "alpha
+beta" "$2: the written file"
+	ok "$2 ran the shell command and wrote notes.txt with $3"
+}
+
 # ---- codex exec --json against responses.js, a config-defined provider.
 make_repo "$T/codex"
 start_model responses "$T/script.json"
@@ -41,10 +49,7 @@ start_model responses "$T/script.json"
     fail "codex exec exited $?: $(tail -5 "$T/codex.err")"
 stop_model
 
-assert_eq "$(cat "$T/codex/shell.txt" 2>/dev/null)" "$MARK" "codex: the shell step's file"
-assert_eq "$(cat "$T/codex/notes.txt" 2>/dev/null)" "alpha
-beta" "codex: the written file"
-ok "codex ran the shell command and wrote notes.txt with apply_patch"
+assert_ran "$T/codex" codex apply_patch
 
 u=$(jq -c 'select(.type == "turn.completed") | .usage' "$T/codex.out")
 assert_eq "$(jq -c '[.input_tokens, .cached_input_tokens, .output_tokens, .reasoning_output_tokens]' <<<"$u")" \
@@ -97,10 +102,7 @@ start_model messages "$T/script.json"
     fail "claude exited $?: $(tail -5 "$T/claude.err") $(tail -2 "$T/claude.out")"
 stop_model
 
-assert_eq "$(cat "$T/claude/shell.txt" 2>/dev/null)" "$MARK" "claude: the shell step's file"
-assert_eq "$(cat "$T/claude/notes.txt" 2>/dev/null)" "alpha
-beta" "claude: the written file"
-ok "claude ran Bash and wrote notes.txt with Write"
+assert_ran "$T/claude" claude Write
 
 r=$(jq -c 'select(.type == "result")' "$T/claude.out")
 assert_eq "$(jq -c '.usage | [.input_tokens, .cache_read_input_tokens, .output_tokens]' <<<"$r")" \
