@@ -88,7 +88,6 @@ function serve(name, routes) {
 		next() {
 			return taken < script.length ? script[taken++] : FINAL;
 		},
-		get taken() { return taken; },
 	};
 	const server = http.createServer((req, res) => {
 		const chunks = [];
