@@ -152,6 +152,11 @@ done
 say "svc: $(curl -s -m 10 -x "$HTTP_PROXY" "http://127.0.0.1:$PS/")"
 say "svc-tunnel: $(curl -s -m 10 -p -x "$HTTP_PROXY" "http://127.0.0.1:$PS/")"
 say "other: $(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PO/")"
+# The same with only the environment the agent was given (the request's
+# NO_PROXY=127.0.0.1,localhost removed): loopback goes through the proxy.
+say "no_proxy: ${no_proxy:-unset} ${NO_PROXY:-unset}"
+say "svc-env: $(curl -s -m 10 "http://127.0.0.1:$PS/")"
+say "other-env: $(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PO/")"
 
 # Cloud metadata and a private address: refused before any connect.
 raw GET "http://169.254.169.254/latest/meta-data/"
@@ -197,7 +202,8 @@ attack() {
 	body=$(jq -n --arg g "$DP $NSID $AID $HIP $PS $PO $PU $SOCK" --arg p "$T/repo" \
 	    --arg m "$1" '{providerId: "hostile", villageId: "test",
 	    repoRef: {provider: "local", path: $p},
-	    task: {title: "hostile", goal: $g}, policy: {networkMode: $m}}')
+	    task: {title: "hostile", goal: $g}, policy: {networkMode: $m},
+	    env: {NO_PROXY: "127.0.0.1,localhost,::1", no_proxy: "*"}}')
 	api POST /api/runner/sessions "$body"
 	[ "$STATUS" = 201 ] || fail "$1: start: $STATUS $BODY"
 	HSID=$(jq -r .sessionId <<<"$BODY")
@@ -250,6 +256,9 @@ check() {
 	assert_match "$OUT" "svc: hello from svc" "$m: the allowlisted loopback server (forward)"
 	assert_match "$OUT" "svc-tunnel: hello from svc" "$m: the allowlisted loopback server (CONNECT)"
 	assert_match "$OUT" "other: 403" "$m: a loopback server not allowlisted"
+	assert_match "$OUT" "no_proxy: unset unset" "$m: no NO_PROXY from the request's env"
+	assert_match "$OUT" "svc-env: hello from svc" "$m: the allowlisted loopback server (proxy env only)"
+	assert_match "$OUT" "other-env: 403" "$m: a loopback server not allowlisted (proxy env only)"
 	assert_match "$OUT" "raw GET http://169.254.169.254/latest/meta-data/: HTTP/1.1 403 " "$m: metadata"
 	assert_match "$OUT" "raw CONNECT 10.0.0.1:22: HTTP/1.1 403 " "$m: a private address"
 	assert_match "$OUT" "raw CONNECT \[fd00::1\]:443: HTTP/1.1 403 " "$m: a private IPv6 address"
@@ -258,6 +267,8 @@ check() {
 
 	alerts=$(jq -r '[.[] | select(.type=="ALERT_RAISED" and .category=="network") | .description] | join("\n")' <<<"$EV")
 	assert_match "$alerts" "127\.0\.0\.1:$DP refused: runnerd's own listener" "$m: alert for the daemon's port"
+	[ "$m" = restricted ] && assert_match "$alerts" "127\.0\.0\.1:$PO refused: not on the network allowlist" \
+	    "$m: alert for the loopback server not allowlisted"
 	refused=$(jq '.[-1].totalUsage.connectionsRefused' <<<"$EV")
 	[ "$refused" -ge 30 ] || fail "$m: connectionsRefused $refused"
 
