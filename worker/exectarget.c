@@ -375,11 +375,65 @@ exectarget_open_in(int rootfd, const char *name, int flags)
 	return (fd);
 }
 
+/* Whether name is prefix or below it; what follows it, or NULL. */
+static const char *
+exectarget_under(const char *name, const char *prefix)
+{
+	size_t	len = strlen(prefix);
+
+	if (strncmp(name, prefix, len) != 0 ||
+	    (name[len] != '\0' && name[len] != '/'))
+		return (NULL);
+	return (name + len);
+}
+
+/*
+ * A name through the target's own process in /proc, as a path in the
+ * worker's /proc, or NULL: /proc/self and /proc/thread-self, and the
+ * links of the target's /dev that lead there (/dev/fd, /dev/stdin...).
+ * Those resolve by who looks: the worker's /proc/self is the worker, and
+ * in the target's pid namespace it is nothing at all.
+ */
+static char *
+exectarget_self(pid_t pid, const char *name)
+{
+	static const char *const links[] = { "/dev/fd", "/dev/stdin",
+	    "/dev/stdout", "/dev/stderr" };
+	const char	*rest;
+	char		*link, *path, *s;
+	size_t		 i;
+
+	if ((rest = exectarget_under(name, "/proc/self")) != NULL)
+		return (xasprintf("/proc/%ld%s", (long)pid, rest));
+	if ((rest = exectarget_under(name, "/proc/thread-self")) != NULL)
+		return (xasprintf("/proc/%ld/task/%ld%s", (long)pid,
+		    (long)pid, rest));
+	for (i = 0; i < nitems(links); i++) {
+		if ((rest = exectarget_under(name, links[i])) == NULL)
+			continue;
+		/* The target's own link, read in its root: one level. */
+		s = xasprintf("root%s", links[i]);
+		link = exectarget_link(pid, s);
+		free(s);
+		if (link == NULL || link[0] != '/' ||
+		    exectarget_under(link, "/dev") != NULL) {
+			free(link);
+			return (NULL);
+		}
+		s = xasprintf("%s%s", link, rest);
+		free(link);
+		path = exectarget_self(pid, s);
+		free(s);
+		return (path);
+	}
+	return (NULL);
+}
+
 /*
  * The file an exec names, opened O_PATH as the kernel will resolve it for
  * the target: from its root, its cwd or dirfd, absolute symlinks inside
  * its root; -1 with errno. /proc/self and /proc/thread-self there are the
- * target's, not the worker's.
+ * target's, not the worker's, and so are /dev/fd/N and /dev/stdin.
  */
 static int
 exectarget_open(pid_t pid, const char *name, const char *cwd, int which,
@@ -390,14 +444,9 @@ exectarget_open(pid_t pid, const char *name, const char *cwd, int which,
 
 	if (flags & AT_SYMLINK_NOFOLLOW)
 		o |= O_NOFOLLOW;
-	if (strcmp(name, "/proc/self") == 0 ||
-	    strncmp(name, "/proc/self/", 11) == 0)
-		path = xasprintf("/proc/%ld%s", (long)pid, name + 10);
-	else if (strcmp(name, "/proc/thread-self") == 0 ||
-	    strncmp(name, "/proc/thread-self/", 18) == 0)
-		path = xasprintf("/proc/%ld%s", (long)pid, name + 17);
-	else if (which == 1 && dirfd != AT_FDCWD && *name == '\0' &&
-	    (flags & AT_EMPTY_PATH))
+	path = exectarget_self(pid, name);
+	if (path == NULL && which == 1 && dirfd != AT_FDCWD &&
+	    *name == '\0' && (flags & AT_EMPTY_PATH))
 		path = xasprintf("/proc/%ld/fd/%d", (long)pid, dirfd);
 	if (path != NULL) {
 		f = open(path, o);

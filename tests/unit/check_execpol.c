@@ -1059,6 +1059,40 @@ START_TEST(test_notify_proc_self)
 }
 END_TEST
 
+START_TEST(test_notify_proc_self_fd)
+{
+	char			*deny[] = { "touch", NULL };
+	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
+				    NULL, 0 };
+	struct kid		 k;
+
+	/*
+	 * A program run through the target's own descriptors (how codex
+	 * runs its bundled bubblewrap) is that program: /proc/self/fd/N,
+	 * /dev/fd/N and /dev/stdin are the target's, not the worker's.
+	 */
+	kid_start(&k, &pp, "t=$(command -v touch); exec 7<\"$t\"; "
+	    "/proc/self/fd/7 y1; echo $? > rc1; /dev/fd/7 y2; echo $? > rc2; "
+	    "/proc/thread-self/fd/7 y3; echo $? > rc3; "
+	    "/dev/stdin y4 < \"$t\"; echo $? > rc4; "
+	    "exec 8</bin/true; /dev/fd/8; echo $? > rc5", NULL);
+	kid_run(&k, NULL);
+	ck_assert(!file_exists("y1") && !file_exists("y2"));
+	ck_assert(!file_exists("y3") && !file_exists("y4"));
+	ck_assert_str_eq(file_text("rc1"), "126\n");
+	ck_assert_str_eq(file_text("rc2"), "126\n");
+	ck_assert_str_eq(file_text("rc3"), "126\n");
+	ck_assert_str_eq(file_text("rc4"), "126\n");
+	/* Not denied: it runs (the worker has no descriptor 8 to find). */
+	ck_assert_str_eq(file_text("rc5"), "0\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "/dev/fd/7 y2: denied"),
+	    1);
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "/dev/stdin y4: denied"),
+	    1);
+	kid_end(&k);
+}
+END_TEST
+
 static int
 has_two_approvals(struct kid *k)
 {
@@ -1619,6 +1653,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_notify_identity_git);
 	tcase_add_test(tc, test_notify_identity_allowlist);
 	tcase_add_test(tc, test_notify_proc_self);
+	tcase_add_test(tc, test_notify_proc_self_fd);
 	tcase_add_test(tc, test_notify_git_alias_once);
 	tcase_add_test(tc, test_notify_receive_pack);
 	tcase_add_test(tc, test_notify_git_hostile_env);
