@@ -224,7 +224,7 @@ execnotify_grant(struct execpol *ep, struct execpol_exec *x,
 {
 	struct execnotify_grant	*gr;
 
-	if (x->git == NULL)
+	if (x->git == NULL && !x->wrapper)
 		return;
 	gr = &ep->grants[ep->nextg++ % EXECPOL_GRANTS];
 	execmatch_git_free(gr->readings);
@@ -232,6 +232,7 @@ execnotify_grant(struct execpol *ep, struct execpol_exec *x,
 	gr->start = execnotify_start_time(gr->pid);
 	gr->gate = g;
 	gr->readings = x->git;
+	gr->subtree = x->wrapper;
 	x->git = NULL;
 }
 
@@ -267,7 +268,8 @@ execnotify_transport(const struct execpol_exec *x)
 /*
  * Whether x, held by g, runs under a git command allowed for g (itself
  * or an ancestor, still the same process) as part of it: one of its
- * readings (git re-executing an alias), or its push's receiving end.
+ * readings (git re-executing an alias), or its push's receiving end; or
+ * under a wrapper shell whose script a human allowed for g.
  */
 static int
 execnotify_granted(struct execpol *ep, const struct execpol_exec *x,
@@ -279,18 +281,19 @@ execnotify_granted(struct execpol *ep, const struct execpol_exec *x,
 	int			 depth, transport;
 
 	transport = execnotify_transport(x);
-	if (x->git == NULL && !transport)
-		return (0);
 	pid = exectarget_tgid(x->pid);
 	for (depth = 0; pid > 1 && depth < EXECPOL_DEPTH; depth++) {
 		for (i = 0; i < EXECPOL_GRANTS; i++) {
 			gr = &ep->grants[i];
-			if (gr->readings == NULL || gr->pid != pid ||
-			    gr->gate != g ||
+			if ((gr->readings == NULL && !gr->subtree) ||
+			    gr->pid != pid || gr->gate != g ||
 			    gr->start != execnotify_start_time(pid))
 				continue;
-			if (transport)
+			/* A wrapper's script, approved: all it runs. */
+			if (gr->subtree || transport)
 				return (1);
+			if (x->git == NULL)
+				continue;
 			for (j = 0; x->git[j] != NULL; j++)
 				for (k = 0; gr->readings[k] != NULL; k++)
 					if (execnotify_strv_eq(x->git[j],
@@ -462,6 +465,7 @@ static void
 execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 {
 	struct execpol_exec	*x;
+	char			***script = NULL;
 	const char		*p;
 	size_t			 i;
 	int			 error;
@@ -509,17 +513,23 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 		execnotify_deny(ep, req->id, x, "git", NULL);
 		goto done;
 	}
-	if ((p = execmatch_find(ep->deny, x)) != NULL) {
+	/* A wrapper shell is also read by its script's commands. */
+	script = execmatch_wrapper(x);
+	x->wrapper = script != NULL;
+	if ((p = execmatch_find(ep->deny, x)) != NULL ||
+	    (p = execmatch_script_find(ep->deny, script)) != NULL) {
 		execnotify_deny(ep, req->id, x, "policy.shellDenylist", p);
 		goto done;
 	}
-	if (ep->allow != NULL && ep->allow[0] != NULL &&
-	    !execmatch_allowed(ep->allow, x)) {
+	if (ep->allow != NULL && ep->allow[0] != NULL && !x->wrapper &&
+	    !execmatch_own(ep, x) && !execmatch_allowed(ep->allow, x)) {
 		execnotify_deny(ep, req->id, x, "policy.shellAllowlist", NULL);
 		goto done;
 	}
 	for (i = 0; i < ep->ngates; i++) {
-		if ((p = execmatch_find(ep->gates[i].patterns, x)) != NULL) {
+		if ((p = execmatch_find(ep->gates[i].patterns, x)) != NULL ||
+		    (p = execmatch_script_find(ep->gates[i].patterns,
+		    script)) != NULL) {
 			if (execnotify_granted(ep, x, &ep->gates[i])) {
 				log_info("exec %s: allowed with the approved "
 				    "command that runs it", x->line);
@@ -527,11 +537,13 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 			}
 			/* The hold owns x from here. */
 			execnotify_hold(ep, req->id, x, &ep->gates[i], p);
+			execmatch_wrapper_free(script);
 			return;
 		}
 	}
 	execnotify_allow(ep, req->id, x);
 done:
+	execmatch_wrapper_free(script);
 	exectarget_exec_free(x);
 }
 

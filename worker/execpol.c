@@ -82,6 +82,7 @@ execpol_create(struct event_base *base, int fd,
 	ep->allow = execmatch_strv((const char *const *)pp->allow);
 	ep->deny = execmatch_strv((const char *const *)pp->deny);
 	execmatch_gates(ep, pp);
+	execmatch_own_set(ep, pp->cli);
 	ep->tests = execmatch_strv(pp->tests != NULL ?
 	    (const char *const *)pp->tests : execmatch_default_tests());
 	ep->timeout_ms = pp->timeout_ms > 0 ? pp->timeout_ms :
@@ -144,6 +145,8 @@ execpol_free(struct execpol *ep)
 		strv_free(ep->gates[i].patterns);
 	}
 	free(ep->gates);
+	free(ep->cli);
+	strv_free(ep->cli_dirs);
 	for (i = 0; i < EXECPOL_VERDICTS; i++)
 		exectarget_exec_free(ep->verdicts[i].x);
 	for (i = 0; i < EXECPOL_GRANTS; i++)

@@ -27,6 +27,12 @@ struct execpol_params {
 	char			**tests;	/* test_patterns, NULL: built in */
 	struct json_object	 *env;		/* values redacted from commands */
 	int64_t			  timeout_ms;	/* for an approval's timeoutAt */
+	/*
+	 * The CLI as the launch found it (wk.detect.path), or NULL: its
+	 * file and the files of its install directory are not held to the
+	 * allowlist (README "Exec policy").
+	 */
+	const char		 *cli;
 };
 
 /* Where decisions go; every callback gets arg. */

@@ -49,6 +49,9 @@ struct execpol_exec {
 	char		**names;	/* known program: its names (borrowed) */
 	char		***git;		/* git: its readings, or NULL */
 	int		  git_unsure;	/* git: too many readings to tell */
+	int		  wrapper;	/* a shell that only wraps a script */
+	dev_t		  dev;		/* the file run, when it exists */
+	ino_t		  ino;
 };
 
 /* A program file as the kernel runs it (exectarget_identify). */
@@ -88,6 +91,7 @@ struct execnotify_grant {
 	unsigned long long	  start;	/* its start time: not reused */
 	const struct execpol_gate *gate;
 	char			***readings;	/* owned */
+	int			  subtree;	/* a wrapper: all it runs */
 };
 
 /* An exec held until a human answers. */
@@ -133,6 +137,11 @@ struct execpol {
 	char				*session_id;
 	char				**allow;
 	char				**deny;
+	/* The CLI's own files, run past the allowlist (execpol_own). */
+	char				*cli;
+	dev_t				 cli_dev;
+	ino_t				 cli_ino;
+	char				**cli_dirs;
 	struct execpol_gate		*gates;
 	size_t				 ngates;
 	char				**tests;
@@ -175,6 +184,19 @@ const char	*execmatch_getenv(char *const *envp, const char *name);
 const char	*execmatch_find(char **patterns, const struct execpol_exec *x);
 /* Whether the allowlist lets x run, every way git could read it. */
 int	execmatch_allowed(char **patterns, const struct execpol_exec *x);
+/*
+ * When x is a shell that only wraps a script (-c): the script's simple
+ * commands, each a NULL-terminated argv (possibly none); else NULL.
+ */
+char	***execmatch_wrapper(const struct execpol_exec *x);
+/* Free what execmatch_wrapper returned. */
+void	execmatch_wrapper_free(char ***cmds);
+/* The first of patterns that matches one of a script's commands, or NULL. */
+const char	*execmatch_script_find(char **patterns, char ***cmds);
+/* Learn the CLI's own files from its path (execpol_params.cli). */
+void	execmatch_own_set(struct execpol *ep, const char *cli);
+/* Whether x runs one of the CLI's own files (not held to the allowlist). */
+int	execmatch_own(const struct execpol *ep, const struct execpol_exec *x);
 /* A copy of a NULL-terminated vector of constant strings. */
 char	**execmatch_strv(const char *const *v);
 /* The gated categories: requiresApprovalFor, with config or built-in. */

@@ -920,8 +920,11 @@ exectarget_read(struct execpol *ep, const struct seccomp_notif *req,
 	x->cwd = exectarget_link(x->pid, "cwd");
 	x->path = exectarget_resolve_path(x, name, which, dirfd, flags);
 	fd = exectarget_open(x->pid, name, x->cwd, which, dirfd, flags);
-	if ((x->missing = exectarget_runnable(fd, &sb)) == 0 && fd != -1)
+	if ((x->missing = exectarget_runnable(fd, &sb)) == 0 && fd != -1) {
 		x->names = exectarget_identify(ep, x->pid, fd, &sb);
+		x->dev = sb.st_dev;
+		x->ino = sb.st_ino;
+	}
 	if (fd != -1)
 		close(fd);
 	if (x->missing == 0 && exectarget_is_git(x))

@@ -140,6 +140,7 @@ gate_exec_start(void)
 	pp.tests = wk.exec_tests;
 	pp.env = wk.env;
 	pp.timeout_ms = wk.approval_timeout_ms;
+	pp.cli = wk.detect.path;
 	wk.exec = execpol_create(wk.base, wk.notify_fd, &pp, &cb);
 	wk.notify_fd = -1;
 }

@@ -23,6 +23,7 @@
 #include "common/utf8.h"
 #include "common/util.h"
 #include "worker/execpol.h"
+#include "worker/execpol_int.h"
 #include "unit.h"
 
 /* Whether pattern matches the NULL-terminated argv run from path. */
@@ -752,6 +753,171 @@ drain_cb(void *arg)
  * Start a child under a listener with a policy: it runs fn(arg) if given,
  * else /bin/sh -c script (its first exec, let through silently).
  */
+
+/* The script of a wrapper shell argv, as execmatch_wrapper reads it. */
+static char ***
+wrap(const char *path, const char *const *argv)
+{
+	struct execpol_exec	x;
+
+	memset(&x, 0, sizeof x);
+	x.path = (char *)path;
+	x.argv = (char **)argv;
+	for (x.argc = 0; argv[x.argc] != NULL; x.argc++)
+		;
+	return (execmatch_wrapper(&x));
+}
+
+/* cmds[i] joined by spaces, in a static buffer. */
+static const char *
+cmd_at(char ***cmds, size_t i)
+{
+	static char	buf[1024];
+	size_t		j;
+
+	buf[0] = '\0';
+	for (j = 0; cmds[i][j] != NULL; j++) {
+		if (j > 0)
+			strcat(buf, " ");
+		strcat(buf, cmds[i][j]);
+	}
+	return (buf);
+}
+
+START_TEST(test_wrapper_script)
+{
+	const char *const codex[] = { "bash", "-lc",
+	    "git push origin main", NULL };
+	const char *const claude[] = { "/bin/bash", "-c", "-l",
+	    "shopt -u extglob 2>/dev/null || true && eval 'git status' "
+	    "\\< /dev/null && pwd -P >| /tmp/claude-1-cwd", NULL };
+	const char *const opts[] = { "sh", "-e", "-o", "pipefail", "+x",
+	    "-c", "FOO=1 env A=b rm -rf \"x y\"; echo $(git -c alias.p=push "
+	    "p) `id`|wc -l&>/dev/null # rm -rf /\nexec 3>&1 make", "name",
+	    NULL };
+	const char *const nested[] = { "sh", "-c",
+	    "bash -c \"dash -ec 'eval rm -rf z'\"", NULL };
+	char	 *rm[] = { "rm", NULL }, *push[] = { "git push", NULL };
+	char	***c;
+
+	c = wrap("/usr/bin/bash", codex);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(cmd_at(c, 0), "git push origin main");
+	ck_assert_ptr_null(c[1]);
+	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
+	ck_assert_ptr_null(execmatch_script_find(rm, c));
+	execmatch_wrapper_free(c);
+
+	c = wrap("/bin/bash", claude);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(cmd_at(c, 0), "shopt -u extglob");
+	ck_assert_str_eq(cmd_at(c, 1), "true");
+	ck_assert_str_eq(cmd_at(c, 2), "git status");
+	ck_assert_str_eq(cmd_at(c, 3), "pwd -P");
+	ck_assert_ptr_null(c[4]);
+	ck_assert_ptr_null(execmatch_script_find(push, c));
+	execmatch_wrapper_free(c);
+
+	c = wrap("/bin/sh", opts);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(cmd_at(c, 0), "rm -rf x y");
+	ck_assert_str_eq(cmd_at(c, 1), "echo");
+	ck_assert_str_eq(cmd_at(c, 2), "git -c alias.p=push p");
+	ck_assert_str_eq(cmd_at(c, 3), "id");
+	ck_assert_str_eq(cmd_at(c, 4), "wc -l");
+	ck_assert_str_eq(cmd_at(c, 5), "make");
+	ck_assert_ptr_null(c[6]);
+	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	/* git reads the alias as push. */
+	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
+	execmatch_wrapper_free(c);
+
+	c = wrap("/bin/sh", nested);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	execmatch_wrapper_free(c);
+}
+END_TEST
+
+START_TEST(test_wrapper_not)
+{
+	const char *const script[] = { "bash", "x.sh", "-c", NULL };
+	const char *const noscript[] = { "bash", "-c", NULL };
+	const char *const rcfile[] = { "bash", "--rcfile", "x", "-c", "y",
+	    NULL };
+	const char *const plusc[] = { "bash", "+c", "y", NULL };
+	const char *const stdin_[] = { "bash", "-s", "-c", "y", NULL };
+	const char *const python[] = { "python3", "-c", "rm", NULL };
+	const char *const o_end[] = { "bash", "-c", "-o", NULL };
+
+	/* A shell running a file, stdin or nothing is not a wrapper. */
+	ck_assert_ptr_null(wrap("/bin/bash", script));
+	ck_assert_ptr_null(wrap("/bin/bash", noscript));
+	ck_assert_ptr_null(wrap("/bin/bash", rcfile));
+	ck_assert_ptr_null(wrap("/bin/bash", plusc));
+	ck_assert_ptr_null(wrap("/bin/bash", stdin_));
+	ck_assert_ptr_null(wrap("/usr/bin/python3", python));
+	ck_assert_ptr_null(wrap("/bin/bash", o_end));
+}
+END_TEST
+
+START_TEST(test_wrapper_hostile)
+{
+	const char *const texts[] = { "'rm -rf", "\"", "\\", "$(", "",
+	    "$'", "eval", "eval ''", ">", "2>&", "&>", "<<<", "#", ";;;;",
+	    "a\\\nb", "((((((", "`", "{ }", NULL };
+	const char	*argv[4] = { "sh", "-c", NULL, NULL };
+	char		*rm[] = { "rm", NULL };
+	char		***c, *big, *deep;
+	size_t		 i, n;
+
+	/* Truncated and odd scripts: read, bounded, never a crash. */
+	for (i = 0; texts[i] != NULL; i++) {
+		argv[2] = texts[i];
+		c = wrap("/bin/sh", argv);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_ptr_null(execmatch_script_find(rm, c));
+		execmatch_wrapper_free(c);
+	}
+	argv[2] = "'rm' -rf \"";
+	c = wrap("/bin/sh", argv);
+	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	execmatch_wrapper_free(c);
+
+	/* Huge: 100k commands, 100k words; at most what the bounds keep. */
+	big = xmalloc(200001);
+	for (i = 0; i < 100000; i++)
+		memcpy(big + 2 * i, "x;", 2);
+	big[200000] = '\0';
+	argv[2] = big;
+	c = wrap("/bin/sh", argv);
+	for (n = 0; c[n] != NULL; n++)
+		;
+	ck_assert_uint_eq(n, 128);
+	execmatch_wrapper_free(c);
+	for (i = 0; i < 100000; i++)
+		memcpy(big + 2 * i, "x ", 2);
+	c = wrap("/bin/sh", argv);
+	ck_assert_uint_eq(strv_len(c[0]), 256);
+	execmatch_wrapper_free(c);
+	free(big);
+
+	/* Deep: eval and shells in shells stop at a depth. */
+	deep = xstrdup("rm");
+	for (i = 0; i < 50; i++) {
+		big = xasprintf("eval sh -c %s", deep);
+		free(deep);
+		deep = big;
+	}
+	argv[2] = deep;
+	c = wrap("/bin/sh", argv);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(execmatch_script_find(rm, c));
+	execmatch_wrapper_free(c);
+	free(deep);
+}
+END_TEST
+
 static void
 kid_start(struct kid *k, const struct execpol_params *pp, const char *script,
     void (*fn)(const char *))
@@ -903,7 +1069,7 @@ START_TEST(test_notify_deny)
 {
 	char			*deny[] = { "rm", NULL };
 	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct json_object	*alerts, *a, *ctx, *v;
 	struct kid		 k;
 
@@ -955,7 +1121,7 @@ START_TEST(test_notify_identity_deny)
 	char			*allow[] = { "*", NULL }, *deny[] = { "rm",
 				    NULL };
 	struct execpol_params	 pp = { "s1", allow, deny, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 
 	/*
@@ -992,7 +1158,7 @@ START_TEST(test_notify_identity_git)
 {
 	char			*cats[] = { "merge", NULL };
 	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct json_object	*ap, *ctx;
 	struct kid		 k;
 	char			 line[256];
@@ -1019,7 +1185,7 @@ START_TEST(test_notify_identity_allowlist)
 	char			*allow[] = { "sh", "cp", "ls", "git status",
 				    NULL };
 	struct execpol_params	 pp = { "s1", allow, NULL, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 
 	/* git named ls is git: not ls, and git only for status. */
@@ -1043,7 +1209,7 @@ START_TEST(test_notify_proc_self)
 {
 	char			*deny[] = { NULL, NULL }, sh[PATH_MAX];
 	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 
 	/* /proc/self in the target is the target (its shell), not us. */
@@ -1059,11 +1225,128 @@ START_TEST(test_notify_proc_self)
 }
 END_TEST
 
+START_TEST(test_notify_wrapper_allow)
+{
+	char			*allow[] = { "ls", "git", "make", NULL };
+	struct execpol_params	 pp = { "s1", allow, NULL, NULL, NULL, NULL,
+				    NULL, 0, NULL };
+	struct kid		 k;
+
+	/*
+	 * An allowlist without sh lets a wrapper through; what its script
+	 * runs is held to the list all the same. A shell running a file
+	 * is not a wrapper.
+	 */
+	kid_start(&k, &pp, "sh -c 'ls >/dev/null'; echo $? > rc1; "
+	    "sh -lc 'touch z'; echo $? > rc2; echo 'ls' > s.sh; "
+	    "sh s.sh; echo $? > rc3", NULL);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc1"), "0\n");
+	ck_assert(!file_exists("z"));
+	ck_assert_str_ne(file_text("rc2"), "0\n");
+	ck_assert_str_eq(file_text("rc3"), "126\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "touch z: not in "
+	    "policy.shellAllowlist"), 1);
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "sh s.sh: not in "
+	    "policy.shellAllowlist"), 1);
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_wrapper_deny)
+{
+	char			*deny[] = { "rm", NULL };
+	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
+				    NULL, 0, NULL };
+	struct kid		 k;
+
+	/* Refused before the shell runs anything, eval'd or not. */
+	kid_start(&k, &pp, "sh -c 'touch a; rm -f a'; echo $? > rc1; "
+	    "sh -c -l \"eval 'touch b && rm -f b' < /dev/null\"; "
+	    "echo $? > rc2; sh -c 'touch c'; echo $? > rc3", NULL);
+	kid_run(&k, NULL);
+	ck_assert(!file_exists("a") && !file_exists("b"));
+	ck_assert(file_exists("c"));
+	ck_assert_str_eq(file_text("rc1"), "126\n");
+	ck_assert_str_eq(file_text("rc2"), "126\n");
+	ck_assert_str_eq(file_text("rc3"), "0\n");
+	ck_assert_uint_eq(count_desc("ALERT_RAISED", "sh -c 'touch a; rm -f a': "
+	    "denied by policy.shellDenylist pattern 'rm'"), 1);
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_wrapper_gate_once)
+{
+	char			*cats[] = { "merge", NULL };
+	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
+				    NULL, 5000, NULL };
+	struct json_object	*ap;
+	struct kid		 k;
+	char			 line[256];
+
+	/* Held at the wrapper; once allowed, its git push is not held. */
+	kid_start(&k, &pp, "git init -q --bare p.git && git init -q w && "
+	    "cd w && git commit -q --allow-empty -m x && "
+	    "sh -lc 'git push -q ../p.git HEAD:refs/heads/held'; "
+	    "echo $? > ../rc", NULL);
+	kid_run(&k, has_approval);
+	ap = json_object_array_get_idx(approvals, 0);
+	ck_assert_str_eq(jstr(ap, "category"), "merge");
+	ck_assert_str_eq(jstr(ap, "summary"),
+	    "sh -lc 'git push -q ../p.git HEAD:refs/heads/held'");
+	ck_assert_int_eq(execpol_resolve(k.ep, jstr(ap, "approvalId"), 1,
+	    line, sizeof line), 0);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc"), "0\n");
+	ck_assert_uint_eq(json_object_array_length(approvals), 1);
+	ck_assert(file_exists("p.git/refs/heads/held"));
+	kid_end(&k);
+}
+END_TEST
+
+START_TEST(test_notify_cli_own)
+{
+	char			*allow[] = { "sh", "cp", NULL }, *cli;
+	struct execpol_params	 pp = { "s1", allow, NULL, NULL, NULL, NULL,
+				    NULL, 0, NULL };
+	struct kid		 k;
+	char			 cmd[PATH_MAX * 2];
+
+	/*
+	 * The CLI's own file and its npm package's (and its platform
+	 * package's) pass an allowlist; a copy elsewhere does not.
+	 */
+	snprintf(cmd, sizeof cmd, "cd %s && m=node_modules/@x && "
+	    "mkdir -p $m/cli/bin $m/cli-linux-x64/bin $m/other/bin && "
+	    "cp /bin/true $m/cli/bin/cli && cp /bin/true $m/cli/bin/rg && "
+	    "cp /bin/true $m/cli-linux-x64/bin/helper && "
+	    "cp /bin/true $m/other/bin/helper", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	cli = xasprintf("%s/node_modules/@x/cli/bin/cli", dir);
+	pp.cli = cli;
+	kid_start(&k, &pp, "m=node_modules/@x; $m/cli/bin/cli; echo $? > rc1; "
+	    "$m/cli/bin/rg; echo $? > rc2; $m/cli-linux-x64/bin/helper; "
+	    "echo $? > rc3; $m/other/bin/helper; echo $? > rc4; "
+	    "cp $m/cli/bin/cli ./renamed; ./renamed; echo $? > rc5; "
+	    "$m/cli/bin/../../other/bin/helper; echo $? > rc6", NULL);
+	kid_run(&k, NULL);
+	ck_assert_str_eq(file_text("rc1"), "0\n");
+	ck_assert_str_eq(file_text("rc2"), "0\n");
+	ck_assert_str_eq(file_text("rc3"), "0\n");
+	ck_assert_str_eq(file_text("rc4"), "126\n");
+	ck_assert_str_eq(file_text("rc5"), "126\n");
+	ck_assert_str_eq(file_text("rc6"), "126\n");
+	kid_end(&k);
+	free(cli);
+}
+END_TEST
+
 START_TEST(test_notify_proc_self_fd)
 {
 	char			*deny[] = { "touch", NULL };
 	struct execpol_params	 pp = { "s1", NULL, deny, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 
 	/*
@@ -1103,7 +1386,7 @@ START_TEST(test_notify_git_alias_once)
 {
 	char			*cats[] = { "merge", NULL };
 	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1138,7 +1421,7 @@ START_TEST(test_notify_receive_pack)
 {
 	char			*cats[] = { "merge", NULL };
 	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1160,7 +1443,7 @@ START_TEST(test_notify_git_hostile_env)
 {
 	char			*cats[] = { "merge", NULL };
 	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 
 	/*
@@ -1183,7 +1466,7 @@ START_TEST(test_notify_git_env_alias)
 {
 	char			*cats[] = { "merge", NULL };
 	struct execpol_params	 pp = { "s1", NULL, NULL, cats, NULL, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1205,7 +1488,7 @@ START_TEST(test_notify_allowlist)
 {
 	char			*allow[] = { "sh", "touch", "/bin/e*", NULL };
 	struct execpol_params	 pp = { "s1", allow, NULL, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct json_object	*alerts;
 	struct kid		 k;
 
@@ -1236,7 +1519,7 @@ START_TEST(test_notify_hold_allow)
 	char			*cats[] = { "merge", "deps_add", NULL };
 	struct json_object	*pat = gate_touch(), *ap, *ctx, *v;
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1284,7 +1567,7 @@ START_TEST(test_notify_hold_deny)
 	char			*cats[] = { "merge", NULL };
 	struct json_object	*pat = gate_touch();
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1306,7 +1589,7 @@ START_TEST(test_notify_not_gated)
 	char			*cats[] = { "deps_add", NULL };
 	struct json_object	*pat = gate_touch();
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 
 	/* merge patterns, but merge is not in requiresApprovalFor. */
@@ -1324,7 +1607,7 @@ START_TEST(test_notify_refused_and_deferred)
 	char			*cats[] = { "merge", NULL };
 	struct json_object	*pat = gate_touch();
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1383,7 +1666,7 @@ START_TEST(test_notify_restart)
 	char			*cats[] = { "merge", NULL };
 	struct json_object	*pat = gate_touch();
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	char			 line[256];
 
@@ -1426,7 +1709,7 @@ odd_child(const char *arg)
 START_TEST(test_notify_odd_execs)
 {
 	struct execpol_params	 pp = { "s", NULL, NULL, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 
 	kid_start(&k, &pp, NULL, odd_child);
@@ -1442,7 +1725,7 @@ START_TEST(test_notify_bounds)
 	char			*cats[] = { "deploy", NULL };
 	struct json_object	*pat, *ap, *ctx, *v;
 	struct execpol_params	 pp = { "s", NULL, NULL, cats, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 	const char		*summary;
 	char			 line[2048];
@@ -1481,7 +1764,7 @@ START_TEST(test_notify_redact_utf8)
 	char			*deny[] = { "echo", NULL };
 	struct json_object	*env, *alerts;
 	struct execpol_params	 pp = { "s", NULL, deny, NULL, NULL, NULL,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct kid		 k;
 	const char		*d;
 
@@ -1533,7 +1816,7 @@ START_TEST(test_notify_test_run)
 {
 	char			*tests[] = { "runtests", NULL };
 	struct execpol_params	 pp = { "s", NULL, NULL, NULL, NULL, tests,
-				    NULL, 0 };
+				    NULL, 0, NULL };
 	struct json_object	*st, *fin, *e, *v;
 	struct kid		 k;
 
@@ -1587,7 +1870,7 @@ START_TEST(test_notify_finish)
 	char			*tests[] = { "sleep 2", NULL };
 	struct json_object	*pat = gate_touch(), *fin, *v;
 	struct execpol_params	 pp = { "s", NULL, NULL, cats, pat, tests,
-				    NULL, 5000 };
+				    NULL, 5000, NULL };
 	struct kid		 k;
 	size_t			 n;
 
@@ -1623,6 +1906,9 @@ unit_suite(void)
 	s = suite_create("execpol");
 
 	tc = tcase_create("match");
+	tcase_add_test(tc, test_wrapper_script);
+	tcase_add_test(tc, test_wrapper_not);
+	tcase_add_test(tc, test_wrapper_hostile);
 	tcase_add_test(tc, test_match_words);
 	tcase_add_test(tc, test_match_program_path);
 	tcase_add_test(tc, test_match_ellipsis);
@@ -1654,6 +1940,10 @@ unit_suite(void)
 	tcase_add_test(tc, test_notify_identity_allowlist);
 	tcase_add_test(tc, test_notify_proc_self);
 	tcase_add_test(tc, test_notify_proc_self_fd);
+	tcase_add_test(tc, test_notify_wrapper_allow);
+	tcase_add_test(tc, test_notify_wrapper_deny);
+	tcase_add_test(tc, test_notify_wrapper_gate_once);
+	tcase_add_test(tc, test_notify_cli_own);
 	tcase_add_test(tc, test_notify_git_alias_once);
 	tcase_add_test(tc, test_notify_receive_pack);
 	tcase_add_test(tc, test_notify_git_hostile_env);
