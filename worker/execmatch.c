@@ -796,9 +796,10 @@ execmatch_gates(struct execpol *ep, const struct execpol_params *pp)
  * `bash -c -l "... eval 'CMD' ..."` (claude). A shell that only wraps a
  * script (-c, with -l/-e/-o pipefail style options) is let through an
  * allowlist: every program the script runs is an exec of its own that the
- * policy sees. The denylist and the gated categories also read the
- * script's text, so that a denied command is refused before the shell
- * runs anything, and a gated one is held once, at the wrapper.
+ * policy sees. The denylist also reads the script's text, so that a
+ * denied command is refused before the shell runs anything. A gated one
+ * is held once, at its own exec (its words as expanded), not at the
+ * wrapper.
  */
 #define EXECMATCH_SCRIPT_CMDS	128	/* simple commands read of a script */
 #define EXECMATCH_SCRIPT_WORDS	256	/* words of one command */

@@ -224,7 +224,7 @@ execnotify_grant(struct execpol *ep, struct execpol_exec *x,
 {
 	struct execnotify_grant	*gr;
 
-	if (x->git == NULL && !x->wrapper)
+	if (x->git == NULL)
 		return;
 	gr = &ep->grants[ep->nextg++ % EXECPOL_GRANTS];
 	execmatch_git_free(gr->readings);
@@ -232,7 +232,6 @@ execnotify_grant(struct execpol *ep, struct execpol_exec *x,
 	gr->start = execnotify_start_time(gr->pid);
 	gr->gate = g;
 	gr->readings = x->git;
-	gr->subtree = x->wrapper;
 	x->git = NULL;
 }
 
@@ -268,8 +267,7 @@ execnotify_transport(const struct execpol_exec *x)
 /*
  * Whether x, held by g, runs under a git command allowed for g (itself
  * or an ancestor, still the same process) as part of it: one of its
- * readings (git re-executing an alias), or its push's receiving end; or
- * under a wrapper shell whose script a human allowed for g.
+ * readings (git re-executing an alias), or its push's receiving end.
  */
 static int
 execnotify_granted(struct execpol *ep, const struct execpol_exec *x,
@@ -281,19 +279,18 @@ execnotify_granted(struct execpol *ep, const struct execpol_exec *x,
 	int			 depth, transport;
 
 	transport = execnotify_transport(x);
+	if (x->git == NULL && !transport)
+		return (0);
 	pid = exectarget_tgid(x->pid);
 	for (depth = 0; pid > 1 && depth < EXECPOL_DEPTH; depth++) {
 		for (i = 0; i < EXECPOL_GRANTS; i++) {
 			gr = &ep->grants[i];
-			if ((gr->readings == NULL && !gr->subtree) ||
-			    gr->pid != pid || gr->gate != g ||
+			if (gr->readings == NULL || gr->pid != pid ||
+			    gr->gate != g ||
 			    gr->start != execnotify_start_time(pid))
 				continue;
-			/* A wrapper's script, approved: all it runs. */
-			if (gr->subtree || transport)
+			if (transport)
 				return (1);
-			if (x->git == NULL)
-				continue;
 			for (j = 0; x->git[j] != NULL; j++)
 				for (k = 0; gr->readings[k] != NULL; k++)
 					if (execnotify_strv_eq(x->git[j],
@@ -527,9 +524,7 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 		goto done;
 	}
 	for (i = 0; i < ep->ngates; i++) {
-		if ((p = execmatch_find(ep->gates[i].patterns, x)) != NULL ||
-		    (p = execmatch_script_find(ep->gates[i].patterns,
-		    script)) != NULL) {
+		if ((p = execmatch_find(ep->gates[i].patterns, x)) != NULL) {
 			if (execnotify_granted(ep, x, &ep->gates[i])) {
 				log_info("exec %s: allowed with the approved "
 				    "command that runs it", x->line);

@@ -91,7 +91,6 @@ struct execnotify_grant {
 	unsigned long long	  start;	/* its start time: not reused */
 	const struct execpol_gate *gate;
 	char			***readings;	/* owned */
-	int			  subtree;	/* a wrapper: all it runs */
 };
 
 /* An exec held until a human answers. */

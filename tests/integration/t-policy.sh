@@ -55,25 +55,32 @@ errcode() { jq -r .error.code <<<"$BODY"; }
 
 start_daemon
 
-# 1. A denied command never runs; the agent's shell sees EACCES.
+# 1. A denied command never runs; the agent's shell sees EACCES. A shell
+# whose -c script names it is refused before it runs anything; one where
+# it only appears after expansion runs, and the command itself is refused.
 start_session 'write victim.txt keep me
 sh rm -f victim.txt
+sh r=rm && $r -f victim.txt
 print after rm' "$T/repo" '.policy = {shellDenylist: ["rm"]}'
 wait_ended "$SID"
 ev=$(events "$SID")
 out=$(output "$SID")
 assert_eq "$(state_of "$SID")" COMPLETED "denied command: session state"
 [ -f "$WS/$SID/victim.txt" ] || fail "rm ran: victim.txt is gone"
+assert_match "$out" 'sh: cannot run /bin/sh: Permission denied' "the wrapper saw EACCES"
 assert_match "$out" 'rm: Permission denied' "the agent's sh saw EACCES"
 assert_match "$out" 'sh: exit 126' "the agent's sh failed"
 alert=$(jq -c '[.[] | select(.type=="ALERT_RAISED" and .category=="policy")]' <<<"$ev")
-assert_eq "$(jq length <<<"$alert")" 1 "one policy alert ($alert)"
+assert_eq "$(jq length <<<"$alert")" 2 "two policy alerts ($alert)"
 assert_eq "$(jq -r '.[0].title' <<<"$alert")" "command denied" "alert title"
 assert_match "$(jq -r '.[0].description' <<<"$alert")" \
+    "^sh -c 'rm -f victim.txt': denied by policy.shellDenylist pattern 'rm'\$" "alert names the wrapper"
+assert_eq "$(jq -c '.[0].context.argv' <<<"$alert")" '["sh","-c","rm -f victim.txt"]' "alert context argv"
+assert_match "$(jq -r '.[1].description' <<<"$alert")" \
     "^rm -f victim.txt: denied by policy.shellDenylist pattern 'rm'\$" "alert names the command"
-assert_eq "$(jq -c '.[0].context.argv' <<<"$alert")" '["rm","-f","victim.txt"]' "alert context argv"
-assert_eq "$(jq '.[-1].totalUsage.commandsRun' <<<"$ev")" 1 "commandsRun: sh ran, rm did not"
-ok "shellDenylist: rm -f failed with EACCES, victim.txt kept, ALERT_RAISED policy"
+assert_eq "$(jq -c '.[1].context.argv' <<<"$alert")" '["rm","-f","victim.txt"]' "alert context argv"
+assert_eq "$(jq '.[-1].totalUsage.commandsRun' <<<"$ev")" 1 "commandsRun: one sh ran, rm did not"
+ok "shellDenylist: rm -f failed with EACCES (in the script, then expanded), victim.txt kept, ALERT_RAISED policy"
 
 # 2. An allowlist: what is not on it fails; commandsRun counts the rest.
 start_session 'sh ls >/dev/null && echo ls=ok
