@@ -208,6 +208,17 @@ execpol_pending(const struct execpol *ep)
 }
 
 void
+execpol_pending_ids(const struct execpol *ep, struct json_object *ids)
+{
+	const struct execnotify_hold	*h;
+
+	TAILQ_FOREACH(h, &ep->holds, entry)
+		if (h->requested)
+			json_object_array_add(ids,
+			    json_object_new_string(h->approval));
+}
+
+void
 execpol_recheck(struct execpol *ep)
 {
 	struct execnotify_hold	*h, *next;

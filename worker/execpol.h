@@ -72,6 +72,9 @@ int		 execpol_resolve(struct execpol *, const char *, int, char *,
 		    size_t);
 /* Approvals asked for and not answered yet. */
 size_t		 execpol_pending(const struct execpol *);
+/* Add the ids of those approvals to a json array. */
+void		 execpol_pending_ids(const struct execpol *,
+		    struct json_object *);
 /* How many program files were hashed to be told apart (exectarget_identify). */
 size_t		 execpol_hashes(const struct execpol *);
 /* Ask for the approvals that the request callback put off. */

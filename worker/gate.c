@@ -144,3 +144,40 @@ gate_exec_start(void)
 	wk.exec = execpol_create(wk.base, wk.notify_fd, &pp, &cb);
 	wk.notify_fd = -1;
 }
+
+void
+gate_pending_alert(struct json_object *ids)
+{
+	static int		 raised;
+	struct json_object	*all, *ctx, *id;
+	char			*desc;
+	size_t			 i, n;
+
+	if (raised || wk.closing)
+		return;
+	all = json_object_new_array();
+	for (i = 0; ids != NULL && json_object_is_type(ids, json_type_array) &&
+	    i < json_object_array_length(ids); i++) {
+		id = json_object_array_get_idx(ids, i);
+		/* all keeps a reference of its own. */
+		if (json_object_is_type(id, json_type_string))
+			json_object_array_add(all, json_object_get(id));
+	}
+	if (wk.approval_id[0] != '\0')
+		json_object_array_add(all,
+		    json_object_new_string(wk.approval_id));
+	if (wk.exec != NULL)
+		execpol_pending_ids(wk.exec, all);
+	if ((n = json_object_array_length(all)) == 0) {
+		json_object_put(all);
+		return;
+	}
+	raised = 1;
+	desc = xasprintf("%zu approval%s still waiting when the session "
+	    "ended: denied", n, n == 1 ? " was" : "s were");
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "approvalIds", all);
+	wstate_alert("approval", "session ended with approvals pending", desc,
+	    ctx);
+	free(desc);
+}

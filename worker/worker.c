@@ -32,6 +32,7 @@
 #include "worker/confine.h"
 #include "worker/diff.h"
 #include "worker/execpol.h"
+#include "worker/gate.h"
 #include "worker/launch.h"
 #include "worker/output.h"
 #include "worker/provider.h"
@@ -298,6 +299,8 @@ worker_finish(void)
 	output_flush(wk.out);
 	close(wk.master);
 	wk.master = -1;
+	/* Approvals nobody answered, before they are let go. */
+	gate_pending_alert(NULL);
 	/* The last test runs, before the final state. */
 	if (wk.exec != NULL)
 		execpol_finish(wk.exec);

@@ -174,6 +174,35 @@ assert_eq "$(events "$S5" | jq -c '[.[] | select(.type=="APPROVAL_REQUESTED") | 
     '["merge","shell"]' "both categories requested"
 ok "provider prompt (shell) answered through the API while an exec (merge) waited"
 
+# 5b. The agent exits while a prompt and a held exec still wait: one
+# ALERT_RAISED (approval) naming both, before SESSION_ENDED; both are
+# cancelled "session ended".
+start_session "sh git push -q $BARE HEAD:refs/heads/orphan &
+printn Proceed? [y/n]
+sleep 4000
+exit 0"
+S5B=$SID
+wait_pending "$S5B" merge
+A1=$AID
+wait_pending "$S5B" shell
+A2=$AID
+wait_ended "$S5B"
+ev=$(events "$S5B")
+al=$(jq -c '[.[] | select(.type=="ALERT_RAISED" and .category=="approval")]' <<<"$ev")
+assert_eq "$(jq length <<<"$al")" 1 "pending at the end: one alert"
+assert_eq "$(jq -r '.[0].title' <<<"$al")" "session ended with approvals pending" "pending: title"
+assert_eq "$(jq -c '.[0].context.approvalIds | sort' <<<"$al")" \
+    "$(jq -nc --arg a "$A1" --arg b "$A2" '[$a, $b] | sort')" "pending: both ids"
+assert_eq "$(jq -r '[.[] | .type] | (index("ALERT_RAISED") < index("SESSION_ENDED"))' <<<"$ev")" true \
+    "pending: the alert before SESSION_ENDED"
+assert_eq "$(jq -c '[.[] | select(.type=="APPROVAL_RESOLVED") | .note] | unique' <<<"$ev")" \
+    '["session ended"]' "pending: both cancelled"
+[ -z "$(has_ref "$BARE" refs/heads/orphan)" ] || fail "pending: the held push landed"
+# Answered ones raise nothing.
+assert_eq "$(events "$S5" | jq '[.[] | select(.type=="ALERT_RAISED" and .category=="approval")] | length')" 0 \
+    "answered approvals: no alert"
+ok "the agent exited with two approvals pending: one ALERT before SESSION_ENDED"
+
 # 6. make check is a test run: exit code and the automake counts.
 start_session 'sh make check
 print end'

@@ -1520,7 +1520,7 @@ gate_touch(void)
 START_TEST(test_notify_hold_allow)
 {
 	char			*cats[] = { "merge", "deps_add", NULL };
-	struct json_object	*pat = gate_touch(), *ap, *ctx, *v;
+	struct json_object	*pat = gate_touch(), *ap, *ctx, *v, *ids;
 	struct execpol_params	 pp = { "sess", NULL, NULL, cats, pat, NULL,
 				    NULL, 5000, NULL };
 	struct kid		 k;
@@ -1535,6 +1535,12 @@ START_TEST(test_notify_hold_allow)
 	ck_assert(!file_exists("gated"));
 	ck_assert_int_eq(execpol_pending(k.ep), 1);
 	ap = json_object_array_get_idx(approvals, 0);
+	ids = json_object_new_array();
+	execpol_pending_ids(k.ep, ids);
+	ck_assert_uint_eq(json_object_array_length(ids), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(ids,
+	    0)), jstr(ap, "approvalId"));
+	json_object_put(ids);
 	ck_assert_str_eq(jstr(ap, "category"), "merge");
 	ck_assert_str_eq(jstr(ap, "risk"), "high");
 	ck_assert_str_eq(jstr(ap, "summary"), "touch gated");

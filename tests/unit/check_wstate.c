@@ -14,6 +14,7 @@
 #include "common/frame.h"
 #include "common/proto.h"
 #include "common/utf8.h"
+#include "worker/gate.h"
 #include "worker/wstate.h"
 #include "unit.h"
 
@@ -134,6 +135,47 @@ START_TEST(test_alert_queued)
 }
 END_TEST
 
+START_TEST(test_pending_alert)
+{
+	struct json_object	*o, *ids, *ctx, *v;
+	const char		*got;
+
+	/* Nothing waiting: no alert. */
+	ids = json_object_new_array();
+	gate_pending_alert(ids);
+	gate_pending_alert(NULL);
+	ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(wk.chan)),
+	    0);
+	/*
+	 * A driver's approval (not a number) and the prompt's: one alert
+	 * naming both; a second call (the worker's own end) raises nothing
+	 * more.
+	 */
+	json_object_array_add(ids, json_object_new_string("drv-1"));
+	json_object_array_add(ids, json_object_new_int(7));
+	strcpy(wk.approval_id, "11111111-2222-4333-8444-555555555555");
+	gate_pending_alert(ids);
+	o = queued();
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o,
+	    "type")), "ALERT_RAISED");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o,
+	    "category")), "approval");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o,
+	    "title")), "session ended with approvals pending");
+	ck_assert(json_object_object_get_ex(o, "context", &ctx));
+	ck_assert(json_object_object_get_ex(ctx, "approvalIds", &v));
+	got = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	ck_assert_str_eq(got, "[\"drv-1\","
+	    "\"11111111-2222-4333-8444-555555555555\"]");
+	json_object_put(o);
+	gate_pending_alert(ids);
+	gate_pending_alert(NULL);
+	o = queued();
+	json_object_put(o);
+	json_object_put(ids);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -149,6 +191,7 @@ unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_move_sanitises_reason);
 	tcase_add_test(tc, test_alert_queued);
+	tcase_add_test(tc, test_pending_alert);
 	suite_add_tcase(s, tc);
 	return (s);
 }
