@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/inotify.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <errno.h>
@@ -34,9 +35,22 @@ struct watch_seen {
 	struct watch_seen	*next;
 };
 
+/*
+ * A file created a moment ago, not reported yet: an atomic write's temp
+ * file (x.tmp.123, renamed to x) that is gone within WATCH_COALESCE_MS is
+ * never reported at all.
+ */
+struct watch_new {
+	char			*path;
+	int64_t			 born;
+	TAILQ_ENTRY(watch_new)	 entry;
+};
+
 struct watch {
 	int			 fd;
 	struct event		*ev;
+	struct event		*timer;		/* the oldest new file is due */
+	TAILQ_HEAD(, watch_new)	 fresh;
 	char			*root;
 	struct watch_cb		 cb;
 	size_t			 max;		/* 0: the kernel's limit */
@@ -131,6 +145,95 @@ watch_report(struct watch *w, const char *path, enum watch_reason r)
 	s->last[r] = now;
 	if (w->cb.touched != NULL)
 		w->cb.touched(path, r, w->cb.arg);
+}
+
+/* The new file at path, not reported yet, or NULL. */
+static struct watch_new *
+watch_new_find(struct watch *w, const char *path)
+{
+	struct watch_new	*n;
+
+	TAILQ_FOREACH(n, &w->fresh, entry)
+		if (strcmp(n->path, path) == 0)
+			return (n);
+	return (NULL);
+}
+
+/* Forget a new file. */
+static void
+watch_new_free(struct watch *w, struct watch_new *n)
+{
+	TAILQ_REMOVE(&w->fresh, n, entry);
+	free(n->path);
+	free(n);
+}
+
+/*
+ * Report the new files whose time is up (all of them when forced) as
+ * written, and wake up when the next one is due.
+ */
+static void
+watch_new_expire(struct watch *w, int force)
+{
+	struct watch_new	*n;
+	struct timeval		 tv;
+	int64_t			 now = mono_ms(), due;
+
+	while ((n = TAILQ_FIRST(&w->fresh)) != NULL &&
+	    (force || now - n->born >= WATCH_COALESCE_MS)) {
+		TAILQ_REMOVE(&w->fresh, n, entry);
+		watch_report(w, n->path, WATCH_WRITE);
+		free(n->path);
+		free(n);
+	}
+	if (n == NULL || w->timer == NULL)
+		return;
+	due = n->born + WATCH_COALESCE_MS - now;
+	tv.tv_sec = due / 1000;
+	tv.tv_usec = (due % 1000) * 1000 + 1000;
+	evtimer_add(w->timer, &tv);
+}
+
+/* The oldest new file is due. */
+static void
+watch_timer_cb(int fd, short events, void *arg)
+{
+	watch_new_expire(arg, 0);
+}
+
+/*
+ * A file event: a file created is held back for WATCH_COALESCE_MS, and
+ * what happens to it meanwhile is folded in; gone by then (deleted or
+ * renamed away), it is not reported.
+ */
+static void
+watch_file(struct watch *w, const char *path, uint32_t mask, int reads)
+{
+	struct watch_new	*n;
+
+	n = watch_new_find(w, path);
+	if (mask & (IN_DELETE | IN_MOVED_FROM)) {
+		if (n == NULL)
+			watch_report(w, path, WATCH_DELETE);
+		else {
+			watch_new_free(w, n);
+			if (w->cb.changed != NULL)
+				w->cb.changed(w->cb.arg);
+		}
+	} else if (mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE |
+	    IN_MOVED_TO)) {
+		if (n == NULL && (mask & IN_CREATE)) {
+			n = xcalloc(1, sizeof *n);
+			n->path = xstrdup(path);
+			n->born = mono_ms();
+			TAILQ_INSERT_TAIL(&w->fresh, n, entry);
+		}
+		if (n == NULL)
+			watch_report(w, path, WATCH_WRITE);
+		else if (w->cb.changed != NULL)
+			w->cb.changed(w->cb.arg);
+	} else if ((mask & IN_CLOSE_NOWRITE) && reads && n == NULL)
+		watch_report(w, path, WATCH_READ);
 }
 
 /* A relative path joined: dir "" is the root. */
@@ -295,13 +398,8 @@ watch_event(struct watch *w, const struct inotify_event *ie, int reads)
 			watch_add(w, path, 1);
 		else if (ie->mask & IN_MOVED_FROM)
 			watch_remove(w, path);
-	} else if (ie->mask & (IN_DELETE | IN_MOVED_FROM))
-		watch_report(w, path, WATCH_DELETE);
-	else if (ie->mask & (IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE |
-	    IN_MOVED_TO))
-		watch_report(w, path, WATCH_WRITE);
-	else if ((ie->mask & IN_CLOSE_NOWRITE) && reads)
-		watch_report(w, path, WATCH_READ);
+	} else
+		watch_file(w, path, ie->mask, reads);
 	free(path);
 }
 
@@ -328,6 +426,7 @@ watch_read(struct watch *w, int reads)
 			ie = (const struct inotify_event *)p;
 			watch_event(w, ie, reads);
 		}
+		watch_new_expire(w, 0);
 	}
 }
 
@@ -348,6 +447,7 @@ watch_create(struct event_base *base, const char *root,
 	int		 save;
 
 	w = xcalloc(1, sizeof *w);
+	TAILQ_INIT(&w->fresh);
 	w->cb = *cb;
 	w->max = max_watches;
 	w->root = xstrdup(root);
@@ -371,15 +471,22 @@ watch_create(struct event_base *base, const char *root,
 	if ((w->ev = event_new(base, w->fd, EV_READ | EV_PERSIST,
 	    watch_read_cb, w)) == NULL || event_add(w->ev, NULL) == -1)
 		fatalx("watch: event_new");
+	if ((w->timer = evtimer_new(base, watch_timer_cb, w)) == NULL)
+		fatalx("watch: evtimer_new");
 	return (w);
 }
 
-/* Read and report what is queued now; reads too unless told otherwise. */
+/*
+ * Read and report what is queued now, new files not yet due included;
+ * reads too unless told otherwise.
+ */
 void
 watch_flush(struct watch *w, int reads)
 {
-	if (w != NULL)
-		watch_read(w, reads);
+	if (w == NULL)
+		return;
+	watch_read(w, reads);
+	watch_new_expire(w, 1);
 }
 
 /* Free the paths reported so far, every bucket's chain. */
@@ -408,6 +515,10 @@ watch_free(struct watch *w)
 		return;
 	if (w->ev != NULL)
 		event_free(w->ev);
+	if (w->timer != NULL)
+		event_free(w->timer);
+	while (!TAILQ_EMPTY(&w->fresh))
+		watch_new_free(w, TAILQ_FIRST(&w->fresh));
 	close(w->fd);
 	for (i = 0; i < w->ndirs; i++)
 		free(w->dirs[i]);

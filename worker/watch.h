@@ -7,7 +7,11 @@
 struct event_base;
 struct watch;
 
-#define WATCH_COALESCE_MS	100	/* one event per path and reason */
+/*
+ * One event per path and reason; and a file created then deleted or
+ * renamed away within it (an atomic write's temp file) is not reported.
+ */
+#define WATCH_COALESCE_MS	100
 
 enum watch_reason {
 	WATCH_READ,
@@ -41,7 +45,10 @@ struct watch	*watch_create(struct event_base *, const char *,
 void		 watch_set_init(int (*)(int));
 /* Stop watching and free; what is still queued is dropped. */
 void		 watch_free(struct watch *);
-/* Read and report what the kernel has queued now; reads only if asked. */
+/*
+ * Read and report what the kernel has queued now, files created a moment
+ * ago included; reads only if asked.
+ */
 void		 watch_flush(struct watch *, int);
 /* Distinct paths reported so far. */
 size_t		 watch_paths(const struct watch *);

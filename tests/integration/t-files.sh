@@ -23,6 +23,8 @@ mkdir newdir/sub
 write newdir/sub/f.txt one\ntwo\nthree\n
 rename lib/keep.txt lib2/kept.txt
 write bin.dat \x00\x01\x02binary\x00
+write notes.md.tmp.4242 atomic\n
+rename notes.md.tmp.4242 notes.md
 write .git/agent-note not reported
 sleep 1800
 append docs/guide.txt 11\n12\n
@@ -40,7 +42,8 @@ ft() { jq -r '[.[] | select(.type=="FILE_TOUCHED") | "\(.reason) \(.path)"] | un
 touched=$(ft)
 for want in "read README.md" "write README.md" "write src/new.c" \
     "delete gone.txt" "write newdir/sub/f.txt" "delete lib/keep.txt" \
-    "write lib2/kept.txt" "write bin.dat" "write docs/guide.txt"; do
+    "write lib2/kept.txt" "write bin.dat" "write docs/guide.txt" \
+    "write notes.md"; do
 	case ",$touched," in
 	*",$want,"*) ;;
 	*) fail "no FILE_TOUCHED '$want' in: $touched" ;;
@@ -48,6 +51,9 @@ for want in "read README.md" "write README.md" "write src/new.c" \
 done
 assert_eq "$(jq '[.[] | select(.type=="FILE_TOUCHED") | select(.path | test("(^|/)\\.git(/|$)"))] | length' <<<"$ev")" 0 ".git never reported"
 assert_eq "$(jq '[.[] | select(.type=="FILE_TOUCHED") | select(.path=="src/main.c")] | length' <<<"$ev")" 0 "checkout not reported"
+# An atomic write (temp file renamed at once): only the file it became.
+assert_eq "$(jq '[.[] | select(.type=="FILE_TOUCHED") | select(.path | test("tmp"))] | length' <<<"$ev")" 0 \
+    "the atomic write's temp file not reported"
 started=$(jq '[.[] | select(.type=="SESSION_STARTED") | .seq][0]' <<<"$ev")
 assert_eq "$(jq "[.[] | select(.type==\"FILE_TOUCHED\" and .seq < $started)] | length" <<<"$ev")" 0 "nothing before the CLI started"
 assert_eq "$(jq -r '[.[] | select(.type=="FILE_TOUCHED" and .path=="src/new.c")][0].roomPath' <<<"$ev")" src "roomPath under src"
@@ -56,7 +62,7 @@ assert_eq "$(jq -r '[.[] | select(.type=="FILE_TOUCHED" and .path=="README.md")]
 assert_eq "$(jq '[.[] | select(.type=="FILE_TOUCHED" and .path=="README.md" and .reason=="write")] | length' <<<"$ev")" 1 "burst coalesced"
 distinct=$(jq '[.[] | select(.type=="FILE_TOUCHED") | .path] | unique | length' <<<"$ev")
 assert_eq "$(jq '.[-1].totalUsage.filesTouched' <<<"$ev")" "$distinct" "filesTouched = distinct paths"
-assert_eq "$distinct" 8 "distinct paths touched"
+assert_eq "$distinct" 9 "distinct paths touched"
 ok "FILE_TOUCHED: reasons, roomPath, .git and checkout excluded, filesTouched $distinct"
 
 ndiff=$(jq '[.[] | select(.type=="DIFF_SUMMARY")] | length' <<<"$ev")

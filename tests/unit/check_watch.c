@@ -160,11 +160,18 @@ START_TEST(test_reasons)
 	watch_flush(w, 1);
 	ck_assert_int_eq(seen("write src/main.c"), 1);
 	ck_assert_int_eq(seen("read README"), 1);
-	ck_assert_int_eq(seen("write src/deep/x"), 1);
-	ck_assert_int_eq(seen("delete src/deep/x"), 1);
-	ck_assert_uint_eq(nrec, 4);
+	/* Created and deleted at once: a temp file, not reported. */
+	ck_assert_int_eq(seen("write src/deep/x"), 0);
+	ck_assert_int_eq(seen("delete src/deep/x"), 0);
+	ck_assert_uint_eq(nrec, 2);
 	ck_assert_int_ge(changes, 3);
-	ck_assert_uint_eq(watch_paths(w), 3);
+	ck_assert_uint_eq(watch_paths(w), 2);
+	/* An old file deleted is. */
+	p = xasprintf("%s/README", tmp);
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("delete README"), 1);
 	watch_free(w);
 }
 END_TEST
@@ -242,6 +249,59 @@ START_TEST(test_rename)
 	watch_flush(w, 1);
 	ck_assert_int_eq(seen("write shallow/y"), 1);
 	ck_assert_int_eq(seen("write src/deep/y"), 0);
+	free(a);
+	free(b);
+	watch_free(w);
+}
+END_TEST
+
+START_TEST(test_atomic_write)
+{
+	struct watch	*w = start(0);
+	struct timeval	 tv = { 0, (WATCH_COALESCE_MS + 100) * 1000 };
+	char		*a, *b;
+
+	/*
+	 * An editor's or a CLI's atomic write: x.tmp.123 written, then
+	 * renamed to x. Only x is reported, as written.
+	 */
+	put("notes.md.tmp.123", "draft\n");
+	a = xasprintf("%s/notes.md.tmp.123", tmp);
+	b = xasprintf("%s/notes.md", tmp);
+	ck_assert_int_eq(rename(a, b), 0);
+	put("src/.main.c.swp", "x");
+	watch_flush(w, 1);
+	ck_assert_int_eq(seen("write notes.md"), 1);
+	ck_assert_int_eq(seen("write notes.md.tmp.123"), 0);
+	ck_assert_int_eq(seen("delete notes.md.tmp.123"), 0);
+	/* A new file that stays is reported (here by the flush). */
+	ck_assert_int_eq(seen("write src/.main.c.swp"), 1);
+	ck_assert_uint_eq(nrec, 2);
+
+	/*
+	 * Through the loop: the temp file's creation and its rename are
+	 * read apart, still within the window.
+	 */
+	put("src/a.tmp", "tmp\n");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(nrec, 2);
+	free(a);
+	free(b);
+	a = xasprintf("%s/src/a.tmp", tmp);
+	b = xasprintf("%s/src/a", tmp);
+	ck_assert_int_eq(rename(a, b), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_int_eq(seen("write src/a"), 1);
+	ck_assert_int_eq(seen("write src/a.tmp"), 0);
+
+	/* A new file left alone is reported once its window is over. */
+	put("src/kept", "k\n");
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_int_eq(seen("write src/kept"), 0);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	ck_assert_int_eq(seen("write src/kept"), 1);
+	ck_assert_int_eq(seen("delete src/a.tmp"), 0);
 	free(a);
 	free(b);
 	watch_free(w);
@@ -410,6 +470,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_new_dirs);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_coalesce);
+	tcase_add_test(tc, test_atomic_write);
 	tcase_add_test(tc, test_event_loop);
 	tcase_add_test(tc, test_symlink_swap);
 	suite_add_tcase(s, tc);
