@@ -43,12 +43,13 @@ struct output {
 	int			 overflow;	/* lost its start: not JSON */
 	int			 cr;		/* \r: \n ends, else clear */
 	enum escstrip_state	 esc;
+	enum escstrip_state	 send_esc;	/* where the chunks stand */
 	int			 changed;	/* since the last check */
 	int			 matched;	/* prompt taken for this line */
 	int			 refused;	/* prompt to offer again */
 };
 
-static void	output_send(struct output *);
+static void	output_send(struct output *, int);
 
 /* The coalescing window closed: send what is buffered. */
 static void
@@ -56,7 +57,7 @@ output_timer_cb(int fd, short events, void *arg)
 {
 	struct output	*o = arg;
 
-	output_send(o);
+	output_send(o, 0);
 }
 
 /* The redactor replaced a credential: the first of its kind is told. */
@@ -180,12 +181,40 @@ output_summary(const char *s, size_t max)
 	return (xstrndup(s, len));
 }
 
-/* Send everything buffered, in chunks cut on UTF-8 character boundaries. */
-static void
-output_send(struct output *o)
+/*
+ * Where a chunk of the n bytes at p (of len pending) may end outside any
+ * escape sequence and between characters: the last such offset, or 0.
+ * *st is where the sequences stand after n bytes, from o->send_esc.
+ */
+static size_t
+output_esc_cut(const struct output *o, const unsigned char *p, size_t n,
+    size_t len, enum escstrip_state *st)
 {
-	unsigned char	*p;
-	size_t		 len, n;
+	size_t	i, safe = 0;
+
+	*st = o->send_esc;
+	for (i = 0; i < n; i++) {
+		(void)escstrip_byte(st, p[i]);
+		if (*st == ESC_NONE && (i + 1 == len ||
+		    (p[i + 1] & 0xc0) != 0x80))
+			safe = i + 1;
+	}
+	return (safe);
+}
+
+/*
+ * Send what is buffered, in chunks cut on UTF-8 character boundaries and
+ * never inside an escape sequence (CSI, OSC, DCS...): an incomplete one
+ * at the end is held until it completes, OUTPUT_ESC_MAX bytes of it
+ * pass (then it is cut, and the rest of it sent as it comes), or the
+ * output ends (final).
+ */
+static void
+output_send(struct output *o, int final)
+{
+	enum escstrip_state	 st;
+	unsigned char		*p;
+	size_t			 len, n, safe;
 
 	evtimer_del(o->timer);
 	while ((len = evbuffer_get_length(o->pending)) > 0) {
@@ -200,6 +229,23 @@ output_send(struct output *o)
 				n = len > OUTPUT_CHUNK_MAX ? OUTPUT_CHUNK_MAX :
 				    len;
 		}
+		safe = output_esc_cut(o, p, n, len, &st);
+		/* The rest of a sequence already cut (too long) is not held. */
+		if (st != ESC_NONE && (o->send_esc == ESC_NONE || safe > 0) &&
+		    !(n == len && final)) {
+			if (n == len && len - safe <= OUTPUT_ESC_MAX) {
+				/* Wait for the rest of the sequence. */
+				if (safe == 0)
+					return;
+				n = safe;
+				st = ESC_NONE;
+			} else if (safe > 0) {
+				n = safe;
+				st = ESC_NONE;
+			}
+			/* Else one sequence longer than a chunk: cut. */
+		}
+		o->send_esc = st;
 		o->cb.chunk((const char *)p, n, o->cb.arg);
 		o->sent += n;
 		evbuffer_drain(o->pending, n);
@@ -387,7 +433,7 @@ output_feed(struct output *o, const unsigned char *buf, size_t len)
 		o->changed = 0;
 	}
 	if (evbuffer_get_length(o->pending) >= OUTPUT_CHUNK_MAX)
-		output_send(o);
+		output_send(o, 0);
 	else if (evbuffer_get_length(o->pending) > 0 &&
 	    !evtimer_pending(o->timer, NULL)) {
 		struct timeval	tv = { 0, OUTPUT_DELAY_MS * 1000 };
@@ -406,7 +452,7 @@ output_flush(struct output *o)
 	output_clean(o, 1);
 	if (o->linelen > 0)
 		output_line_end(o, 1);
-	output_send(o);
+	output_send(o, 1);
 	for (i = 0; i < REDACT_NKINDS; i++) {
 		if (o->found[i] > 0)
 			log_info("redacted %zu %s credential%s from the output",

@@ -10,6 +10,7 @@ struct output;
 
 #define OUTPUT_CHUNK_MAX	(32 * 1024)	/* data bytes per chunk */
 #define OUTPUT_DELAY_MS		10		/* coalescing window */
+#define OUTPUT_ESC_MAX		(4 * 1024)	/* escape held for its end */
 #define OUTPUT_PROMPT_MAX	1024		/* line kept for prompts */
 #define OUTPUT_RECORD_MAX	(256 * 1024)	/* longest JSON line */
 #define OUTPUT_SUMMARY_MAX	200		/* characters of a prompt */

@@ -227,6 +227,90 @@ START_TEST(t_utf8_split_and_bad)
 }
 END_TEST
 
+START_TEST(t_escape_split)
+{
+	size_t	 len;
+	char	*buf;
+
+	pipeline(NULL, 0);
+	/* A CSI cut by the window waits for its final byte. */
+	feed("hello \x1b[1;3");
+	run_window();
+	ck_assert_str_eq(got_text(), "hello ");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+	feed("1mred\x1b[0m\n");
+	run_window();
+	ck_assert_str_eq(got_text(), "\x1b[1;31mred\x1b[0m\n");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+
+	/* An OSC up to BEL, alone in the window: nothing sent until it ends. */
+	got.chunks = 0;
+	feed("\x1b]0;a title \xc3\xa9");
+	run_window();
+	ck_assert_uint_eq(got.chunks, 0);
+	feed("\x07$ ");
+	run_window();
+	ck_assert_uint_eq(got.chunks, 1);
+	ck_assert_str_eq(got_text(), "\x1b]0;a title \xc3\xa9\x07$ ");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+
+	/* Cut at OUTPUT_CHUNK_MAX: before the sequence, never inside. */
+	len = OUTPUT_CHUNK_MAX + 200;
+	buf = xmalloc(len + 1);
+	memset(buf, 'x', len);
+	memcpy(buf + OUTPUT_CHUNK_MAX - 3, "\x1b[38;5;196m", 11);
+	buf[len] = '\0';
+	got.chunks = 0;
+	got.max_chunk = 0;
+	feed(buf);
+	output_flush(out);
+	ck_assert_uint_eq(got.chunks, 2);
+	ck_assert_uint_eq(got.max_chunk, OUTPUT_CHUNK_MAX - 3);
+	ck_assert_str_eq(got_text(), buf);
+	free(buf);
+}
+END_TEST
+
+START_TEST(t_escape_bounded)
+{
+	char	*buf;
+	size_t	 len = OUTPUT_ESC_MAX + 100;
+
+	pipeline(NULL, 0);
+	/* An OSC that never ends is held no further than OUTPUT_ESC_MAX. */
+	buf = xmalloc(len + 1);
+	memset(buf, 'a', len);
+	memcpy(buf, "\x1b]", 2);
+	buf[len] = '\0';
+	feed(buf);
+	run_window();
+	ck_assert_str_eq(got_text(), buf);
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+	free(buf);
+	/* Still inside it: the next bytes are not held for an end. */
+	feed("more");
+	run_window();
+	ck_assert_str_eq(got_text(), "more");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+	/* A lone ESC, a string's ESC \\, then text. */
+	feed("\x07ok\x1b");
+	run_window();
+	ck_assert_str_eq(got_text(), "\x07ok");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+	feed("Pq#0\x1b");
+	run_window();
+	ck_assert_uint_eq(evbuffer_get_length(got.data), 0);
+	feed("\\done");
+	run_window();
+	ck_assert_str_eq(got_text(), "\x1bPq#0\x1b\\done");
+	evbuffer_drain(got.data, evbuffer_get_length(got.data));
+	/* The end of the output sends an incomplete sequence as it is. */
+	feed("bye\x1b[");
+	output_flush(out);
+	ck_assert_str_eq(got_text(), "bye\x1b[");
+}
+END_TEST
+
 START_TEST(t_records)
 {
 	struct json_object	*r, *v;
@@ -420,6 +504,8 @@ unit_suite(void)
 	tcase_add_test(tc, t_prompt);
 	tcase_add_test(tc, t_prompt_long_line);
 	tcase_add_test(tc, t_bad_pattern);
+	tcase_add_test(tc, t_escape_split);
+	tcase_add_test(tc, t_escape_bounded);
 	tcase_add_test(tc, t_summary);
 	suite_add_tcase(s, tc);
 
