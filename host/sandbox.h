@@ -27,7 +27,13 @@ enum sandbox_layer {
 
 #define SANDBOX_ALL		((1u << SB_NLAYERS) - 1)
 #define SANDBOX_PROXY_PORT	3128	/* the bridge in the netns */
-#define SANDBOX_HOME		"/tmp/home"	/* the agent's private HOME */
+/*
+ * The agent's private HOME, on a tmpfs over /home (which also hides the
+ * host's users): not under /tmp, where codex refuses to put its helper
+ * binaries ("Refusing to create helper binaries under temporary dir").
+ */
+#define SANDBOX_HOME_BASE	"/home"
+#define SANDBOX_HOME		SANDBOX_HOME_BASE "/agent"
 #define SANDBOX_HOSTNAME	"runnerd-sandbox"
 
 /* "name, name" of the layers in mask into buf; buf. */

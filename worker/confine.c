@@ -233,7 +233,8 @@ confine_agent(struct sandbox_ctx *c)
 {
 	const struct spawn	*sp = c->sp;
 	const char		*writable[] = { c->pol->workspace,
-				    c->viewed ? "/tmp" : NULL, NULL };
+				    c->viewed ? "/tmp" : NULL,
+				    c->viewed ? SANDBOX_HOME : NULL, NULL };
 	char			 why[256];
 	int			 nfd = -1, what;
 

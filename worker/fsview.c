@@ -196,9 +196,9 @@ out:
  * path (read-only). The root copy becomes / through pivot_root. Every
  * mount below what the view replaces or hides is detached, so that
  * mountinfo names no other session, upper dir or cache key; over the
- * root then go a private /tmp (holding HOME), empty read-only tmpfs over
- * runnerd's directories (their files: the state dir with its socket, the
- * cache, other sessions' empty mount points), the exposed paths, the
+ * root then go a private /tmp, a private /home holding HOME, empty
+ * read-only tmpfs over runnerd's directories (their files: the state dir
+ * with its socket, the cache, other sessions' empty mount points), the exposed paths, the
  * workspace at its own path, a /dev/shm and a /proc of the new pid
  * namespace.
  */
@@ -209,7 +209,7 @@ fsview_build(struct sandbox_ctx *c, char *cause, size_t causelen)
 	const char			*hide[nitems(pol->hide) +
 					    nitems(sandbox_hidden_always)];
 	const char			*detach[nitems(pol->hide) +
-					    nitems(sandbox_hidden_always) + 2];
+					    nitems(sandbox_hidden_always) + 3];
 	struct mount_attr		 attr;
 	int				 root = -1, ws = -1, *exp = NULL;
 	size_t				 nexp, i, nhide = 0;
@@ -274,9 +274,16 @@ fsview_build(struct sandbox_ctx *c, char *cause, size_t causelen)
 		detach[i] = hide[i];
 	detach[nhide] = "/tmp";
 	detach[nhide + 1] = "/dev/shm";
-	if (fsview_detach_under(detach, nhide + 2, cause, causelen) == -1)
+	detach[nhide + 2] = SANDBOX_HOME_BASE;
+	if (fsview_detach_under(detach, nhide + 3, cause, causelen) == -1)
 		goto out;
 	if (fsview_tmpfs("/tmp", "mode=1777", cause, causelen) == -1)
+		goto out;
+	/*
+	 * HOME, out of /tmp (CLIs keep helpers there that they refuse to
+	 * put under the temp dir), on its own tmpfs over the host's users.
+	 */
+	if (fsview_tmpfs(SANDBOX_HOME_BASE, "mode=0755", cause, causelen) == -1)
 		goto out;
 	if (mkdir(home, 0700) == -1 || chown(home, c->uid, c->gid) == -1) {
 		CAUSE("%s: %s", home, strerror(errno));

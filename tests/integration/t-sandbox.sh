@@ -44,7 +44,7 @@ wpid=$(sed -n "s/.*session $SA: started by .* worker \([0-9]*\).*/\1/p" "$T/runn
 [ -d "$WS/$SA" ] || fail "no workspace for the neighbour"
 
 start_session "whoami
-sh test \"\$HOME\" = /tmp/home && test -O \"\$HOME\"
+sh test \"\$HOME\" = /home/agent && test -O \"\$HOME\"
 try-write $WS/$SA/evil.txt
 try-write /etc/runnerd-sandbox-evil
 try-write $STATE/evil
@@ -63,7 +63,7 @@ try-mount
 try-tiocsti id\\n
 sh kill -0 $DPID
 try-write agent.txt
-try-write /tmp/home/home.txt
+try-write /home/agent/home.txt
 try-write /tmp/tmp.txt
 try-read $FAKE_AGENT_DIR
 print all tried"
@@ -100,7 +100,7 @@ expect "try-mount: denied \\(Operation not permitted\\)"
 expect "try-tiocsti: denied \\(Operation not permitted\\)"
 expect 'sh: exit 1'
 expect "try-write agent.txt: ok"
-expect "try-write /tmp/home/home.txt: ok"
+expect "try-write /home/agent/home.txt: ok"
 expect "try-write /tmp/tmp.txt: ok"
 expect "try-read $FAKE_AGENT_DIR: ok"
 ok "hostile agent: every escape denied, its own places writable"
