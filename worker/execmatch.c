@@ -1058,16 +1058,6 @@ execmatch_wrapper(const struct execpol_exec *x)
 	return (s.cmds);
 }
 
-void
-execmatch_wrapper_free(char ***cmds)
-{
-	size_t	i;
-
-	for (i = 0; cmds != NULL && cmds[i] != NULL; i++)
-		strv_free(cmds[i]);
-	free(cmds);
-}
-
 const char *
 execmatch_script_find(char **patterns, char ***cmds)
 {

@@ -532,13 +532,13 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 			}
 			/* The hold owns x from here. */
 			execnotify_hold(ep, req->id, x, &ep->gates[i], p);
-			execmatch_wrapper_free(script);
+			execmatch_git_free(script);
 			return;
 		}
 	}
 	execnotify_allow(ep, req->id, x);
 done:
-	execmatch_wrapper_free(script);
+	execmatch_git_free(script);
 	exectarget_exec_free(x);
 }
 

@@ -186,10 +186,9 @@ int	execmatch_allowed(char **patterns, const struct execpol_exec *x);
 /*
  * When x is a shell that only wraps a script (-c): the script's simple
  * commands, each a NULL-terminated argv (possibly none); else NULL.
+ * Freed like git's readings, with execmatch_git_free.
  */
 char	***execmatch_wrapper(const struct execpol_exec *x);
-/* Free what execmatch_wrapper returned. */
-void	execmatch_wrapper_free(char ***cmds);
 /* The first of patterns that matches one of a script's commands, or NULL. */
 const char	*execmatch_script_find(char **patterns, char ***cmds);
 /* Learn the CLI's own files from its path (execpol_params.cli). */

@@ -806,7 +806,7 @@ START_TEST(test_wrapper_script)
 	ck_assert_ptr_null(c[1]);
 	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
 	ck_assert_ptr_null(execmatch_script_find(rm, c));
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 
 	c = wrap("/bin/bash", claude);
 	ck_assert_ptr_nonnull(c);
@@ -816,7 +816,7 @@ START_TEST(test_wrapper_script)
 	ck_assert_str_eq(cmd_at(c, 3), "pwd -P");
 	ck_assert_ptr_null(c[4]);
 	ck_assert_ptr_null(execmatch_script_find(push, c));
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 
 	c = wrap("/bin/sh", opts);
 	ck_assert_ptr_nonnull(c);
@@ -830,12 +830,12 @@ START_TEST(test_wrapper_script)
 	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
 	/* git reads the alias as push. */
 	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 
 	c = wrap("/bin/sh", nested);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 }
 END_TEST
 
@@ -877,12 +877,12 @@ START_TEST(test_wrapper_hostile)
 		c = wrap("/bin/sh", argv);
 		ck_assert_ptr_nonnull(c);
 		ck_assert_ptr_null(execmatch_script_find(rm, c));
-		execmatch_wrapper_free(c);
+		execmatch_git_free(c);
 	}
 	argv[2] = "'rm' -rf \"";
 	c = wrap("/bin/sh", argv);
 	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 
 	/* Huge: 100k commands, 100k words; at most what the bounds keep. */
 	big = xmalloc(200001);
@@ -894,12 +894,12 @@ START_TEST(test_wrapper_hostile)
 	for (n = 0; c[n] != NULL; n++)
 		;
 	ck_assert_uint_eq(n, 128);
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 	for (i = 0; i < 100000; i++)
 		memcpy(big + 2 * i, "x ", 2);
 	c = wrap("/bin/sh", argv);
 	ck_assert_uint_eq(strv_len(c[0]), 256);
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 	free(big);
 
 	/* Deep: eval and shells in shells stop at a depth. */
@@ -913,7 +913,7 @@ START_TEST(test_wrapper_hostile)
 	c = wrap("/bin/sh", argv);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_null(execmatch_script_find(rm, c));
-	execmatch_wrapper_free(c);
+	execmatch_git_free(c);
 	free(deep);
 }
 END_TEST
