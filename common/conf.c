@@ -204,6 +204,8 @@ static const struct conf_row conf_provider_table[] = {
 	{ "deny_keys", CONF_STR, P(deny_keys) },
 	{ "model", CONF_STR, P(model) },
 	{ "builtin", CONF_INT, P(builtin), .min = 0, .max = 1 },
+	{ "driver", CONF_STR, P(driver) },
+	{ "extra_args", CONF_STRV, P(extra_args), .flags = CONF_NULL },
 };
 #undef P
 
@@ -380,6 +382,14 @@ config_provider_from_json(const char *name, struct json_object *o, char *cause,
 		if (strcmp(k, "output") == 0 && strcmp(p->output, "raw") != 0 &&
 		    strcmp(p->output, "jsonl") != 0) {
 			CAUSE("%s: must be \"raw\" or \"jsonl\"", key);
+			goto fail;
+		}
+		if (strcmp(k, "driver") == 0 && strcmp(p->driver, "auto") != 0 &&
+		    strcmp(p->driver, "none") != 0 &&
+		    strcmp(p->driver, "codex") != 0 &&
+		    strcmp(p->driver, "claude") != 0) {
+			CAUSE("%s: must be \"auto\", \"none\", \"codex\" or "
+			    "\"claude\"", key);
 			goto fail;
 		}
 	}

@@ -28,6 +28,13 @@ struct provider {
 	char	 *deny_keys;		/* written to the pty on deny */
 	char	 *model;		/* optional default model */
 	int	  builtin;		/* 1 = codex or claude_code logic */
+	/*
+	 * The structured driver: NULL or "auto" (a built-in's protocol when
+	 * detected), "none" (the one-shot argv), "codex" or "claude" (the
+	 * command speaks that protocol).
+	 */
+	char	 *driver;
+	char	**extra_args;		/* appended to the argv, or NULL */
 };
 
 struct config {
@@ -85,6 +92,7 @@ struct config {
 	struct json_object *exec_approval_patterns;	/* NULL: built in */
 	char		**test_patterns;	/* NULL: built in */
 	int64_t		  approval_timeout_ms;	/* unanswered: denied */
+	int64_t		  agent_idle_timeout_ms;	/* a driven CLI, idle */
 	int		  approval_deny_continues;	/* else FAILED */
 	char		**network_allowlist;	/* restricted sessions' egress */
 	int		  verbose;

@@ -22,6 +22,7 @@ static const char *event_names[EV__COUNT] = {
 	[EV_ALERT_RAISED] = "ALERT_RAISED",
 	[EV_USAGE_TICK] = "USAGE_TICK",
 	[EV_PROVIDER_EVENT_FORWARDED] = "PROVIDER_EVENT_FORWARDED",
+	[EV_AGENT_MESSAGE] = "AGENT_MESSAGE",
 };
 
 static const char *state_names[ST__COUNT] = {

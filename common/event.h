@@ -18,6 +18,7 @@ enum event_type {
 	EV_ALERT_RAISED,
 	EV_USAGE_TICK,
 	EV_PROVIDER_EVENT_FORWARDED,
+	EV_AGENT_MESSAGE,	/* a driven CLI's assistant message */
 	EV__COUNT
 };
 

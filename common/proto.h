@@ -25,10 +25,14 @@
  *	context?}
  *   USAGE_TICK {providerId, intervalMs, units {agentSeconds, terminalKb,
  *	filesTouched, commandsRun, approvalsRequested, cpuSeconds?,
- *	peakMemoryBytes?}}
+ *	peakMemoryBytes?, inputTokens?, cachedInputTokens?, outputTokens?,
+ *	reasoningTokens?, costUsd?}}	(tokens and cost: a driven CLI's)
  *   PROVIDER_EVENT_FORWARDED {providerEvent}
+ *   AGENT_MESSAGE {text, final}	a driven CLI's assistant message
  *   SESSION_ENDED {finalState, exitCode?, signal?, totalDurationMs,
- *	totalUsage {...USAGE_TICK units}, connectionsRefused?}	last
+ *	totalUsage {...USAGE_TICK units}, connectionsRefused?,
+ *	finalMessage?, summary?}	last (summary: finalMessage's first
+ *	line, at most 200 characters)
  * (APPROVAL_RESOLVED is the supervisor's own; a worker never sends it.)
  *
  * Supervisor to worker:
@@ -39,12 +43,13 @@
  *	   remoteUrl?, remoteToken?	(a remote repoRef; the daemon's token)
  *	   workspaceMode (overlay|clone: what "auto" resolved to),
  *	   cgroupBase? (resolved), limits {memoryMaxBytes, pidsMax, cpuMaxPct,
- *	   workspaceMaxBytes} (the config's, lowered by the request),
+ *	   workspaceMaxBytes, idleTimeoutMs} (the config's, lowered by the
+ *	   request),
  *	   daemonListen ["addr:port"], cols, rows, home, lang},
  *     config {the config file's keys, as config_to_wire() writes them and
  *	   config_load_json() reads them: no secret (tokens, jwt_secret) and
  *	   no null}}			once, first
- * INPUT {data}
+ * INPUT {data}			(a driven CLI: a user message, a new turn)
  * RESIZE {cols, rows}
  * STOP {graceful}
  * PAUSE {}
@@ -59,7 +64,7 @@
 
 #include "common/event.h"
 
-#define PROTO_VERSION	3
+#define PROTO_VERSION	4
 #define FRAME_HDR	4
 #define FRAME_MAX	(1024 * 1024)
 #define CHANNEL_FD	3

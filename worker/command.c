@@ -20,8 +20,10 @@
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/util.h"
+#include "worker/agent.h"
 #include "worker/command.h"
 #include "worker/execpol.h"
+#include "worker/gate.h"
 #include "worker/output.h"
 #include "worker/provider.h"
 #include "worker/ptyio.h"
@@ -120,9 +122,7 @@ command_resume(void)
 static void
 command_approval_done(const char *reason)
 {
-	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
-	    (wk.exec == NULL || execpol_pending(wk.exec) == 0))
-		wstate_move(ST_RUNNING, reason);
+	gate_approval_done(agent_pending(), reason);
 }
 
 /*
@@ -147,6 +147,12 @@ command_approve(struct json_object *o)
 	    strcmp(decision, "deny") != 0))
 		wstate_peer_gone("malformed APPROVE");
 	allow = strcmp(decision, "allow") == 0;
+	/* The CLI's own approval: told over its protocol; it goes on. */
+	if (!wk.closing && agent_approve(id, allow, note) == 0) {
+		command_approval_done(allow ? "approval allowed" :
+		    "approval denied");
+		return;
+	}
 	if (command_live() && wk.approval_id[0] != '\0' &&
 	    strcmp(id, wk.approval_id) == 0) {
 		keys = allow ? wk.provider->approve_keys :
@@ -176,7 +182,7 @@ command_approve(struct json_object *o)
 	wstate_stop(STOP_DENIED, wk.denied, 1);
 }
 
-/* INPUT {data}: to the CLI's terminal. */
+/* INPUT {data}: to the CLI's terminal; a driven CLI's user message. */
 void
 command_input(struct json_object *o)
 {
@@ -187,6 +193,11 @@ command_input(struct json_object *o)
 		wstate_peer_gone("INPUT without a data string");
 	if (!command_live())
 		return;
+	if (wk.driven != DRV_NONE) {
+		agent_input(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+		return;
+	}
 	command_pty_input(json_object_get_string(v),
 	    (size_t)json_object_get_string_len(v));
 }

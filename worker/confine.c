@@ -240,6 +240,14 @@ confine_agent(struct sandbox_ctx *c)
 
 	confine_signals_reset();
 	close(SANDBOX_PROXY_FD);
+	/* A structured CLI speaks on pipes; its stderr stays the pty. */
+	if (sp->pipes) {
+		if (dup2(SANDBOX_STDIN_FD, STDIN_FILENO) == -1 ||
+		    dup2(SANDBOX_STDOUT_FD, STDOUT_FILENO) == -1)
+			confine_die("stdio pipes: %s", strerror(errno));
+		close(SANDBOX_STDIN_FD);
+		close(SANDBOX_STDOUT_FD);
+	}
 	if (confine_rlimits(c, why, sizeof why) == -1)
 		confine_layer_failed(c, SB_RLIMITS, why);
 	if (confine_identity(c, why, sizeof why) == -1)
@@ -360,6 +368,11 @@ confine_init(struct sandbox_ctx *c)
 	case 0:
 		confine_agent(c);
 	}
+	/* Only the agent holds its pipes: its stdout ends when it does. */
+	if (c->sp->pipes) {
+		close(SANDBOX_STDIN_FD);
+		close(SANDBOX_STDOUT_FD);
+	}
 	switch (fork()) {
 	case -1:
 		confine_die("fork: %s", strerror(errno));
@@ -385,24 +398,35 @@ confine_init(struct sandbox_ctx *c)
 
 /*
  * The clone child, before init proper: die with the worker, put the pty
- * on 0, 1, 2, the socketpairs on 3 and 4, and close everything else.
+ * on 0, 1, 2, the socketpairs on 3 and 4, the agent's stdio pipes (if
+ * any) on 5 and 6, and close everything else.
  */
 static void __attribute__((noreturn))
-confine_child(struct sandbox_ctx *c, int slave, int ctl, int px)
+confine_child(struct sandbox_ctx *c, int slave, int ctl, int px,
+    const int *pipes)
 {
+	int	in = -1, out = -1, last;
+
 	confine_signals_reset();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if ((slave = fcntl(slave, F_DUPFD, 10)) == -1 ||
 	    (ctl = fcntl(ctl, F_DUPFD, 10)) == -1 ||
-	    (px != -1 && (px = fcntl(px, F_DUPFD, 10)) == -1))
+	    (px != -1 && (px = fcntl(px, F_DUPFD, 10)) == -1) ||
+	    (pipes[0] != -1 && ((in = fcntl(pipes[0], F_DUPFD, 10)) == -1 ||
+	    (out = fcntl(pipes[1], F_DUPFD, 10)) == -1)))
 		_exit(127);
 	if (dup2(slave, STDIN_FILENO) == -1 ||
 	    dup2(slave, STDOUT_FILENO) == -1 ||
 	    dup2(slave, STDERR_FILENO) == -1 ||
 	    dup2(ctl, SANDBOX_CTL_FD) == -1 ||
-	    (px != -1 && dup2(px, SANDBOX_PROXY_FD) == -1))
+	    (px != -1 && dup2(px, SANDBOX_PROXY_FD) == -1) ||
+	    (in != -1 && (dup2(in, SANDBOX_STDIN_FD) == -1 ||
+	    dup2(out, SANDBOX_STDOUT_FD) == -1)))
 		_exit(127);
-	close_from(px != -1 ? SANDBOX_PROXY_FD + 1 : SANDBOX_CTL_FD + 1);
+	last = px != -1 ? SANDBOX_PROXY_FD : SANDBOX_CTL_FD;
+	if (in != -1)
+		last = SANDBOX_STDOUT_FD;
+	close_from(last + 1);
 	confine_init(c);
 }
 
@@ -535,11 +559,13 @@ confine_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 	char			 why[256];
 	int			 master = -1, slave = -1, ctl[2] = { -1, -1 };
 	int			 px[2] = { -1, -1 }, flags, full, nfd;
+	int			 pipes[4] = { -1, -1, -1, -1 };
 	pid_t			 pid;
 
 	memset(out, 0, sizeof *out);
 	out->pid = -1;
 	out->master = out->notify_fd = out->proxy_fd = out->status_fd = -1;
+	out->stdin_fd = out->stdout_fd = -1;
 	memset(&c, 0, sizeof c);
 	c.sp = sp;
 	c.pol = pol;
@@ -565,6 +591,8 @@ confine_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 		CAUSE("socketpair: %s", strerror(errno));
 		goto fail;
 	}
+	if (sp->pipes && spawn_pipes(pipes, cause, causelen) == -1)
+		goto fail;
 
 	full = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
 	    CLONE_NEWNET;
@@ -596,10 +624,19 @@ confine_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 		close(ctl[0]);
 		if (px[0] != -1)
 			close(px[0]);
-		confine_child(&c, slave, ctl[1], px[1]);
+		if (pipes[2] != -1) {
+			close(pipes[2]);
+			close(pipes[3]);
+		}
+		confine_child(&c, slave, ctl[1], px[1], pipes);
 	}
 	close(slave);
 	slave = -1;
+	if (pipes[0] != -1) {
+		close(pipes[0]);
+		close(pipes[1]);
+		pipes[0] = pipes[1] = -1;
+	}
 	close(ctl[1]);
 	ctl[1] = -1;
 	if (px[1] != -1) {
@@ -634,6 +671,8 @@ confine_spawn(const struct spawn *sp, const struct sandbox_policy *pol,
 	out->notify_fd = nfd;
 	out->proxy_fd = px[0];
 	out->status_fd = ctl[0];
+	out->stdin_fd = pipes[2];
+	out->stdout_fd = pipes[3];
 	return (0);
 
 kill:
@@ -652,6 +691,7 @@ fail:
 		close(px[0]);
 	if (px[1] != -1)
 		close(px[1]);
+	spawn_pipes_close(pipes);
 	return (-1);
 }
 

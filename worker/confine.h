@@ -30,6 +30,8 @@ struct sandbox_proc {
 	int		 notify_fd;	/* seccomp listener for execve, or -1 */
 	int		 proxy_fd;	/* to the bridge in the namespace */
 	int		 status_fd;	/* init's report of how it ended */
+	int		 stdin_fd;	/* sp->pipes: the agent's stdin, or -1 */
+	int		 stdout_fd;	/* sp->pipes: its stdout, or -1 */
 };
 
 /*
@@ -38,6 +40,8 @@ struct sandbox_proc {
  * Returns when the agent is about to exec (it waits on the notify fd, if
  * one was asked for, for its own execve); 0 with *out filled, or -1 with
  * a cause (a required layer failed, or no process could be started).
+ * With sp->pipes the agent's stdin and stdout are pipes (stderr and init
+ * keep the pty), their worker ends in stdin_fd and stdout_fd.
  * Layers that failed but are not required are logged.
  */
 int		 confine_spawn(const struct spawn *,
@@ -57,6 +61,8 @@ int		 confine_status(int, int);
 /* Descriptors in init and the agent. */
 #define SANDBOX_CTL_FD		3	/* the socketpair to the worker */
 #define SANDBOX_PROXY_FD	4	/* to the worker's proxy */
+#define SANDBOX_STDIN_FD	5	/* sp->pipes: the agent's stdin, */
+#define SANDBOX_STDOUT_FD	6	/* its stdout (init closes both) */
 
 /* Everything init and the agent need; a copy lives in the child. */
 struct sandbox_ctx {

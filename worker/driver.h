@@ -126,5 +126,9 @@ void		 drv_input(struct drv *, const char *);
 void		 drv_answer(struct drv *, const char *, int, const char *);
 /* Whether a turn is running (or queued input waits for one). */
 int		 drv_busy(const struct drv *);
+/* The name of a kind: "codex", "claude", "none". */
+const char	*drv_kind_name(enum drv_kind);
+/* Tests: other ops in a kind's place; NULL puts the built-in ones back. */
+void		 drv_set_ops(enum drv_kind, const struct drv_ops *);
 
 #endif

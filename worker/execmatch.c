@@ -460,6 +460,16 @@ execmatch_git_split(const char *s)
 	return (v);
 }
 
+/*
+ * A command line's words as a shell splits simple ones (quotes and
+ * backslashes, nothing expanded), NULL-terminated; git's own splitting.
+ */
+char **
+execmatch_split(const char *s)
+{
+	return (execmatch_git_split(s));
+}
+
 /* Keep one reading: "git", then args[from..n). */
 static void
 execmatch_git_add(struct execpol_git *g, char *const *args, size_t from,
@@ -630,6 +640,18 @@ execmatch_git_free(char ***r)
 	for (i = 0; r != NULL && r[i] != NULL; i++)
 		strv_free(r[i]);
 	free(r);
+}
+
+/* The risk of a category ("medium" for one not built in). */
+const char *
+execmatch_risk(const char *category)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(execpol_categories); i++)
+		if (strcmp(execpol_categories[i].category, category) == 0)
+			return (execpol_categories[i].risk);
+	return ("medium");
 }
 
 const char *const *

@@ -530,6 +530,12 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 				    "command that runs it", x->line);
 				continue;
 			}
+			/* A human allowed it already, through the CLI. */
+			if (execpol_preapproved(ep, x->argv, x->argc)) {
+				log_info("exec %s: approved through the "
+				    "CLI's own approval", x->line);
+				break;
+			}
 			/* The hold owns x from here. */
 			execnotify_hold(ep, req->id, x, &ep->gates[i], p);
 			execmatch_git_free(script);

@@ -151,6 +151,8 @@ execpol_free(struct execpol *ep)
 		exectarget_exec_free(ep->verdicts[i].x);
 	for (i = 0; i < EXECPOL_GRANTS; i++)
 		execmatch_git_free(ep->grants[i].readings);
+	for (i = 0; i < EXECPOL_PREAPPROVALS; i++)
+		strv_free(ep->pre[i]);
 	for (i = 0; i < ep->nknown; i++) {
 		free(ep->known[i].path);
 		strv_free(ep->known[i].names);
@@ -242,4 +244,47 @@ execpol_finish(struct execpol *ep)
 		testrun_end(r);
 	ep->finished = 1;
 	execpol_release(ep);
+}
+
+/* Remember a command a human allowed through the CLI's own approval. */
+void
+execpol_preapprove(struct execpol *ep, char *const *argv, size_t argc)
+{
+	size_t	i, slot;
+
+	if (ep == NULL || argc == 0)
+		return;
+	slot = ep->nextp++ % EXECPOL_PREAPPROVALS;
+	strv_free(ep->pre[slot]);
+	ep->pre[slot] = xcalloc(argc + 1, sizeof *ep->pre[slot]);
+	for (i = 0; i < argc; i++)
+		ep->pre[slot][i] = xstrdup(argv[i]);
+	ep->pre_until[slot] = mono_ms() + EXECPOL_PREAPPROVE_MS;
+}
+
+/* Whether argv is pre-approved (same words, argv[0] by its base name). */
+int
+execpol_preapproved(struct execpol *ep, char *const *argv, size_t argc)
+{
+	char	**p;
+	size_t	  i, j;
+	int64_t	  now = mono_ms();
+
+	if (ep == NULL || argc == 0)
+		return (0);
+	for (i = 0; i < EXECPOL_PREAPPROVALS; i++) {
+		if ((p = ep->pre[i]) == NULL || ep->pre_until[i] < now ||
+		    strv_len(p) != argc ||
+		    strcmp(execmatch_base(p[0]), execmatch_base(argv[0])) != 0)
+			continue;
+		for (j = 1; j < argc; j++)
+			if (strcmp(p[j], argv[j]) != 0)
+				break;
+		if (j < argc)
+			continue;
+		strv_free(p);
+		ep->pre[i] = NULL;
+		return (1);
+	}
+	return (0);
 }

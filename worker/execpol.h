@@ -15,6 +15,8 @@ struct execpol;
 #define EXECPOL_MAX_TOTAL	(32 * 1024)
 
 #define EXECPOL_TIMEOUT_MS	(600 * 1000)	/* approval_timeout_ms */
+#define EXECPOL_PREAPPROVE_MS	(120 * 1000)	/* a pre-approval lasts */
+#define EXECPOL_PREAPPROVALS	8		/* kept at once */
 
 /* A session's policy; everything is copied by execpol_create. */
 struct execpol_params {
@@ -107,6 +109,21 @@ char		***execmatch_git_readings(char *const *, size_t, char *const *);
 void		 execmatch_git_free(char ***);
 /* The built-in patterns of a gated category, NULL-terminated, or NULL. */
 const char *const *execmatch_default_patterns(const char *);
+/* The risk of a category: "high", "medium" (also for unknown ones). */
+const char	*execmatch_risk(const char *);
+/*
+ * A command line's words (quotes and backslashes as a shell reads simple
+ * commands, nothing expanded): a NULL-terminated vector, strv_free'd.
+ */
+char		**execmatch_split(const char *);
+/*
+ * A human allowed this command (argv, argc) through a structured CLI's
+ * own approval: the next gated exec of it within EXECPOL_PREAPPROVE_MS is
+ * let through without asking again. ep may be NULL (no exec policy).
+ */
+void		 execpol_preapprove(struct execpol *, char *const *, size_t);
+/* Whether an exec is pre-approved: 1 (the pre-approval is used up) or 0. */
+int		 execpol_preapproved(struct execpol *, char *const *, size_t);
 /* The built-in test_patterns, NULL-terminated. */
 const char *const *execmatch_default_tests(void);
 /*

@@ -157,6 +157,9 @@ struct execpol {
 	int				 mem_alert;	/* once */
 	struct execpol_verdict		 verdicts[EXECPOL_VERDICTS];
 	struct execnotify_grant		 grants[EXECPOL_GRANTS];
+	char				**pre[EXECPOL_PREAPPROVALS];
+	int64_t				 pre_until[EXECPOL_PREAPPROVALS];
+	size_t				 nextp;
 	size_t				 nextg;
 	size_t				 nextv;
 	TAILQ_HEAD(, execnotify_hold)	 holds;

@@ -25,7 +25,7 @@
  * provider prompt and held execs (execpol.c) may wait at the same time;
  * the session is WAITING_FOR_APPROVAL until the last one is answered.
  */
-static void
+void
 gate_approval_send(struct json_object *ap)
 {
 	struct json_object	*ev;
@@ -37,6 +37,18 @@ gate_approval_send(struct json_object *ap)
 	wstate_emit(ev);
 	if (wk.state == ST_RUNNING)
 		wstate_move(ST_WAITING_FOR_APPROVAL, "approval requested");
+}
+
+/*
+ * An approval was answered: RUNNING again once none is left waiting (a
+ * prompt, held execs, and others of the caller's, a driver's).
+ */
+void
+gate_approval_done(size_t others, const char *reason)
+{
+	if (wk.state == ST_WAITING_FOR_APPROVAL && wk.approval_id[0] == '\0' &&
+	    (wk.exec == NULL || execpol_pending(wk.exec) == 0) && others == 0)
+		wstate_move(ST_RUNNING, reason);
 }
 
 /*
@@ -104,7 +116,9 @@ gate_exec_request_cb(struct json_object *ap, void *arg)
 static void
 gate_exec_ran_cb(void *arg)
 {
-	wk.commands_run++;
+	/* A driven session counts the CLI's tool calls instead (agent.c). */
+	if (wk.driven == DRV_NONE)
+		wk.commands_run++;
 }
 
 /* What the pty holds now, read before the policy ends a test run. */
@@ -130,6 +144,7 @@ gate_exec_start(void)
 				    gate_exec_request_cb, gate_exec_ran_cb,
 				    gate_exec_drain_cb, NULL };
 	struct execpol_params	 pp;
+	static char		*none[] = { NULL };
 
 	memset(&pp, 0, sizeof pp);
 	pp.session_id = wk.session_id;
@@ -137,7 +152,8 @@ gate_exec_start(void)
 	pp.deny = wk.task.shell_deny;
 	pp.categories = wk.task.approval_for;
 	pp.patterns = wk.exec_patterns;
-	pp.tests = wk.exec_tests;
+	/* A driven CLI reports its commands: agent.c follows test runs. */
+	pp.tests = wk.driven != DRV_NONE ? none : wk.exec_tests;
 	pp.env = wk.env;
 	pp.timeout_ms = wk.approval_timeout_ms;
 	pp.cli = wk.detect.path;

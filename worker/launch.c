@@ -15,10 +15,13 @@
 
 #include "common/conf.h"
 #include "common/event.h"
+#include "common/jsonget.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "host/sandbox.h"
+#include "worker/agent.h"
 #include "worker/confine.h"
+#include "worker/driver.h"
 #include "worker/gate.h"
 #include "worker/launch.h"
 #include "worker/output.h"
@@ -70,6 +73,96 @@ launch_secret_cb(const char *kind, void *arg)
 	free(desc);
 }
 
+/* Every value the output must never show: env values, the token. */
+static void
+launch_secrets(void)
+{
+	const char	*s;
+
+	if (wk.env != NULL) {
+		json_object_object_foreach(wk.env, k, v) {
+			(void)k;
+			s = json_object_get_string(v);
+			output_add_secret(wk.out, s);
+			if (wk.driven != DRV_NONE)
+				agent_add_secret(s);
+		}
+	}
+	/* The agent never gets the daemon's token; should it find it anyway. */
+	if (wk.spec.token != NULL) {
+		output_add_secret(wk.out, wk.spec.token);
+		if (wk.driven != DRV_NONE)
+			agent_add_secret(wk.spec.token);
+	}
+}
+
+/* A variable of the request's env, else of the daemon's, or NULL. */
+static const char *
+launch_getenv(const char *name)
+{
+	const char	*v;
+
+	if ((v = jsonget_str(wk.env, name)) != NULL && *v != '\0')
+		return (v);
+	return (getenv(name));
+}
+
+/* Whether the policy asks a human before commands of any kind. */
+static int
+launch_ask_exec(void)
+{
+	static const char *const gated[] = { "shell", "merge", "deps_add",
+	    "secrets", "deploy" };
+	size_t	i, j;
+
+	for (i = 0; wk.task.approval_for != NULL &&
+	    wk.task.approval_for[i] != NULL; i++)
+		for (j = 0; j < nitems(gated); j++)
+			if (strcmp(wk.task.approval_for[i], gated[j]) == 0)
+				return (1);
+	return (0);
+}
+
+/*
+ * A structured CLI: the driver's argv and the driver, the pty (its
+ * stderr) as plain terminal output with no prompts to watch for.
+ */
+static char *
+launch_driven(const struct output_cb *cb)
+{
+	struct drv_params	 dp;
+	char			 cause[WORKER_CAUSE_MAX], *reason;
+
+	memset(&dp, 0, sizeof dp);
+	dp.cwd = wk.dir;
+	dp.model = wk.provider->model;
+	dp.version = wk.detect.version;
+	dp.base_url = launch_getenv(wk.driven == DRV_CODEX ?
+	    "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL");
+	dp.extra_args = wk.provider->extra_args;
+	dp.ask_exec = launch_ask_exec();
+	/* No design category is about file edits: they are not asked. */
+	dp.ask_edit = 0;
+	wk.argv = drv_argv(wk.driven, wk.provider->command, &dp);
+	if (wk.argv == NULL) {
+		reason = xasprintf("provider '%s': no argv for driver %s",
+		    wk.provider->name, drv_kind_name(wk.driven));
+		log_warnx("%s", reason);
+		return (reason);
+	}
+	log_info("driver %s: %s", drv_kind_name(wk.driven), wk.argv[0]);
+	if ((wk.out = output_create(wk.base, cb, NULL, OUTPUT_RAW, cause,
+	    sizeof cause)) == NULL ||
+	    agent_create(&dp, cb, cause, sizeof cause) == -1) {
+		reason = xasprintf("provider '%s': %s", wk.provider->name,
+		    cause);
+		log_warnx("%s", reason);
+		return (reason);
+	}
+	launch_secrets();
+	return (NULL);
+}
+
 /* Find the CLI, detect its version and features, build its argv. */
 char *
 launch_provider(void)
@@ -94,6 +187,9 @@ launch_provider(void)
 	    wk.provider->name, wk.detect.path, wk.version, wk.detect.features);
 
 	wk.prompt = provider_prompt(&wk.task);
+	wk.driven = provider_driver(wk.provider, wk.detect.features);
+	if (wk.driven != DRV_NONE)
+		return (launch_driven(&cb));
 	wk.argv = provider_argv(wk.provider, wk.detect.features, &wk.task,
 	    wk.prompt, &jsonl);
 	if (strcmp(wk.provider->output, "jsonl") == 0)
@@ -106,15 +202,7 @@ launch_provider(void)
 		log_warnx("%s", reason);
 		return (reason);
 	}
-	if (wk.env != NULL) {
-		json_object_object_foreach(wk.env, k, v) {
-			(void)k;
-			output_add_secret(wk.out, json_object_get_string(v));
-		}
-	}
-	/* The agent never gets the daemon's token; should it find it anyway. */
-	if (wk.spec.token != NULL)
-		output_add_secret(wk.out, wk.spec.token);
+	launch_secrets();
 	return (NULL);
 }
 
@@ -247,6 +335,7 @@ int
 launch_spawn(char *cause, size_t causelen)
 {
 	struct spawn		 sp;
+	struct spawn_stdio	 stdio;
 	char			**env;
 
 	/*
@@ -264,6 +353,7 @@ launch_spawn(char *cause, size_t causelen)
 	sp.cols = wk.cols;
 	sp.rows = wk.rows;
 	sp.notify = wk.exec_notify;
+	sp.pipes = wk.driven != DRV_NONE;
 	if (wk.sandboxed) {
 		struct sandbox_proc	proc;
 
@@ -277,11 +367,16 @@ launch_spawn(char *cause, size_t causelen)
 			wk.notify_fd = proc.notify_fd;
 			wk.proxy_fd = proc.proxy_fd;
 			wk.sb_status_fd = proc.status_fd;
+			wk.stdin_fd = proc.stdin_fd;
+			wk.stdout_fd = proc.stdout_fd;
 		} else
 			wk.pid = -1;
-	} else
-		wk.pid = spawn_pty(&sp, &wk.master, &wk.notify_fd, cause,
-		    causelen);
+	} else {
+		wk.pid = spawn_pty(&sp, &wk.master, &wk.notify_fd, &stdio,
+		    cause, causelen);
+		wk.stdin_fd = stdio.in;
+		wk.stdout_fd = stdio.out;
+	}
 	launch_env_free(env);
 	if (wk.pid == -1)
 		return (-1);

@@ -33,6 +33,7 @@ struct output {
 	size_t			 found[REDACT_NKINDS];	/* credentials */
 
 	int			 jsonl;
+	int			 records;	/* OUTPUT_RECORDS */
 	regex_t			*re;
 	size_t			 nre;
 
@@ -73,7 +74,7 @@ output_found_cb(enum redact_kind kind, void *arg)
 /* A pipeline for one CLI; NULL with a cause if a pattern is bad. */
 struct output *
 output_create(struct event_base *base, const struct output_cb *cb,
-    char **patterns, int jsonl, char *cause, size_t causelen)
+    char **patterns, int mode, char *cause, size_t causelen)
 {
 	struct output	*o;
 	char		 err[256];
@@ -82,7 +83,8 @@ output_create(struct event_base *base, const struct output_cb *cb,
 
 	o = xcalloc(1, sizeof *o);
 	o->cb = *cb;
-	o->jsonl = jsonl;
+	o->jsonl = mode != OUTPUT_RAW;
+	o->records = mode == OUTPUT_RECORDS;
 	o->nre = strv_len(patterns);
 	o->re = xcalloc(o->nre, sizeof *o->re);
 	for (i = 0; i < o->nre; i++) {
@@ -96,7 +98,10 @@ output_create(struct event_base *base, const struct output_cb *cb,
 			return (NULL);
 		}
 	}
-	o->linemax = jsonl ? OUTPUT_RECORD_MAX : OUTPUT_PROMPT_MAX;
+	if (o->records)
+		o->linemax = OUTPUT_RECORDS_MAX;
+	else
+		o->linemax = o->jsonl ? OUTPUT_RECORD_MAX : OUTPUT_PROMPT_MAX;
 	o->line = xmalloc(o->linemax + 1);
 	o->redact = redact_create();
 	redact_patterns(o->redact, output_found_cb, o);
@@ -340,6 +345,22 @@ output_check_prompt(struct output *o)
 	}
 }
 
+/* Records mode: a line that is not a record is sent as a text line. */
+static void
+output_line_text(struct output *o)
+{
+	static const char	 cut[] = "[runnerd: a line too long to show]";
+
+	if (o->linelen == 0)
+		return;
+	/* Most likely a record too long to keep: never half of one. */
+	if (o->overflow)
+		evbuffer_add(o->pending, cut, sizeof cut - 1);
+	else
+		evbuffer_add(o->pending, o->line, o->linelen);
+	evbuffer_add(o->pending, "\r\n", 2);
+}
+
 /* A complete line: forward it if it is a JSON record, else a prompt? */
 static void
 output_line_end(struct output *o, int final)
@@ -358,9 +379,13 @@ output_line_end(struct output *o, int final)
 		    json_tokener_success && end == o->linelen &&
 		    json_object_is_type(obj, json_type_object))
 			o->cb.record(obj, o->cb.arg);
+		else if (o->records)
+			output_line_text(o);
 		json_object_put(obj);
 		json_tokener_free(tok);
-	} else if (!final)
+	} else if (o->records)
+		output_line_text(o);
+	else if (!final)
 		output_check_prompt(o);
 	output_line_clear(o);
 }
@@ -419,7 +444,11 @@ output_clean(struct output *o, int final)
 	if ((p = evbuffer_pullup(o->clean, -1)) == NULL)
 		fatalx("output_clean: out of memory");
 	output_lines(o, p, len);
-	evbuffer_add_buffer(o->pending, o->clean);
+	/* Records mode sends lines, not the bytes (output_line_text). */
+	if (o->records)
+		evbuffer_drain(o->clean, len);
+	else
+		evbuffer_add_buffer(o->pending, o->clean);
 }
 
 /* Pty bytes: redact, sanitize, follow lines, coalesce, maybe send. */

@@ -14,6 +14,13 @@ struct output;
 #define OUTPUT_PROMPT_MAX	1024		/* line kept for prompts */
 #define OUTPUT_RECORD_MAX	(256 * 1024)	/* longest JSON line */
 #define OUTPUT_SUMMARY_MAX	200		/* characters of a prompt */
+#define OUTPUT_RECORDS_MAX	(4 * 1024 * 1024)	/* records mode's line */
+
+/* What a pipeline makes of its lines (output_create's mode). */
+#define OUTPUT_RAW	0	/* all of it is terminal output */
+#define OUTPUT_JSONL	1	/* and JSON lines are records too */
+#define OUTPUT_RECORDS	2	/* JSON lines are records only; other
+				   lines are sent as plain text lines */
 
 /* Where the output goes; every callback gets arg. */
 struct output_cb {
@@ -37,8 +44,11 @@ struct output_cb {
 
 /*
  * A pipeline for one CLI: patterns are POSIX extended regexes for approval
- * prompts (compiled once), jsonl forwards JSON lines. NULL with a cause when
- * a pattern does not compile.
+ * prompts (compiled once), mode one of OUTPUT_RAW, OUTPUT_JSONL (JSON lines
+ * are forwarded as records too) or OUTPUT_RECORDS (a structured CLI's
+ * stdout: JSON lines go to the record callback only, other lines to chunk
+ * as text without escapes). NULL with a cause when a pattern does not
+ * compile.
  */
 struct output	*output_create(struct event_base *, const struct output_cb *,
 		    char **, int, char *, size_t);

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
+#include "worker/driver.h"
 #include "worker/provider.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
@@ -233,6 +234,8 @@ provider_features(enum provider_kind kind, const char *help)
 			f |= PROVIDER_F_JSON;
 		if (provider_has_option(help, "--model"))
 			f |= PROVIDER_F_MODEL;
+		if (provider_has_command(help, "app-server"))
+			f |= PROVIDER_F_APP_SERVER;
 		break;
 	case PROVIDER_CLAUDE:
 		if (provider_has_option(help, "--print"))
@@ -250,6 +253,9 @@ provider_features(enum provider_kind kind, const char *help)
 			f |= PROVIDER_F_DISALLOWED;
 		if (provider_has_option(help, "--model"))
 			f |= PROVIDER_F_MODEL;
+		if (provider_has_option(help, "--input-format") &&
+		    strstr(help, "stream-json") != NULL)
+			f |= PROVIDER_F_INPUT_STREAM;
 		break;
 	default:
 		break;
@@ -263,11 +269,12 @@ provider_feature_names(int f)
 {
 	/* By bit, from PROVIDER_F_EXEC (bit 0) up. */
 	static const char *const names[] = { "exec", "json", "model", "print",
-	    "stream-json", "verbose", "allowedTools", "disallowedTools" };
+	    "stream-json", "verbose", "allowedTools", "disallowedTools",
+	    "app-server", "input-stream-json" };
 	char	**v;
 	size_t	  i, n = 0;
 
-	_Static_assert(PROVIDER_F_EXEC == 1 && PROVIDER_F_DISALLOWED ==
+	_Static_assert(PROVIDER_F_EXEC == 1 && PROVIDER_F_INPUT_STREAM ==
 	    1 << (nitems(names) - 1), "one name per feature bit");
 	v = xcalloc(nitems(names) + 1, sizeof *v);
 	for (i = 0; i < nitems(names); i++)
@@ -540,6 +547,8 @@ provider_argv(const struct provider *p, int f, const struct provider_task *t,
 			    prompt));
 		break;
 	}
+	for (i = 0; p->extra_args != NULL && p->extra_args[i] != NULL; i++)
+		provider_push(&a, p->extra_args[i]);
 	return (a.v);
 }
 
@@ -684,6 +693,29 @@ provider_capture(const struct provider *p, const char *file,
 	return (out);
 }
 
+/* The structured driver of a provider with these features. */
+int
+provider_driver(const struct provider *p, int f)
+{
+	const char	*d = p->driver != NULL ? p->driver : "auto";
+
+	if (strcmp(d, "codex") == 0)
+		return (DRV_CODEX);
+	if (strcmp(d, "claude") == 0)
+		return (DRV_CLAUDE);
+	if (strcmp(d, "auto") != 0)
+		return (DRV_NONE);
+	switch (provider_kind(p)) {
+	case PROVIDER_CODEX:
+		return ((f & PROVIDER_F_APP_SERVER) ? DRV_CODEX : DRV_NONE);
+	case PROVIDER_CLAUDE:
+		return ((f & PROVIDER_F_PRINT) && (f & PROVIDER_F_INPUT_STREAM) ?
+		    DRV_CLAUDE : DRV_NONE);
+	default:
+		return (DRV_NONE);
+	}
+}
+
 /* Find the CLI in PATH and detect its version and features. */
 int
 provider_detect(const struct provider *p, const char *path, const char *home,
@@ -759,7 +791,9 @@ provider_probe_main(int argc, char **argv)
 	const struct provider	*p;
 	struct provider_task	 t;
 	struct provider_detect	 d;
+	struct drv_params	 dp;
 	struct json_object	*o;
+	int			 kind;
 	const char		*name, *path = NULL, *file = NULL, *home;
 	const char		*lang;
 	char			 cause[512], *prompt, **argvv, **names;
@@ -825,7 +859,20 @@ provider_probe_main(int argc, char **argv)
 	t.approval_for = approve;
 	t.network_mode = "open";
 	prompt = provider_prompt(&t);
-	argvv = provider_argv(p, d.features, &t, prompt, &jsonl);
+	kind = provider_driver(p, d.features);
+	if (kind != DRV_NONE) {
+		memset(&dp, 0, sizeof dp);
+		dp.cwd = t.workspace;
+		dp.model = p->model;
+		dp.version = d.version;
+		dp.base_url = getenv(kind == DRV_CODEX ? "OPENAI_BASE_URL" :
+		    "ANTHROPIC_BASE_URL");
+		dp.extra_args = p->extra_args;
+		dp.ask_exec = 1;
+		argvv = drv_argv(kind, p->command, &dp);
+		jsonl = 1;
+	} else
+		argvv = provider_argv(p, d.features, &t, prompt, &jsonl);
 	names = provider_feature_names(d.features);
 
 	json_object_object_add(o, "found", json_object_new_boolean(1));
@@ -837,6 +884,8 @@ provider_probe_main(int argc, char **argv)
 	json_object_object_add(o, "features", strv_to_json(names));
 	json_object_object_add(o, "argv", strv_to_json(argvv));
 	json_object_object_add(o, "jsonl", json_object_new_boolean(jsonl));
+	json_object_object_add(o, "driver",
+	    json_object_new_string(drv_kind_name(kind)));
 	printf("%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (fflush(stdout) != 0)

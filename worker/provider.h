@@ -15,6 +15,8 @@ struct provider;
 #define PROVIDER_F_VERBOSE	0x0020	/* claude: --verbose */
 #define PROVIDER_F_ALLOWED	0x0040	/* claude: --allowedTools */
 #define PROVIDER_F_DISALLOWED	0x0080	/* claude: --disallowedTools */
+#define PROVIDER_F_APP_SERVER	0x0100	/* codex: the app-server subcommand */
+#define PROVIDER_F_INPUT_STREAM	0x0200	/* claude: --input-format stream-json */
 
 #define PROVIDER_DETECT_TIMEOUT	5000	/* ms for each --version, --help */
 
@@ -76,6 +78,13 @@ char	**provider_argv(const struct provider *, int,
 int	 provider_detect(const struct provider *, const char *, const char *,
 	    const char *, struct provider_detect *, char *, size_t);
 void	 provider_detect_clear(struct provider_detect *);
+/*
+ * The structured driver for a provider with these features: its config's
+ * driver key ("none", "codex", "claude"), else for "auto" a built-in's
+ * protocol when detected (codex app-server, claude stream-json input),
+ * else DRV_NONE (the one-shot argv). An int: an enum drv_kind.
+ */
+int	 provider_driver(const struct provider *, int);
 
 /*
  * runnerd --probe-provider NAME [--path PATH] [-c CONFIG]: detect the

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,48 @@ spawn_env(const char *path, const char *home, const char *lang,
 	return (env);
 }
 
+/* Pipes for a CLI's stdin and stdout; the worker's ends non-blocking. */
+int
+spawn_pipes(int *fds, char *cause, size_t causelen)
+{
+	int	in[2], out[2];
+
+	fds[0] = fds[1] = fds[2] = fds[3] = -1;
+	if (pipe2(in, O_CLOEXEC) == -1) {
+		CAUSE("pipe: %s", strerror(errno));
+		return (-1);
+	}
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		CAUSE("pipe: %s", strerror(errno));
+		close(in[0]);
+		close(in[1]);
+		return (-1);
+	}
+	fds[0] = in[0];
+	fds[1] = out[1];
+	fds[2] = in[1];
+	fds[3] = out[0];
+	if (set_nonblock(fds[2]) == -1 || set_nonblock(fds[3]) == -1) {
+		CAUSE("pipe: %s", strerror(errno));
+		spawn_pipes_close(fds);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Close the pipes spawn_pipes made. */
+void
+spawn_pipes_close(int *fds)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++) {
+		if (fds[i] != -1)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
 /* The terminal a login would get: cooked, echo, UTF-8, usual keys. */
 void
 spawn_termios(struct termios *tio)
@@ -104,7 +147,7 @@ spawn_termios(struct termios *tio)
  * never exit() or return, which would run the worker's code.
  */
 static void __attribute__((noreturn))
-spawn_child(const struct spawn *sp, pid_t parent, int sock)
+spawn_child(const struct spawn *sp, pid_t parent, int sock, const int *fds)
 {
 	sigset_t	set;
 	char		cause[256];
@@ -116,6 +159,13 @@ spawn_child(const struct spawn *sp, pid_t parent, int sock)
 		signal(sig, SIG_DFL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
+	/* A structured CLI: stdin and stdout are the pipes, stderr the pty. */
+	if (fds[0] != -1 && (dup2(fds[0], STDIN_FILENO) == -1 ||
+	    dup2(fds[1], STDOUT_FILENO) == -1)) {
+		dprintf(STDERR_FILENO, "runnerd: stdio pipes: %s\r\n",
+		    strerror(errno));
+		_exit(127);
+	}
 	if (chdir(sp->cwd) == -1) {
 		dprintf(STDERR_FILENO, "runnerd: cannot enter %s: %s\r\n",
 		    sp->cwd, strerror(errno));
@@ -133,19 +183,24 @@ spawn_child(const struct spawn *sp, pid_t parent, int sock)
 
 /* Fork the CLI on a new pty; its pid, the master and listener, or -1. */
 pid_t
-spawn_pty(const struct spawn *sp, int *master, int *notify_fd, char *cause,
-    size_t causelen)
+spawn_pty(const struct spawn *sp, int *master, int *notify_fd,
+    struct spawn_stdio *stdio, char *cause, size_t causelen)
 {
 	struct termios	tio;
 	struct winsize	ws;
 	pid_t		pid, parent;
 	int		fd, sock[2] = { -1, -1 };
+	int		fds[4] = { -1, -1, -1, -1 };
 	char		why[256];
 
 	*notify_fd = -1;
+	stdio->in = stdio->out = -1;
+	if (sp->pipes && spawn_pipes(fds, cause, causelen) == -1)
+		return (-1);
 	if (sp->notify && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
 	    0, sock) == -1) {
 		CAUSE("socketpair: %s", strerror(errno));
+		spawn_pipes_close(fds);
 		return (-1);
 	}
 
@@ -162,11 +217,18 @@ spawn_pty(const struct spawn *sp, int *master, int *notify_fd, char *cause,
 			close(sock[0]);
 			close(sock[1]);
 		}
+		spawn_pipes_close(fds);
 		return (-1);
 	case 0:
 		if (sock[0] != -1)
 			close(sock[0]);
-		spawn_child(sp, parent, sock[1]);
+		spawn_child(sp, parent, sock[1], fds);
+	}
+	/* The CLI's ends are its own now. */
+	if (fds[0] != -1) {
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
 	}
 	if (sock[0] != -1) {
 		/* Before the loop: the CLI's own execve waits on it. */
@@ -184,8 +246,11 @@ spawn_pty(const struct spawn *sp, int *master, int *notify_fd, char *cause,
 		if (*notify_fd != -1)
 			close(*notify_fd);
 		*notify_fd = -1;
+		spawn_pipes_close(fds);
 		return (-1);
 	}
 	*master = fd;
+	stdio->in = fds[2];
+	stdio->out = fds[3];
 	return (pid);
 }

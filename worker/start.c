@@ -130,6 +130,13 @@ start_limits(struct start *st, struct json_object *sess, char *cause,
 		return (-1);
 	}
 	st->spec.quota_bytes = quota;
+	/* A driven CLI's idle timeout; the config's when not given. */
+	st->idle_ms = -1;
+	if (jsonget_member(lim, "idleTimeoutMs") != NULL &&
+	    jsonget_int(jsonget_member(lim, "idleTimeoutMs"),
+	    "limits.idleTimeoutMs", 0, INT64_MAX / 4, &st->idle_ms, cause,
+	    causelen) == -1)
+		return (-1);
 	return (0);
 }
 

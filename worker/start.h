@@ -39,6 +39,7 @@ struct start {
 	size_t			 max_watches;	/* 0: none */
 	const char		*cg_base;	/* resolved, or NULL */
 	struct cgroup_limits	 cg_limits;
+	int64_t			 idle_ms;	/* limits.idleTimeoutMs, or -1 */
 	char			**exec_tests;	/* cfg's test_patterns */
 	char			**net_allow;	/* cfg's network_allowlist */
 	char			**net_listen;	/* session daemonListen */

@@ -27,6 +27,7 @@
 #include "host/cgroup.h"
 #include "host/overlay.h"
 #include "host/quota.h"
+#include "worker/agent.h"
 #include "worker/changes.h"
 #include "worker/command.h"
 #include "worker/confine.h"
@@ -53,7 +54,8 @@ static void	worker_schedule(enum worker_step);
 static struct json_object *
 worker_usage(int64_t ran_ms)
 {
-	struct usage_counts	c;
+	struct usage_counts	 c;
+	struct json_object	*units;
 
 	memset(&c, 0, sizeof c);
 	c.ran_ms = ran_ms;
@@ -62,7 +64,11 @@ worker_usage(int64_t ran_ms)
 	    wk.files_touched;
 	c.commands_run = wk.commands_run;
 	c.approvals = wk.approvals;
-	return (usage_units(&c, wk.cg, &wk.cg_reading));
+	/* A driven CLI's transcript too. */
+	c.terminal_bytes += agent_sent();
+	units = usage_units(&c, wk.cg, &wk.cg_reading);
+	agent_usage(units);
+	return (units);
 }
 
 /* USAGE_TICK while the CLI runs: the totals so far. */
@@ -171,6 +177,7 @@ worker_end(void)
 	json_object_object_add(usage, "connectionsRefused",
 	    json_object_new_int64((int64_t)wk.net_refused));
 	json_object_object_add(ev, "totalUsage", usage);
+	agent_ended(ev);
 	wstate_emit(ev);
 
 	wk.closing = 1;
@@ -299,6 +306,8 @@ worker_finish(void)
 	output_flush(wk.out);
 	close(wk.master);
 	wk.master = -1;
+	/* A driven CLI's last records and transcript. */
+	agent_finish();
 	/* Approvals nobody answered, before they are let go. */
 	gate_pending_alert(NULL);
 	/* The last test runs, before the final state. */
@@ -308,7 +317,11 @@ worker_finish(void)
 	if (wk.stopping == STOP_REQUESTED) {
 		final = ST_COMPLETED;
 		reason = xstrdup("stopped on request");
-	} else if (wk.stopping == STOP_DENIED) {
+	} else if (wk.stopping == STOP_IDLE) {
+		final = ST_COMPLETED;
+		reason = xstrdup("idle after its last turn");
+	} else if (wk.stopping == STOP_DENIED ||
+	    wk.stopping == STOP_DRIVER) {
 		final = ST_FAILED;
 		reason = xstrdup(wk.denied);
 	} else if (wk.stopping == STOP_QUOTA) {
@@ -340,6 +353,8 @@ worker_finish(void)
 		reason = xasprintf("provider killed by signal %d (%s)", sig,
 		    signal_name(sig));
 	}
+	/* The CLI's own approvals still waiting: denied, one ALERT. */
+	agent_end_approvals();
 	changes_end();
 	wstate_move(final, reason);
 	free(reason);
@@ -404,6 +419,8 @@ worker_take_start(struct start *st)
 	wk.exec_patterns = c->exec_approval_patterns;
 	wk.exec_tests = st->exec_tests;
 	wk.approval_timeout_ms = c->approval_timeout_ms;
+	/* The request's policy.limits may have lowered it. */
+	wk.idle_ms = st->idle_ms >= 0 ? st->idle_ms : c->agent_idle_timeout_ms;
 	wk.deny_continues = c->approval_deny_continues;
 	wk.net_allow = st->net_allow;
 	wk.net_listen = st->net_listen;
@@ -560,6 +577,9 @@ worker_step_spawn(void)
 	    json_object_new_int((int)wk.pid));
 	wstate_emit(ev);
 	wstate_move(ST_RUNNING, NULL);
+	/* A structured CLI: the handshake and the task's turn. */
+	if (wk.driven != DRV_NONE)
+		agent_start();
 
 	if (wk.timeout_ms > 0) {
 		tv.tv_sec = wk.timeout_ms / 1000;
@@ -726,6 +746,7 @@ worker_cleanup(void)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
+	agent_free();
 	diff_cancel(wk.diff_job);
 	watch_free(wk.watch);
 	output_free(wk.out);
@@ -790,6 +811,7 @@ worker_main(int verbose)
 	wk.pid = -1;
 	wk.master = -1;
 	wk.notify_fd = wk.sb_status_fd = wk.proxy_fd = -1;
+	wk.stdin_fd = wk.stdout_fd = -1;
 	wk.state = ST_CREATED;
 
 	if ((wk.base = event_base_new()) == NULL)

@@ -17,6 +17,7 @@
 #include "host/cgroup.h"
 #include "worker/confine.h"
 #include "worker/diff.h"
+#include "worker/driver.h"
 #include "worker/provider.h"
 #include "worker/usage.h"
 #include "worker/workspace.h"
@@ -51,7 +52,9 @@ enum worker_stop {
 	STOP_REQUESTED,
 	STOP_TIMEOUT,
 	STOP_DENIED,		/* a held exec was denied */
-	STOP_QUOTA		/* the workspace's disk quota is full */
+	STOP_QUOTA,		/* the workspace's disk quota is full */
+	STOP_DRIVER,		/* the driver failed: denied says why */
+	STOP_IDLE		/* a driven CLI idle past its timeout */
 };
 
 struct worker {
@@ -100,6 +103,10 @@ struct worker {
 	char			*prompt;
 	char			**argv;
 	struct output		*out;
+	enum drv_kind		 driven;	/* a structured driver's, or none */
+	int			 stdin_fd;	/* driven: the CLI's stdin, or -1 */
+	int			 stdout_fd;	/* driven: its stdout, or -1 */
+	int64_t			 idle_ms;	/* driven: idle timeout */
 
 	pid_t			 pid;
 	int			 master;
