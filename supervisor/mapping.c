@@ -92,8 +92,10 @@ mapping_work_stream_event(struct json_object *ev, const char *agent_id)
 		"approvalId", "decision", "note", NULL
 	};
 	static const char *const ended[] = {
-		"finalState", "exitCode", "totalDurationMs", "totalUsage", NULL
+		"finalState", "exitCode", "totalDurationMs", "totalUsage",
+		"finalMessage", "summary", NULL
 	};
+	static const char *const message[] = { "text", NULL };
 	struct json_object	*v, *out, *payload;
 	const char		*type, *const *keys;
 	const char		*sid = NULL;
@@ -136,6 +138,10 @@ mapping_work_stream_event(struct json_object *ev, const char *agent_id)
 	case EV_SESSION_ENDED:
 		type = "session_end";
 		keys = ended;
+		break;
+	case EV_AGENT_MESSAGE:
+		type = "agent_message";
+		keys = message;
 		break;
 	default:
 		return (NULL);

@@ -21,7 +21,8 @@ static const char *const policy_default_approvals[] = {
 };
 
 /*
- * policy.limits {memoryMaxBytes, pidsMax, cpuMaxPct, workspaceMaxBytes}: a
+ * policy.limits {memoryMaxBytes, pidsMax, cpuMaxPct, workspaceMaxBytes,
+ * idleTimeoutMs (a driven CLI's, agent_idle_timeout_ms)}: a
  * session may ask for
  * less than the config's limits, never for more (0 in the config means no
  * limit, so anything goes). Only what was given lands in norm.policy; the
@@ -33,20 +34,20 @@ policy_limits(struct json_object *body, const struct config *cfg,
 {
 	static const char *const keys[] = {
 		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes",
-		NULL
+		"idleTimeoutMs", NULL
 	};
 	/*
 	 * pidsMax: the worker is in the cgroup while it forks the CLI.
 	 * workspaceMaxBytes: room for a filesystem (host/quota.h).
 	 */
 	const int64_t		 min[] = { 4 * 1024 * 1024, 8, 1,
-		16 * 1024 * 1024 };
+		16 * 1024 * 1024, 0 };
 	const int64_t		 max[] = {
 		cfg->memory_max_bytes > 0 ? cfg->memory_max_bytes :
 		INT64_MAX / 2, cfg->pids_max > 0 ? cfg->pids_max : 4194304,
 		cfg->cpu_max_pct > 0 ? cfg->cpu_max_pct : 100000,
 		cfg->workspace_max_bytes > 0 ? cfg->workspace_max_bytes :
-		INT64_MAX / 2
+		INT64_MAX / 2, cfg->agent_idle_timeout_ms
 	};
 	struct json_object	*policy, *limits, *v, *out, *np;
 	char			 field[64];

@@ -122,6 +122,13 @@ session_state_json(struct session *s)
 	    session_str_or_null(s->error_message));
 	json_object_object_add(o, "exitCode", s->has_exit_code ?
 	    json_object_new_int(s->exit_code) : NULL);
+	json_object_object_add(o, "finalMessage",
+	    session_str_or_null(s->final_message));
+	json_object_object_add(o, "summary", session_str_or_null(s->summary));
+	/* The totals at the end, the last tick's while it runs. */
+	v = s->total_usage != NULL ? s->total_usage : s->last_usage;
+	json_object_object_add(o, "usage", v != NULL ? json_object_get(v) :
+	    NULL);
 	return (o);
 }
 
@@ -158,7 +165,10 @@ session_free(struct session *s)
 	eventlog_close(s->log);
 	json_object_put(s->record);
 	json_object_put(s->last_usage);
+	json_object_put(s->total_usage);
 	json_object_put(s->held_diff);
+	free(s->final_message);
+	free(s->summary);
 	free(s->org_id);
 	free(s->user_id);
 	free(s->village_id);
@@ -448,6 +458,29 @@ session_flush_diff(struct session *s)
 	json_object_put(ev);
 }
 
+/* What SESSION_ENDED says the GET keeps: totalUsage, finalMessage, summary. */
+static void
+session_keep_end(struct session *s, struct json_object *ev)
+{
+	struct json_object	*v;
+	const char		*str;
+
+	if ((v = jsonget_member(ev, "totalUsage")) != NULL &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_put(s->total_usage);
+		s->total_usage = NULL;
+		json_object_deep_copy(v, &s->total_usage, NULL);
+	}
+	if ((str = jsonget_str(ev, "finalMessage")) != NULL) {
+		free(s->final_message);
+		s->final_message = xstrdup(str);
+	}
+	if ((str = jsonget_str(ev, "summary")) != NULL) {
+		free(s->summary);
+		s->summary = xstrdup(str);
+	}
+}
+
 /*
  * Record one event: stamp it, append it to the durable log, then let the
  * world see it. The log comes first; nothing sees an event it does not hold.
@@ -456,7 +489,7 @@ static void
 session_emit(struct session *s, struct json_object *ev)
 {
 	struct json_object	*v;
-	const char		*line;
+	const char		*line, *str;
 	size_t			 len;
 	int			 t, sync = 0;
 	uint64_t		 seq;
@@ -502,7 +535,14 @@ session_emit(struct session *s, struct json_object *ev)
 	case EV_SESSION_ENDED:
 		s->ended = 1;
 		s->ended_at = now_ms();
+		session_keep_end(s, ev);
 		sync = 1;
+		break;
+	case EV_AGENT_MESSAGE:
+		if ((str = jsonget_str(ev, "text")) != NULL) {
+			free(s->final_message);
+			s->final_message = xstrdup(str);
+		}
 		break;
 	case EV_APPROVAL_REQUESTED:
 	case EV_APPROVAL_RESOLVED:
@@ -716,6 +756,11 @@ session_worker_event(struct session *s, struct json_object *ev,
 			session_stats.no_watch++;
 		}
 		break;
+	case EV_AGENT_MESSAGE:
+		if (session_event_member(ev, t, "text", json_type_string,
+		    cause, sizeof cause) == NULL)
+			goto bad;
+		break;
 	case EV_USAGE_TICK:
 		if ((v = session_event_member(ev, t, "units", json_type_object,
 		    cause, sizeof cause)) == NULL)
@@ -725,6 +770,14 @@ session_worker_event(struct session *s, struct json_object *ev,
 		json_object_deep_copy(v, &s->last_usage, NULL);
 		break;
 	case EV_SESSION_ENDED:
+		if (((v = jsonget_member(ev, "finalMessage")) != NULL &&
+		    !json_object_is_type(v, json_type_string)) ||
+		    ((v = jsonget_member(ev, "summary")) != NULL &&
+		    !json_object_is_type(v, json_type_string))) {
+			snprintf(cause, sizeof cause, "SESSION_ENDED with a "
+			    "finalMessage or summary that is not a string");
+			goto bad;
+		}
 		if (!session_state_final(s->state)) {
 			snprintf(cause, sizeof cause, "SESSION_ENDED in state "
 			    "%s", session_state_name(s->state));

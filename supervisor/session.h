@@ -57,6 +57,9 @@ struct session {
 	struct event		*backstop;	/* kills a worker that hangs */
 	size_t			 terminal_bytes;
 	struct json_object	*last_usage;	/* last USAGE_TICK's units */
+	struct json_object	*total_usage;	/* SESSION_ENDED's, or NULL */
+	char			*final_message;	/* a driven CLI's last message */
+	char			*summary;	/* its first line, at the end */
 	int			 capped;	/* log cap reached */
 	size_t			 dropped_bytes;	/* terminal output not kept */
 	size_t			 dropped_touched; /* FILE_TOUCHED not kept */

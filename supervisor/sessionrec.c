@@ -113,6 +113,21 @@ sessionrec_load(struct session *s, struct json_object *o)
 		s->workspace = xstrdup(str);
 	if ((str = jsonget_str(o, "errorMessage")) != NULL)
 		s->error_message = xstrdup(str);
+	if ((str = jsonget_str(o, "finalMessage")) != NULL)
+		s->final_message = xstrdup(str);
+	if ((str = jsonget_str(o, "summary")) != NULL)
+		s->summary = xstrdup(str);
+	if (json_object_object_get_ex(o, "usage", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		/* Ended sessions' totals; a running one's come with ticks. */
+		if (json_object_object_get_ex(o, "ended", &v) &&
+		    json_object_get_boolean(v))
+			json_object_deep_copy(json_object_object_get(o,
+			    "usage"), &s->total_usage, NULL);
+		else
+			json_object_deep_copy(json_object_object_get(o,
+			    "usage"), &s->last_usage, NULL);
+	}
 	st = (str = jsonget_str(o, "state")) ? session_state_from_name(str) :
 	    -1;
 	s->state = st == -1 ? ST_CREATED : (enum session_state)st;

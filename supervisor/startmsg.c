@@ -64,15 +64,17 @@ startmsg_limits(struct session *s)
 {
 	struct json_object	*o, *pol, *req, *v;
 	static const char *const keys[] = {
-		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes"
+		"memoryMaxBytes", "pidsMax", "cpuMaxPct", "workspaceMaxBytes",
+		"idleTimeoutMs"
 	};
-	int64_t			 val[4];
+	int64_t			 val[5];
 	size_t			 i;
 
 	val[0] = server_cfg->memory_max_bytes;
 	val[1] = server_cfg->pids_max;
 	val[2] = server_cfg->cpu_max_pct;
 	val[3] = server_cfg->workspace_max_bytes;
+	val[4] = server_cfg->agent_idle_timeout_ms;
 	if (!json_object_object_get_ex(s->record, "policy", &pol) ||
 	    !json_object_object_get_ex(pol, "limits", &req))
 		req = NULL;
