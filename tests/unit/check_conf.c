@@ -427,6 +427,57 @@ START_TEST(test_provider_roundtrip)
 }
 END_TEST
 
+/* driver and extra_args: checked, kept, round-tripped; the idle timeout. */
+START_TEST(test_provider_driver)
+{
+	struct config		*c = config_default();
+	const struct provider	*p;
+	struct provider		*q;
+	struct json_object	*o;
+
+	ck_assert_int_eq(c->agent_idle_timeout_ms, 300000);
+	ck_assert_ptr_null(config_provider(c, "codex")->driver);
+	ck_assert_ptr_null(config_provider(c, "codex")->extra_args);
+	ck_assert_int_eq(load(c, "{\"agent_idle_timeout_ms\": 0, "
+	    "\"providers\": {\"dbl\": {\"command\": \"fake\", "
+	    "\"driver\": \"claude\", \"extra_args\": [\"--protocol\", "
+	    "\"claude\"]}, \"codex\": {\"command\": \"codex\", "
+	    "\"builtin\": 1, \"driver\": \"none\", \"extra_args\": "
+	    "[\"-c\", \"x=1\"]}}}"), 0);
+	ck_assert_int_eq(c->agent_idle_timeout_ms, 0);
+	p = config_provider(c, "dbl");
+	ck_assert_str_eq(p->driver, "claude");
+	ck_assert_uint_eq(strv_len(p->extra_args), 2);
+	ck_assert_str_eq(p->extra_args[1], "claude");
+	ck_assert_str_eq(config_provider(c, "codex")->driver, "none");
+	o = config_provider_to_json(p);
+	q = config_provider_from_json("dbl", o, cause, sizeof cause);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_str_eq(q->driver, "claude");
+	ck_assert_str_eq(q->extra_args[0], "--protocol");
+	config_provider_free(q);
+	json_object_put(o);
+	config_free(c);
+
+	c = config_default();
+	ck_assert_int_eq(load(c, "{\"providers\": {\"x\": {\"command\": "
+	    "\"x\", \"driver\": \"gemini\"}}}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "providers.x.driver"));
+	ck_assert_int_eq(load(c, "{\"providers\": {\"x\": {\"command\": "
+	    "\"x\", \"driver\": 1}}}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "providers.x.driver"));
+	ck_assert_int_eq(load(c, "{\"providers\": {\"x\": {\"command\": "
+	    "\"x\", \"extra_args\": \"-v\"}}}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "providers.x.extra_args"));
+	ck_assert_int_eq(load(c, "{\"providers\": {\"x\": {\"command\": "
+	    "\"x\", \"extra_args\": [1]}}}"), -1);
+	ck_assert_int_eq(load(c, "{\"agent_idle_timeout_ms\": -1}"), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "agent_idle_timeout_ms"));
+	ck_assert_int_eq(load(c, "{\"agent_idle_timeout_ms\": \"5\"}"), -1);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_provider_override)
 {
 	struct config		*c = config_default();
@@ -895,6 +946,7 @@ unit_suite(void)
 	tc = tcase_create("providers");
 	tcase_add_test(tc, test_provider_roundtrip);
 	tcase_add_test(tc, test_provider_override);
+	tcase_add_test(tc, test_provider_driver);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("listen");

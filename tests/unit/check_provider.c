@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "common/util.h"
 #include "worker/output.h"
+#include "worker/driver.h"
 #include "worker/provider.h"
 #include "unit.h"
 
@@ -324,6 +325,74 @@ START_TEST(test_feature_names)
 	v = provider_feature_names(0);
 	ck_assert_ptr_null(v[0]);
 	strv_free(v);
+}
+END_TEST
+
+/* The driver: app-server / stream-json input detected, or the config says. */
+START_TEST(test_driver_choice)
+{
+	struct provider	*p;
+	int		 cx = PROVIDER_F_EXEC|PROVIDER_F_JSON;
+	int		 cl = PROVIDER_F_PRINT|PROVIDER_F_STREAM_JSON;
+
+	ck_assert(provider_features(PROVIDER_CODEX, "Commands:\n"
+	    "  exec        Run\n  app-server  [experimental] Run the app "
+	    "server\n") & PROVIDER_F_APP_SERVER);
+	ck_assert(!(provider_features(PROVIDER_CODEX, "We run an app-server "
+	    "for you\n") & PROVIDER_F_APP_SERVER));
+	ck_assert(provider_features(PROVIDER_CLAUDE, "  -p, --print\n"
+	    "  --input-format <format>  \"text\" (default), or "
+	    "\"stream-json\"\n") & PROVIDER_F_INPUT_STREAM);
+	ck_assert(!(provider_features(PROVIDER_CLAUDE, "  --input-format "
+	    "<format>  \"text\"\n") & PROVIDER_F_INPUT_STREAM));
+
+	p = make_provider("codex", "codex", 1);
+	ck_assert_int_eq(provider_driver(p, cx|PROVIDER_F_APP_SERVER),
+	    DRV_CODEX);
+	ck_assert_int_eq(provider_driver(p, cx), DRV_NONE);
+	p->driver = xstrdup("none");
+	ck_assert_int_eq(provider_driver(p, cx|PROVIDER_F_APP_SERVER),
+	    DRV_NONE);
+	config_provider_free(p);
+	p = make_provider("claude_code", "claude", 1);
+	ck_assert_int_eq(provider_driver(p, cl|PROVIDER_F_INPUT_STREAM),
+	    DRV_CLAUDE);
+	ck_assert_int_eq(provider_driver(p, cl), DRV_NONE);
+	ck_assert_int_eq(provider_driver(p, PROVIDER_F_INPUT_STREAM),
+	    DRV_NONE);
+	config_provider_free(p);
+	p = make_provider("dbl", "fake", 0);
+	ck_assert_int_eq(provider_driver(p, 0), DRV_NONE);
+	p->driver = xstrdup("claude");
+	ck_assert_int_eq(provider_driver(p, 0), DRV_CLAUDE);
+	free(p->driver);
+	p->driver = xstrdup("codex");
+	ck_assert_int_eq(provider_driver(p, 0), DRV_CODEX);
+	config_provider_free(p);
+}
+END_TEST
+
+/* extra_args go after everything else, built-ins' too. */
+START_TEST(test_argv_extra)
+{
+	struct provider		*p;
+	struct provider_task	 t;
+	char			**v;
+	int			 jsonl;
+	size_t			 n;
+
+	memset(&t, 0, sizeof t);
+	p = make_provider("codex", "codex", 1);
+	p->extra_args = strv_make((const char *const[]){ "-c",
+	    "model_provider=x", NULL });
+	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON, &t, "P", &jsonl);
+	n = strv_len(v);
+	ck_assert_uint_ge(n, 5);
+	ck_assert_str_eq(v[n - 2], "-c");
+	ck_assert_str_eq(v[n - 1], "model_provider=x");
+	ck_assert_str_eq(v[n - 3], "P");
+	strv_free(v);
+	config_provider_free(p);
 }
 END_TEST
 
@@ -937,6 +1006,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_features_claude);
 	tcase_add_test(tc, test_feature_names);
 	tcase_add_test(tc, test_kind);
+	tcase_add_test(tc, test_driver_choice);
+	tcase_add_test(tc, test_argv_extra);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prompt");
