@@ -107,6 +107,10 @@ struct drv_ops {
 
 extern const struct drv_ops	drv_codex_ops;
 extern const struct drv_ops	drv_claude_ops;
+#ifdef RUNNERD_TEST_HOOKS
+/* drv_mock.c: every kind's with RUNNERD_TEST_DRIVER=mock (tests). */
+extern const struct drv_ops	drv_mock_ops;
+#endif
 
 struct drv;
 

@@ -534,6 +534,8 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 			if (execpol_preapproved(ep, x->argv, x->argc)) {
 				log_info("exec %s: approved through the "
 				    "CLI's own approval", x->line);
+				/* Its own children (a push's transport). */
+				execnotify_grant(ep, x, &ep->gates[i]);
 				break;
 			}
 			/* The hold owns x from here. */

@@ -1,2 +1,180 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# A structured CLI (issue 12), driven through its protocol on stdin and
+# stdout while stderr stays the terminal: a config-defined provider whose
+# driver is "claude" runs runnerd-fake-agent --protocol mock, with the test
+# build's mock driver in the claude slot (RUNNERD_TEST_DRIVER=mock). The
+# CLI's own approval becomes APPROVAL_REQUESTED and the answer reaches it;
+# an allowed `git push` is not held again by the exec gate; input is a
+# second turn; token usage reaches USAGE_TICK, SESSION_ENDED and GET with
+# the final message; idle after its last turn it ends COMPLETED; no JSON
+# record is ever terminal output. Without the sandbox, then (as root)
+# inside it, where the pipes pass through the sandbox's init.
+. "$TESTS_SRCDIR/integration/lib.sh"
+
+export RUNNERD_TEST_DRIVER=mock
+
+make_repo "$T/repo"
+cat >"$T/repo/Makefile" <<'EOF'
+check:
+	@printf '%s\n' '# TOTAL: 3' '# PASS:  2' '# SKIP:  0' '# FAIL:  1'
+	@exit 1
+EOF
+git -C "$T/repo" -c user.name=t -c user.email=t@localhost add Makefile
+git -C "$T/repo" -c user.name=t -c user.email=t@localhost commit -q -m make
+HEAD=$(git -C "$T/repo" rev-parse main)
+
+has_ref() { git -c safe.directory='*' -C "$1" rev-parse -q --verify "$2" 2>/dev/null; }
+
+# pending SID: the id of its pending merge approval, or nothing.
+pending() {
+	api GET "/api/runner/sessions/$1"
+	jq -r '[.pendingApprovals[] | select(.category == "merge") |
+	    .approvalId][0] // empty' <<<"$BODY"
+}
+
+wait_pending() {
+	for _ in $(seq 1 200); do
+		AID=$(pending "$1")
+		[ -n "$AID" ] && return 0
+		sleep 0.1
+	done
+	fail "session $1: no pending merge approval (state $(state_of "$1"))"
+}
+
+answer() {
+	api POST "/api/runner/sessions/$1/approvals/$2" "{\"decision\":\"$3\"}"
+	assert_eq "$STATUS" 200 "approval $3 ($BODY)"
+}
+
+# wait_message SID REGEX: an AGENT_MESSAGE whose text matches.
+wait_message() {
+	for _ in $(seq 1 200); do
+		events "$1" | jq -r '.[] | select(.type=="AGENT_MESSAGE") | .text' |
+		    grep -Eq -- "$2" && return 0
+		sleep 0.1
+	done
+	fail "session $1: no agent message /$2/ ($(events "$1" | jq -c '[.[] | select(.type=="AGENT_MESSAGE") | .text]'))"
+}
+
+# conf SANDBOX: the config with the double as provider "dbl".
+conf() {
+	jq -n --argjson sb "$1" --arg d "$FAKE_AGENT_DIR" '{
+	  sandbox: $sb, sandbox_expose: [$d], usage_tick_ms: 200,
+	  agent_idle_timeout_ms: 3000,
+	  providers: {dbl: {command: "runnerd-fake-agent", driver: "claude",
+	    extra_args: ["--log", "proto.log",
+	      "--run", "git init -q --bare pushed.git", "--run", "make check",
+	      "--ask", "git push -q pushed.git HEAD:refs/heads/ok"]}}}'
+}
+
+# body [IDLE]: a session of the double, git push gated.
+body() {
+	jq -n --arg path "$T/repo" --argjson idle "${1:-null}" '{
+	  providerId: "dbl", villageId: "test",
+	  repoRef: {provider: "local", path: $path},
+	  task: {title: "t", goal: "push it"},
+	  policy: ({requiresApprovalFor: ["merge"]} +
+	    (if $idle == null then {} else {limits: {idleTimeoutMs: $idle}} end))}'
+}
+
+# allowed WHAT: allow, a second turn, the idle end, every field checked.
+allowed() {
+	what=$1
+	api POST /api/runner/sessions "$(body)"
+	assert_eq "$STATUS" 201 "$what: start ($BODY)"
+	SID=$(jq -r .sessionId <<<"$BODY")
+	wait_pending "$SID"
+	assert_eq "$(state_of "$SID")" WAITING_FOR_APPROVAL "$what: waiting"
+	ap=$(events "$SID" | jq -c '[.[] | select(.type=="APPROVAL_REQUESTED")][0].approval')
+	assert_eq "$(jq -r .context.driver <<<"$ap")" claude "$what: approval context driver"
+	assert_eq "$(jq -r .context.command <<<"$ap")" \
+	    "git push -q pushed.git HEAD:refs/heads/ok" "$what: approval command"
+	assert_eq "$(jq -r .risk <<<"$ap")" high "$what: merge is high risk"
+	answer "$SID" "$AID" allow
+	wait_message "$SID" 'approval allowed'
+	# One decision: the push ran through the exec gate without a second ask.
+	assert_eq "$(has_ref "$WS/$SID/pushed.git" refs/heads/ok)" "$HEAD" \
+	    "$what: the allowed push landed"
+	api POST "/api/runner/sessions/$SID/input" '{"data":"second turn please\n"}'
+	assert_eq "$STATUS" 202 "$what: input accepted"
+	wait_message "$SID" '^Turn 2 done: second turn please$'
+	wait_ended "$SID" 30
+	ev=$(events "$SID")
+	api GET "/api/runner/sessions/$SID"
+	st=$BODY
+	assert_eq "$(jq -r .state <<<"$st")" COMPLETED "$what: state ($(jq -r .errorMessage <<<"$st"))"
+	assert_eq "$(jq -r .exitCode <<<"$st")" 0 "$what: exit code"
+	assert_eq "$(jq -r .finalMessage <<<"$st")" "Turn 2 done: second turn please" "$what: GET finalMessage"
+	assert_eq "$(jq -r .summary <<<"$st")" "Turn 2 done: second turn please" "$what: GET summary"
+	assert_eq "$(jq -c '.usage | [.inputTokens, .cachedInputTokens, .outputTokens, .reasoningTokens, .costUsd]' <<<"$st")" \
+	    '[200,20,40,10,0.5]' "$what: GET usage"
+	end=$(jq -c '[.[] | select(.type=="SESSION_ENDED")][0]' <<<"$ev")
+	assert_eq "$(jq -c '.totalUsage | [.inputTokens, .cachedInputTokens, .outputTokens, .reasoningTokens, .costUsd, .commandsRun]' <<<"$end")" \
+	    '[200,20,40,10,0.5,3]' "$what: SESSION_ENDED usage (3 tool calls)"
+	assert_eq "$(jq -r .finalMessage <<<"$end")" "Turn 2 done: second turn please" "$what: SESSION_ENDED finalMessage"
+	jq -e '[.[] | select(.type=="USAGE_TICK") | .units.inputTokens] | any(. == 100 or . == 200)' \
+	    <<<"$ev" >/dev/null || fail "$what: no USAGE_TICK with tokens ($(jq -c '[.[] | select(.type=="USAGE_TICK") | .units]' <<<"$ev"))"
+	assert_eq "$(jq '[.[] | select(.type=="APPROVAL_REQUESTED")] | length' <<<"$ev")" 1 \
+	    "$what: one approval (the exec gate did not ask again)"
+	fin=$(jq -c '[.[] | select(.type=="TEST_RUN_FINISHED")][0]' <<<"$ev")
+	assert_eq "$(jq -c '[.command, .passed, .failed, .exitCode]' <<<"$fin")" \
+	    '["make check",2,1,2]' "$what: TEST_RUN_FINISHED from the reported output"
+	assert_eq "$(jq '[.[] | select(.type=="TEST_RUN_STARTED")] | length' <<<"$ev")" 1 "$what: one test run"
+	[ "$(jq '[.[] | select(.type=="PROVIDER_EVENT_FORWARDED")] | length' <<<"$ev")" -ge 10 ] ||
+	    fail "$what: records not forwarded"
+	out=$(output "$SID")
+	assert_match "$out" 'fake-proto: approval a1 allowed' "$what: stderr on the terminal"
+	assert_match "$out" 'turn 1: ' "$what: the driver's transcript text"
+	assert_match "$out" 'fake-proto ready' "$what: a non-JSON stdout line is text"
+	printf '%s' "$out" | grep -q '"ev"' && fail "$what: a JSON record in TERMINAL_CHUNK: $out"
+	log=$(cat "$WS/$SID/proto.log")
+	assert_match "$log" '"op":"answer","id":"a1","allow":true' "$what: the double got allow"
+	assert_match "$log" '"op":"input","text":"second turn please"' "$what: the double got the input"
+	assert_match "$log" '"op":"start"' "$what: the double got the task"
+	jq -e '[.[] | select(.type=="AGENT_MESSAGE")] | length == 2' <<<"$ev" >/dev/null ||
+	    fail "$what: two agent messages"
+	ok "$what: approval allowed over the protocol, push not held again, second turn, usage, finalMessage, idle end COMPLETED"
+}
+
+start_daemon "$(conf false)"
+allowed "plain"
+
+# Denied: the double is told, the session goes on and ends COMPLETED right
+# after its turn (policy.limits.idleTimeoutMs 0).
+api POST /api/runner/sessions "$(body 0)"
+assert_eq "$STATUS" 201 "deny: start ($BODY)"
+SID=$(jq -r .sessionId <<<"$BODY")
+wait_pending "$SID"
+answer "$SID" "$AID" deny
+wait_ended "$SID" 30
+ev=$(events "$SID")
+api GET "/api/runner/sessions/$SID"
+assert_eq "$(jq -r .state <<<"$BODY")" COMPLETED "deny: the session goes on ($(jq -r .errorMessage <<<"$BODY"))"
+assert_eq "$(jq -r .finalMessage <<<"$BODY")" "Turn 1 done, approval denied.
+Nothing else to say." "deny: finalMessage"
+assert_eq "$(jq -r .summary <<<"$BODY")" "Turn 1 done, approval denied." "deny: summary is the first line"
+[ -z "$(has_ref "$WS/$SID/pushed.git" refs/heads/ok)" ] || fail "deny: the push landed"
+assert_match "$(cat "$WS/$SID/proto.log")" '"allow":false' "deny: the double got deny"
+jq -e '[.[] | select(.type=="SESSION_STATE_CHANGED") | .newState] | index("FAILED") == null' \
+    <<<"$ev" >/dev/null || fail "deny: FAILED on the way"
+ok "denied over the protocol: the CLI was told, COMPLETED after its only turn"
+
+# A limit above the server's is refused.
+api POST /api/runner/sessions "$(body 99999999)"
+assert_eq "$STATUS" 400 "idleTimeoutMs above agent_idle_timeout_ms"
+assert_match "$BODY" 'idleTimeoutMs' "the error names the field"
+ok "policy.limits.idleTimeoutMs is bounded by agent_idle_timeout_ms"
+stop_daemon
+
+if [ "$(id -u)" != 0 ]; then
+	echo "ok - sandbox part not run: the sandbox's uid switch needs root"
+	exit 0
+fi
+start_daemon "$(conf true)"
+api GET /healthz
+if [ "$(jq .sandbox.layers.exec_policy.available <<<"$BODY")" != true ]; then
+	echo "ok - sandbox part not run: no exec policy here"
+	exit 0
+fi
+allowed "sandboxed"
+stop_daemon
