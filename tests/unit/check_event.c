@@ -18,6 +18,7 @@ static const char *const all_events[EV__COUNT] = {
 	"TERMINAL_CHUNK", "FILE_TOUCHED", "DIFF_SUMMARY", "TEST_RUN_STARTED",
 	"TEST_RUN_FINISHED", "APPROVAL_REQUESTED", "APPROVAL_RESOLVED",
 	"ALERT_RAISED", "USAGE_TICK", "PROVIDER_EVENT_FORWARDED",
+	"AGENT_MESSAGE",
 };
 
 static const char *const all_states[ST__COUNT] = {

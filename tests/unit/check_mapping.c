@@ -163,6 +163,22 @@ START_TEST(test_session_ended)
 }
 END_TEST
 
+/* A driven CLI's message and its final answer at the end. */
+START_TEST(test_agent_message)
+{
+	expect(map("{\"type\":\"AGENT_MESSAGE\",\"sessionId\":\"" SID "\","
+	    TS ",\"text\":\"Done.\\nMore.\",\"final\":false}", AID),
+	    "agent_message", "{\"text\":\"Done.\\nMore.\"}");
+	expect(map("{\"type\":\"SESSION_ENDED\",\"sessionId\":\"" SID "\","
+	    TS ",\"finalState\":\"COMPLETED\",\"totalDurationMs\":1,"
+	    "\"totalUsage\":{\"inputTokens\":7},\"finalMessage\":\"Done.\","
+	    "\"summary\":\"Done.\"}", AID), "session_end",
+	    "{\"finalState\":\"COMPLETED\",\"totalDurationMs\":1,"
+	    "\"totalUsage\":{\"inputTokens\":7},\"finalMessage\":\"Done.\","
+	    "\"summary\":\"Done.\"}");
+}
+END_TEST
+
 START_TEST(test_absent_fields_omitted)
 {
 	/* Absent optional fields are left out, not set to null. */
@@ -303,6 +319,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_approval_requested);
 	tcase_add_test(tc, test_approval_resolved);
 	tcase_add_test(tc, test_session_ended);
+	tcase_add_test(tc, test_agent_message);
 	tcase_add_test(tc, test_absent_fields_omitted);
 	tcase_add_test(tc, test_unmapped);
 	tcase_add_test(tc, test_agent_id_derived);

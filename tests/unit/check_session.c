@@ -205,7 +205,9 @@ START_TEST(test_record_and_start)
 	ck_assert(json_object_object_get_ex(sess, "env", &v));
 	ck_assert_str_eq(jsonget_str(v, "SECRET"), "x");
 	ck_assert(json_object_object_get_ex(sess, "limits", &v));
-	ck_assert_int_eq(json_object_object_length(v), 4);
+	ck_assert_int_eq(json_object_object_length(v), 5);
+	ck_assert_int_eq(json_object_get_int64(jsonget_member(v,
+	    "idleTimeoutMs")), 300000);
 	ck_assert(json_object_object_get_ex(o, "config", &v));
 	ck_assert(json_object_is_type(v, json_type_object));
 	json_object_put(o);
@@ -250,6 +252,71 @@ START_TEST(test_chunk_without_data)
 	ck_assert_int_eq(s->state, ST_FAILED);
 	ck_assert_str_eq(s->error_message, "protocol error: TERMINAL_CHUNK "
 	    "without data");
+}
+END_TEST
+
+/* A driven session's message, usage and final answer reach the state. */
+START_TEST(test_agent_fields)
+{
+	struct evbuffer		*b = to_running();
+	struct session		*s;
+	struct json_object	*st, *v;
+
+	supfix_frame(b, "{\"type\":\"AGENT_MESSAGE\",\"text\":\"hi\","
+	    "\"final\":false}");
+	supfix_frame(b, "{\"type\":\"USAGE_TICK\",\"providerId\":\"x\","
+	    "\"intervalMs\":1,\"units\":{\"inputTokens\":5}}");
+	supfix_frame(b, CHANGED("RUNNING", "COMPLETED"));
+	supfix_frame(b, "{\"type\":\"SESSION_ENDED\",\"exitCode\":0,"
+	    "\"totalUsage\":{\"inputTokens\":9,\"costUsd\":0.5},"
+	    "\"finalMessage\":\"All done.\\nok\",\"summary\":\"All done.\"}");
+	supfix_worker(b, NULL, "exit 0");
+	s = supfix_session();
+	supfix_run(10000);
+	ck_assert_int_eq(s->state, ST_COMPLETED);
+	st = session_state_json(s);
+	ck_assert_str_eq(jsonget_str(st, "finalMessage"), "All done.\nok");
+	ck_assert_str_eq(jsonget_str(st, "summary"), "All done.");
+	ck_assert(json_object_object_get_ex(st, "usage", &v));
+	ck_assert_int_eq(json_object_get_int(jsonget_member(v,
+	    "inputTokens")), 9);
+	json_object_put(st);
+}
+END_TEST
+
+/* Hostile: a message without text, a final message that is no string. */
+START_TEST(test_agent_fields_bad)
+{
+	struct evbuffer	*b = to_running();
+	struct session	*s;
+
+	supfix_frame(b, "{\"type\":\"AGENT_MESSAGE\",\"text\":[1]}");
+	supfix_worker(b, NULL, "exec sleep 30");
+	s = supfix_session();
+	supfix_run(10000);
+	ck_assert_int_eq(s->state, ST_FAILED);
+	ck_assert_str_eq(s->error_message, "protocol error: AGENT_MESSAGE "
+	    "without text");
+	ck_assert_ptr_null(s->final_message);
+}
+END_TEST
+
+START_TEST(test_agent_final_bad)
+{
+	struct evbuffer	*b = to_running();
+	struct session	*s;
+
+	supfix_frame(b, CHANGED("RUNNING", "COMPLETED"));
+	supfix_frame(b, "{\"type\":\"SESSION_ENDED\",\"exitCode\":0,"
+	    "\"finalMessage\":{\"a\":1}}");
+	supfix_worker(b, NULL, "exec sleep 30");
+	s = supfix_session();
+	supfix_run(10000);
+	/* Refused: the supervisor ends it itself, without the fields. */
+	ck_assert_int_eq(s->ended, 1);
+	ck_assert_ptr_null(s->worker);
+	ck_assert_ptr_null(s->final_message);
+	ck_assert_ptr_null(s->summary);
 }
 END_TEST
 
@@ -360,6 +427,9 @@ unit_suite(void)
 	tcase_add_test(tc, test_bad_transition_fails);
 	tcase_add_test(tc, test_ours_to_stamp);
 	tcase_add_test(tc, test_chunk_without_data);
+	tcase_add_test(tc, test_agent_fields);
+	tcase_add_test(tc, test_agent_fields_bad);
+	tcase_add_test(tc, test_agent_final_bad);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("approvals");
