@@ -122,13 +122,7 @@ session_state_json(struct session *s)
 	    session_str_or_null(s->error_message));
 	json_object_object_add(o, "exitCode", s->has_exit_code ?
 	    json_object_new_int(s->exit_code) : NULL);
-	json_object_object_add(o, "finalMessage",
-	    session_str_or_null(s->final_message));
-	json_object_object_add(o, "summary", session_str_or_null(s->summary));
-	/* The totals at the end, the last tick's while it runs. */
-	v = s->total_usage != NULL ? s->total_usage : s->last_usage;
-	json_object_object_add(o, "usage", v != NULL ? json_object_get(v) :
-	    NULL);
+	sessionrec_agent_json(s, o);
 	return (o);
 }
 
@@ -458,29 +452,6 @@ session_flush_diff(struct session *s)
 	json_object_put(ev);
 }
 
-/* What SESSION_ENDED says the GET keeps: totalUsage, finalMessage, summary. */
-static void
-session_keep_end(struct session *s, struct json_object *ev)
-{
-	struct json_object	*v;
-	const char		*str;
-
-	if ((v = jsonget_member(ev, "totalUsage")) != NULL &&
-	    json_object_is_type(v, json_type_object)) {
-		json_object_put(s->total_usage);
-		s->total_usage = NULL;
-		json_object_deep_copy(v, &s->total_usage, NULL);
-	}
-	if ((str = jsonget_str(ev, "finalMessage")) != NULL) {
-		free(s->final_message);
-		s->final_message = xstrdup(str);
-	}
-	if ((str = jsonget_str(ev, "summary")) != NULL) {
-		free(s->summary);
-		s->summary = xstrdup(str);
-	}
-}
-
 /*
  * Record one event: stamp it, append it to the durable log, then let the
  * world see it. The log comes first; nothing sees an event it does not hold.
@@ -489,7 +460,7 @@ static void
 session_emit(struct session *s, struct json_object *ev)
 {
 	struct json_object	*v;
-	const char		*line, *str;
+	const char		*line;
 	size_t			 len;
 	int			 t, sync = 0;
 	uint64_t		 seq;
@@ -535,14 +506,11 @@ session_emit(struct session *s, struct json_object *ev)
 	case EV_SESSION_ENDED:
 		s->ended = 1;
 		s->ended_at = now_ms();
-		session_keep_end(s, ev);
+		sessionrec_keep_end(s, ev);
 		sync = 1;
 		break;
 	case EV_AGENT_MESSAGE:
-		if ((str = jsonget_str(ev, "text")) != NULL) {
-			free(s->final_message);
-			s->final_message = xstrdup(str);
-		}
+		sessionrec_keep_end(s, ev);
 		break;
 	case EV_APPROVAL_REQUESTED:
 	case EV_APPROVAL_RESOLVED:
@@ -770,10 +738,7 @@ session_worker_event(struct session *s, struct json_object *ev,
 		json_object_deep_copy(v, &s->last_usage, NULL);
 		break;
 	case EV_SESSION_ENDED:
-		if (((v = jsonget_member(ev, "finalMessage")) != NULL &&
-		    !json_object_is_type(v, json_type_string)) ||
-		    ((v = jsonget_member(ev, "summary")) != NULL &&
-		    !json_object_is_type(v, json_type_string))) {
+		if (!sessionrec_end_valid(ev)) {
 			snprintf(cause, sizeof cause, "SESSION_ENDED with a "
 			    "finalMessage or summary that is not a string");
 			goto bad;

@@ -66,6 +66,61 @@ sessionrec_save(struct session *s, struct json_object *o)
 	free(dir);
 }
 
+/*
+ * What a driven session's SESSION_ENDED (totalUsage, finalMessage,
+ * summary) or AGENT_MESSAGE (text: the final message so far) leaves for
+ * the GET.
+ */
+void
+sessionrec_keep_end(struct session *s, struct json_object *ev)
+{
+	struct json_object	*v;
+	const char		*str;
+
+	if ((v = jsonget_member(ev, "totalUsage")) != NULL &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_put(s->total_usage);
+		s->total_usage = NULL;
+		json_object_deep_copy(v, &s->total_usage, NULL);
+	}
+	if ((str = jsonget_str(ev, "finalMessage")) != NULL ||
+	    (str = jsonget_str(ev, "text")) != NULL) {
+		free(s->final_message);
+		s->final_message = xstrdup(str);
+	}
+	if ((str = jsonget_str(ev, "summary")) != NULL) {
+		free(s->summary);
+		s->summary = xstrdup(str);
+	}
+}
+
+/* Whether SESSION_ENDED's finalMessage and summary are strings, if there. */
+int
+sessionrec_end_valid(struct json_object *ev)
+{
+	struct json_object	*v;
+
+	return (((v = jsonget_member(ev, "finalMessage")) == NULL ||
+	    json_object_is_type(v, json_type_string)) &&
+	    ((v = jsonget_member(ev, "summary")) == NULL ||
+	    json_object_is_type(v, json_type_string)));
+}
+
+/* finalMessage, summary and usage (the end's, else the last tick's). */
+void
+sessionrec_agent_json(struct session *s, struct json_object *o)
+{
+	struct json_object	*v;
+
+	json_object_object_add(o, "finalMessage", s->final_message != NULL ?
+	    json_object_new_string(s->final_message) : NULL);
+	json_object_object_add(o, "summary", s->summary != NULL ?
+	    json_object_new_string(s->summary) : NULL);
+	v = s->total_usage != NULL ? s->total_usage : s->last_usage;
+	json_object_object_add(o, "usage", v != NULL ? json_object_get(v) :
+	    NULL);
+}
+
 /* Read session.json; NULL (logged) if there is none to read. */
 struct json_object *
 sessionrec_read(const char *id)

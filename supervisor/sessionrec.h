@@ -15,5 +15,11 @@ struct json_object *sessionrec_read(const char *);
 int		 sessionrec_load(struct session *, struct json_object *);
 /* Call the callback with each session id found in the state dir. */
 void		 sessionrec_scan(void (*)(const char *, void *), void *);
+/* A driven session's end (or message): what the GET keeps of it. */
+void		 sessionrec_keep_end(struct session *, struct json_object *);
+/* Whether SESSION_ENDED's finalMessage and summary, if any, are strings. */
+int		 sessionrec_end_valid(struct json_object *);
+/* finalMessage, summary and usage into a session's state object. */
+void		 sessionrec_agent_json(struct session *, struct json_object *);
 
 #endif

@@ -13,7 +13,7 @@
  * policy's matcher: denied by the shell lists at once (with an ALERT), asked
  * of a human when a gated category of requiresApprovalFor matches it (or
  * "shell" is there), else allowed at once. When a human allows one, the
- * exec gate is told (execpol_preapprove) so that the same command is not
+ * exec gate is told (execnotify_preapprove) so that the same command is not
  * held again when the CLI runs it. A denial is told to the CLI, which
  * goes on: the session does not fail as it does for a held exec. File
  * edits (patches) have no category of their own in the design: they are
@@ -108,177 +108,6 @@ agent_clean(const char *s)
 		evbuffer_free(b);
 	free(r);
 	return (out);
-}
-
-/* Whether a word is a shell that runs its -c argument. */
-static int
-agent_shell(const char *w)
-{
-	const char	*b = strrchr(w, '/');
-
-	b = b != NULL ? b + 1 : w;
-	return (strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 ||
-	    strcmp(b, "zsh") == 0 || strcmp(b, "dash") == 0);
-}
-
-/*
- * The words of a command line: argv when the CLI gave one, else the line
- * split; a shell wrapper ("bash -lc 'git push'") is looked through.
- */
-static char **
-agent_words(const char *command, char *const *argv)
-{
-	char	**v, **inner;
-	size_t	  n, i, depth;
-
-	if (argv != NULL && argv[0] != NULL) {
-		n = strv_len((char **)argv);
-		v = xcalloc(n + 1, sizeof *v);
-		for (i = 0; i < n; i++)
-			v[i] = xstrdup(argv[i]);
-	} else
-		v = execmatch_split(command != NULL ? command : "");
-	for (depth = 0; depth < 4; depth++) {
-		n = strv_len(v);
-		if (n != 3 || !agent_shell(v[0]) || v[1][0] != '-' ||
-		    strchr(v[1], 'c') == NULL)
-			break;
-		inner = execmatch_split(v[2]);
-		strv_free(v);
-		v = inner;
-	}
-	return (v);
-}
-
-/* Whether a word separates simple commands in a line. */
-static int
-agent_separator(const char *w)
-{
-	return (strcmp(w, "&&") == 0 || strcmp(w, "||") == 0 ||
-	    strcmp(w, ";") == 0 || strcmp(w, "|") == 0);
-}
-
-/* Whether any of the patterns (NULL-terminated) matches argv. */
-static int
-agent_match(const char *const *patterns, char *const *argv, size_t argc)
-{
-	size_t	i;
-
-	for (i = 0; patterns != NULL && patterns[i] != NULL; i++)
-		if (execmatch_match(patterns[i], argv[0], argv, argc))
-			return (1);
-	return (0);
-}
-
-/* The patterns of a gated category: the config's, else the built-in. */
-static char **
-agent_gate_patterns(const char *category)
-{
-	struct json_object	*v;
-
-	if (wk.exec_patterns != NULL &&
-	    json_object_object_get_ex(wk.exec_patterns, category, &v))
-		return (strv_from_json(v));
-	return (strv_make(execmatch_default_patterns(category)));
-}
-
-/* The policy on one simple command (argc > 0). */
-static enum agent_verdict
-agent_classify_one(char *const *argv, size_t argc, const char **category,
-    char *why, size_t whylen)
-{
-	char	**allow = wk.task.shell_allow, **pat;
-	size_t	  i;
-	int	  any = allow == NULL || allow[0] == NULL;
-
-	if (agent_match((const char *const *)wk.task.shell_deny, argv, argc)) {
-		snprintf(why, whylen, "%s is in policy.shellDenylist",
-		    argv[0]);
-		return (AGENT_DENY);
-	}
-	for (i = 0; !any && allow[i] != NULL; i++)
-		any = strcmp(allow[i], "*") == 0;
-	if (!any && !agent_match((const char *const *)allow, argv, argc)) {
-		snprintf(why, whylen, "%s is not in policy.shellAllowlist",
-		    argv[0]);
-		return (AGENT_DENY);
-	}
-	for (i = 0; wk.task.approval_for != NULL &&
-	    wk.task.approval_for[i] != NULL; i++) {
-		if (strcmp(wk.task.approval_for[i], "shell") == 0) {
-			*category = "shell";
-			return (AGENT_ASK);
-		}
-		pat = agent_gate_patterns(wk.task.approval_for[i]);
-		if (pat != NULL && agent_match((const char *const *)pat, argv,
-		    argc)) {
-			*category = wk.task.approval_for[i];
-			strv_free(pat);
-			return (AGENT_ASK);
-		}
-		strv_free(pat);
-	}
-	return (AGENT_ALLOW);
-}
-
-/* The session's policy on a command line: the strictest of its parts. */
-enum agent_verdict
-agent_classify(const char *command, char *const *argv, const char **category,
-    char *why, size_t whylen)
-{
-	enum agent_verdict	 v = AGENT_ALLOW, one;
-	const char		*cat = NULL;
-	char			**w;
-	size_t			 n, start, i;
-
-	*category = NULL;
-	why[0] = '\0';
-	w = agent_words(command, argv);
-	n = strv_len(w);
-	for (start = 0; start < n; start = i + 1) {
-		for (i = start; i < n && !agent_separator(w[i]); i++)
-			;
-		if (i == start)
-			continue;
-		one = agent_classify_one(w + start, i - start, &cat, why,
-		    whylen);
-		/* w[i] is the separator: argv ends there for the matcher. */
-		if (one == AGENT_DENY) {
-			v = one;
-			break;
-		}
-		if (one == AGENT_ASK && v == AGENT_ALLOW) {
-			v = one;
-			*category = cat;
-		}
-	}
-	strv_free(w);
-	if (v == AGENT_DENY)
-		*category = NULL;
-	return (v);
-}
-
-/* Whether a command line is a test run (test_patterns). */
-int
-agent_is_test(const char *command)
-{
-	const char *const	*tests;
-	char			**w;
-	size_t			 n, start, i;
-	int			 yes = 0;
-
-	tests = wk.exec_tests != NULL ? (const char *const *)wk.exec_tests :
-	    execmatch_default_tests();
-	w = agent_words(command, NULL);
-	n = strv_len(w);
-	for (start = 0; start < n && !yes; start = i + 1) {
-		for (i = start; i < n && !agent_separator(w[i]); i++)
-			;
-		if (i > start)
-			yes = agent_match(tests, w + start, i - start);
-	}
-	strv_free(w);
-	return (yes);
 }
 
 /* A message's first line, trimmed, at most max characters. */
@@ -459,7 +288,7 @@ agent_approval_cb(const struct drv_approval *da, void *arg)
 	size_t			 i;
 
 	if (da->command != NULL || (da->argv != NULL && da->argv[0] != NULL))
-		v = agent_classify(da->command, da->argv, &category, why,
+		v = agentpol_classify(da->command, da->argv, &category, why,
 		    sizeof why);
 	else if (strcmp(da->kind, "network") == 0) {
 		for (i = 0; wk.task.approval_for != NULL &&
@@ -581,7 +410,7 @@ agent_command_cb(const struct drv_command *c, void *arg)
 		return;
 	}
 	wk.commands_run++;
-	if (!agent_is_test(c->command))
+	if (!agentpol_is_test(c->command))
 		return;
 	r = xcalloc(1, sizeof *r);
 	r->id = xstrdup(c->id != NULL ? c->id : "");
@@ -835,24 +664,13 @@ int
 agent_approve(const char *id, int allow, const char *note)
 {
 	struct agent_ask	*a;
-	char			**w, *desc;
-	size_t			  n, start, i;
+	char			*desc;
 
 	if ((a = agent_ask_find(id, NULL)) == NULL)
 		return (-1);
 	/* The exec gate lets the same command through once. */
-	if (allow && a->command != NULL) {
-		w = agent_words(a->command, NULL);
-		n = strv_len(w);
-		for (start = 0; start < n; start = i + 1) {
-			for (i = start; i < n && !agent_separator(w[i]); i++)
-				;
-			if (i > start)
-				execpol_preapprove(wk.exec, w + start,
-				    i - start);
-		}
-		strv_free(w);
-	}
+	if (allow && a->command != NULL)
+		agentpol_preapprove(wk.exec, a->command);
 	log_info("driver approval %s %s", a->id, allow ? "allowed" : "denied");
 	if (ag.drv != NULL)
 		drv_answer(ag.drv, a->token, allow, note);

@@ -11,6 +11,7 @@
 
 #include "worker/driver.h"
 
+struct execpol;
 struct json_object;
 struct output_cb;
 
@@ -59,15 +60,17 @@ void	 agent_end_approvals(void);
 void	 agent_free(void);
 
 /*
- * The session's policy on a command line (argv when the CLI gave one):
+ * agentpol.c. The session's policy on a command line (argv when the CLI gave one):
  * deny list, allow list, then the gated categories of requiresApprovalFor
  * ("shell" gates every command). Shell wrappers (sh -c, bash -lc) are
  * looked through.
  */
-enum agent_verdict agent_classify(const char *, char *const *,
+enum agent_verdict agentpol_classify(const char *, char *const *,
 	    const char **, char *, size_t);
 /* Whether a command line is a test run (test_patterns). */
-int	 agent_is_test(const char *);
+int	 agentpol_is_test(const char *);
+/* A human allowed a command line: the exec gate lets it through once. */
+void	 agentpol_preapprove(struct execpol *, const char *);
 /* A message's first line, trimmed, at most max characters; malloc'd. */
 char	*agent_summary(const char *, size_t);
 

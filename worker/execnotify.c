@@ -531,7 +531,7 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 				continue;
 			}
 			/* A human allowed it already, through the CLI. */
-			if (execpol_preapproved(ep, x->argv, x->argc)) {
+			if (execnotify_preapproved(ep, x->argv, x->argc)) {
 				log_info("exec %s: approved through the "
 				    "CLI's own approval", x->line);
 				/* Its own children (a push's transport). */
@@ -577,4 +577,47 @@ execnotify_cb(int fd, short events, void *arg)
 		return;
 	}
 	execnotify_handle(ep, ep->req);
+}
+
+/* Remember a command a human allowed through the CLI's own approval. */
+void
+execnotify_preapprove(struct execpol *ep, char *const *argv, size_t argc)
+{
+	size_t	i, slot;
+
+	if (ep == NULL || argc == 0)
+		return;
+	slot = ep->nextp++ % EXECPOL_PREAPPROVALS;
+	strv_free(ep->pre[slot]);
+	ep->pre[slot] = xcalloc(argc + 1, sizeof *ep->pre[slot]);
+	for (i = 0; i < argc; i++)
+		ep->pre[slot][i] = xstrdup(argv[i]);
+	ep->pre_until[slot] = mono_ms() + EXECPOL_PREAPPROVE_MS;
+}
+
+/* Whether argv is pre-approved (same words, argv[0] by its base name). */
+int
+execnotify_preapproved(struct execpol *ep, char *const *argv, size_t argc)
+{
+	char	**p;
+	size_t	  i, j;
+	int64_t	  now = mono_ms();
+
+	if (ep == NULL || argc == 0)
+		return (0);
+	for (i = 0; i < EXECPOL_PREAPPROVALS; i++) {
+		if ((p = ep->pre[i]) == NULL || ep->pre_until[i] < now ||
+		    strv_len(p) != argc ||
+		    strcmp(execmatch_base(p[0]), execmatch_base(argv[0])) != 0)
+			continue;
+		for (j = 1; j < argc; j++)
+			if (strcmp(p[j], argv[j]) != 0)
+				break;
+		if (j < argc)
+			continue;
+		strv_free(p);
+		ep->pre[i] = NULL;
+		return (1);
+	}
+	return (0);
 }

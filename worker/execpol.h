@@ -121,9 +121,9 @@ char		**execmatch_split(const char *);
  * own approval: the next gated exec of it within EXECPOL_PREAPPROVE_MS is
  * let through without asking again. ep may be NULL (no exec policy).
  */
-void		 execpol_preapprove(struct execpol *, char *const *, size_t);
+void		 execnotify_preapprove(struct execpol *, char *const *, size_t);
 /* Whether an exec is pre-approved: 1 (the pre-approval is used up) or 0. */
-int		 execpol_preapproved(struct execpol *, char *const *, size_t);
+int		 execnotify_preapproved(struct execpol *, char *const *, size_t);
 /* The built-in test_patterns, NULL-terminated. */
 const char *const *execmatch_default_tests(void);
 /*

@@ -281,42 +281,42 @@ START_TEST(test_classify)
 	const char	*cat;
 	char		 why[256];
 
-	ck_assert_int_eq(agent_classify("rm -rf /", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("rm -rf /", NULL, &cat, why,
 	    sizeof why), AGENT_DENY);
 	ck_assert_ptr_nonnull(strstr(why, "shellDenylist"));
 	ck_assert_ptr_null(cat);
-	ck_assert_int_eq(agent_classify("git push origin main", NULL, &cat,
+	ck_assert_int_eq(agentpol_classify("git push origin main", NULL, &cat,
 	    why, sizeof why), AGENT_ASK);
 	ck_assert_str_eq(cat, "merge");
-	ck_assert_int_eq(agent_classify(NULL, argv, &cat, why, sizeof why),
+	ck_assert_int_eq(agentpol_classify(NULL, argv, &cat, why, sizeof why),
 	    AGENT_ASK);
-	ck_assert_int_eq(agent_classify("bash -lc 'git push origin main'",
+	ck_assert_int_eq(agentpol_classify("bash -lc 'git push origin main'",
 	    NULL, &cat, why, sizeof why), AGENT_ASK);
 	ck_assert_str_eq(cat, "merge");
-	ck_assert_int_eq(agent_classify("ls -la", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("ls -la", NULL, &cat, why,
 	    sizeof why), AGENT_ALLOW);
-	ck_assert_int_eq(agent_classify("ls && rm x", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("ls && rm x", NULL, &cat, why,
 	    sizeof why), AGENT_DENY);
-	ck_assert_int_eq(agent_classify("ls ; git push", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("ls ; git push", NULL, &cat, why,
 	    sizeof why), AGENT_ASK);
 	/* Hostile: empty, unbalanced quotes, only separators. */
-	ck_assert_int_eq(agent_classify("", NULL, &cat, why, sizeof why),
+	ck_assert_int_eq(agentpol_classify("", NULL, &cat, why, sizeof why),
 	    AGENT_ALLOW);
-	ck_assert_int_eq(agent_classify("sh -c \"git push", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("sh -c \"git push", NULL, &cat, why,
 	    sizeof why), AGENT_ASK);
-	ck_assert_int_eq(agent_classify("&& ; ||", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("&& ; ||", NULL, &cat, why,
 	    sizeof why), AGENT_ALLOW);
 
 	wk.task.approval_for = shell;
-	ck_assert_int_eq(agent_classify("ls", NULL, &cat, why, sizeof why),
+	ck_assert_int_eq(agentpol_classify("ls", NULL, &cat, why, sizeof why),
 	    AGENT_ASK);
 	ck_assert_str_eq(cat, "shell");
 	wk.task.approval_for = NULL;
 	wk.task.shell_allow = allow;
-	ck_assert_int_eq(agent_classify("make", NULL, &cat, why, sizeof why),
+	ck_assert_int_eq(agentpol_classify("make", NULL, &cat, why, sizeof why),
 	    AGENT_DENY);
 	ck_assert_ptr_nonnull(strstr(why, "shellAllowlist"));
-	ck_assert_int_eq(agent_classify("git status", NULL, &cat, why,
+	ck_assert_int_eq(agentpol_classify("git status", NULL, &cat, why,
 	    sizeof why), AGENT_ALLOW);
 	wk.task.shell_allow = NULL;
 }
@@ -400,8 +400,8 @@ START_TEST(test_approval_asked_then_allowed)
 	/* Answered once only. */
 	ck_assert_int_eq(agent_approve(idc, 1, NULL), -1);
 	/* The exec gate lets the same command through, once. */
-	ck_assert_int_eq(execpol_preapproved(wk.exec, push, 4), 1);
-	ck_assert_int_eq(execpol_preapproved(wk.exec, push, 4), 0);
+	ck_assert_int_eq(execnotify_preapproved(wk.exec, push, 4), 1);
+	ck_assert_int_eq(execnotify_preapproved(wk.exec, push, 4), 0);
 	close(p[1]);
 }
 END_TEST
@@ -465,18 +465,18 @@ START_TEST(test_preapprove_bounds)
 	memset(&pp, 0, sizeof pp);
 	memset(&cb, 0, sizeof cb);
 	ep = execpol_create(wk.base, p[0], &pp, &cb);
-	ck_assert_int_eq(execpol_preapproved(NULL, b, 2), 0);
-	execpol_preapprove(NULL, b, 2);
-	execpol_preapprove(ep, a, 2);
-	ck_assert_int_eq(execpol_preapproved(ep, c, 3), 0);
-	ck_assert_int_eq(execpol_preapproved(ep, b, 2), 1);
-	ck_assert_int_eq(execpol_preapproved(ep, b, 2), 0);
+	ck_assert_int_eq(execnotify_preapproved(NULL, b, 2), 0);
+	execnotify_preapprove(NULL, b, 2);
+	execnotify_preapprove(ep, a, 2);
+	ck_assert_int_eq(execnotify_preapproved(ep, c, 3), 0);
+	ck_assert_int_eq(execnotify_preapproved(ep, b, 2), 1);
+	ck_assert_int_eq(execnotify_preapproved(ep, b, 2), 0);
 	/* More than it keeps: the oldest go, nothing leaks. */
 	for (i = 0; i < 3 * EXECPOL_PREAPPROVALS; i++)
-		execpol_preapprove(ep, c, 3);
+		execnotify_preapprove(ep, c, 3);
 	for (i = 0; i < EXECPOL_PREAPPROVALS; i++)
-		ck_assert_int_eq(execpol_preapproved(ep, c, 3), 1);
-	ck_assert_int_eq(execpol_preapproved(ep, c, 3), 0);
+		ck_assert_int_eq(execnotify_preapproved(ep, c, 3), 1);
+	ck_assert_int_eq(execnotify_preapproved(ep, c, 3), 0);
 	execpol_free(ep);
 	close(p[1]);
 }
