@@ -358,7 +358,6 @@ agent_run_end(struct agent_run *r, const struct drv_command *c)
 	enum escstrip_state	 esc = ESC_NONE;
 	char			*text = NULL;
 	size_t			 i, n = 0;
-	int			 got = 0, p, f, s;
 
 	if (c != NULL && c->output != NULL && c->outlen > 0) {
 		text = xmalloc(c->outlen + 1);
@@ -367,20 +366,14 @@ agent_run_end(struct agent_run *r, const struct drv_command *c)
 				text[n++] = c->output[i] == '\r' ? '\n' :
 				    c->output[i];
 		text[n] = '\0';
-		got = testsum_summary(text, n, &p, &f, &s);
-		free(text);
 	}
 	ev = event_create(EV_TEST_RUN_FINISHED);
 	json_object_object_add(ev, "command",
 	    json_object_new_string(r->command));
 	json_object_object_add(ev, "exitCode", c != NULL && c->exit_code >= 0 ?
 	    json_object_new_int(c->exit_code) : NULL);
-	json_object_object_add(ev, "passed", got ? json_object_new_int(p) :
-	    NULL);
-	json_object_object_add(ev, "failed", got ? json_object_new_int(f) :
-	    NULL);
-	json_object_object_add(ev, "skipped", got ? json_object_new_int(s) :
-	    NULL);
+	testsum_counts(ev, text, n);
+	free(text);
 	json_object_object_add(ev, "duration", json_object_new_int64(
 	    c != NULL && c->duration_ms >= 0 ? c->duration_ms :
 	    mono_ms() - r->start_ms));

@@ -131,5 +131,10 @@ const char *const *execmatch_default_tests(void);
  * the counts (each -1 when the runner does not say), or 0.
  */
 int		 testsum_summary(const char *, size_t, int *, int *, int *);
+/*
+ * TEST_RUN_FINISHED's passed, failed and skipped (ev) from the last
+ * summary in text (len bytes, may be NULL): null when there is none.
+ */
+void		 testsum_counts(struct json_object *, const char *, size_t);
 
 #endif

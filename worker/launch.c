@@ -73,6 +73,17 @@ launch_secret_cb(const char *kind, void *arg)
 	free(desc);
 }
 
+/* The provider could not be set up: why, malloc'd and logged. */
+static char *
+launch_failed(const char *cause)
+{
+	char	*reason;
+
+	reason = xasprintf("provider '%s': %s", wk.provider->name, cause);
+	log_warnx("%s", reason);
+	return (reason);
+}
+
 /* Every value the output must never show: env values, the token. */
 static void
 launch_secrets(void)
@@ -154,10 +165,7 @@ launch_driven(const struct output_cb *cb)
 	if ((wk.out = output_create(wk.base, cb, NULL, OUTPUT_RAW, cause,
 	    sizeof cause)) == NULL ||
 	    agent_create(&dp, cb, cause, sizeof cause) == -1) {
-		reason = xasprintf("provider '%s': %s", wk.provider->name,
-		    cause);
-		log_warnx("%s", reason);
-		return (reason);
+		return (launch_failed(cause));
 	}
 	launch_secrets();
 	return (NULL);
@@ -169,7 +177,7 @@ launch_provider(void)
 {
 	struct output_cb	 cb = { launch_chunk_cb, launch_record_cb,
 				    gate_prompt_cb, NULL, launch_secret_cb };
-	char			 cause[WORKER_CAUSE_MAX], *reason;
+	char			 cause[WORKER_CAUSE_MAX];
 	int			 jsonl;
 
 	if (provider_detect(wk.provider, wk.path, wk.home, wk.lang,
@@ -197,10 +205,7 @@ launch_provider(void)
 	wk.out = output_create(wk.base, &cb, wk.provider->approval_patterns,
 	    jsonl, cause, sizeof cause);
 	if (wk.out == NULL) {
-		reason = xasprintf("provider '%s': %s", wk.provider->name,
-		    cause);
-		log_warnx("%s", reason);
-		return (reason);
+		return (launch_failed(cause));
 	}
 	launch_secrets();
 	return (NULL);

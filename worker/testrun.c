@@ -310,7 +310,6 @@ testrun_end(struct execpol_run *r)
 	const char		*text = NULL;
 	uint64_t		 first;
 	size_t			 len = 0;
-	int			 p, f, s, got;
 
 	if (!r->closed)
 		r->out_end = ep->out_total;
@@ -321,8 +320,6 @@ testrun_end(struct execpol_run *r)
 		len = (size_t)(r->out_end - (r->out_start > first ?
 		    r->out_start : first));
 	}
-	got = len > 0 && testsum_summary(text, len, &p, &f, &s);
-
 	ev = event_create(EV_TEST_RUN_FINISHED);
 	json_object_object_add(ev, "command", json_object_new_string(
 	    r->command));
@@ -334,12 +331,7 @@ testrun_end(struct execpol_run *r)
 	if (r->has_status && WIFSIGNALED(r->status))
 		json_object_object_add(ev, "signal", json_object_new_string(
 		    signal_name(WTERMSIG(r->status))));
-	json_object_object_add(ev, "passed", got ? json_object_new_int(p) :
-	    NULL);
-	json_object_object_add(ev, "failed", got ? json_object_new_int(f) :
-	    NULL);
-	json_object_object_add(ev, "skipped", got ? json_object_new_int(s) :
-	    NULL);
+	testsum_counts(ev, text, len);
 	json_object_object_add(ev, "duration", json_object_new_int64(
 	    (r->exited ? r->end_ms : mono_ms()) - r->start_ms));
 	log_info("test run %s ended%s", r->command, r->exited ? "" :

@@ -439,3 +439,19 @@ testsum_summary(const char *text, size_t len, int *passed, int *failed,
 	*skipped = (int)t[best].skipped;
 	return (1);
 }
+
+/* passed, failed, skipped into ev from the last summary in text, or null. */
+void
+testsum_counts(struct json_object *ev, const char *text, size_t len)
+{
+	int	p, f, s, got;
+
+	got = text != NULL && len > 0 && testsum_summary(text, len, &p, &f,
+	    &s);
+	json_object_object_add(ev, "passed", got ? json_object_new_int(p) :
+	    NULL);
+	json_object_object_add(ev, "failed", got ? json_object_new_int(f) :
+	    NULL);
+	json_object_object_add(ev, "skipped", got ? json_object_new_int(s) :
+	    NULL);
+}
