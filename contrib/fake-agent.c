@@ -917,8 +917,8 @@ static void
 fake_usage(FILE *f)
 {
 	fprintf(f, "usage: runnerd-fake-agent SCRIPT [ignored args...]\n"
-	    "       runnerd-fake-agent --protocol mock [--log FILE] "
-	    "[--ask CMD] [--run CMD]\n"
+	    "       runnerd-fake-agent [...] --protocol mock|codex|claude "
+	    "[--log FILE] [--run CMD]... [--ask CMD]\n"
 	    "       runnerd-fake-agent --version | --help\n"
 	    "SCRIPT: commands separated by newlines or ';' (\\; in text):\n"
 	    "  print TEXT, printn TEXT, sleep MS, read, prompt TEXT,\n"
@@ -952,8 +952,9 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_DFL);
 	/* A structured CLI's protocol on stdio (fake-proto.c). */
-	if (strcmp(argv[1], "--protocol") == 0)
-		return (fake_proto_main(argc, argv));
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--protocol") == 0)
+			return (fake_proto_main(argc, argv));
 	fake_steps = fake_script(argv[1], &count);
 	for (i = 0; i < count; i++)
 		fake_run(&fake_steps[i]);

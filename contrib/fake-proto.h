@@ -2,7 +2,7 @@
 #ifndef FAKE_PROTO_H
 #define FAKE_PROTO_H
 
-/* runnerd-fake-agent --protocol mock [options]: its exit code. */
+/* runnerd-fake-agent ... --protocol DIALECT [options]: its exit code. */
 int	fake_proto_main(int, char **);
 
 #endif
