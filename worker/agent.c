@@ -91,6 +91,8 @@ static struct {
 	.runs = TAILQ_HEAD_INITIALIZER(ag.runs)
 };
 
+static void	agent_fatal_cb(const char *, void *);
+
 /* s redacted and as valid UTF-8; malloc'd. */
 static char *
 agent_clean(const char *s)
@@ -208,8 +210,8 @@ agent_approval_object(const struct agent_ask *a, const struct drv_approval *da,
 	size_t			 i;
 	int64_t			 now = now_ms();
 
-	summary = da->summary != NULL ? da->summary : da->command != NULL ?
-	    da->command : da->tool != NULL ? da->tool : da->kind;
+	summary = da->summary != NULL ? da->summary : a->command != NULL ?
+	    a->command : da->tool != NULL ? da->tool : da->kind;
 	ap = json_object_new_object();
 	json_object_object_add(ap, "approvalId", json_object_new_string(a->id));
 	json_object_object_add(ap, "sessionId",
@@ -227,7 +229,7 @@ agent_approval_object(const struct agent_ask *a, const struct drv_approval *da,
 		json_object_object_add(ctx, "tool", json_object_new_string(s));
 		free(s);
 	}
-	if (da->command != NULL)
+	if (a->command != NULL)
 		json_object_object_add(ctx, "command",
 		    json_object_new_string(a->command));
 	if (da->files != NULL) {
@@ -255,6 +257,28 @@ agent_approval_object(const struct agent_ask *a, const struct drv_approval *da,
 	return (ap);
 }
 
+/* The command line of an approval: as given, or its argv joined; or NULL. */
+static char *
+agent_line(const struct drv_approval *da)
+{
+	struct evbuffer	*b;
+	char		*out;
+	size_t		 i;
+
+	if (da->command != NULL)
+		return (xstrdup(da->command));
+	if (da->argv == NULL || da->argv[0] == NULL)
+		return (NULL);
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	for (i = 0; da->argv[i] != NULL; i++)
+		evbuffer_add_printf(b, "%s%s", i > 0 ? " " : "", da->argv[i]);
+	out = xstrndup((const char *)evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+	evbuffer_free(b);
+	return (out);
+}
+
 /* Deny at once, and say so. */
 static void
 agent_deny_now(const struct drv_approval *da, const char *why)
@@ -265,7 +289,8 @@ agent_deny_now(const struct drv_approval *da, const char *why)
 	log_info("driver approval %s denied by policy: %s", da->token, why);
 	drv_answer(ag.drv, da->token, 0, why);
 	cmd = agent_clean(da->command != NULL ? da->command :
-	    da->tool != NULL ? da->tool : da->kind);
+	    da->tool != NULL ? da->tool : da->kind != NULL ? da->kind :
+	    "a tool");
 	desc = xasprintf("the agent asked to run %s: denied (%s)", cmd, why);
 	ctx = json_object_new_object();
 	json_object_object_add(ctx, "command", json_object_new_string(cmd));
@@ -284,13 +309,17 @@ agent_approval_cb(const struct drv_approval *da, void *arg)
 	struct json_object	*ap;
 	enum agent_verdict	 v = AGENT_ALLOW;
 	const char		*category = NULL;
-	char			 why[256] = "";
+	char			 why[256] = "", *line;
 	size_t			 i;
 
+	if (da->token == NULL) {
+		agent_fatal_cb("an approval without a token", NULL);
+		return;
+	}
 	if (da->command != NULL || (da->argv != NULL && da->argv[0] != NULL))
 		v = agentpol_classify(da->command, da->argv, &category, why,
 		    sizeof why);
-	else if (strcmp(da->kind, "network") == 0) {
+	else if (da->kind != NULL && strcmp(da->kind, "network") == 0) {
 		for (i = 0; wk.task.approval_for != NULL &&
 		    wk.task.approval_for[i] != NULL; i++)
 			if (strcmp(wk.task.approval_for[i], "network") == 0) {
@@ -307,16 +336,18 @@ agent_approval_cb(const struct drv_approval *da, void *arg)
 		drv_answer(ag.drv, da->token, 1, NULL);
 		return;
 	}
-	if (wk.closing || wk.exited || wk.stopping != STOP_NONE ||
-	    (wk.state != ST_RUNNING && wk.state != ST_WAITING_FOR_APPROVAL)) {
+	/* Paused, it is asked all the same: the CLI waits either way. */
+	if (wk.closing || wk.exited || wk.stopping != STOP_NONE) {
 		drv_answer(ag.drv, da->token, 0, "the session is ending");
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
 	uuid_v4(a->id);
 	a->token = xstrdup(da->token);
-	if (da->command != NULL)
-		a->command = agent_clean(da->command);
+	if ((line = agent_line(da)) != NULL) {
+		a->command = agent_clean(line);
+		free(line);
+	}
 	TAILQ_INSERT_TAIL(&ag.asks, a, entry);
 	ap = agent_approval_object(a, da, category);
 	log_info("driver approval %s: %s asked as %s", da->token,

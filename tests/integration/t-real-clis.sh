@@ -14,32 +14,63 @@ install_clis
 export HOME=$T/home
 mkdir -p "$HOME"
 
-"$RUNNERD" --probe-provider codex --path "$BIN:$PATH" >"$T/probe-codex" 2>"$T/probe-codex.err" ||
-    fail "probe codex: $(cat "$T/probe-codex" "$T/probe-codex.err")"
-p=$(cat "$T/probe-codex")
+# The one-shot argv of each built-in, as when it is forced (driver "none").
+jq -n '{providers: {
+  codex: {command: "codex", builtin: 1, version_args: ["--version"],
+    help_args: ["--help"], driver: "none"},
+  claude_code: {command: "claude", builtin: 1, version_args: ["--version"],
+    help_args: ["--help"], output: "jsonl", driver: "none"}}}' >"$T/oneshot.conf"
+
+# probe NAME [CONFIG]: the probe's JSON in p.
+probe() {
+	"$RUNNERD" --probe-provider "$1" --path "$BIN:$PATH" ${2:+-c "$2"} \
+	    >"$T/probe-$1" 2>"$T/probe-$1.err" ||
+	    fail "probe $1: $(cat "$T/probe-$1" "$T/probe-$1.err")"
+	p=$(cat "$T/probe-$1")
+}
+
+probe codex
 assert_eq "$(jq -r .found <<<"$p")" true "codex found"
 assert_eq "$(jq -r .path <<<"$p")" "$BIN/codex" "codex path"
 assert_eq "$(jq -r .version <<<"$p")" "$CODEX_V" "codex version"
-for f in exec json model; do
+for f in exec json model app-server; do
 	jq -e --arg f "$f" '.features | index($f) != null' <<<"$p" >/dev/null ||
 	    fail "codex: feature $f not detected: $(jq -c .features <<<"$p")"
 done
+assert_eq "$(jq -r .driver <<<"$p")" codex "codex is driven through app-server"
+# The stand-in driver (before drv_codex.c is merged) gives the command alone.
+STUB=no
+if [ "$(jq '.argv | length' <<<"$p")" -gt 1 ]; then
+	jq -e '.argv | index("app-server") != null' <<<"$p" >/dev/null ||
+	    fail "codex driver argv has no app-server: $(jq -c .argv <<<"$p")"
+else
+	STUB=yes
+fi
+ok "probe codex: $CODEX_V, features $(jq -c .features <<<"$p"), driver codex, argv $(jq -c .argv <<<"$p")"
+probe codex "$T/oneshot.conf"
+assert_eq "$(jq -r .driver <<<"$p")" none "codex with driver none"
 jq -e '.argv | index("exec") != null' <<<"$p" >/dev/null || fail "codex argv has no exec: $(jq -c .argv <<<"$p")"
 jq -e '.argv | index("--json") != null' <<<"$p" >/dev/null || fail "codex argv has no --json: $(jq -c .argv <<<"$p")"
 assert_match "$(jq -r '.argv[-1]' <<<"$p")" '^Task: Add a README' "codex: the prompt is the last argument"
 jq -e '.argv[-1] | contains("Write a short README.md")' <<<"$p" >/dev/null || fail "codex: the prompt lacks the goal"
 ok "probe codex: $CODEX_V, features $(jq -c .features <<<"$p"), argv $(jq -c '.argv[:-1]' <<<"$p") + prompt"
 
-"$RUNNERD" --probe-provider claude_code --path "$BIN:$PATH" >"$T/probe-claude" 2>"$T/probe-claude.err" ||
-    fail "probe claude_code: $(cat "$T/probe-claude" "$T/probe-claude.err")"
-p=$(cat "$T/probe-claude")
+probe claude_code
 assert_eq "$(jq -r .found <<<"$p")" true "claude found"
 assert_eq "$(jq -r .path <<<"$p")" "$BIN/claude" "claude path"
 assert_eq "$(jq -r .version <<<"$p")" "$CLAUDE_V" "claude version"
-for f in print stream-json verbose allowedTools; do
+for f in print stream-json verbose allowedTools input-stream-json; do
 	jq -e --arg f "$f" '.features | index($f) != null' <<<"$p" >/dev/null ||
 	    fail "claude: feature $f not detected: $(jq -c .features <<<"$p")"
 done
+assert_eq "$(jq -r .driver <<<"$p")" claude "claude is driven through stream-json"
+if [ "$(jq '.argv | length' <<<"$p")" -gt 1 ]; then
+	jq -e '.argv | index("--input-format") != null and index("stream-json") != null' \
+	    <<<"$p" >/dev/null || fail "claude driver argv: $(jq -c .argv <<<"$p")"
+fi
+ok "probe claude_code: driver claude, argv $(jq -c .argv <<<"$p")"
+probe claude_code "$T/oneshot.conf"
+assert_eq "$(jq -r .driver <<<"$p")" none "claude with driver none"
 jq -e '.argv | index("-p") != null and index("stream-json") != null' <<<"$p" >/dev/null ||
     fail "claude argv: $(jq -c .argv <<<"$p")"
 jq -e '.argv | (index("--output-format") + 1) as $i | .[$i] == "stream-json"' <<<"$p" >/dev/null ||
@@ -58,7 +89,13 @@ ok "probe of a CLI that is not on the path: found false, exit $rc"
 # fails, exits or waits; whichever, it is stopped after 20 s.
 DUMMY=sk-dummy-runnerd-test-$$-$RANDOM
 make_repo "$T/repo"
-start_daemon "$(jq -n --arg p "$BIN:$PATH" '{agent_path: $p}')"
+# Through the app-server driver; the one-shot argv while it is a stand-in.
+if [ "$STUB" = yes ]; then
+	start_daemon "$(jq -n --arg p "$BIN:$PATH" --slurpfile c "$T/oneshot.conf" \
+	    '{agent_path: $p} + $c[0]')"
+else
+	start_daemon "$(jq -n --arg p "$BIN:$PATH" '{agent_path: $p}')"
+fi
 start_session 'x' "$T/repo" \
     ".providerId = \"codex\" | .task = {title: \"Say hello\", goal: \"Print hello and stop.\"} | .env = {OPENAI_API_KEY: \"$DUMMY\"}"
 sid=$SID

@@ -6,8 +6,10 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -430,6 +432,81 @@ START_TEST(test_approval_denied_by_human)
 }
 END_TEST
 
+/* A timer that does nothing (the grace after SIGTERM). */
+static void
+noop_cb(int fd, short events, void *arg)
+{
+}
+
+/* An approval with argv only, one paused, one without a token. */
+START_TEST(test_approval_shapes)
+{
+	static char		*argv[] = { "git", "push", "origin", "HEAD", NULL };
+	struct drv_approval	 a;
+	struct json_object	*all, *ev;
+	pid_t			 child;
+	int			 status, ready[2];
+	char			 c;
+
+	json_object_put(frames());
+	memset(&a, 0, sizeof a);
+	a.token = "t7";
+	a.kind = "exec";
+	a.argv = argv;
+	wk.state = ST_PAUSED_BY_HUMAN;
+	mock.sink.approval(&a, mock.sink.arg);
+	ck_assert_int_eq(mock.answers, 0);
+	ck_assert_uint_eq(agent_pending(), 1);
+	/* Paused stays paused; the approval waits all the same. */
+	ck_assert_int_eq(wk.state, ST_PAUSED_BY_HUMAN);
+	all = frames();
+	ck_assert_ptr_nonnull(ev = frame_of(all, "APPROVAL_REQUESTED"));
+	ck_assert_str_eq(jsonget_str(jsonget_member(jsonget_member(ev,
+	    "approval"), "context"), "command"), "git push origin HEAD");
+	ck_assert_str_eq(jsonget_str(jsonget_member(ev, "approval"),
+	    "summary"), "git push origin HEAD");
+	json_object_put(all);
+	/* No kind, no command: allowed, nothing read from NULL. */
+	memset(&a, 0, sizeof a);
+	a.token = "t8";
+	mock.sink.approval(&a, mock.sink.arg);
+	ck_assert_int_eq(mock.answers, 1);
+	ck_assert_int_eq(mock.allow, 1);
+	/* No token: the protocol is broken; the CLI (a child) is stopped. */
+	ck_assert_int_eq(pipe(ready), 0);
+	if ((child = fork()) == 0) {
+		/* Check's own SIGTERM handler would take the test with it. */
+		signal(SIGTERM, SIG_DFL);
+		setpgid(0, 0);
+		(void)write(ready[1], "r", 1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_gt(child, 0);
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	setpgid(child, child);
+	wk.pid = child;
+	ck_assert_ptr_nonnull(wk.kill_ev = evtimer_new(wk.base, noop_cb,
+	    NULL));
+	wk.state = ST_RUNNING;
+	memset(&a, 0, sizeof a);
+	a.kind = "exec";
+	a.command = "ls";
+	mock.sink.approval(&a, mock.sink.arg);
+	ck_assert_int_eq(wk.stopping, STOP_DRIVER);
+	ck_assert_int_eq(wk.state, ST_STOPPING);
+	ck_assert_ptr_nonnull(strstr(wk.denied, "without a token"));
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	free(wk.denied);
+	wk.denied = NULL;
+	event_free(wk.kill_ev);
+	wk.kill_ev = NULL;
+}
+END_TEST
+
 START_TEST(test_approval_pending_at_end)
 {
 	struct json_object	*all, *al;
@@ -717,6 +794,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_approval_allowed_at_once);
 	tcase_add_test(tc, test_approval_asked_then_allowed);
 	tcase_add_test(tc, test_approval_denied_by_human);
+	tcase_add_test(tc, test_approval_shapes);
 	tcase_add_test(tc, test_approval_pending_at_end);
 	tcase_add_test(tc, test_preapprove_bounds);
 	suite_add_tcase(s, tc);
