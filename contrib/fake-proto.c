@@ -231,6 +231,7 @@ mock_ev(const char *ev, const char *k1, const char *v1, const char *k2,
 	proto_emit(o);
 }
 
+/* start and input are turns; nothing else is. */
 static char *
 mock_take(struct json_object *o)
 {
@@ -243,6 +244,7 @@ mock_take(struct json_object *o)
 	return (NULL);
 }
 
+/* A turn started (with a line of transcript) or ended. */
 static void
 mock_turn(int started, int n)
 {
@@ -258,6 +260,7 @@ mock_turn(int started, int n)
 	}
 }
 
+/* A tool call begins, or ends with its output. */
 static void
 mock_command(const char *id, const char *command, int done, const char *out,
     int code)
@@ -278,6 +281,7 @@ mock_command(const char *id, const char *command, int done, const char *out,
 	proto_emit(o);
 }
 
+/* Ask, and wait for the answer to this id. */
 static int
 mock_ask(const char *id, const char *command)
 {
@@ -298,12 +302,14 @@ mock_ask(const char *id, const char *command)
 	return (allow);
 }
 
+/* An assistant message. */
 static void
 mock_message(const char *text)
 {
 	mock_ev("message", "text", text, NULL, NULL);
 }
 
+/* The whole session's usage after n turns. */
 static void
 mock_usage(int n)
 {
@@ -356,6 +362,7 @@ codex_result(struct json_object *req, struct json_object *result)
 	proto_emit(o);
 }
 
+/* Answer the driver's requests; turn/start's text is a turn. */
 static char *
 codex_take(struct json_object *o)
 {
@@ -413,6 +420,7 @@ codex_take(struct json_object *o)
 	return (NULL);
 }
 
+/* turn/started or turn/completed. */
 static void
 codex_turn(int started, int n)
 {
@@ -429,6 +437,7 @@ codex_turn(int started, int n)
 	codex_notify(started ? "turn/started" : "turn/completed", p);
 }
 
+/* A commandExecution item started or completed. */
 static void
 codex_command(const char *id, const char *command, int done, const char *out,
     int code)
@@ -454,6 +463,7 @@ codex_command(const char *id, const char *command, int done, const char *out,
 	codex_notify(done ? "item/completed" : "item/started", p);
 }
 
+/* item/commandExecution/requestApproval, and wait for its result. */
 static int
 codex_ask(const char *id, const char *command)
 {
@@ -491,6 +501,7 @@ codex_ask(const char *id, const char *command)
 	return (allow);
 }
 
+/* An agentMessage item completed. */
 static void
 codex_message(const char *text)
 {
@@ -521,6 +532,7 @@ codex_tokens(int n)
 	return (b);
 }
 
+/* thread/tokenUsage/updated: the total after n turns. */
 static void
 codex_usage(int n)
 {
@@ -552,6 +564,7 @@ claude_msg(const char *type, struct json_object *item)
 	proto_emit(o);
 }
 
+/* Answer control requests; a user message is a turn. */
 static char *
 claude_take(struct json_object *o)
 {
@@ -593,6 +606,7 @@ claude_take(struct json_object *o)
 	return (strdup(""));
 }
 
+/* The end of a turn is its result, with the turn's usage. */
 static void
 claude_turn(int started, int n)
 {
@@ -621,6 +635,7 @@ claude_turn(int started, int n)
 	proto_emit(o);
 }
 
+/* A tool_use in an assistant message, or its tool_result. */
 static void
 claude_command(const char *id, const char *command, int done,
     const char *out, int code)
@@ -645,6 +660,7 @@ claude_command(const char *id, const char *command, int done,
 	claude_msg("user", it);
 }
 
+/* A can_use_tool control request, and wait for its response. */
 static int
 claude_ask(const char *id, const char *command)
 {
@@ -679,6 +695,7 @@ claude_ask(const char *id, const char *command)
 	return (allow);
 }
 
+/* An assistant message with one text block. */
 static void
 claude_message(const char *text)
 {
@@ -689,6 +706,7 @@ claude_message(const char *text)
 	claude_msg("assistant", it);
 }
 
+/* claude reports usage in the result (claude_turn). */
 static void
 claude_usage(int n)
 {

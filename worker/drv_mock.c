@@ -75,6 +75,7 @@ mock_argv(const char *command, const struct drv_params *p)
 	return (v);
 }
 
+/* A driver for one session: the sink kept. */
 static void *
 mock_create(const struct drv_params *p, const struct drv_sink *sink)
 {
@@ -85,6 +86,7 @@ mock_create(const struct drv_params *p, const struct drv_sink *sink)
 	return (m);
 }
 
+/* Free the driver and the input it still queues. */
 static void
 mock_free(void *arg)
 {
@@ -96,6 +98,7 @@ mock_free(void *arg)
 	free(m);
 }
 
+/* The task: the first turn. */
 static void
 mock_start(void *arg, const char *prompt)
 {
@@ -202,6 +205,7 @@ mock_input(void *arg, const char *text)
 		m->queue[m->nqueue++] = xstrdup(text);
 }
 
+/* The answer to an approval, by its id. */
 static void
 mock_answer(void *arg, const char *token, int allow, const char *note)
 {
@@ -215,6 +219,7 @@ mock_answer(void *arg, const char *token, int allow, const char *note)
 	mock_send(arg, o);
 }
 
+/* Whether a turn runs or input waits for one. */
 static int
 mock_busy(const void *arg)
 {
