@@ -606,7 +606,10 @@ claude_take(struct json_object *o)
 	return (strdup(""));
 }
 
-/* The end of a turn is its result, with the turn's usage. */
+/*
+ * The end of a turn is its result: the turn's own usage, as claude
+ * reports it, and the session's cost so far (total_cost_usd sums).
+ */
 static void
 claude_turn(int started, int n)
 {
@@ -631,7 +634,7 @@ claude_turn(int started, int n)
 	json_object_object_add(u, "output_tokens", json_object_new_int(20));
 	json_object_object_add(o, "usage", u);
 	json_object_object_add(o, "total_cost_usd",
-	    json_object_new_double(0.25));
+	    json_object_new_double(0.25 * n));
 	proto_emit(o);
 }
 
@@ -641,6 +644,7 @@ claude_command(const char *id, const char *command, int done,
     const char *out, int code)
 {
 	struct json_object	*it = json_object_new_object(), *in;
+	char			*text = NULL;
 
 	if (!done) {
 		proto_add(it, "type", "tool_use");
@@ -654,7 +658,11 @@ claude_command(const char *id, const char *command, int done,
 	}
 	proto_add(it, "type", "tool_result");
 	proto_add(it, "tool_use_id", id);
-	proto_add(it, "content", out);
+	/* A failed Bash call's result starts "Exit code N", as claude's. */
+	if (code != 0 && asprintf(&text, "Exit code %d\n%s", code, out) == -1)
+		text = NULL;
+	proto_add(it, "content", text != NULL ? text : out);
+	free(text);
 	json_object_object_add(it, "is_error", json_object_new_boolean(code !=
 	    0));
 	claude_msg("user", it);

@@ -798,36 +798,21 @@ agent_finish(void)
 	}
 }
 
-/* The session ends: what still waits is denied, with one ALERT. */
+/*
+ * The session ends: what still waits is denied, its ids added to ids for
+ * gate_pending_alert's one ALERT.
+ */
 void
-agent_end_approvals(void)
+agent_end_approvals(struct json_object *ids)
 {
 	struct agent_ask	*a;
-	struct json_object	*ids;
-	size_t			 n = 0;
-	char			*desc;
 
-	if (TAILQ_EMPTY(&ag.asks))
-		return;
-	ids = json_object_new_array();
 	while ((a = TAILQ_FIRST(&ag.asks)) != NULL) {
 		if (ag.drv != NULL)
 			drv_answer(ag.drv, a->token, 0, "session ended");
 		json_object_array_add(ids, json_object_new_string(a->id));
-		n++;
 		agent_ask_free(a);
 	}
-	desc = xasprintf("the session ended with %zu approval%s of the "
-	    "agent's still waiting; denied", n, n == 1 ? "" : "s");
-	if (!wk.closing) {
-		struct json_object	*ctx = json_object_new_object();
-
-		json_object_object_add(ctx, "approvalIds", ids);
-		wstate_alert("approval", "approvals pending at the end", desc,
-		    ctx);
-	} else
-		json_object_put(ids);
-	free(desc);
 }
 
 /* Free everything (the session is over). */

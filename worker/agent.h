@@ -55,8 +55,8 @@ void	 agent_ended(struct json_object *);
 size_t	 agent_sent(void);
 /* The CLI is gone: read the rest of its stdout and flush the pipelines. */
 void	 agent_finish(void);
-/* The session ends: pending driver approvals denied, one ALERT. */
-void	 agent_end_approvals(void);
+/* The session ends: pending driver approvals denied, their ids added. */
+void	 agent_end_approvals(struct json_object *);
 void	 agent_free(void);
 
 /*

@@ -289,6 +289,7 @@ static void
 worker_finish(void)
 {
 	enum session_state	 final;
+	struct json_object	*ids;
 	char			*reason, *secs;
 	int			 sig;
 
@@ -308,8 +309,11 @@ worker_finish(void)
 	wk.master = -1;
 	/* A driven CLI's last records and transcript. */
 	agent_finish();
-	/* Approvals nobody answered, before they are let go. */
-	gate_pending_alert(NULL);
+	/* Approvals nobody answered, before they are let go: one ALERT. */
+	ids = json_object_new_array();
+	agent_end_approvals(ids);
+	gate_pending_alert(ids);
+	json_object_put(ids);
 	/* The last test runs, before the final state. */
 	if (wk.exec != NULL)
 		execpol_finish(wk.exec);
@@ -353,8 +357,6 @@ worker_finish(void)
 		reason = xasprintf("provider killed by signal %d (%s)", sig,
 		    signal_name(sig));
 	}
-	/* The CLI's own approvals still waiting: denied, one ALERT. */
-	agent_end_approvals();
 	changes_end();
 	wstate_move(final, reason);
 	free(reason);

@@ -30,6 +30,7 @@
 #include "worker/command.h"
 #include "worker/driver.h"
 #include "worker/execpol.h"
+#include "worker/gate.h"
 #include "worker/output.h"
 #include "worker/wstate.h"
 #include "unit.h"
@@ -509,14 +510,19 @@ END_TEST
 
 START_TEST(test_approval_pending_at_end)
 {
-	struct json_object	*all, *al;
+	struct json_object	*all, *al, *ids;
 
 	ask("t5", "exec", "git push");
 	ask("t6", "exec", "gh pr merge 3");
 	ck_assert_uint_eq(agent_pending(), 2);
 	json_object_put(frames());
-	agent_end_approvals();
+	ids = json_object_new_array();
+	agent_end_approvals(ids);
 	ck_assert_uint_eq(agent_pending(), 0);
+	ck_assert_uint_eq(json_object_array_length(ids), 2);
+	/* One ALERT for them and the exec gate's, gate.c's. */
+	gate_pending_alert(ids);
+	json_object_put(ids);
 	ck_assert_int_eq(mock.answers, 2);
 	ck_assert_int_eq(mock.allow, 0);
 	ck_assert_str_eq(mock.note, "session ended");
