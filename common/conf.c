@@ -349,10 +349,38 @@ config_origin_parse(const char *s, int want_scheme, char *scheme,
 	return (*p == '\0' ? 0 : -1);
 }
 
-/* A provider from its object in the file (or START); NULL with a cause. */
+/* A copy of a provider, every key of it. */
+static struct provider *
+config_provider_copy(const struct provider *base)
+{
+	const struct conf_row	*r;
+	struct provider		*p;
+	char			**v;
+
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(base->name);
+	for (r = conf_provider_table; r < conf_provider_table +
+	    nitems(conf_provider_table); r++) {
+		if (r->type == CONF_STR && *CONF_P(base, r, char *) != NULL)
+			*CONF_P(p, r, char *) = xstrdup(*CONF_P(base, r,
+			    char *));
+		else if (r->type == CONF_STRV &&
+		    (v = *CONF_P(base, r, char **)) != NULL)
+			*CONF_P(p, r, char **) = strv_make((const char *const *)v);
+		else if (r->type == CONF_INT)
+			*CONF_P(p, r, int) = *CONF_P(base, r, int);
+	}
+	return (p);
+}
+
+/*
+ * A provider from its object in the file (or START); NULL with a cause.
+ * Over base (the provider of that name so far, a built-in's defaults),
+ * the object need only give the keys it changes.
+ */
 struct provider *
-config_provider_from_json(const char *name, struct json_object *o, char *cause,
-    size_t causelen)
+config_provider_from_json(const char *name, struct json_object *o,
+    const struct provider *base, char *cause, size_t causelen)
 {
 	const struct conf_row	*r;
 	struct provider		*p;
@@ -362,9 +390,13 @@ config_provider_from_json(const char *name, struct json_object *o, char *cause,
 		CAUSE("providers.%s: must be an object", name);
 		return (NULL);
 	}
-	p = xcalloc(1, sizeof *p);
-	p->name = xstrdup(name);
-	p->output = xstrdup("raw");
+	if (base != NULL)
+		p = config_provider_copy(base);
+	else {
+		p = xcalloc(1, sizeof *p);
+		p->name = xstrdup(name);
+		p->output = xstrdup("raw");
+	}
 	json_object_object_foreach(o, k, v) {
 		snprintf(key, sizeof key, "providers.%s.%s", name, k);
 		if (strcmp(k, "name") == 0)

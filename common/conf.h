@@ -146,9 +146,13 @@ void		 config_reload(struct config *, struct config *, char *, size_t,
 		    char *, size_t);
 
 struct json_object *config_provider_to_json(const struct provider *);
-/* Parse a provider object (config file or START); NULL with a cause. */
+/*
+ * Parse a provider object (config file or START) over the provider of its
+ * name so far, or NULL; NULL with a cause.
+ */
 struct provider	*config_provider_from_json(const char *,
-		    struct json_object *, char *, size_t);
+		    struct json_object *, const struct provider *, char *,
+		    size_t);
 void		 config_provider_free(struct provider *);
 
 /*

@@ -185,7 +185,7 @@ conftable_exec_free(struct config *c)
 	json_object_put(c->exec_approval_patterns);
 }
 
-/* providers: {name: provider}, merged over the built-ins. */
+/* providers: {name: provider}, each merged over the one of its name. */
 static int
 conftable_providers_parse(struct config *c, struct json_object *v, char *cause,
     size_t causelen)
@@ -197,7 +197,8 @@ conftable_providers_parse(struct config *c, struct json_object *v, char *cause,
 		return (-1);
 	}
 	json_object_object_foreach(v, pk, pv) {
-		p = config_provider_from_json(pk, pv, cause, causelen);
+		p = config_provider_from_json(pk, pv, config_provider(c, pk),
+		    cause, causelen);
 		if (p == NULL)
 			return (-1);
 		config_add_provider(c, p);

@@ -404,7 +404,7 @@ START_TEST(test_provider_roundtrip)
 		/* Through text, as START carries it. */
 		o2 = json_tokener_parse(json_object_to_json_string(o));
 		ck_assert_ptr_nonnull(o2);
-		q = config_provider_from_json(p->name, o2, cause, sizeof cause);
+		q = config_provider_from_json(p->name, o2, NULL, cause, sizeof cause);
 		ck_assert_msg(q != NULL, "%s: %s", p->name, cause);
 		provider_eq(p, q);
 		config_provider_free(q);
@@ -414,7 +414,7 @@ START_TEST(test_provider_roundtrip)
 
 	/* A minimal entry gets the defaults. */
 	o = json_tokener_parse("{\"command\": \"aider\"}");
-	q = config_provider_from_json("aider", o, cause, sizeof cause);
+	q = config_provider_from_json("aider", o, NULL, cause, sizeof cause);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_str_eq(q->output, "raw");
 	ck_assert_uint_eq(strv_len(q->args), 0);
@@ -451,7 +451,7 @@ START_TEST(test_provider_driver)
 	ck_assert_str_eq(p->extra_args[1], "claude");
 	ck_assert_str_eq(config_provider(c, "codex")->driver, "none");
 	o = config_provider_to_json(p);
-	q = config_provider_from_json("dbl", o, cause, sizeof cause);
+	q = config_provider_from_json("dbl", o, NULL, cause, sizeof cause);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_str_eq(q->driver, "claude");
 	ck_assert_str_eq(q->extra_args[0], "--protocol");
@@ -493,6 +493,21 @@ START_TEST(test_provider_override)
 	ck_assert_str_eq(p->command, "/usr/local/bin/codex");
 	ck_assert_ptr_nonnull(c->providers[n - 1]);
 	ck_assert_ptr_null(c->providers[n]);
+
+	/* Only the keys given change; the built-in's others stay. */
+	ck_assert_int_eq(load(c, "{\"providers\": {\"claude_code\": {"
+	    "\"model\": \"m-1\", \"extra_args\": [\"--x\", \"y\"]}}}"), 0);
+	p = config_provider(c, "claude_code");
+	ck_assert_str_eq(p->command, "claude");
+	ck_assert_int_eq(p->builtin, 1);
+	ck_assert_str_eq(p->model, "m-1");
+	ck_assert_uint_eq(strv_len(p->extra_args), 2);
+	ck_assert_str_eq(p->extra_args[1], "y");
+	ck_assert_ptr_nonnull(p->version_args);
+	ck_assert_ptr_null(c->providers[n]);
+	/* A new provider still needs its command. */
+	ck_assert_int_eq(load(c, "{\"providers\": {\"gem\": {"
+	    "\"model\": \"m\"}}}"), -1);
 	config_free(c);
 }
 END_TEST
