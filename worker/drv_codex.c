@@ -20,6 +20,7 @@
 #include "common/jsonget.h"
 #include "common/util.h"
 #include "worker/driver.h"
+#include "worker/drv_codex.h"
 
 /* Approvals codex may hold at once; more are refused. */
 #define DRV_CODEX_ASKS_MAX		256
@@ -834,35 +835,55 @@ static const char *const drv_codex_provider[] = {
 	"model_providers.runnerd.supports_websockets=false"
 };
 
-/* codex app-server with its sandbox off, the model and the endpoint. */
-static char **
-drv_codex_argv(const char *command, const struct drv_params *p)
+/*
+ * The -c overrides every codex run gets: its sandbox off (runnerd is the
+ * sandbox), no update checks or analytics, the model, and a provider for
+ * the endpoint when one is given. A NULL-terminated vector.
+ */
+char **
+drv_codex_config(const char *model, const char *base_url)
 {
 	char	**v;
-	size_t	  n = 0, i, nextra;
+	size_t	  n = 0, i;
 
-	nextra = p->extra_args != NULL ? strv_len((char **)p->extra_args) : 0;
-	v = xcalloc(32 + nextra, sizeof *v);
-	v[n++] = xstrdup(command);
-	v[n++] = xstrdup("app-server");
+	v = xcalloc(2 * (nitems(drv_codex_fixed) + nitems(drv_codex_provider) +
+	    2) + 1, sizeof *v);
 	for (i = 0; i < nitems(drv_codex_fixed); i++) {
 		v[n++] = xstrdup("-c");
 		v[n++] = xstrdup(drv_codex_fixed[i]);
 	}
-	if (p->model != NULL) {
+	if (model != NULL) {
 		v[n++] = xstrdup("-c");
-		v[n++] = drv_codex_toml("model", p->model);
+		v[n++] = drv_codex_toml("model", model);
 	}
-	for (i = 0; p->base_url != NULL && i < nitems(drv_codex_provider);
-	    i++) {
+	for (i = 0; base_url != NULL && i < nitems(drv_codex_provider); i++) {
 		v[n++] = xstrdup("-c");
 		v[n++] = xstrdup(drv_codex_provider[i]);
 	}
-	if (p->base_url != NULL) {
+	if (base_url != NULL) {
 		v[n++] = xstrdup("-c");
 		v[n++] = drv_codex_toml("model_providers.runnerd.base_url",
-		    p->base_url);
+		    base_url);
 	}
+	v[n] = NULL;
+	return (v);
+}
+
+/* codex app-server with its sandbox off, the model and the endpoint. */
+static char **
+drv_codex_argv(const char *command, const struct drv_params *p)
+{
+	char	**v, **cfg;
+	size_t	  n = 0, i, nextra;
+
+	cfg = drv_codex_config(p->model, p->base_url);
+	nextra = p->extra_args != NULL ? strv_len((char **)p->extra_args) : 0;
+	v = xcalloc(2 + strv_len(cfg) + nextra + 1, sizeof *v);
+	v[n++] = xstrdup(command);
+	v[n++] = xstrdup("app-server");
+	for (i = 0; cfg[i] != NULL; i++)
+		v[n++] = cfg[i];
+	free(cfg);
 	for (i = 0; i < nextra; i++)
 		v[n++] = xstrdup(p->extra_args[i]);
 	v[n] = NULL;

@@ -171,12 +171,49 @@ launch_driven(const struct output_cb *cb)
 	return (NULL);
 }
 
+/*
+ * codex's own sandbox in extra_args ("-s workspace-write", "--sandbox=X",
+ * "-c sandbox_mode=X", "--full-auto"), anything but danger-full-access:
+ * its name, or NULL. codex builds it with bubblewrap in a new user
+ * namespace, which runnerd's sandbox refuses, so every tool would fail.
+ */
+static const char *
+launch_codex_sandbox(char *const *args)
+{
+	static char	 mode[64];
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; args != NULL && args[i] != NULL; i++) {
+		v = NULL;
+		if (strcmp(args[i], "--full-auto") == 0)
+			return ("workspace-write (--full-auto)");
+		if ((strcmp(args[i], "-s") == 0 ||
+		    strcmp(args[i], "--sandbox") == 0) && args[i + 1] != NULL)
+			v = args[i + 1];
+		else if (strncmp(args[i], "--sandbox=", 10) == 0)
+			v = args[i] + 10;
+		else if ((strcmp(args[i], "-c") == 0 ||
+		    strcmp(args[i], "--config") == 0) && args[i + 1] != NULL &&
+		    strncmp(args[i + 1], "sandbox_mode=", 13) == 0)
+			v = args[i + 1] + 13;
+		if (v == NULL)
+			continue;
+		snprintf(mode, sizeof mode, "%s", v + (*v == '"'));
+		mode[strcspn(mode, "\"")] = '\0';
+		if (strcmp(mode, "danger-full-access") != 0)
+			return (mode);
+	}
+	return (NULL);
+}
+
 /* Find the CLI, detect its version and features, build its argv. */
 char *
 launch_provider(void)
 {
 	struct output_cb	 cb = { launch_chunk_cb, launch_record_cb,
 				    gate_prompt_cb, NULL, launch_secret_cb };
+	const char		*mode;
 	char			 cause[WORKER_CAUSE_MAX];
 	int			 jsonl;
 
@@ -195,11 +232,19 @@ launch_provider(void)
 	    wk.provider->name, wk.detect.path, wk.version, wk.detect.features);
 
 	wk.prompt = provider_prompt(&wk.task);
+	if (wk.sandboxed && provider_kind(wk.provider) == PROVIDER_CODEX &&
+	    (mode = launch_codex_sandbox(wk.provider->extra_args)) != NULL) {
+		snprintf(cause, sizeof cause, "codex's own sandbox (%s) cannot "
+		    "run inside runnerd's: it needs a new user namespace, which "
+		    "the sandbox refuses; runnerd is the sandbox, so leave the "
+		    "sandbox mode out of extra_args", mode);
+		return (launch_failed(cause));
+	}
 	wk.driven = provider_driver(wk.provider, wk.detect.features);
 	if (wk.driven != DRV_NONE)
 		return (launch_driven(&cb));
 	wk.argv = provider_argv(wk.provider, wk.detect.features, &wk.task,
-	    wk.prompt, &jsonl);
+	    wk.prompt, launch_getenv("OPENAI_BASE_URL"), &jsonl);
 	if (strcmp(wk.provider->output, "jsonl") == 0)
 		jsonl = 1;
 	wk.out = output_create(wk.base, &cb, wk.provider->approval_patterns,

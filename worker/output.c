@@ -34,6 +34,7 @@ struct output {
 
 	int			 jsonl;
 	int			 records;	/* OUTPUT_RECORDS */
+	size_t			 mark;		/* pending's current line */
 	regex_t			*re;
 	size_t			 nre;
 
@@ -51,6 +52,7 @@ struct output {
 };
 
 static void	output_send(struct output *, int);
+static int	output_line_json(struct output *);
 
 /* The coalescing window closed: send what is buffered. */
 static void
@@ -208,6 +210,22 @@ output_esc_cut(const struct output *o, const unsigned char *p, size_t n,
 }
 
 /*
+ * How much of pending may go out now: in jsonl mode a line that may be a
+ * record (it starts with '{') is held until it ends, since a record is
+ * forwarded, not shown; all of it at the end.
+ */
+static size_t
+output_sendable(struct output *o, int final)
+{
+	size_t	len = evbuffer_get_length(o->pending);
+
+	if (final || !o->jsonl || o->records || o->overflow ||
+	    !output_line_json(o))
+		return (len);
+	return (o->mark < len ? o->mark : len);
+}
+
+/*
  * Send what is buffered, in chunks cut on UTF-8 character boundaries and
  * never inside an escape sequence (CSI, OSC, DCS...): an incomplete one
  * at the end is held until it completes, OUTPUT_ESC_MAX bytes of it
@@ -222,7 +240,7 @@ output_send(struct output *o, int final)
 	size_t			 len, n, safe;
 
 	evtimer_del(o->timer);
-	while ((len = evbuffer_get_length(o->pending)) > 0) {
+	while ((len = output_sendable(o, final)) > 0) {
 		n = len > OUTPUT_CHUNK_MAX ? OUTPUT_CHUNK_MAX : len;
 		p = evbuffer_pullup(o->pending, (ssize_t)(n < len ? n + 1 : n));
 		if (p == NULL)
@@ -254,6 +272,7 @@ output_send(struct output *o, int final)
 		o->cb.chunk((const char *)p, n, o->cb.arg);
 		o->sent += n;
 		evbuffer_drain(o->pending, n);
+		o->mark = o->mark > n ? o->mark - n : 0;
 	}
 }
 
@@ -361,6 +380,22 @@ output_line_text(struct output *o)
 	evbuffer_add(o->pending, "\r\n", 2);
 }
 
+/* A record's line is not terminal output: take it out of pending. */
+static void
+output_line_drop(struct output *o)
+{
+	struct evbuffer	*keep;
+
+	if (o->records || o->mark >= evbuffer_get_length(o->pending))
+		return;
+	if ((keep = evbuffer_new()) == NULL)
+		fatalx("output_line_drop: out of memory");
+	evbuffer_remove_buffer(o->pending, keep, o->mark);
+	evbuffer_drain(o->pending, evbuffer_get_length(o->pending));
+	evbuffer_add_buffer(o->pending, keep);
+	evbuffer_free(keep);
+}
+
 /* A complete line: forward it if it is a JSON record, else a prompt? */
 static void
 output_line_end(struct output *o, int final)
@@ -377,9 +412,10 @@ output_line_end(struct output *o, int final)
 			end++;
 		if (obj != NULL && json_tokener_get_error(tok) ==
 		    json_tokener_success && end == o->linelen &&
-		    json_object_is_type(obj, json_type_object))
+		    json_object_is_type(obj, json_type_object)) {
 			o->cb.record(obj, o->cb.arg);
-		else if (o->records)
+			output_line_drop(o);
+		} else if (o->records)
 			output_line_text(o);
 		json_object_put(obj);
 		json_tokener_free(tok);
@@ -428,8 +464,8 @@ output_lines(struct output *o, const unsigned char *p, size_t len)
 static void
 output_clean(struct output *o, int final)
 {
-	unsigned char	*p;
-	size_t		 len;
+	unsigned char	*p, *nl;
+	size_t		 len, seg;
 
 	if ((len = evbuffer_get_length(o->redacted)) > 0) {
 		if ((p = evbuffer_pullup(o->redacted, -1)) == NULL)
@@ -443,12 +479,24 @@ output_clean(struct output *o, int final)
 		return;
 	if ((p = evbuffer_pullup(o->clean, -1)) == NULL)
 		fatalx("output_clean: out of memory");
-	output_lines(o, p, len);
 	/* Records mode sends lines, not the bytes (output_line_text). */
-	if (o->records)
+	if (o->records) {
+		output_lines(o, p, len);
 		evbuffer_drain(o->clean, len);
-	else
-		evbuffer_add_buffer(o->pending, o->clean);
+		return;
+	}
+	/* Line by line, so that a record's line can be taken back. */
+	while (len > 0) {
+		nl = memchr(p, '\n', len);
+		seg = nl != NULL ? (size_t)(nl - p) + 1 : len;
+		evbuffer_add(o->pending, p, seg);
+		output_lines(o, p, seg);
+		if (nl != NULL)
+			o->mark = evbuffer_get_length(o->pending);
+		p += seg;
+		len -= seg;
+	}
+	evbuffer_drain(o->clean, evbuffer_get_length(o->clean));
 }
 
 /* Pty bytes: redact, sanitize, follow lines, coalesce, maybe send. */

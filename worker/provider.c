@@ -20,6 +20,7 @@
 #include "common/utf8.h"
 #include "common/util.h"
 #include "worker/driver.h"
+#include "worker/drv_codex.h"
 #include "worker/provider.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
@@ -494,17 +495,19 @@ provider_claude_tools(struct provider_args *a, int f,
 }
 
 /*
- * codex: "codex exec [--json] [--model M] PROMPT" when exec exists (it runs
- * the task and exits), else the interactive "codex [--model M] PROMPT".
+ * codex: "codex exec [--json] [-c ...] [--model M] PROMPT" when exec exists
+ * (it runs the task and exits; the -c overrides are the driver's, with
+ * base_url its endpoint), else the interactive "codex [--model M] PROMPT".
  * claude: "claude -p PROMPT [--output-format stream-json --verbose]
  * [--model M] [tools]"; stream-json with -p needs --verbose. Anything else
  * expands its args template.
  */
 char **
 provider_argv(const struct provider *p, int f, const struct provider_task *t,
-    const char *prompt, int *jsonl)
+    const char *prompt, const char *base_url, int *jsonl)
 {
 	struct provider_args	a = { NULL, 0 };
+	char			**cfg;
 	size_t			i;
 
 	*jsonl = 0;
@@ -517,6 +520,11 @@ provider_argv(const struct provider *p, int f, const struct provider_task *t,
 				provider_push(&a, "--json");
 				*jsonl = 1;
 			}
+			/* As the driver's: its sandbox off, the endpoint. */
+			cfg = drv_codex_config(NULL, base_url);
+			for (i = 0; cfg[i] != NULL; i++)
+				provider_push(&a, cfg[i]);
+			strv_free(cfg);
 		}
 		if ((f & PROVIDER_F_MODEL) && p->model != NULL) {
 			provider_push(&a, "--model");
@@ -872,7 +880,8 @@ provider_probe_main(int argc, char **argv)
 		argvv = drv_argv(kind, p->command, &dp);
 		jsonl = 1;
 	} else
-		argvv = provider_argv(p, d.features, &t, prompt, &jsonl);
+		argvv = provider_argv(p, d.features, &t, prompt,
+		    getenv("OPENAI_BASE_URL"), &jsonl);
 	names = provider_feature_names(d.features);
 
 	json_object_object_add(o, "found", json_object_new_boolean(1));

@@ -65,11 +65,11 @@ char	**provider_feature_names(int);
 char	*provider_prompt(const struct provider_task *);
 /*
  * The CLI's argv (NULL-terminated, malloc'd) for this provider, detected
- * features, task and prompt. *jsonl is set when the arguments ask the CLI
- * for JSON-lines output.
+ * features, task, prompt and endpoint (OPENAI_BASE_URL for codex, or
+ * NULL). *jsonl is set when the arguments ask the CLI for JSON-lines output.
  */
 char	**provider_argv(const struct provider *, int,
-	    const struct provider_task *, const char *, int *);
+	    const struct provider_task *, const char *, const char *, int *);
 /*
  * Find the command in PATH and run its version and help detection (home,
  * lang make the rest of their environment). -1 with a cause when the

@@ -149,7 +149,13 @@ allowed() {
 	ok "$what: approval allowed over the protocol, push not held again, second turn, usage, finalMessage, idle end COMPLETED"
 }
 
+# The mock driver stands in only in test builds (--enable-test-hooks);
+# make distcheck's build runs the real drivers' parts alone.
+hooks=no
+grep -q '^#define RUNNERD_TEST_HOOKS 1' "$TESTS_BUILDDIR/../config.h" 2>/dev/null &&
+    hooks=yes
 start_daemon "$(conf false)"
+if [ $hooks = yes ]; then
 allowed "plain"
 
 # Denied: the double is told, the session goes on and ends COMPLETED right
@@ -171,6 +177,9 @@ assert_match "$(cat "$WS/$SID/proto.log")" '"allow":false' "deny: the double got
 jq -e '[.[] | select(.type=="SESSION_STATE_CHANGED") | .newState] | index("FAILED") == null' \
     <<<"$ev" >/dev/null || fail "deny: FAILED on the way"
 ok "denied over the protocol: the CLI was told, COMPLETED after its only turn"
+else
+	echo "ok - mock driver parts not run: built without --enable-test-hooks"
+fi
 
 # A limit above the server's is refused.
 api POST /api/runner/sessions "$(body 99999999)"
@@ -211,11 +220,14 @@ if [ "$(id -u)" != 0 ]; then
 	echo "ok - sandbox part not run: the sandbox's uid switch needs root"
 	exit 0
 fi
+# Inside the sandbox, where the pipes pass through its init: the real
+# claude driver against the double's claude dialect.
+unset RUNNERD_TEST_DRIVER
 start_daemon "$(conf true)"
 api GET /healthz
 if [ "$(jq .sandbox.layers.exec_policy.available <<<"$BODY")" != true ]; then
 	echo "ok - sandbox part not run: no exec policy here"
 	exit 0
 fi
-allowed "sandboxed"
+allowed "sandboxed" dclaude claude '[220,20,40,null,0.5]'
 stop_daemon

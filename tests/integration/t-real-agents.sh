@@ -205,3 +205,56 @@ for prov in codex claude_code; do
 		[ -z "$hits" ] || fail "$what: the key was written to: $hits"
 	done
 done
+
+# codex without its app-server driver (driver "none": what a version
+# without app-server gets): the one-shot `codex exec --json`, pointed at
+# the endpoint by OPENAI_BASE_URL alone, its own sandbox off, runs the
+# task and ends COMPLETED (restricted network, the stand-in allowlisted);
+# its records are forwarded, not terminal text.
+cat >"$T/script-exec.json" <<'EOF2'
+[
+  [{"shell": "echo ran > ran.txt"}],
+  [{"write": {"path": "exec.txt", "content": "one shot\n"}}],
+  [{"say": "One shot done."}, {"usage": {"input": 70, "cached": 7, "output": 3}}]
+]
+EOF2
+start_model responses "$T/script-exec.json"
+start_daemon "$(jq -n --arg p "$BIN:$PATH" --arg a "127.0.0.1:${MODEL_URL##*:}" '
+    {agent_path: $p, sandbox: true, network_allowlist: [$a],
+     providers: {codex: {model: "gpt-5.5", driver: "none",
+       extra_args: ["-c", "features.plugins=false"]}}}')"
+start_session 'x' "$T/repo" "
+    .providerId = \"codex\" | .task = {title: \"One shot\", goal: \"Do it.\"} |
+    .env = {OPENAI_API_KEY: \"$KEY\", OPENAI_BASE_URL: \"$MODEL_URL/v1\"}"
+wait_ended "$SID" 120
+api GET "/api/runner/sessions/$SID"
+assert_eq "$(jq -r .state <<<"$BODY")" COMPLETED "exec --json: final state ($(jq -r .errorMessage <<<"$BODY"))"
+EV=$(events "$SID")
+files=$(jq -c '[.[] | select(.type == "FILE_TOUCHED") | .path] | unique' <<<"$EV")
+jq -e 'index("ran.txt") != null and index("exec.txt") != null' <<<"$files" >/dev/null ||
+    fail "exec --json: FILE_TOUCHED $files"
+jq -e '[.[] | select(.type == "PROVIDER_EVENT_FORWARDED") | .providerEvent |
+    select(.type == "turn.completed") | .usage.input_tokens] == [70]' <<<"$EV" >/dev/null ||
+    fail "exec --json: no turn.completed with the stand-in's usage"
+term=$(jq -r '[.[] | select(.type == "TERMINAL_CHUNK") | .data] | join("")' <<<"$EV")
+grep -q '"type":"turn.completed"' <<<"$term" &&
+    fail "exec --json: JSON records in the terminal"
+grep -qF -- "$KEY" <<<"$EV" && fail "exec --json: the key shows in the events"
+stop_daemon
+stop_model
+ok "codex exec --json (driver none): endpoint by env, files written, records forwarded, COMPLETED"
+
+# codex's own sandbox asked for inside runnerd's: a clear failure at start,
+# not a session whose every tool fails.
+start_daemon "$(jq -n --arg p "$BIN:$PATH" '
+    {agent_path: $p, sandbox: true,
+     providers: {codex: {extra_args: ["-s", "workspace-write"]}}}')"
+start_session 'x' "$T/repo" "
+    .providerId = \"codex\" | .env = {OPENAI_API_KEY: \"$KEY\"}"
+wait_ended "$SID" 60
+api GET "/api/runner/sessions/$SID"
+assert_eq "$(jq -r .state <<<"$BODY")" FAILED "codex -s workspace-write in the sandbox"
+jq -e '.errorMessage | contains("codex'"'"'s own sandbox (workspace-write) cannot run inside runnerd'"'"'s")' \
+    <<<"$BODY" >/dev/null || fail "codex's own sandbox: errorMessage $(jq -r .errorMessage <<<"$BODY")"
+stop_daemon
+ok "codex's own sandbox inside runnerd's: FAILED, $(jq -r .errorMessage <<<"$BODY" | cut -c1-80)..."

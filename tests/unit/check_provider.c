@@ -385,7 +385,7 @@ START_TEST(test_argv_extra)
 	p = make_provider("codex", "codex", 1);
 	p->extra_args = strv_make((const char *const[]){ "-c",
 	    "model_provider=x", NULL });
-	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON, &t, "P", &jsonl);
+	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON, &t, "P", NULL, &jsonl);
 	n = strv_len(v);
 	ck_assert_uint_ge(n, 5);
 	ck_assert_str_eq(v[n - 2], "-c");
@@ -476,15 +476,32 @@ START_TEST(test_argv_codex)
 	struct provider_task	 t = sample_task();
 	char			**v;
 	int			  jsonl;
+#define CODEX_FIXED	"-c", "sandbox_mode=\"danger-full-access\"", "-c", \
+			"check_for_update_on_startup=false", "-c", \
+			"analytics.enabled=false"
 	const char		 *full[] = { "codex", "exec", "--json",
-				    "--model", "o4-mini", "PROMPT", NULL };
-	const char		 *nomodel[] = { "codex", "exec", "--json",
+				    CODEX_FIXED, "--model", "o4-mini",
 				    "PROMPT", NULL };
+	const char		 *nomodel[] = { "codex", "exec", "--json",
+				    CODEX_FIXED, "PROMPT", NULL };
+	const char		 *endpoint[] = { "codex", "exec", "--json",
+				    CODEX_FIXED, "-c", "model_provider=\"runnerd\"",
+				    "-c", "model_providers.runnerd.name=\"runnerd\"",
+				    "-c", "model_providers.runnerd.wire_api="
+				    "\"responses\"", "-c",
+				    "model_providers.runnerd.env_key="
+				    "\"OPENAI_API_KEY\"", "-c",
+				    "model_providers.runnerd.supports_websockets="
+				    "false", "-c",
+				    "model_providers.runnerd.base_url="
+				    "\"http://127.0.0.1:9/v\\\"1\"", "PROMPT",
+				    NULL };
+#undef CODEX_FIXED
 	const char		 *plain[] = { "codex", "PROMPT", NULL };
 
 	p->model = xstrdup("o4-mini");
 	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON|PROVIDER_F_MODEL,
-	    &t, "PROMPT", &jsonl);
+	    &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, full);
 	ck_assert_int_eq(jsonl, 1);
 	strv_free(v);
@@ -492,12 +509,18 @@ START_TEST(test_argv_codex)
 	free(p->model);
 	p->model = NULL;
 	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON|PROVIDER_F_MODEL,
-	    &t, "PROMPT", &jsonl);
+	    &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, nomodel);
 	strv_free(v);
 
+	/* OPENAI_BASE_URL: a provider of its own, quoted as TOML. */
+	v = provider_argv(p, PROVIDER_F_EXEC|PROVIDER_F_JSON|PROVIDER_F_MODEL,
+	    &t, "PROMPT", "http://127.0.0.1:9/v\"1", &jsonl);
+	check_argv(v, endpoint);
+	strv_free(v);
+
 	/* No exec: the interactive CLI with the prompt. */
-	v = provider_argv(p, 0, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, 0, &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, plain);
 	ck_assert_int_eq(jsonl, 0);
 	strv_free(v);
@@ -526,7 +549,7 @@ START_TEST(test_argv_claude)
 	const char		 *old[] = { "claude", "-p", "PROMPT", NULL };
 
 	all = provider_features(PROVIDER_CLAUDE, claude_help);
-	v = provider_argv(p, all, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, all, &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, full);
 	ck_assert_int_eq(jsonl, 1);
 	strv_free(v);
@@ -534,12 +557,12 @@ START_TEST(test_argv_claude)
 	t.shell_allow = allow_any;
 	t.shell_deny = NULL;
 	p->model = xstrdup("sonnet");
-	v = provider_argv(p, all, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, all, &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, any);
 	strv_free(v);
 
 	v = provider_argv(p, provider_features(PROVIDER_CLAUDE,
-	    claude_old_help), &t, "PROMPT", &jsonl);
+	    claude_old_help), &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, old);
 	ck_assert_int_eq(jsonl, 0);
 	strv_free(v);
@@ -569,7 +592,7 @@ START_TEST(test_argv_template)
 	p->args[4] = xstrdup("{workspace}:{sessionId}");
 	p->args[5] = xstrdup("{unknown} {goal");
 	p->args[6] = xstrdup("{}");
-	v = provider_argv(p, 0, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, 0, &t, "PROMPT", NULL, &jsonl);
 	check_argv(v, want);
 	ck_assert_int_eq(jsonl, 0);
 	strv_free(v);
@@ -578,7 +601,7 @@ START_TEST(test_argv_template)
 	strv_free(p->args);
 	p->args = xcalloc(2, sizeof *p->args);
 	p->args[0] = xstrdup("{goal} with {model}");
-	v = provider_argv(p, 0, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, 0, &t, "PROMPT", NULL, &jsonl);
 	ck_assert_str_eq(v[1], "Users cannot log in with an email that has a "
 	    "plus sign. with gpt-x");
 	ck_assert_ptr_null(v[2]);
@@ -587,7 +610,7 @@ START_TEST(test_argv_template)
 	/* No args at all: just the command. */
 	strv_free(p->args);
 	p->args = xcalloc(1, sizeof *p->args);
-	v = provider_argv(p, 0, &t, "PROMPT", &jsonl);
+	v = provider_argv(p, 0, &t, "PROMPT", NULL, &jsonl);
 	ck_assert_str_eq(v[0], "/opt/agent");
 	ck_assert_ptr_null(v[1]);
 	strv_free(v);
