@@ -206,6 +206,48 @@ for prov in codex claude_code; do
 	done
 done
 
+# claude under a shell allowlist: its Bash wraps each command in a shell
+# and its own helpers run too; the allowlist must see the command inside
+# the wrapper (ls, git run) and refuse what it does not list (touch), with
+# an ALERT, the session going on to its answer.
+cat >"$T/script-allow.json" <<'EOF2'
+[
+  [{"shell": "ls"}],
+  [{"shell": "git status --short"}],
+  [{"shell": "touch blocked.txt"}],
+  [{"say": "Allowlist done."}]
+]
+EOF2
+start_model messages "$T/script-allow.json"
+start_daemon "$(jq -n --arg p "$BIN:$PATH" --arg a "127.0.0.1:${MODEL_URL##*:}" '
+    {agent_path: $p, sandbox: true, network_allowlist: [$a]}')"
+start_session 'x' "$T/repo" "
+    .providerId = \"claude_code\" | .task = {title: \"Look\", goal: \"Look around.\"} |
+    .env = {ANTHROPIC_API_KEY: \"$KEY\", ANTHROPIC_BASE_URL: \"$MODEL_URL\",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: \"1\"} |
+    .policy = {networkMode: \"restricted\", shellAllowlist: [\"ls\", \"git\", \"make\"],
+      limits: {idleTimeoutMs: 0}}"
+wait_ended "$SID" 120
+api GET "/api/runner/sessions/$SID"
+assert_eq "$(jq -r .state <<<"$BODY")" COMPLETED "allowlist: final state ($(jq -r .errorMessage <<<"$BODY"))"
+assert_eq "$(jq -r .finalMessage <<<"$BODY")" "Allowlist done." "allowlist: finalMessage"
+EV=$(events "$SID")
+results=$(jq -c '[.[] | select(.type == "PROVIDER_EVENT_FORWARDED") | .providerEvent |
+    select(.type == "user") | .message.content[]? | select(.type == "tool_result") |
+    {e: (.is_error // false), c: (.content | tostring)}]' <<<"$EV")
+jq -e '.[0].e == false and (.[0].c | contains("README.md"))' <<<"$results" >/dev/null ||
+    fail "allowlist: ls did not run: $results"
+jq -e '.[1].e == false' <<<"$results" >/dev/null || fail "allowlist: git status did not run: $results"
+jq -e '.[2].e == true' <<<"$results" >/dev/null || fail "allowlist: touch was not refused: $results"
+jq -e '[.[] | select(.type == "FILE_TOUCHED") | .path] | index("blocked.txt") == null' \
+    <<<"$EV" >/dev/null || fail "allowlist: touch ran"
+jq -e '[.[] | select(.type == "ALERT_RAISED" and .category == "policy") |
+    .description] | any(contains("touch"))' <<<"$EV" >/dev/null ||
+    fail "allowlist: no policy ALERT for touch: $(jq -c '[.[] | select(.type == "ALERT_RAISED") | .title]' <<<"$EV")"
+stop_daemon
+stop_model
+ok "claude under shellAllowlist [ls, git, make]: ls and git ran through its wrapper, touch refused with an ALERT"
+
 # codex without its app-server driver (driver "none": what a version
 # without app-server gets): the one-shot `codex exec --json`, pointed at
 # the endpoint by OPENAI_BASE_URL alone, its own sandbox off, runs the
