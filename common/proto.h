@@ -28,7 +28,7 @@
  *	peakMemoryBytes?, inputTokens?, cachedInputTokens?, outputTokens?,
  *	reasoningTokens?, costUsd?}}	(tokens and cost: a driven CLI's)
  *   PROVIDER_EVENT_FORWARDED {providerEvent}
- *   AGENT_MESSAGE {text, final}	a driven CLI's assistant message
+ *   AGENT_MESSAGE {text}		a driven CLI's assistant message
  *   SESSION_ENDED {finalState, exitCode?, signal?, totalDurationMs,
  *	totalUsage {...USAGE_TICK units}, connectionsRefused?,
  *	finalMessage?, summary?}	last (summary: finalMessage's first

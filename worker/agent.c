@@ -478,7 +478,6 @@ agent_message_cb(const char *text, void *arg)
 	ag.final = s;
 	ev = event_create(EV_AGENT_MESSAGE);
 	json_object_object_add(ev, "text", json_object_new_string(s));
-	json_object_object_add(ev, "final", json_object_new_boolean(0));
 	wstate_emit(ev);
 }
 

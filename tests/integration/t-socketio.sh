@@ -333,3 +333,25 @@ assert_match "$(jq -r '.per[0].connectError' "$T/none.json")" 'unauthorized' "no
 ok "tokens configured: auth {token} good → connected, bad or missing → CONNECT_ERROR 'unauthorized'"
 stop_daemon
 ok "SIGTERM → exit 0"
+
+# 8. A driven session's assistant messages: AGENT_MESSAGE is
+# work_stream_event agent_message {text} to the stock client, in seq
+# order with the rest. The CLI is the fake agent speaking codex's
+# app-server protocol to the real codex driver.
+start_daemon "$(jq -n --arg d "$FAKE_AGENT_DIR" '{agent_idle_timeout_ms: 0,
+    providers: {dcodex: {command: "runnerd-fake-agent", driver: "codex",
+      extra_args: ["--protocol", "codex", "--log", "proto.log"]}}}')"
+sio msg --village s8 --until session_end --out both --timeout 60000
+ready msg
+start_session 'x' "$T/repo" '.villageId = "s8" | .providerId = "dcodex"'
+S8=$SID
+done_ msg
+wait_ended "$S8"
+want_msgs=$(events "$S8" | jq -c '[.[] | select(.type == "AGENT_MESSAGE") | {seq, text}]')
+got_msgs=$(jq -s -c --arg s "$S8" '[.[] | select(.ev == "work_stream_event" and
+    .data.sessionId == $s and .data.type == "agent_message") |
+    {seq: .data.seq, text: .data.payload.text}]' "$T/msg.ev")
+[ "$(jq length <<<"$want_msgs")" -ge 1 ] || fail "the driven session sent no AGENT_MESSAGE: $(events "$S8" | jq -c '[.[].type]')"
+assert_eq "$got_msgs" "$want_msgs" "agent_message events the stock client saw"
+ok "driven session: $(jq length <<<"$want_msgs") AGENT_MESSAGE → work_stream_event agent_message {text}"
+stop_daemon

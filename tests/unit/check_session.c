@@ -262,8 +262,7 @@ START_TEST(test_agent_fields)
 	struct session		*s;
 	struct json_object	*st, *v;
 
-	supfix_frame(b, "{\"type\":\"AGENT_MESSAGE\",\"text\":\"hi\","
-	    "\"final\":false}");
+	supfix_frame(b, "{\"type\":\"AGENT_MESSAGE\",\"text\":\"hi\"}");
 	supfix_frame(b, "{\"type\":\"USAGE_TICK\",\"providerId\":\"x\","
 	    "\"intervalMs\":1,\"units\":{\"inputTokens\":5}}");
 	supfix_frame(b, CHANGED("RUNNING", "COMPLETED"));
