@@ -248,6 +248,45 @@ stop_daemon
 stop_model
 ok "claude under shellAllowlist [ls, git, make]: ls and git ran through its wrapper, touch refused with an ALERT"
 
+# Nobody answers codex's approval: it holds (no give-up window of codex's
+# own) until approval_timeout_ms, is denied with an ALERT, codex is told and
+# goes on to its answer.
+cat >"$T/script-late.json" <<'EOF2'
+[
+  [{"shell": "echo late > late.txt"}],
+  [{"say": "Gave up on it."}]
+]
+EOF2
+start_model responses "$T/script-late.json"
+start_daemon "$(jq -n --arg p "$BIN:$PATH" --arg a "127.0.0.1:${MODEL_URL##*:}" '
+    {agent_path: $p, sandbox: true, network_allowlist: [$a],
+     approval_timeout_ms: 20000,
+     providers: {codex: {model: "gpt-5.5",
+       extra_args: ["-c", "features.plugins=false"]}}}')"
+start_session 'x' "$T/repo" "
+    .providerId = \"codex\" | .task = {title: \"Late\", goal: \"Try.\"} |
+    .env = {OPENAI_API_KEY: \"$KEY\", OPENAI_BASE_URL: \"$MODEL_URL/v1\"} |
+    .policy = {networkMode: \"restricted\", requiresApprovalFor: [\"shell\"],
+      limits: {idleTimeoutMs: 0}}"
+a=$(approval "$SID" 1) || exit 1
+t0=$(date +%s)
+wait_ended "$SID" 120
+waited=$(( $(date +%s) - t0 ))
+api GET "/api/runner/sessions/$SID"
+assert_eq "$(jq -r .state <<<"$BODY")" COMPLETED "timeout: final state ($(jq -r .errorMessage <<<"$BODY"))"
+assert_eq "$(jq -r .finalMessage <<<"$BODY")" "Gave up on it." "timeout: codex went on"
+EV=$(events "$SID")
+assert_eq "$(jq -c '[.[] | select(.type == "APPROVAL_RESOLVED") | [.decision, .resolvedBy]]' <<<"$EV")" \
+    '[["deny","timeout"]]' "timeout: resolved"
+jq -e '[.[] | select(.type == "ALERT_RAISED") | .title] | index("approval timed out") != null' \
+    <<<"$EV" >/dev/null || fail "timeout: no ALERT"
+jq -e '[.[] | select(.type == "FILE_TOUCHED") | .path] | index("late.txt") == null' \
+    <<<"$EV" >/dev/null || fail "timeout: the command ran"
+[ "$waited" -ge 15 ] || fail "timeout: the session ended after ${waited}s, before approval_timeout_ms"
+stop_daemon
+stop_model
+ok "codex's approval held ${waited}s until approval_timeout_ms (20 s): denied, ALERT, codex went on, COMPLETED"
+
 # codex without its app-server driver (driver "none": what a version
 # without app-server gets): the one-shot `codex exec --json`, pointed at
 # the endpoint by OPENAI_BASE_URL alone, its own sandbox off, runs the
