@@ -19,6 +19,10 @@
  * very address it vetted, so nothing can change between the check and the
  * connect (DNS rebinding), and a refused address never sees a packet.
  * The two sockets are then spliced with bounded buffers on either side.
+ * A forwarded request's response head is parsed and rewritten on its way
+ * to the agent: it says Connection: close (the upstream was asked to
+ * close, and the agent must not send its next request on a connection
+ * that is about to end), and the connection closes when upstream's does.
  * Per-connection lines are debug: an agent in a retry loop must not be
  * able to flood the log (the worker's callbacks say what matters once).
  *
@@ -64,6 +68,7 @@
 #define PROXY_IDLE_SEC		600	/* a tunnel with no traffic at all */
 #define PROXY_LINGER_SEC	2	/* reading after an error reply */
 #define PROXY_RECV_FDS		16	/* per recvmsg */
+#define PROXY_MAX_INTERIM	8	/* 1xx heads before a response */
 
 enum proxy_conn_state {
 	CONN_HEAD,		/* reading the request head */
@@ -88,6 +93,7 @@ struct proxy_conn {
 	int			 cl_shut;	/* EOF passed on to the agent */
 	int			 up_shut;
 	int64_t			 last_ms;	/* last byte either way */
+	int			 interim;	/* 1xx heads passed on */
 	TAILQ_ENTRY(proxy_conn)	 entry;
 };
 TAILQ_HEAD(proxy_conns, proxy_conn);
@@ -201,6 +207,29 @@ proxy_linger_event_cb(struct bufferevent *bev, short what, void *arg)
 	proxy_conn_close(arg);
 }
 
+/*
+ * Upstream is done with: send the agent what its buffer holds, then
+ * half-close, linger and close.
+ */
+static void
+proxy_conn_linger(struct proxy_conn *c)
+{
+	c->state = CONN_CLOSING;
+	if (c->up != NULL) {
+		bufferevent_free(c->up);
+		c->up = NULL;
+	}
+	bufferevent_disable(c->cl, EV_READ);
+	bufferevent_setcb(c->cl, proxy_linger_read_cb, proxy_linger_write_cb,
+	    proxy_linger_event_cb, c);
+	bufferevent_setwatermark(c->cl, EV_WRITE, 0, 0);
+	proxy_timeouts(c->cl, 0, PROXY_HEAD_SEC);
+	bufferevent_enable(c->cl, EV_WRITE);
+	/* Nothing left to write: no write callback would come. */
+	if (evbuffer_get_length(bufferevent_get_output(c->cl)) == 0)
+		proxy_linger_write_cb(c->cl, c);
+}
+
 /* Answer the agent with an error status and a one-line body, then close. */
 static void
 proxy_conn_reply(struct proxy_conn *c, int status, const char *text)
@@ -211,23 +240,13 @@ proxy_conn_reply(struct proxy_conn *c, int status, const char *text)
 
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
-	c->state = CONN_CLOSING;
-	if (c->up != NULL) {
-		bufferevent_free(c->up);
-		c->up = NULL;
-	}
 	n = snprintf(body, sizeof body, "runnerd proxy: %s\n", text);
 	if (n < 0 || (size_t)n >= sizeof body)
 		n = (int)strlen(body);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain"
 	    "\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status,
 	    proxyhead_reason(status), n, body);
-	bufferevent_disable(c->cl, EV_READ);
-	bufferevent_setcb(c->cl, proxy_linger_read_cb, proxy_linger_write_cb,
-	    proxy_linger_event_cb, c);
-	bufferevent_setwatermark(c->cl, EV_WRITE, 0, 0);
-	proxy_timeouts(c->cl, 0, PROXY_HEAD_SEC);
-	bufferevent_enable(c->cl, EV_WRITE);
+	proxy_conn_linger(c);
 }
 
 /* The bufferevent at the other end of the splice. */
@@ -253,6 +272,9 @@ proxy_splice_shut(struct proxy_conn *c)
 	}
 	if (c->cl_shut && c->up_shut)
 		proxy_conn_close(c);
+	/* The response has ended, and the agent was told: close. */
+	else if (c->cl_shut && c->req.kind == PROXY_FORWARD)
+		proxy_conn_linger(c);
 }
 
 /* Bytes from one side: to the other, pausing when it holds too much. */
@@ -318,6 +340,97 @@ proxy_splice_event_cb(struct bufferevent *bev, short what, void *arg)
 	proxy_conn_close(c);
 }
 
+/*
+ * Bytes of a forwarded request's response head: interim (1xx) heads and
+ * then the final one go to the agent rewritten, the body after it as it
+ * comes. A head that is malformed or too large gets a 502 instead.
+ */
+static void
+proxy_resp_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer		*out = bufferevent_get_output(c->cl);
+	struct proxy_resp	 resp;
+	unsigned char		*p;
+	size_t			 len, scan, end;
+	char			*head, cause[256], text[NETALLOW_HOST_MAX + 300];
+	int			 rc;
+
+	c->last_ms = mono_ms();
+	for (;;) {
+		len = evbuffer_get_length(in);
+		scan = len > PROXY_RESP_HEAD_MAX ? PROXY_RESP_HEAD_MAX : len;
+		if ((p = evbuffer_pullup(in, (ssize_t)scan)) == NULL)
+			return;
+		if ((end = proxyhead_end(p, scan)) == 0) {
+			if (len < PROXY_RESP_HEAD_MAX)
+				return;
+			snprintf(cause, sizeof cause, "response head over %d "
+			    "bytes", PROXY_RESP_HEAD_MAX);
+			break;
+		}
+		head = xmalloc(end);
+		evbuffer_remove(in, head, end);
+		rc = proxyhead_response(head, end, &resp, cause, sizeof cause);
+		free(head);
+		if (rc == -1)
+			break;
+		if (resp.status < 200 && ++c->interim > PROXY_MAX_INTERIM) {
+			proxyhead_resp_clear(&resp);
+			snprintf(cause, sizeof cause, "more than %d interim "
+			    "responses", PROXY_MAX_INTERIM);
+			break;
+		}
+		evbuffer_add(out, resp.head, resp.headlen);
+		proxyhead_resp_clear(&resp);
+		if (resp.status >= 200) {
+			bufferevent_setcb(bev, proxy_splice_read_cb,
+			    proxy_splice_write_cb, proxy_splice_event_cb, c);
+			if (evbuffer_get_length(in) > 0)
+				proxy_splice_read_cb(bev, c);
+			return;
+		}
+	}
+	snprintf(text, sizeof text, "%s: bad response: %s", c->name, cause);
+	log_debug("proxy: %s", text);
+	proxy_conn_reply(c, 502, text);
+}
+
+/* EOF, error or a timeout on upstream before the whole response head. */
+static void
+proxy_resp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn	*c = arg;
+	char			 text[NETALLOW_HOST_MAX + 128];
+
+	if ((what & BEV_EVENT_TIMEOUT) &&
+	    mono_ms() - c->last_ms < PROXY_IDLE_SEC * 1000) {
+		/* Still sending the request body: keep waiting. */
+		if (what & BEV_EVENT_WRITING)
+			bufferevent_enable(bev, EV_WRITE);
+		else
+			bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(text, sizeof text, "%s: no response within %d s",
+		    c->name, PROXY_IDLE_SEC);
+		log_debug("proxy: %s", text);
+		proxy_conn_reply(c, 504, text);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(text, sizeof text, "%s: bad response: closed %s",
+		    c->name, evbuffer_get_length(bufferevent_get_input(bev)) >
+		    0 ? "within the response head" : "without a response");
+	else
+		snprintf(text, sizeof text, "%s: %s", c->name,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	log_debug("proxy: %s", text);
+	proxy_conn_reply(c, 502, text);
+}
+
 /* Upstream is connected: answer CONNECT or send the request; splice. */
 static void
 proxy_splice_start(struct proxy_conn *c)
@@ -344,6 +457,10 @@ proxy_splice_start(struct proxy_conn *c)
 		proxy_timeouts(bevs[i], PROXY_IDLE_SEC, PROXY_IDLE_SEC);
 		bufferevent_enable(bevs[i], EV_READ|EV_WRITE);
 	}
+	/* A forward's response head is read and rewritten first. */
+	if (c->req.kind == PROXY_FORWARD)
+		bufferevent_setcb(c->up, proxy_resp_read_cb,
+		    proxy_splice_write_cb, proxy_resp_event_cb, c);
 	/* What came after the head (a TLS hello, a body) goes first. */
 	if (evbuffer_get_length(bufferevent_get_input(c->cl)) > 0)
 		proxy_splice_read_cb(c->cl, c);

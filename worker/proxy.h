@@ -18,6 +18,7 @@
 #define PROXY_PORT		3128
 
 #define PROXY_HEAD_MAX		(16 * 1024)	/* a request's head */
+#define PROXY_RESP_HEAD_MAX	(32 * 1024)	/* a response's head */
 
 struct event_base;
 struct proxy;
@@ -97,5 +98,24 @@ struct proxy_req {
 int		 proxyhead_parse(const char *, size_t, struct proxy_req *,
 		    char *, size_t);
 void		 proxyhead_req_clear(struct proxy_req *);
+
+/* A forwarded request's response head, as the agent gets it. */
+struct proxy_resp {
+	int		 status;	/* 1xx: more heads follow */
+	char		*head;
+	size_t		 headlen;
+};
+
+/*
+ * Parse a whole response head from upstream (through its empty line) of
+ * len bytes and rewrite it for the agent: hop-by-hop headers (Connection,
+ * Keep-Alive, Proxy-*, Upgrade and what Connection names) dropped and,
+ * on a final (non-1xx) response, Connection: close, since the proxy
+ * closes after it. A 101 is refused: no Upgrade is ever passed upstream.
+ * -1 with a cause.
+ */
+int		 proxyhead_response(const char *, size_t, struct proxy_resp *,
+		    char *, size_t);
+void		 proxyhead_resp_clear(struct proxy_resp *);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * The egress proxy: an HTTP proxy request's head, parsed and checked as
- * the hostile input it is, and the reason phrases of the replies.
+ * The egress proxy: an HTTP proxy request's head and a forwarded
+ * request's response head, parsed and checked as the hostile input they
+ * are and rewritten for the other side, and the reason phrases of the
+ * replies.
  */
 #include "config.h"
 
@@ -192,6 +194,39 @@ proxyhead_parse_uri(const char *t, size_t tlen, struct proxy_req *req,
 	return (0);
 }
 
+/* Add the end-to-end fields of hs to b, Connection: close if close, the end. */
+static void
+proxyhead_add_fields(struct evbuffer *b, const struct proxy_hdr *hs, size_t n,
+    int close)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (proxyhead_hop_by_hop(hs, n, &hs[i]))
+			continue;
+		evbuffer_add(b, hs[i].name, hs[i].nlen);
+		evbuffer_add(b, ": ", 2);
+		evbuffer_add(b, hs[i].value, hs[i].vlen);
+		evbuffer_add(b, "\r\n", 2);
+	}
+	if (close)
+		evbuffer_add_printf(b, "Connection: close\r\n");
+	evbuffer_add(b, "\r\n", 2);
+}
+
+/* The bytes of b, malloc'd, and their length; b is freed. */
+static char *
+proxyhead_take(struct evbuffer *b, size_t *len)
+{
+	char	*p;
+
+	*len = evbuffer_get_length(b);
+	p = xmalloc(*len);
+	evbuffer_remove(b, p, *len);
+	evbuffer_free(b);
+	return (p);
+}
+
 /* Build the head sent upstream for a forwarded request. */
 static void
 proxyhead_rewrite(struct proxy_req *req, const char *method, size_t mlen,
@@ -200,7 +235,6 @@ proxyhead_rewrite(struct proxy_req *req, const char *method, size_t mlen,
 {
 	struct evbuffer	*b;
 	char		 auth[NETALLOW_HOST_MAX + 8];
-	size_t		 i;
 
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
@@ -216,19 +250,8 @@ proxyhead_rewrite(struct proxy_req *req, const char *method, size_t mlen,
 		evbuffer_add(b, "/", 1);
 	evbuffer_add(b, path, plen);
 	evbuffer_add_printf(b, " %s\r\nHost: %s\r\n", version, auth);
-	for (i = 0; i < n; i++) {
-		if (proxyhead_hop_by_hop(hs, n, &hs[i]))
-			continue;
-		evbuffer_add(b, hs[i].name, hs[i].nlen);
-		evbuffer_add(b, ": ", 2);
-		evbuffer_add(b, hs[i].value, hs[i].vlen);
-		evbuffer_add(b, "\r\n", 2);
-	}
-	evbuffer_add_printf(b, "Connection: close\r\n\r\n");
-	req->headlen = evbuffer_get_length(b);
-	req->head = xmalloc(req->headlen);
-	evbuffer_remove(b, req->head, req->headlen);
-	evbuffer_free(b);
+	proxyhead_add_fields(b, hs, n, 1);
+	req->head = proxyhead_take(b, &req->headlen);
 }
 
 /* Check the header fields and body framing; fill hs. */
@@ -403,6 +426,78 @@ proxyhead_parse(const char *buf, size_t len, struct proxy_req *req,
 	}
 	req->status = 0;
 	return (0);
+}
+
+int
+proxyhead_response(const char *buf, size_t len, struct proxy_resp *resp,
+    char *cause, size_t causelen)
+{
+	struct proxy_hdr	 hs[PROXY_MAX_HEADERS];
+	struct evbuffer		*b;
+	const char		*p = buf, *end = buf + len, *line;
+	size_t			 n, i;
+	ssize_t			 llen;
+	unsigned char		 ch;
+
+	memset(resp, 0, sizeof *resp);
+	if (len > PROXY_RESP_HEAD_MAX) {
+		CAUSE("response head over %d bytes", PROXY_RESP_HEAD_MAX);
+		return (-1);
+	}
+	/* HTTP/1.x SP 3DIGIT [SP reason], the reason possibly empty. */
+	if ((llen = proxyhead_line(&p, end, &line)) < 12 ||
+	    (strncmp(line, "HTTP/1.1 ", 9) != 0 &&
+	    strncmp(line, "HTTP/1.0 ", 9) != 0)) {
+		CAUSE("no HTTP/1.x status line");
+		return (-1);
+	}
+	for (i = 9; i < 12; i++) {
+		if (line[i] < '0' || line[i] > '9') {
+			CAUSE("malformed status code");
+			return (-1);
+		}
+	}
+	resp->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
+	    (line[11] - '0');
+	if (resp->status < 100 || resp->status > 599 ||
+	    (llen > 12 && line[12] != ' ')) {
+		CAUSE("malformed status code");
+		return (-1);
+	}
+	for (i = 12; i < (size_t)llen; i++) {
+		ch = (unsigned char)line[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			CAUSE("control character in the status line");
+			return (-1);
+		}
+	}
+	/* Upgrade is never passed upstream, so nothing may switch. */
+	if (resp->status == 101) {
+		CAUSE("switching protocols without an upgrade asked for");
+		return (-1);
+	}
+	if (proxyhead_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
+		return (-1);
+	if (p != end) {
+		CAUSE("bytes after the end of the head");
+		return (-1);
+	}
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_add(b, line, (size_t)llen);
+	evbuffer_add(b, "\r\n", 2);
+	/* The proxy closes after the final response, so it says so. */
+	proxyhead_add_fields(b, hs, n, resp->status >= 200);
+	resp->head = proxyhead_take(b, &resp->headlen);
+	return (0);
+}
+
+void
+proxyhead_resp_clear(struct proxy_resp *resp)
+{
+	free(resp->head);
+	resp->head = NULL;
+	resp->headlen = 0;
 }
 
 void

@@ -296,6 +296,126 @@ START_TEST(test_parse_forward)
 }
 END_TEST
 
+/* Parse a response head; its rewrite in out (NUL-ended), or the cause. */
+static int
+resp(const char *head, char *out, size_t cap)
+{
+	struct proxy_resp	r;
+
+	if (proxyhead_response(head, strlen(head), &r, out, cap) == -1) {
+		ck_assert_ptr_null(r.head);
+		return (-1);
+	}
+	ck_assert_uint_lt(r.headlen, cap);
+	memcpy(out, r.head, r.headlen);
+	out[r.headlen] = '\0';
+	proxyhead_resp_clear(&r);
+	return (r.status);
+}
+
+/* Response heads: hop-by-hop fields out, Connection: close in. */
+START_TEST(test_parse_response)
+{
+	char	out[1024], *big;
+	size_t	n;
+	static const struct {
+		const char	*head;
+		const char	*cause;
+	} bad[] = {
+		{ "", "no HTTP/1.x status line" },
+		{ "HTTP/1.1 200 OK", "no HTTP/1.x status line" },
+		{ "\r\n\r\n", "no HTTP/1.x status line" },
+		{ "SSH-2.0-OpenSSH_9.6\r\n\r\n", "no HTTP/1.x status line" },
+		{ "HTTP/2 200 OK\r\n\r\n", "no HTTP/1.x status line" },
+		{ "http/1.1 200 OK\r\n\r\n", "no HTTP/1.x status line" },
+		{ "HTTP/1.1  200 OK\r\n\r\n", "malformed status code" },
+		{ "HTTP/1.1 2x0 OK\r\n\r\n", "malformed status code" },
+		{ "HTTP/1.1 2000 OK\r\n\r\n", "malformed status code" },
+		{ "HTTP/1.1 099 Low\r\n\r\n", "malformed status code" },
+		{ "HTTP/1.1 600 High\r\n\r\n", "malformed status code" },
+		{ "HTTP/1.1 200 O\x01K\r\n\r\n",
+		    "control character in the status line" },
+		{ "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+		    "malformed header line" },
+		{ "HTTP/1.1 200 OK\r\n: v\r\n\r\n", "malformed header line" },
+		{ "HTTP/1.1 200 OK\r\nBad Name: v\r\n\r\n",
+		    "bad character in a header name" },
+		{ "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
+		    "folded header line" },
+		{ "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n",
+		    "control character in a header value" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+		    "Content-Length: 2\r\n\r\n", "conflicting Content-Length" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		    "bad Content-Length" },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n",
+		    "both Transfer-Encoding and Content-Length" },
+		{ "HTTP/1.1 200 OK\r\nX: y\r\n", "the head does not end" },
+		{ "HTTP/1.1 200 OK\r\n\r\nbody", "bytes after the end" },
+		{ "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n\r\n", "switching protocols" },
+	};
+	size_t	i;
+
+	/* A keep-alive answer, as Node's server gives it, says close. */
+	ck_assert_int_eq(resp("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	    "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
+	    "Content-Length: 5\r\n\r\n", out, sizeof out), 200);
+	ck_assert_str_eq(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: 5\r\nConnection: close\r\n\r\n");
+
+	/* What Connection names goes too; Proxy-*, Upgrade, TE as well. */
+	ck_assert_int_eq(resp("HTTP/1.0 404 Not Found\n"
+	    "Connection: keep-alive, X-Hop\nX-Hop: secret\n"
+	    "Proxy-Connection: keep-alive\nProxy-Authenticate: Basic\n"
+	    "Upgrade: h2c\nTransfer-Encoding: chunked\nX-Kept:  v \n\n",
+	    out, sizeof out), 404);
+	ck_assert_str_eq(out, "HTTP/1.0 404 Not Found\r\n"
+	    "Transfer-Encoding: chunked\r\nX-Kept: v\r\n"
+	    "Connection: close\r\n\r\n");
+
+	/* No reason phrase, or an empty one; an upstream close passes. */
+	ck_assert_int_eq(resp("HTTP/1.1 204\r\nConnection: close\r\n\r\n",
+	    out, sizeof out), 204);
+	ck_assert_str_eq(out, "HTTP/1.1 204\r\nConnection: close\r\n\r\n");
+	ck_assert_int_eq(resp("HTTP/1.1 500 \r\n\r\n", out, sizeof out),
+	    500);
+	ck_assert_str_eq(out, "HTTP/1.1 500 \r\nConnection: close\r\n\r\n");
+
+	/* Interim heads pass without a Connection: close of their own. */
+	ck_assert_int_eq(resp("HTTP/1.1 100 Continue\r\n\r\n", out,
+	    sizeof out), 100);
+	ck_assert_str_eq(out, "HTTP/1.1 100 Continue\r\n\r\n");
+	ck_assert_int_eq(resp("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n"
+	    "Connection: keep-alive\r\n\r\n", out, sizeof out), 103);
+	ck_assert_str_eq(out, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n"
+	    "\r\n");
+
+	for (i = 0; i < nitems(bad); i++) {
+		ck_assert_msg(resp(bad[i].head, out, sizeof out) == -1,
+		    "accepted: %s", bad[i].head);
+		ck_assert_msg(strstr(out, bad[i].cause) != NULL,
+		    "'%s': cause '%s'", bad[i].head, out);
+	}
+
+	/* Too many fields, and too many bytes. */
+	big = xmalloc(PROXY_RESP_HEAD_MAX + 64);
+	n = (size_t)snprintf(big, 64, "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i < 101; i++)
+		n += (size_t)snprintf(big + n, 64, "X-%zu: v\r\n", i);
+	snprintf(big + n, 64, "\r\n");
+	ck_assert_int_eq(resp(big, out, sizeof out), -1);
+	ck_assert_ptr_nonnull(strstr(out, "more than 100 header fields"));
+	memset(big, 'a', PROXY_RESP_HEAD_MAX + 10);
+	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+	memcpy(big + PROXY_RESP_HEAD_MAX + 6, "\r\n\r\n", 5);
+	ck_assert_int_eq(resp(big, out, sizeof out), -1);
+	ck_assert_ptr_nonnull(strstr(out, "response head over"));
+	free(big);
+}
+END_TEST
+
 START_TEST(test_parse_bad)
 {
 	static const struct {
@@ -683,6 +803,66 @@ echo_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ|EV_WRITE);
 }
 
+/*
+ * The canned server: reads a request head (kept in canned_req), answers
+ * canned_resp (canned_len bytes), then closes, or with canned_hold keeps
+ * the connection until the other end closes, as a keep-alive server does.
+ */
+static struct evconnlistener	*canned_l;
+static int			 canned_port, canned_accepts;
+static const char		*canned_resp;
+static size_t			 canned_len;
+static int			 canned_hold;
+static char			 canned_req[4096];
+static size_t			 canned_reqlen;
+static int			 canned_closed;
+
+/* The canned server's connection ends (counted). */
+static void
+canned_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	canned_closed++;
+	echo_event_cb(bev, what, arg);
+}
+
+static void
+canned_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	size_t		 n = evbuffer_get_length(in);
+
+	if (n > sizeof canned_req - 1 - canned_reqlen)
+		n = sizeof canned_req - 1 - canned_reqlen;
+	evbuffer_remove(in, canned_req + canned_reqlen, n);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	canned_reqlen += n;
+	canned_req[canned_reqlen] = '\0';
+	if (arg != NULL || strstr(canned_req, "\r\n\r\n") == NULL)
+		return;
+	if (canned_len == 0) {
+		bufferevent_free(bev);
+		return;
+	}
+	/* Answered, as the argument now says; closed once written. */
+	bufferevent_setcb(bev, canned_read_cb, canned_hold ? NULL :
+	    echo_write_cb, canned_event_cb, bev);
+	bufferevent_write(bev, canned_resp, canned_len);
+}
+
+static void
+canned_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct bufferevent	*bev;
+
+	canned_accepts++;
+	canned_reqlen = 0;
+	canned_req[0] = '\0';
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, canned_read_cb, NULL, canned_event_cb, NULL);
+	bufferevent_enable(bev, EV_READ|EV_WRITE);
+}
+
 /* A loopback port nothing listens on (bound then closed). */
 static int
 dead_port(void)
@@ -730,8 +910,8 @@ setup(void)
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof sin;
 	struct proxy_policy	 pol = { NULL, 0, NULL };
-	char			 cause[128], allow1[64], allow2[64];
-	char			*allow[5];
+	char			 cause[128], allow1[64], allow2[64], allow3[64];
+	char			*allow[6];
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
@@ -746,6 +926,17 @@ setup(void)
 	    &len);
 	echo_port = ntohs(sin.sin_port);
 	closed_port = dead_port();
+	sin.sin_port = 0;
+	canned_l = evconnlistener_new_bind(base, canned_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE|LEV_OPT_REUSEABLE, 16,
+	    (struct sockaddr *)&sin, sizeof sin);
+	ck_assert_ptr_nonnull(canned_l);
+	len = sizeof sin;
+	getsockname(evconnlistener_get_fd(canned_l), (struct sockaddr *)&sin,
+	    &len);
+	canned_port = ntohs(sin.sin_port);
+	canned_accepts = canned_closed = 0;
+	canned_hold = 0;
 
 	snprintf(allow1, sizeof allow1, "127.0.0.1:%d", echo_port);
 	snprintf(allow2, sizeof allow2, "127.0.0.1:%d", closed_port);
@@ -753,7 +944,9 @@ setup(void)
 	allow[1] = allow2;
 	allow[2] = "*.allowed.example";
 	allow[3] = "localhost";
-	allow[4] = NULL;
+	snprintf(allow3, sizeof allow3, "127.0.0.1:%d", canned_port);
+	allow[4] = allow3;
+	allow[5] = NULL;
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ctrl), 0);
 	pol.allowlist = allow;
 	px = proxy_create(base, ctrl[0], &pol, &cb, cause, sizeof cause);
@@ -771,6 +964,7 @@ teardown(void)
 	/* The echo server's ends see the close and free themselves. */
 	spin(50);
 	evconnlistener_free(echo_l);
+	evconnlistener_free(canned_l);
 	event_base_free(base);
 }
 
@@ -927,21 +1121,168 @@ END_TEST
 
 START_TEST(test_forward)
 {
+	char	buf[4096], req[256], want[512];
+	int	fd, eof;
+
+	/* The server sees the rewritten head; the agent its answer's. */
+	canned_resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nok";
+	canned_len = strlen(canned_resp);
+	fd = connection();
+	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/x?y HTTP/1.1\r\n"
+	    "Host: bogus\r\nProxy-Connection: keep-alive\r\n"
+	    "Content-Length: 4\r\n\r\nbody", canned_port);
+	send_str(fd, req);
+	pump(fd, buf, sizeof buf, NULL, &eof);
+	ck_assert_int_eq(eof, 1);
+	ck_assert_str_eq(buf, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "Connection: close\r\n\r\nok");
+	snprintf(want, sizeof want, "GET /x?y HTTP/1.1\r\nHost: 127.0.0.1:%d"
+	    "\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+	    canned_port);
+	ck_assert_str_eq(canned_req, want);
+	close(fd);
+}
+END_TEST
+
+/* Forward a GET to the canned server; what the agent got, through EOF. */
+static void
+forward(const char *answer, size_t len, char *buf, size_t cap)
+{
+	char	req[256];
+	int	fd, eof;
+
+	canned_resp = answer;
+	canned_len = len;
+	fd = connection();
+	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/v1/messages "
+	    "HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", canned_port);
+	send_str(fd, req);
+	pump(fd, buf, cap, NULL, &eof);
+	ck_assert_int_eq(eof, 1);
+	close(fd);
+}
+
+#define FORWARD(answer, buf) forward(answer, sizeof (answer) - 1, buf, \
+    sizeof buf)
+
+/* The proxy's own 502 for a bad response head, byte for byte. */
+static void
+expect_502(const char *got, const char *cause)
+{
+	char	body[512], want[1024];
+	int	n;
+
+	n = snprintf(body, sizeof body, "runnerd proxy: 127.0.0.1:%d: bad "
+	    "response: %s\n", canned_port, cause);
+	snprintf(want, sizeof want, "HTTP/1.1 502 Bad Gateway\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\n\r\n%s", n, body);
+	ck_assert_str_eq(got, want);
+}
+
+/* Hostile and unusual response heads from upstream. */
+START_TEST(test_forward_response)
+{
+	char	buf[8192], *big;
+	int	i;
+
+	/* Keep-alive from upstream becomes close; the body is passed on. */
+	FORWARD("HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\n"
+	    "X-Hop: 1\r\nKeep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\n"
+	    "done", buf);
+	ck_assert_str_eq(buf, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n"
+	    "Connection: close\r\n\r\ndone");
+	/* The rewritten request said close, whatever the agent said. */
+	ck_assert_ptr_nonnull(strstr(canned_req, "Connection: close\r\n"));
+	ck_assert_ptr_null(strstr(canned_req, "keep-alive"));
+
+	/* 100 Continue passes, the real head after it is rewritten. */
+	canned_hold = 0;
+	FORWARD("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+	    "Connection: keep-alive\r\nContent-Length: 2\r\n\r\nok", buf);
+	ck_assert_str_eq(buf, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"
+	    "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+
+	/* Chunked, close-delimited: the framing passes untouched. */
+	FORWARD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\nhi\r\n0\r\n\r\n", buf);
+	ck_assert_str_eq(buf, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+	    "\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+
+	/* No CRLF at all, then the close. */
+	FORWARD("HTTP/1.1 200 OK", buf);
+	expect_502(buf, "closed within the response head");
+	/* Nothing at all. */
+	FORWARD("", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "HTTP/1.1 502 Bad Gateway\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "closed without a response"));
+	/* Not HTTP. */
+	FORWARD("SSH-2.0-OpenSSH_9.6\r\n\r\n", buf);
+	expect_502(buf, "no HTTP/1.x status line");
+	/* A header line without a colon. */
+	FORWARD("HTTP/1.1 200 OK\r\nNoColon\r\n\r\nbody", buf);
+	expect_502(buf, "malformed header line");
+	/* Switching protocols, never asked for. */
+	FORWARD("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n\r\n\x81\x05hello", buf);
+	expect_502(buf, "switching protocols without an upgrade asked for");
+	/* An Upgrade offer on a final response is dropped. */
+	FORWARD("HTTP/1.1 426 Upgrade Required\r\nUpgrade: h2c\r\n"
+	    "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n", buf);
+	ck_assert_str_eq(buf, "HTTP/1.1 426 Upgrade Required\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	/* Endless 100 Continue: a few pass, then 502. */
+	big = xmalloc(64 * 25);
+	for (i = 0; i < 20; i++)
+		memcpy(big + i * 25, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	forward(big, 20 * 25, buf, sizeof buf);
+	free(big);
+	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 100", 37), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "more than 8 interim responses"));
+	/* A head that never ends: 502 once past the limit. */
+	big = xmalloc(PROXY_RESP_HEAD_MAX + 4096);
+	memset(big, 'a', PROXY_RESP_HEAD_MAX + 4096);
+	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+	forward(big, PROXY_RESP_HEAD_MAX + 4096, buf, sizeof buf);
+	free(big);
+	snprintf(buf + 4000, 64, "response head over %d bytes",
+	    PROXY_RESP_HEAD_MAX);
+	expect_502(buf, buf + 4000);
+	ck_assert_int_eq(canned_accepts, 11);
+}
+END_TEST
+
+/*
+ * A keep-alive server that keeps the connection: the agent reads its
+ * whole answer, sees Connection: close and closes; so does the proxy,
+ * and the server sees its EOF.
+ */
+START_TEST(test_forward_keepalive)
+{
 	char	buf[4096], req[256];
 	int	fd, eof;
 
+	canned_hold = 1;
+	canned_resp = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+	    "Content-Length: 3\r\n\r\none";
+	canned_len = strlen(canned_resp);
 	fd = connection();
-	/* The echo server sends back the head the proxy sent it. */
-	snprintf(req, sizeof req, "GET http://127.0.0.1:%d/x?y HTTP/1.1\r\n"
-	    "Host: bogus\r\nProxy-Connection: keep-alive\r\n"
-	    "Content-Length: 4\r\n\r\nbody", echo_port);
+	snprintf(req, sizeof req, "POST http://127.0.0.1:%d/a HTTP/1.1\r\n"
+	    "Content-Length: 0\r\n\r\n", canned_port);
 	send_str(fd, req);
-	snprintf(req, sizeof req, "GET /x?y HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-	    "Content-Length: 4\r\nConnection: close\r\n\r\nbody", echo_port);
-	pump(fd, buf, sizeof buf, req, &eof);
-	ck_assert_ptr_null(strstr(buf, "Proxy-Connection"));
-	ck_assert_ptr_null(strstr(buf, "bogus"));
+	pump(fd, buf, sizeof buf, "one", &eof);
+	ck_assert_int_eq(eof, 0);
+	ck_assert_str_eq(buf, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+	    "Connection: close\r\n\r\none");
+	ck_assert_int_eq(canned_closed, 0);
 	close(fd);
+	spin(200);
+	/* The proxy let go of both ends: the server saw its EOF. */
+	ck_assert_int_eq(canned_closed, 1);
+	ck_assert_int_eq(canned_accepts, 1);
+	ck_assert_uint_eq(proxy_allowed(px), 1);
 }
 END_TEST
 
@@ -1400,6 +1741,7 @@ unit_suite(void)
 	tc = tcase_create("parser");
 	tcase_add_test(tc, test_parse_connect);
 	tcase_add_test(tc, test_parse_forward);
+	tcase_add_test(tc, test_parse_response);
 	tcase_add_test(tc, test_parse_bad);
 	tcase_add_test(tc, test_parse_garbage);
 	tcase_set_timeout(tc, 60);
@@ -1410,6 +1752,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_tunnel);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_forward);
+	tcase_add_test(tc, test_forward_response);
+	tcase_add_test(tc, test_forward_keepalive);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_backpressure);
 	tcase_add_test(tc, test_resolve);
