@@ -5,6 +5,8 @@
 # (HTTP_PROXY in its environment) it reaches the allowlisted server, by
 # plain HTTP and by CONNECT, while the other server is refused with 403 and
 # one ALERT_RAISED (category network) naming it, however often it retries.
+# A keep-alive server asked twice by one curl: the forwarded answer says
+# close, so the second request goes on a new connection.
 . "$TESTS_SRCDIR/integration/lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
@@ -31,23 +33,59 @@ s.serve_forever()
 ' "$1" >"$T/$1.port" 2>"$T/$1.log" &
 	echo $! >"$T/$1.pid"
 }
+# serve_keepalive: a loopback HTTP/1.1 server that keeps connections
+# (answering "Connection: keep-alive", as Node's does) and says which
+# connection each request came on; its port in $T/keepalive.port.
+serve_keepalive() {
+	python3 -c '
+import http.server, threading
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    conns = 0
+    lock = threading.Lock()
+    def setup(self):
+        super().setup()
+        with H.lock:
+            H.conns += 1
+            self.conn = H.conns
+    def do_GET(self):
+        b = ("keepalive %s on connection %d\n" % (self.path, self.conn)).encode()
+        self.send_response(200)
+        self.send_header("Connection", "keep-alive")
+        self.send_header("Keep-Alive", "timeout=30")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
+print(s.server_address[1], flush=True)
+s.serve_forever()
+' >"$T/keepalive.port" 2>"$T/keepalive.log" &
+	echo $! >"$T/keepalive.pid"
+}
 serve allowed
 serve other
-SERVERS="$(cat "$T/allowed.pid") $(cat "$T/other.pid")"
+serve_keepalive
+SERVERS="$(cat "$T/allowed.pid") $(cat "$T/other.pid") $(cat "$T/keepalive.pid")"
 trap 'rc=$?; kill $SERVERS 2>/dev/null; (exit $rc); cleanup' EXIT
 for _ in $(seq 1 100); do
-	[ -s "$T/allowed.port" ] && [ -s "$T/other.port" ] && break
+	[ -s "$T/allowed.port" ] && [ -s "$T/other.port" ] &&
+	    [ -s "$T/keepalive.port" ] && break
 	sleep 0.05
 done
 P1=$(cat "$T/allowed.port")
 P2=$(cat "$T/other.port")
-[ -n "$P1" ] && [ -n "$P2" ] || fail "the test servers did not start"
+P3=$(cat "$T/keepalive.port")
+[ -n "$P1" ] && [ -n "$P2" ] && [ -n "$P3" ] || fail "the test servers did not start"
 curl -sS "http://127.0.0.1:$P1/" | grep -q "hello from allowed" ||
     fail "the allowed server does not answer on the host"
 
 make_repo "$T/repo"
 start_daemon "$(jq -n --arg fake "$FAKE_AGENT_DIR" --arg a "127.0.0.1:$P1" \
-    '{sandbox: true, sandbox_expose: [$fake], network_allowlist: [$a]}')"
+    --arg k "127.0.0.1:$P3" \
+    '{sandbox: true, sandbox_expose: [$fake], network_allowlist: [$a, $k]}')"
 
 api GET /healthz
 [ "$STATUS" = 200 ] || fail "healthz: $STATUS"
@@ -56,7 +94,7 @@ api GET /healthz
 
 # The config names the patterns, and a bad one is refused at load time.
 [ "$(jq -c .network_allowlist <(RUNNER_WORKSPACE_DIR=$WS "$RUNNERD" \
-    -c "$T/runnerd.conf" --check-config 2>/dev/null))" = "[\"127.0.0.1:$P1\"]" ] ||
+    -c "$T/runnerd.conf" --check-config 2>/dev/null))" = "[\"127.0.0.1:$P1\",\"127.0.0.1:$P3\"]" ] ||
     fail "--check-config does not show network_allowlist"
 jq -n '{network_allowlist: ["*.ok.example", "bad host"]}' >"$T/bad.conf"
 out=$("$RUNNERD" -c "$T/bad.conf" --check-config 2>&1) &&
@@ -70,6 +108,7 @@ sh curl -sS --noproxy '' -x \"\$HTTP_PROXY\" http://127.0.0.1:$P1/
 sh curl -sS --noproxy '' -p -x \"\$HTTP_PROXY\" -w 'tunnel %{http_code}\\\\n' http://127.0.0.1:$P1/
 sh curl -sS --noproxy '' -x \"\$HTTP_PROXY\" -o /dev/null -w 'other %{http_code}\\\\n' http://127.0.0.1:$P2/
 sh curl -sS --noproxy '' -p -x \"\$HTTP_PROXY\" http://127.0.0.1:$P2/ || echo tunnel refused
+sh curl -sS --noproxy '' -x \"\$HTTP_PROXY\" -w 'connects %{num_connects}\\n' http://127.0.0.1:$P3/one http://127.0.0.1:$P3/two
 print done"
 start_session "$script" "$T/repo" '.policy = {networkMode: "restricted"}'
 RSID=$SID
@@ -83,6 +122,13 @@ assert_match "$out" "tunnel refused" "CONNECT to a non-allowlisted server"
 printf '%s' "$out" | grep -q "hello from other" && fail "the other server was reached"
 assert_match "$out" "done" "script ran to the end"
 ok "restricted: direct connect fails, allowlisted server reachable through the proxy, other refused"
+
+# A keep-alive server: the proxy told the client to close, so curl sent
+# its second request on a connection of its own, and both were answered.
+assert_match "$out" "keepalive /one on connection 1" "first request to the keep-alive server"
+assert_match "$out" "keepalive /two on connection 2" "second request, on a new connection"
+assert_eq "$(printf '%s\n' "$out" | grep -c '^connects 1')" 2 "curl connected anew for each request"
+ok "forward mode: a keep-alive server's answer says close; two requests, two connections"
 
 ev=$(events "$RSID")
 alerts=$(jq -c '[.[] | select(.type=="ALERT_RAISED" and .category=="network")]' <<<"$ev")
