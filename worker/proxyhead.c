@@ -254,7 +254,7 @@ proxyhead_rewrite(struct proxy_req *req, const char *method, size_t mlen,
 	req->head = proxyhead_take(b, &req->headlen);
 }
 
-/* Check the header fields and body framing; fill hs. */
+/* Check the fields through the head's end and the body framing; fill hs. */
 static int
 proxyhead_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
     size_t *np, char *cause, size_t causelen)
@@ -336,6 +336,10 @@ proxyhead_parse_fields(const char **p, const char *end, struct proxy_hdr *hs,
 		CAUSE("both Transfer-Encoding and Content-Length");
 		return (-1);
 	}
+	if (*p != end) {
+		CAUSE("bytes after the end of the head");
+		return (-1);
+	}
 	*np = n;
 	return (0);
 }
@@ -415,10 +419,6 @@ proxyhead_parse(const char *buf, size_t len, struct proxy_req *req,
 	}
 	if (proxyhead_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
 		return (-1);
-	if (p != end) {
-		CAUSE("bytes after the end of the head");
-		return (-1);
-	}
 	if (req->kind == PROXY_FORWARD) {
 		memcpy(vers, version, 8);
 		vers[8] = '\0';
@@ -478,10 +478,6 @@ proxyhead_response(const char *buf, size_t len, struct proxy_resp *resp,
 	}
 	if (proxyhead_parse_fields(&p, end, hs, &n, cause, causelen) == -1)
 		return (-1);
-	if (p != end) {
-		CAUSE("bytes after the end of the head");
-		return (-1);
-	}
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
 	evbuffer_add(b, line, (size_t)llen);

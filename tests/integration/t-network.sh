@@ -13,34 +13,16 @@ command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
 command -v unshare >/dev/null 2>&1 || skip "unshare (util-linux) is not installed"
 unshare --net true 2>/dev/null || skip "network namespaces are not available here"
 
-# serve NAME: a loopback HTTP server answering "hello from NAME"; its port
-# in $T/NAME.port.
+# serve NAME [keepalive]: a loopback HTTP server answering "hello from
+# NAME PATH on connection N"; with keepalive an HTTP/1.1 one that keeps
+# connections, answering "Connection: keep-alive" as Node's does. Its
+# port in $T/NAME.port.
 serve() {
 	python3 -c '
-import http.server, sys
+import http.server, sys, threading
+keep = len(sys.argv) > 2
 class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        b = ("hello from %s\n" % sys.argv[1]).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-' "$1" >"$T/$1.port" 2>"$T/$1.log" &
-	echo $! >"$T/$1.pid"
-}
-# serve_keepalive: a loopback HTTP/1.1 server that keeps connections
-# (answering "Connection: keep-alive", as Node's does) and says which
-# connection each request came on; its port in $T/keepalive.port.
-serve_keepalive() {
-	python3 -c '
-import http.server, threading
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1" if keep else "HTTP/1.0"
     conns = 0
     lock = threading.Lock()
     def setup(self):
@@ -49,10 +31,12 @@ class H(http.server.BaseHTTPRequestHandler):
             H.conns += 1
             self.conn = H.conns
     def do_GET(self):
-        b = ("keepalive %s on connection %d\n" % (self.path, self.conn)).encode()
+        b = ("hello from %s %s on connection %d\n" %
+             (sys.argv[1], self.path, self.conn)).encode()
         self.send_response(200)
-        self.send_header("Connection", "keep-alive")
-        self.send_header("Keep-Alive", "timeout=30")
+        if keep:
+            self.send_header("Connection", "keep-alive")
+            self.send_header("Keep-Alive", "timeout=30")
         self.send_header("Content-Length", str(len(b)))
         self.end_headers()
         self.wfile.write(b)
@@ -62,12 +46,12 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 s.daemon_threads = True
 print(s.server_address[1], flush=True)
 s.serve_forever()
-' >"$T/keepalive.port" 2>"$T/keepalive.log" &
-	echo $! >"$T/keepalive.pid"
+' "$@" >"$T/$1.port" 2>"$T/$1.log" &
+	echo $! >"$T/$1.pid"
 }
 serve allowed
 serve other
-serve_keepalive
+serve keepalive keepalive
 SERVERS="$(cat "$T/allowed.pid") $(cat "$T/other.pid") $(cat "$T/keepalive.pid")"
 trap 'rc=$?; kill $SERVERS 2>/dev/null; (exit $rc); cleanup' EXIT
 for _ in $(seq 1 100); do
@@ -125,8 +109,8 @@ ok "restricted: direct connect fails, allowlisted server reachable through the p
 
 # A keep-alive server: the proxy told the client to close, so curl sent
 # its second request on a connection of its own, and both were answered.
-assert_match "$out" "keepalive /one on connection 1" "first request to the keep-alive server"
-assert_match "$out" "keepalive /two on connection 2" "second request, on a new connection"
+assert_match "$out" "hello from keepalive /one on connection 1" "first request to the keep-alive server"
+assert_match "$out" "hello from keepalive /two on connection 2" "second request, on a new connection"
 assert_eq "$(printf '%s\n' "$out" | grep -c '^connects 1')" 2 "curl connected anew for each request"
 ok "forward mode: a keep-alive server's answer says close; two requests, two connections"
 
