@@ -1,11 +1,14 @@
 /*
  * Fuzz target for what an agent sends the egress proxy: the request head
- * parser, and the address vetting of whatever host it yields. A head the
- * parser accepts names a host that formats and, when it is an address,
- * parses back as the same sockaddr; that address at a port runnerd listens
- * on is refused whatever the allowlist says. Built for libFuzzer with clang
- * (-fsanitize=fuzzer), or with the standalone driver in driver.c with
- * fuzz_proxy_gen.c for `make check`.
+ * parser, and the address vetting of whatever host it yields; and for
+ * what an upstream answers, the response head parser and its rewrite. A
+ * request head the parser accepts names a host that formats and, when it
+ * is an address, parses back as the same sockaddr; that address at a port
+ * runnerd listens on is refused whatever the allowlist says. A response
+ * head it accepts comes out whole, a final one ending in Connection: close
+ * and with no other Connection or Keep-Alive. Built for libFuzzer with
+ * clang (-fsanitize=fuzzer), or with the standalone driver in driver.c
+ * with fuzz_proxy_gen.c for `make check`.
  */
 #include "config.h"
 
@@ -23,10 +26,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proxy_req	 req;
+	struct proxy_resp	 resp;
 	struct netallow_vet	 v;
 	struct sockaddr_storage	 ss, listen;
 	char			 cause[256], name[NETALLOW_HOST_MAX + 8];
 	char			 host[NETALLOW_HOST_MAX];
+	size_t			 tail;
 	int			 port;
 
 	if (proxyhead_parse((const char *)data, size, &req, cause,
@@ -50,6 +55,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		proxyhead_req_clear(&req);
 	} else if (req.status < 400 || req.status > 599)
+		__builtin_trap();
+	/*
+	 * The same bytes as a response head: what the agent gets is a whole
+	 * head, and a final one says close and nothing else of Connection.
+	 */
+	if (proxyhead_response((const char *)data, size, &resp, cause,
+	    sizeof cause) == 0) {
+		if (resp.status < 100 || resp.status > 599 ||
+		    resp.status == 101 || resp.headlen < 4 ||
+		    memcmp(resp.head + resp.headlen - 4, "\r\n\r\n", 4) != 0)
+			__builtin_trap();
+		tail = resp.status >= 200 ? 21 : 0;
+		if (resp.headlen < tail || memcmp(resp.head + resp.headlen -
+		    tail, "Connection: close\r\n\r\n", tail) != 0)
+			__builtin_trap();
+		if (memmem(resp.head, resp.headlen - tail, "\nConnection:",
+		    12) != NULL || memmem(resp.head, resp.headlen,
+		    "\nKeep-Alive:", 12) != NULL)
+			__builtin_trap();
+		proxyhead_resp_clear(&resp);
+	} else if (resp.head != NULL)
 		__builtin_trap();
 	/* The same bytes as an authority, as CONNECT's target is read. */
 	if (netallow_authority((const char *)data, size, -1, host,

@@ -1,6 +1,7 @@
 /*
  * Inputs for the proxy's fuzz target (driver.h): request heads spliced
- * from methods, targets in every address spelling, headers and junk bytes.
+ * from methods, targets in every address spelling, headers and junk bytes,
+ * and response heads from status lines and the same.
  */
 #include "config.h"
 
@@ -20,6 +21,8 @@ static const char *pieces[] = {
 	"?", "#", "@", " HTTP/1.1", " HTTP/1.0", " HTTP/2", "\r\n", "\n",
 	"Host: x", "Content-Length: 4", "Transfer-Encoding: chunked",
 	"Connection: upgrade", "Upgrade: x", " ", "\t", "%", "*.",
+	"Connection: keep-alive, X-Hop", "X-Hop: 1", "Keep-Alive: 5",
+	"Proxy-Connection: keep-alive", "HTTP/1.1 ", "100 ", "200 OK",
 	"\xff", "\0",
 };
 
@@ -33,7 +36,13 @@ static const char *hosts[] = {
 	"A.Example.COM.", "-bad-.example", "x",
 };
 
-/* Maybe a well-formed request line, then pieces, then maybe the end. */
+/* Reason phrases, and what follows a 1xx. */
+static const char *statuses[] = {
+	"OK", "Continue", "Switching Protocols", "", "Early Hints",
+	"Not Found\r\n\r\nHTTP/1.1 200 OK", "\x01", "\xff",
+};
+
+/* Maybe a well-formed request or status line, pieces, maybe the end. */
 static size_t
 proxy_generate(uint8_t *buf, size_t cap)
 {
@@ -41,7 +50,14 @@ proxy_generate(uint8_t *buf, size_t cap)
 	size_t		 len, n, next;
 
 	len = 0;
-	if (fuzz_rand() % 2 == 0) {
+	if (fuzz_rand() % 4 == 0) {
+		/* A status line, as upstream answers a forwarded request. */
+		len = (size_t)snprintf((char *)buf, 512, "HTTP/1.%u %u %s\r\n",
+		    fuzz_rand() % 3, fuzz_rand() % 700,
+		    statuses[fuzz_rand() % nitems(statuses)]);
+		if (fuzz_rand() % 8 == 0)
+			buf[fuzz_rand() % len] = (uint8_t)fuzz_rand();
+	} else if (fuzz_rand() % 2 == 0) {
 		/* A well-formed request line, a byte or so off. */
 		p = hosts[fuzz_rand() % nitems(hosts)];
 		if (fuzz_rand() % 2 == 0)
