@@ -166,7 +166,7 @@ static const char *const samples[] = {
 	    "\"note\":\"no\"}",
 };
 
-static const char *const event_samples[EV__COUNT] = {
+static const char *const event_samples[] = {
 	"{\"type\":\"SESSION_STARTED\",\"providerId\":\"fake\","
 	    "\"providerVersion\":\"1.0.0\",\"workspacePath\":\"/tmp/ws/x\"}",
 	"{\"type\":\"SESSION_STATE_CHANGED\",\"previousState\":\"RUNNING\","
@@ -194,7 +194,10 @@ static const char *const event_samples[EV__COUNT] = {
 	    "\"commandsRun\":0,\"approvalsRequested\":0},\"intervalMs\":1000}",
 	"{\"type\":\"PROVIDER_EVENT_FORWARDED\",\"providerEvent\":"
 	    "{\"kind\":\"tool\",\"nested\":[1,[2,[3]],null,false]}}",
+	"{\"type\":\"AGENT_MESSAGE\",\"text\":\"Done: 2 files.\"}",
 };
+_Static_assert(sizeof event_samples / sizeof event_samples[0] == EV__COUNT,
+    "one sample per event type");
 
 START_TEST(test_roundtrip_every_type)
 {
