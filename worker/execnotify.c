@@ -511,10 +511,10 @@ execnotify_handle(struct execpol *ep, const struct seccomp_notif *req)
 		goto done;
 	}
 	/* A wrapper shell is also read by its script's commands. */
-	script = execmatch_wrapper(x);
+	script = execwrap_commands(x);
 	x->wrapper = script != NULL;
 	if ((p = execmatch_find(ep->deny, x)) != NULL ||
-	    (p = execmatch_script_find(ep->deny, script)) != NULL) {
+	    (p = execwrap_find(ep->deny, script)) != NULL) {
 		execnotify_deny(ep, req->id, x, "policy.shellDenylist", p);
 		goto done;
 	}

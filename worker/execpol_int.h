@@ -180,20 +180,20 @@ struct execpol {
 char	*execmatch_alt_end(char *p);
 /* The part of s after its last '/'. */
 const char	*execmatch_base(const char *s);
+/* Whether s is one of v. */
+int	execmatch_in(const char *const *v, const char *s);
+/*
+ * The programs x is matched as (NULL-terminated, the strings borrowed):
+ * the file run and its known names (only those when strict), plus "git".
+ */
+const char	**execmatch_progs(const struct execpol_exec *x, int strict,
+	    int git);
 /* The value of name in envp, or NULL. */
 const char	*execmatch_getenv(char *const *envp, const char *name);
 /* The first of patterns that matches x (as run, or as git reads it). */
 const char	*execmatch_find(char **patterns, const struct execpol_exec *x);
 /* Whether the allowlist lets x run, every way git could read it. */
 int	execmatch_allowed(char **patterns, const struct execpol_exec *x);
-/*
- * When x is a shell that only wraps a script (-c): the script's simple
- * commands, each a NULL-terminated argv (possibly none); else NULL.
- * Freed like git's readings, with execmatch_git_free.
- */
-char	***execmatch_wrapper(const struct execpol_exec *x);
-/* The first of patterns that matches one of a script's commands, or NULL. */
-const char	*execmatch_script_find(char **patterns, char ***cmds);
 /* Learn the CLI's own files from its path (execpol_params.cli). */
 void	execmatch_own_set(struct execpol *ep, const char *cli);
 /* Whether x runs one of the CLI's own files (not held to the allowlist). */
@@ -202,6 +202,16 @@ int	execmatch_own(const struct execpol *ep, const struct execpol_exec *x);
 char	**execmatch_strv(const char *const *v);
 /* The gated categories: requiresApprovalFor, with config or built-in. */
 void	execmatch_gates(struct execpol *ep, const struct execpol_params *pp);
+
+/* execwrap.c */
+/*
+ * When x is a shell that only wraps a script (-c): the script's simple
+ * commands, each a NULL-terminated argv (possibly none); else NULL.
+ * Freed like git's readings, with execmatch_git_free.
+ */
+char	***execwrap_commands(const struct execpol_exec *x);
+/* The first of patterns that matches one of a script's commands, or NULL. */
+const char	*execwrap_find(char **patterns, char ***cmds);
 
 /* exectarget.c */
 /* Free an exec as read from the target. */

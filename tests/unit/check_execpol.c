@@ -754,7 +754,7 @@ drain_cb(void *arg)
  * else /bin/sh -c script (its first exec, let through silently).
  */
 
-/* The script of a wrapper shell argv, as execmatch_wrapper reads it. */
+/* The script of a wrapper shell argv, as execwrap_commands reads it. */
 static char ***
 wrap(const char *path, const char *const *argv)
 {
@@ -765,7 +765,7 @@ wrap(const char *path, const char *const *argv)
 	x.argv = (char **)argv;
 	for (x.argc = 0; argv[x.argc] != NULL; x.argc++)
 		;
-	return (execmatch_wrapper(&x));
+	return (execwrap_commands(&x));
 }
 
 /* cmds[i] joined by spaces, in a static buffer. */
@@ -804,8 +804,8 @@ START_TEST(test_wrapper_script)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(cmd_at(c, 0), "git push origin main");
 	ck_assert_ptr_null(c[1]);
-	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
-	ck_assert_ptr_null(execmatch_script_find(rm, c));
+	ck_assert_str_eq(execwrap_find(push, c), "git push");
+	ck_assert_ptr_null(execwrap_find(rm, c));
 	execmatch_git_free(c);
 
 	c = wrap("/bin/bash", claude);
@@ -815,7 +815,7 @@ START_TEST(test_wrapper_script)
 	ck_assert_str_eq(cmd_at(c, 2), "git status");
 	ck_assert_str_eq(cmd_at(c, 3), "pwd -P");
 	ck_assert_ptr_null(c[4]);
-	ck_assert_ptr_null(execmatch_script_find(push, c));
+	ck_assert_ptr_null(execwrap_find(push, c));
 	execmatch_git_free(c);
 
 	c = wrap("/bin/sh", opts);
@@ -827,14 +827,14 @@ START_TEST(test_wrapper_script)
 	ck_assert_str_eq(cmd_at(c, 4), "wc -l");
 	ck_assert_str_eq(cmd_at(c, 5), "make");
 	ck_assert_ptr_null(c[6]);
-	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	ck_assert_str_eq(execwrap_find(rm, c), "rm");
 	/* git reads the alias as push. */
-	ck_assert_str_eq(execmatch_script_find(push, c), "git push");
+	ck_assert_str_eq(execwrap_find(push, c), "git push");
 	execmatch_git_free(c);
 
 	c = wrap("/bin/sh", nested);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	ck_assert_str_eq(execwrap_find(rm, c), "rm");
 	execmatch_git_free(c);
 }
 END_TEST
@@ -876,12 +876,12 @@ START_TEST(test_wrapper_hostile)
 		argv[2] = texts[i];
 		c = wrap("/bin/sh", argv);
 		ck_assert_ptr_nonnull(c);
-		ck_assert_ptr_null(execmatch_script_find(rm, c));
+		ck_assert_ptr_null(execwrap_find(rm, c));
 		execmatch_git_free(c);
 	}
 	argv[2] = "'rm' -rf \"";
 	c = wrap("/bin/sh", argv);
-	ck_assert_str_eq(execmatch_script_find(rm, c), "rm");
+	ck_assert_str_eq(execwrap_find(rm, c), "rm");
 	execmatch_git_free(c);
 
 	/* Huge: 100k commands, 100k words; at most what the bounds keep. */
@@ -912,7 +912,7 @@ START_TEST(test_wrapper_hostile)
 	argv[2] = deep;
 	c = wrap("/bin/sh", argv);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_ptr_null(execmatch_script_find(rm, c));
+	ck_assert_ptr_null(execwrap_find(rm, c));
 	execmatch_git_free(c);
 	free(deep);
 }
