@@ -1,6 +1,8 @@
-/* What of the codex driver the one-shot codex exec shares. */
+/* What of the codex driver the one-shot codex exec shares (drv_codexargs.c). */
 #ifndef DRV_CODEX_H
 #define DRV_CODEX_H
+
+struct drv_params;
 
 /*
  * The -c overrides every codex run gets (its sandbox off, no update checks
@@ -8,5 +10,7 @@
  * given): a NULL-terminated malloc'd vector.
  */
 char	**drv_codex_config(const char *, const char *);
+/* codex app-server's argv: the overrides, then the provider's extra_args. */
+char	**drv_codex_argv(const char *, const struct drv_params *);
 
 #endif
