@@ -19,43 +19,17 @@
 #include "common/conf.h"
 #include "common/util.h"
 #include "worker/driver.h"
+#include "drvfix.h"
 #include "unit.h"
 
-#define LOG_MAX		512
-
-/* Every sink call, one line each, in order. */
-static char	*calls[LOG_MAX];
-static int	 ncalls;
 static void	*drv;
-
-/* Add a line to the log. */
-static void
-logf_(const char *fmt, ...)
-{
-	va_list	ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	ck_assert_int_ne(vasprintf(&s, fmt, ap), -1);
-	va_end(ap);
-	ck_assert_int_lt(ncalls, LOG_MAX);
-	calls[ncalls++] = s;
-}
-
-/* Forget the log. */
-static void
-log_clear(void)
-{
-	while (ncalls > 0)
-		free(calls[--ncalls]);
-}
 
 static void
 sink_send(const char *s, size_t len, void *arg)
 {
 	ck_assert_ptr_eq(arg, &drv);
 	ck_assert_uint_eq(strlen(s), len);
-	logf_("send %s", s);
+	drvfix_logf("send %s", s);
 }
 
 static void
@@ -63,7 +37,7 @@ sink_text(const char *s, size_t len, void *arg)
 {
 	(void)arg;
 	ck_assert_ptr_nonnull(s);
-	logf_("text %.*s", (int)len, s);
+	drvfix_logf("text %.*s", (int)len, s);
 }
 
 static void
@@ -73,7 +47,8 @@ sink_approval(const struct drv_approval *a, void *arg)
 	ck_assert_ptr_nonnull(a->token);
 	ck_assert_ptr_nonnull(a->kind);
 	ck_assert_ptr_nonnull(a->summary);
-	logf_("approval %s %s cmd=%s cwd=%s tool=%s file=%s reason=%s | %s",
+	drvfix_logf("approval %s %s cmd=%s cwd=%s tool=%s file=%s reason=%s "
+	    "| %s",
 	    a->token, a->kind, a->command ? a->command : "-",
 	    a->cwd ? a->cwd : "-", a->tool ? a->tool : "-",
 	    a->files ? a->files[0] : "-", a->reason ? a->reason : "-",
@@ -84,7 +59,7 @@ static void
 sink_gone(const char *token, void *arg)
 {
 	(void)arg;
-	logf_("gone %s", token);
+	drvfix_logf("gone %s", token);
 }
 
 static void
@@ -95,13 +70,13 @@ sink_command(const struct drv_command *c, void *arg)
 	ck_assert_ptr_nonnull(c->command);
 	if (!c->done) {
 		ck_assert_int_eq(c->exit_code, -1);
-		logf_("command %s begin %s cwd=%s", c->id, c->command,
+		drvfix_logf("command %s begin %s cwd=%s", c->id, c->command,
 		    c->cwd ? c->cwd : "-");
 		return;
 	}
 	ck_assert_uint_eq(c->output ? strlen(c->output) : 0, c->outlen);
 	ck_assert_int_ge(c->duration_ms, 0);
-	logf_("command %s end %s exit=%d out=%s", c->id, c->command,
+	drvfix_logf("command %s end %s exit=%d out=%s", c->id, c->command,
 	    c->exit_code, c->output ? c->output : "(null)");
 }
 
@@ -109,7 +84,8 @@ static void
 sink_usage(const struct drv_usage *u, void *arg)
 {
 	(void)arg;
-	logf_("usage in=%lld cached=%lld out=%lld reasoning=%lld cost=%.6f",
+	drvfix_logf("usage in=%lld cached=%lld out=%lld reasoning=%lld "
+	    "cost=%.6f",
 	    (long long)u->input, (long long)u->cached_input,
 	    (long long)u->output, (long long)u->reasoning, u->cost_usd);
 }
@@ -119,21 +95,21 @@ sink_message(const char *s, void *arg)
 {
 	(void)arg;
 	ck_assert_ptr_nonnull(s);
-	logf_("message %s", s);
+	drvfix_logf("message %s", s);
 }
 
 static void
 sink_turn(int begin, const char *error, void *arg)
 {
 	(void)arg;
-	logf_("turn %d%s%s", begin, error ? " " : "", error ? error : "");
+	drvfix_logf("turn %d%s%s", begin, error ? " " : "", error ? error : "");
 }
 
 static void
 sink_fatal(const char *cause, void *arg)
 {
 	(void)arg;
-	logf_("fatal %s", cause);
+	drvfix_logf("fatal %s", cause);
 }
 
 static const struct drv_sink sink = {
@@ -151,7 +127,7 @@ setup(void)
 	p.cwd = "/ws";
 	p.ask_exec = p.ask_edit = 1;
 	drv = drv_claude_ops.create(&p, &sink);
-	ncalls = 0;
+	drvfix_clear();
 }
 
 static void
@@ -159,19 +135,14 @@ teardown(void)
 {
 	drv_claude_ops.free(drv);
 	drv = NULL;
-	log_clear();
+	drvfix_clear();
 }
 
 /* Feed one record, as text. */
 static void
 feed(const char *text)
 {
-	struct json_object	*o;
-
-	o = json_tokener_parse(text);
-	ck_assert_msg(o != NULL, "bad test JSON: %s", text);
-	drv_claude_ops.record(drv, o);
-	json_object_put(o);
+	drvfix_feed(&drv_claude_ops, drv, text);
 }
 
 /* The log from line from on is exactly the expected lines. */
@@ -181,17 +152,17 @@ expect(int from, const char *const *want)
 	int	i;
 
 	for (i = 0; want[i] != NULL; i++) {
-		ck_assert_msg(from + i < ncalls, "missing call %d: %s", i,
-		    want[i]);
-		ck_assert_str_eq(calls[from + i], want[i]);
+		ck_assert_msg(from + i < drvfix_ncalls, "missing call %d: %s",
+		    i, want[i]);
+		ck_assert_str_eq(drvfix_calls[from + i], want[i]);
 	}
-	ck_assert_int_eq(ncalls, from + i);
+	ck_assert_int_eq(drvfix_ncalls, from + i);
 }
 
 #define EXPECT(...) do {						\
 	const char *const want_[] = { __VA_ARGS__, NULL };		\
 	expect(0, want_);						\
-	log_clear();							\
+	drvfix_clear();							\
 } while (0)
 
 #define INIT_SEND "send {\"type\":\"control_request\",\"request_id\":" \
@@ -222,7 +193,7 @@ START_TEST(test_argv)
 	p.extra_args = extra;
 	argv = drv_claude_ops.argv("/usr/bin/claude", &p);
 	for (i = 1; argv[i] != NULL; i++)
-		logf_("%s", argv[i]);
+		drvfix_logf("%s", argv[i]);
 	ck_assert_str_eq(argv[0], "/usr/bin/claude");
 	strv_free(argv);
 	{
@@ -234,7 +205,7 @@ START_TEST(test_argv)
 		    "--model", "claude-test", "--effort", "low", NULL };
 		expect(0, want);
 	}
-	log_clear();
+	drvfix_clear();
 
 	memset(&p, 0, sizeof p);
 	argv = drv_claude_ops.argv("claude", &p);
@@ -259,7 +230,7 @@ START_TEST(test_start)
 	EXPECT("text [claude 2.1.331, model claude-opus-5-5]\n");
 	/* claude repeats init every turn; the line is written once. */
 	feed(rec_init);
-	ck_assert_int_eq(ncalls, 0);
+	ck_assert_int_eq(drvfix_ncalls, 0);
 }
 END_TEST
 
@@ -268,7 +239,7 @@ START_TEST(test_turn)
 {
 	drv_claude_ops.start(drv, "run echo hello");
 	feed(rec_init);
-	log_clear();
+	drvfix_clear();
 
 	feed("{\"type\":\"assistant\",\"message\":{\"id\":\"msg_a\","
 	    "\"type\":\"message\",\"role\":\"assistant\",\"model\":"
@@ -298,7 +269,7 @@ START_TEST(test_turn)
 	    "command toolu_1 begin echo hello cwd=/ws");
 	/* Answered once: a second answer sends nothing. */
 	drv_claude_ops.answer(drv, "2a43", 0, NULL);
-	ck_assert_int_eq(ncalls, 0);
+	ck_assert_int_eq(drvfix_ncalls, 0);
 
 	feed("{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{"
 	    "\"tool_use_id\":\"toolu_1\",\"type\":\"tool_result\",\"content\":"
@@ -385,7 +356,7 @@ START_TEST(test_no_ask)
 	memset(&p, 0, sizeof p);
 	drv = drv_claude_ops.create(&p, &sink);
 	drv_claude_ops.start(drv, "x");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"assistant\",\"message\":{\"id\":\"m\",\"content\":[{"
 	    "\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"Bash\",\"input\":{"
 	    "\"command\":\"git push\"}},{\"type\":\"tool_use\",\"id\":\"t2\","
@@ -419,7 +390,7 @@ START_TEST(test_limits)
 	int	 i;
 
 	drv_claude_ops.start(drv, "x");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"assistant\",\"parent_tool_use_id\":\"task_1\","
 	    "\"message\":{\"id\":\"s\",\"content\":[{\"type\":\"text\","
 	    "\"text\":\"sub says\"},{\"type\":\"tool_use\",\"id\":\"b1\","
@@ -430,7 +401,7 @@ START_TEST(test_limits)
 	    "\"Bash\",\"input\":{\"command\":\"sleep 9\"},"
 	    "\"tool_use_id\":\"b1\"}}");
 	drv_claude_ops.answer(drv, "k", 1, NULL);
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"result\",\"is_error\":false,\"total_cost_usd\":"
 	    "Infinity,\"result\":\"main answer\"}");
 	EXPECT("command b1 end sleep 9 exit=-1 out=(null)",
@@ -445,8 +416,8 @@ START_TEST(test_limits)
 		feed(rec);
 		free(rec);
 	}
-	ck_assert_int_eq(ncalls, 256);
-	log_clear();
+	ck_assert_int_eq(drvfix_ncalls, 256);
+	drvfix_clear();
 	feed("{\"type\":\"control_request\",\"request_id\":\"over\","
 	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":\"X\","
 	    "\"input\":{}}}");
@@ -458,9 +429,9 @@ START_TEST(test_limits)
 	feed("{\"type\":\"control_request\",\"request_id\":\"over\","
 	    "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":\"X\","
 	    "\"input\":{}}}");
-	ck_assert_int_eq(ncalls, 2);
-	ck_assert_str_eq(calls[1], "approval over tool cmd=- cwd=- tool=X "
-	    "file=- reason=- | X");
+	ck_assert_int_eq(drvfix_ncalls, 2);
+	ck_assert_str_eq(drvfix_calls[1], "approval over tool cmd=- cwd=- "
+	    "tool=X file=- reason=- | X");
 }
 END_TEST
 
@@ -468,7 +439,7 @@ END_TEST
 START_TEST(test_input_busy)
 {
 	drv_claude_ops.start(drv, "run echo hello");
-	log_clear();
+	drvfix_clear();
 	drv_claude_ops.input(drv, "SCRIPT_SECOND early");
 	EXPECT(USER_SEND("SCRIPT_SECOND early"));
 	ck_assert_int_eq(drv_claude_ops.busy(drv), 1);
@@ -481,14 +452,14 @@ START_TEST(test_input_busy)
 
 	/* It came too late for that turn: claude starts another itself. */
 	feed(rec_init);
-	ck_assert_str_eq(calls[0], "turn 1");
+	ck_assert_str_eq(drvfix_calls[0], "turn 1");
 	ck_assert_int_eq(drv_claude_ops.busy(drv), 1);
-	log_clear();
+	drvfix_clear();
 	/* A result that says more turns are queued keeps it busy. */
 	feed("{\"type\":\"result\",\"is_error\":false,\"result\":\"x\","
 	    "\"queued_turn_count\":1}");
-	ck_assert_str_eq(calls[ncalls - 2], "turn 0");
-	ck_assert_str_eq(calls[ncalls - 1], "turn 1");
+	ck_assert_str_eq(drvfix_calls[drvfix_ncalls - 2], "turn 0");
+	ck_assert_str_eq(drvfix_calls[drvfix_ncalls - 1], "turn 1");
 	ck_assert_int_eq(drv_claude_ops.busy(drv), 1);
 }
 END_TEST
@@ -497,7 +468,7 @@ END_TEST
 START_TEST(test_error_result)
 {
 	drv_claude_ops.start(drv, "x");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"assistant\",\"message\":{\"id\":\"d0d8\",\"model\":"
 	    "\"<synthetic>\",\"role\":\"assistant\",\"content\":[{\"type\":"
 	    "\"text\",\"text\":\"API Error: 400 scripted failure\"}]},"
@@ -514,10 +485,11 @@ START_TEST(test_error_result)
 
 	/* An error result with no text still says the turn failed. */
 	drv_claude_ops.input(drv, "again");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"result\",\"subtype\":\"error_during_execution\","
 	    "\"is_error\":true}");
-	ck_assert_str_eq(calls[ncalls - 1], "turn 0 claude reported an error");
+	ck_assert_str_eq(drvfix_calls[drvfix_ncalls - 1],
+	    "turn 0 claude reported an error");
 }
 END_TEST
 
@@ -525,7 +497,7 @@ END_TEST
 START_TEST(test_edit_and_exit)
 {
 	drv_claude_ops.start(drv, "SCRIPT_WRITE now");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"assistant\",\"message\":{\"id\":\"m\",\"content\":[{"
 	    "\"type\":\"tool_use\",\"id\":\"toolu_w\",\"name\":\"Write\","
 	    "\"input\":{\"file_path\":\"/ws/new.txt\","
@@ -555,9 +527,9 @@ START_TEST(test_edit_and_exit)
 	    "\"t2\",\"type\":\"tool_result\",\"is_error\":true,\"content\":[{"
 	    "\"type\":\"text\",\"text\":\"Exit code 2\"},{\"type\":\"text\","
 	    "\"text\":\"FAIL: 1\"}]}]}}");
-	ck_assert_str_eq(calls[ncalls - 1],
+	ck_assert_str_eq(drvfix_calls[drvfix_ncalls - 1],
 	    "command t2 end make check exit=2 out=Exit code 2\nFAIL: 1");
-	log_clear();
+	drvfix_clear();
 
 	/* WebFetch asks as network; other tools as tool. */
 	feed("{\"type\":\"control_request\",\"request_id\":\"w1\",\"request\":{"
@@ -579,7 +551,7 @@ END_TEST
 START_TEST(test_control)
 {
 	drv_claude_ops.start(drv, "x");
-	log_clear();
+	drvfix_clear();
 	feed("{\"type\":\"control_request\",\"request_id\":\"r9\",\"request\":{"
 	    "\"subtype\":\"hook_callback\",\"callback_id\":\"h\"}}");
 	feed("{\"type\":\"control_request\",\"request_id\":\"r10\"}");
@@ -604,7 +576,7 @@ START_TEST(test_control)
 	/* A response to someone else's request is not ours. */
 	feed("{\"type\":\"control_response\",\"response\":{\"subtype\":"
 	    "\"error\",\"request_id\":\"other\",\"error\":\"x\"}}");
-	ck_assert_int_eq(ncalls, 0);
+	ck_assert_int_eq(drvfix_ncalls, 0);
 	feed("{\"type\":\"control_response\",\"response\":{\"subtype\":"
 	    "\"error\",\"request_id\":\"runnerd-1\",\"error\":\"bad hooks\"}}");
 	EXPECT("fatal claude refused initialize: bad hooks");
@@ -648,10 +620,10 @@ START_TEST(test_hostile)
 
 	drv_claude_ops.start(drv, "x");
 	feed(rec_init);
-	log_clear();
+	drvfix_clear();
 	for (i = 0; bad[i] != NULL; i++)
 		feed(bad[i]);
-	ck_assert_int_eq(ncalls, 0);
+	ck_assert_int_eq(drvfix_ncalls, 0);
 	ck_assert_int_eq(drv_claude_ops.busy(drv), 1);
 
 	/* can_use_tool with an id but no input: refused, never waits. */
@@ -673,9 +645,9 @@ START_TEST(test_hostile)
 	drv_claude_ops.input(drv, "y");
 	feed("{\"type\":\"result\",\"usage\":{\"input_tokens\":10,"
 	    "\"cache_read_input_tokens\":1}}");
-	ck_assert_str_eq(calls[2], "usage in=9223372036854775807 "
+	ck_assert_str_eq(drvfix_calls[2], "usage in=9223372036854775807 "
 	    "cached=9223372036854775807 out=-1 reasoning=-1 cost=-1.000000");
-	log_clear();
+	drvfix_clear();
 
 	/* A huge text: all of it to the transcript, the message capped. */
 	drv_claude_ops.input(drv, "z");
@@ -687,10 +659,10 @@ START_TEST(test_hostile)
 	    "\"text\",\"text\":\"%s\"}]}}", big);
 	feed(rec);
 	feed("{\"type\":\"result\",\"is_error\":false}");
-	ck_assert_str_eq(calls[1], "turn 1");
-	ck_assert_str_eq(calls[2], "text small\n");
-	ck_assert_uint_eq(strlen(calls[3]), 5 + 3 * 1024 * 1024 + 1);
-	ck_assert_str_eq(calls[4], "message small");
+	ck_assert_str_eq(drvfix_calls[1], "turn 1");
+	ck_assert_str_eq(drvfix_calls[2], "text small\n");
+	ck_assert_uint_eq(strlen(drvfix_calls[3]), 5 + 3 * 1024 * 1024 + 1);
+	ck_assert_str_eq(drvfix_calls[4], "message small");
 	free(rec);
 	free(big);
 }

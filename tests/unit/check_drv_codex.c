@@ -18,11 +18,11 @@
 #include "common/conf.h"
 #include "common/util.h"
 #include "worker/driver.h"
+#include "drvfix.h"
 #include "unit.h"
 
-/* What the sink saw: calls in order, and the transcript apart. */
+/* The transcript, apart from the calls (drvfix_calls). */
 struct drv_codex_log {
-	char	*calls;
 	char	*text;
 };
 
@@ -44,18 +44,8 @@ addf(char **sp, const char *fmt, ...)
 	*sp = n;
 }
 
-/* The calls so far, then forget them. */
-static char *
-take(void)
-{
-	char	*s = lg.calls != NULL ? lg.calls : xstrdup("");
-
-	lg.calls = NULL;
-	return (s);
-}
-
 #define ck_calls(want) do {						\
-	char	*got_ = take();						\
+	char	*got_ = drvfix_take();					\
 	ck_assert_str_eq(got_, want);					\
 	free(got_);							\
 } while (0)
@@ -65,7 +55,7 @@ sink_send(const char *s, size_t len, void *arg)
 {
 	ck_assert_ptr_eq(arg, &lg);
 	ck_assert_uint_eq(strlen(s), len);
-	addf(&lg.calls, "send %s\n", s);
+	drvfix_logf("send %s", s);
 }
 
 static void
@@ -80,25 +70,27 @@ sink_text(const char *s, size_t len, void *arg)
 static void
 sink_approval(const struct drv_approval *a, void *arg)
 {
-	size_t	i;
+	char	*files = NULL;
+	size_t	 i;
 
 	(void)arg;
 	ck_assert_ptr_nonnull(a->token);
 	ck_assert_ptr_nonnull(a->kind);
 	ck_assert_ptr_nonnull(a->summary);
-	addf(&lg.calls, "approval %s %s cmd=%s cwd=%s reason=%s summary=%s",
-	    a->token, a->kind, a->command ? a->command : "-",
-	    a->cwd ? a->cwd : "-", a->reason ? a->reason : "-", a->summary);
 	for (i = 0; a->files != NULL && a->files[i] != NULL; i++)
-		addf(&lg.calls, " file=%s", a->files[i]);
-	addf(&lg.calls, "\n");
+		addf(&files, " file=%s", a->files[i]);
+	drvfix_logf("approval %s %s cmd=%s cwd=%s reason=%s summary=%s%s",
+	    a->token, a->kind, a->command ? a->command : "-",
+	    a->cwd ? a->cwd : "-", a->reason ? a->reason : "-", a->summary,
+	    files != NULL ? files : "");
+	free(files);
 }
 
 static void
 sink_gone(const char *token, void *arg)
 {
 	(void)arg;
-	addf(&lg.calls, "gone %s\n", token);
+	drvfix_logf("gone %s", token);
 }
 
 static void
@@ -108,11 +100,11 @@ sink_command(const struct drv_command *c, void *arg)
 	ck_assert_ptr_nonnull(c->id);
 	ck_assert_ptr_nonnull(c->command);
 	if (!c->done) {
-		addf(&lg.calls, "begin %s %s cwd=%s\n", c->id, c->command,
+		drvfix_logf("begin %s %s cwd=%s", c->id, c->command,
 		    c->cwd ? c->cwd : "-");
 		return;
 	}
-	addf(&lg.calls, "end %s exit=%d ms=%lld out=%.*s|\n", c->id,
+	drvfix_logf("end %s exit=%d ms=%lld out=%.*s|", c->id,
 	    c->exit_code, (long long)c->duration_ms, (int)c->outlen,
 	    c->output ? c->output : "");
 }
@@ -121,7 +113,7 @@ static void
 sink_usage(const struct drv_usage *u, void *arg)
 {
 	(void)arg;
-	addf(&lg.calls, "usage %lld %lld %lld %lld %.0f\n",
+	drvfix_logf("usage %lld %lld %lld %lld %.0f",
 	    (long long)u->input, (long long)u->cached_input,
 	    (long long)u->output, (long long)u->reasoning, u->cost_usd);
 }
@@ -131,14 +123,14 @@ sink_message(const char *s, void *arg)
 {
 	(void)arg;
 	ck_assert_ptr_nonnull(s);
-	addf(&lg.calls, "message %s\n", s);
+	drvfix_logf("message %s", s);
 }
 
 static void
 sink_turn(int on, const char *err, void *arg)
 {
 	(void)arg;
-	addf(&lg.calls, "turn %d %s\n", on, err != NULL ? err : "-");
+	drvfix_logf("turn %d %s", on, err != NULL ? err : "-");
 }
 
 static void
@@ -146,7 +138,7 @@ sink_fatal(const char *s, void *arg)
 {
 	(void)arg;
 	ck_assert_ptr_nonnull(s);
-	addf(&lg.calls, "fatal %s\n", s);
+	drvfix_logf("fatal %s", s);
 }
 
 static const struct drv_sink	sink = {
@@ -171,12 +163,7 @@ make(int ask)
 static void
 feed(void *d, const char *s)
 {
-	struct json_object	*o = json_tokener_parse(s);
-
-	ck_assert_msg(o != NULL || strcmp(s, "null") == 0, "bad test JSON: %s",
-	    s);
-	drv_codex_ops.record(d, o);
-	json_object_put(o);
+	drvfix_feed(&drv_codex_ops, d, s);
 }
 
 /* Feed n records. */
@@ -198,7 +185,7 @@ setup(void)
 static void
 teardown(void)
 {
-	free(lg.calls);
+	drvfix_clear();
 	free(lg.text);
 	memset(&lg, 0, sizeof lg);
 }
@@ -234,6 +221,17 @@ static const char *const drv_codex_hs[] = {
 	"sandbox\":{\"type\":\"dangerFullAccess\"},\"multiAgentMode\":"
 	"\"explicitRequestOnly\"}}"
 };
+
+/* A driver started with prompt and past initialize (its calls kept). */
+static void *
+begun(int ask, const char *prompt)
+{
+	void	*d = make(ask);
+
+	drv_codex_ops.start(d, prompt);
+	feed(d, drv_codex_hs[0]);
+	return (d);
+}
 
 static const char *const drv_codex_t1a[] = {
 	"{\"method\":\"thread/started\",\"params\":{\"thread\":{\"id\":"
@@ -581,14 +579,13 @@ END_TEST
 /* The captured session: approvals both ways, commands, usage, turns. */
 START_TEST(test_session)
 {
-	void	*d = make(1);
+	void	*d = begun(1, "run the commands");
+	char	*got = drvfix_take();
 
-	drv_codex_ops.start(d, "run the commands");
-	feed(d, drv_codex_hs[0]);
-	ck_assert_ptr_nonnull(strstr(lg.calls, "\"approvalPolicy\":"
-	    "\"untrusted\""));
+	ck_assert_ptr_nonnull(strstr(got, "\"approvalPolicy\":\"untrusted\""));
+	free(got);
 	feed(d, drv_codex_hs[1]);
-	free(take());
+	free(drvfix_take());
 
 	feedv(d, drv_codex_t1a, nitems(drv_codex_t1a));
 	ck_calls("turn 1 -\n"
@@ -646,12 +643,10 @@ END_TEST
 static void *
 ready(void)
 {
-	void	*d = make(1);
+	void	*d = begun(1, "go");
 
-	drv_codex_ops.start(d, "go");
-	feed(d, drv_codex_hs[0]);
 	feed(d, drv_codex_hs[1]);
-	free(take());
+	free(drvfix_take());
 	return (d);
 }
 
@@ -690,7 +685,7 @@ START_TEST(test_failed_turn)
 	    "codex: turn failed: Reconnecting... waiting for network\n");
 
 	drv_codex_ops.input(d, "more");
-	free(take());
+	free(drvfix_take());
 	feed(d, "{\"method\":\"turn/completed\",\"params\":{\"threadId\":\""
 	    TID "\",\"turn\":{\"id\":\"t2\",\"items\":[],\"status\":"
 	    "\"interrupted\",\"error\":{\"message\":\"stopped\"}}}}");
@@ -702,11 +697,9 @@ END_TEST
 /* An error response to the handshake or a turn fails the session once. */
 START_TEST(test_fatal)
 {
-	void	*d = make(0);
+	void	*d = begun(0, "go");
 
-	drv_codex_ops.start(d, "go");
-	feed(d, drv_codex_hs[0]);
-	free(take());
+	free(drvfix_take());
 	feed(d, "{\"id\":2,\"error\":{\"code\":-32600,\"message\":"
 	    "\"invalid cwd\"}}");
 	ck_calls("fatal codex: thread/start failed: invalid cwd\n");
@@ -732,10 +725,8 @@ START_TEST(test_fatal)
 	drv_codex_ops.free(d);
 
 	/* A thread/start answer without a thread id. */
-	d = make(0);
-	drv_codex_ops.start(d, "go");
-	feed(d, drv_codex_hs[0]);
-	free(take());
+	d = begun(0, "go");
+	free(drvfix_take());
 	feed(d, "{\"id\":2,\"result\":{\"thread\":{\"id\":7}}}");
 	ck_calls("fatal codex: thread/start gave no thread id\n");
 	drv_codex_ops.free(d);
@@ -875,7 +866,7 @@ START_TEST(test_hostile)
 		"{\"method\":\"serverRequest/resolved\",\"params\":{}}",
 	};
 	void	*d = ready();
-	char	*huge, *rec;
+	char	*huge, *rec, *got;
 	size_t	 i;
 
 	for (i = 0; i < nitems(bad); i++)
@@ -918,10 +909,11 @@ START_TEST(test_hostile)
 	rec = xasprintf("{\"method\":\"item/commandExecution/requestApproval\","
 	    "\"id\":4,\"params\":{\"command\":\"%s\"}}", huge);
 	feed(d, rec);
-	ck_assert_uint_gt(strlen(lg.calls), 1 << 20);
-	ck_assert_ptr_nonnull(strstr(lg.calls, " summary=run aaaa"));
-	ck_assert_uint_lt(strlen(strstr(lg.calls, " summary=")), 220);
-	free(take());
+	got = drvfix_take();
+	ck_assert_uint_gt(strlen(got), 1 << 20);
+	ck_assert_ptr_nonnull(strstr(got, " summary=run aaaa"));
+	ck_assert_uint_lt(strlen(strstr(got, " summary=")), 220);
+	free(got);
 	free(rec);
 	free(huge);
 
@@ -932,11 +924,12 @@ START_TEST(test_hostile)
 		feed(d, rec);
 		free(rec);
 	}
-	ck_assert_ptr_nonnull(strstr(lg.calls, "approval 353 exec"));
-	ck_assert_ptr_null(strstr(lg.calls, "approval 354 exec"));
-	ck_assert_ptr_nonnull(strstr(lg.calls, "send {\"id\":354,\"error\":"
+	got = drvfix_take();
+	ck_assert_ptr_nonnull(strstr(got, "approval 353 exec"));
+	ck_assert_ptr_null(strstr(got, "approval 354 exec"));
+	ck_assert_ptr_nonnull(strstr(got, "send {\"id\":354,\"error\":"
 	    "{\"code\":-32601,\"message\":\"too many approvals pending\"}}"));
-	free(take());
+	free(got);
 
 	/* Answers to tokens that name nothing. */
 	drv_codex_ops.answer(d, "nope", 1, NULL);
