@@ -18,6 +18,7 @@
 
 #include <sys/wait.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,19 @@ static void
 proto_add(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* Add string members: key, value, ..., NULL. */
+static void __attribute__((sentinel))
+proto_adds(struct json_object *o, ...)
+{
+	va_list		 ap;
+	const char	*k;
+
+	va_start(ap, o);
+	while ((k = va_arg(ap, const char *)) != NULL)
+		proto_add(o, k, va_arg(ap, const char *));
+	va_end(ap);
 }
 
 /* The next message from the driver, or NULL at the end of stdin. */
@@ -374,30 +388,36 @@ codex_take(struct json_object *o)
 		return (NULL);		/* initialized, or a stray answer */
 	r = json_object_new_object();
 	if (strcmp(m, "initialize") == 0) {
-		proto_add(r, "userAgent", "fake-codex/0.169.0");
-		proto_add(r, "codexHome", "/tmp/fake-codex");
-		proto_add(r, "platformFamily", "unix");
-		proto_add(r, "platformOs", "linux");
+		proto_adds(r,
+		    "userAgent", "fake-codex/0.169.0",
+		    "codexHome", "/tmp/fake-codex",
+		    "platformFamily", "unix",
+		    "platformOs", "linux",
+		    NULL);
 	} else if (strcmp(m, "thread/start") == 0) {
 		t = json_object_new_object();
-		proto_add(t, "id", "thr-1");
-		proto_add(t, "sessionId", "thr-1");
-		proto_add(t, "cwd", ".");
-		proto_add(t, "preview", "");
-		proto_add(t, "modelProvider", "fake");
-		proto_add(t, "cliVersion", "0.169.0");
-		proto_add(t, "source", "appServer");
+		proto_adds(t,
+		    "id", "thr-1",
+		    "sessionId", "thr-1",
+		    "cwd", ".",
+		    "preview", "",
+		    "modelProvider", "fake",
+		    "cliVersion", "0.169.0",
+		    "source", "appServer",
+		    NULL);
 		json_object_object_add(t, "ephemeral",
 		    json_object_new_boolean(0));
 		json_object_object_add(t, "createdAt", json_object_new_int(0));
 		json_object_object_add(t, "updatedAt", json_object_new_int(0));
 		json_object_object_add(t, "turns", json_object_new_array());
 		json_object_object_add(r, "thread", t);
-		proto_add(r, "model", "fake");
-		proto_add(r, "modelProvider", "fake");
-		proto_add(r, "cwd", ".");
-		proto_add(r, "approvalPolicy", "on-request");
-		proto_add(r, "approvalsReviewer", "user");
+		proto_adds(r,
+		    "model", "fake",
+		    "modelProvider", "fake",
+		    "cwd", ".",
+		    "approvalPolicy", "on-request",
+		    "approvalsReviewer", "user",
+		    NULL);
 		t = json_object_new_object();
 		proto_add(t, "type", "dangerFullAccess");
 		json_object_object_add(r, "sandbox", t);
@@ -445,10 +465,12 @@ codex_command(const char *id, const char *command, int done, const char *out,
 	struct json_object	*p = codex_params(), *it;
 
 	it = json_object_new_object();
-	proto_add(it, "type", "commandExecution");
-	proto_add(it, "id", id);
-	proto_add(it, "command", command);
-	proto_add(it, "cwd", ".");
+	proto_adds(it,
+	    "type", "commandExecution",
+	    "id", id,
+	    "command", command,
+	    "cwd", ".",
+	    NULL);
 	json_object_object_add(it, "commandActions", json_object_new_array());
 	proto_add(it, "status", !done ? "inProgress" : code == -1 ?
 	    "declined" : code == 0 ? "completed" : "failed");
@@ -471,10 +493,12 @@ codex_ask(const char *id, const char *command)
 	const char		*d;
 	int			 allow = 0;
 
-	proto_add(p, "itemId", id);
-	proto_add(p, "command", command);
-	proto_add(p, "cwd", ".");
-	proto_add(p, "reason", "the fake agent wants to push");
+	proto_adds(p,
+	    "itemId", id,
+	    "command", command,
+	    "cwd", ".",
+	    "reason", "the fake agent wants to push",
+	    NULL);
 	json_object_object_add(p, "startedAtMs", json_object_new_int64(0));
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int(900));
@@ -588,12 +612,14 @@ claude_take(struct json_object *o)
 		return (NULL);
 	if (!inited++) {
 		r = json_object_new_object();
-		proto_add(r, "type", "system");
-		proto_add(r, "subtype", "init");
-		proto_add(r, "session_id", "fake-session");
-		proto_add(r, "model", "fake");
-		proto_add(r, "cwd", ".");
-		proto_add(r, "permissionMode", "default");
+		proto_adds(r,
+		    "type", "system",
+		    "subtype", "init",
+		    "session_id", "fake-session",
+		    "model", "fake",
+		    "cwd", ".",
+		    "permissionMode", "default",
+		    NULL);
 		proto_emit(r);
 	}
 	c = proto_get(proto_get(o, "message"), "content");
