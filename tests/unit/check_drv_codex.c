@@ -87,13 +87,6 @@ sink_approval(const struct drv_approval *a, void *arg)
 }
 
 static void
-sink_gone(const char *token, void *arg)
-{
-	(void)arg;
-	drvfix_logf("gone %s", token);
-}
-
-static void
 sink_command(const struct drv_command *c, void *arg)
 {
 	(void)arg;
@@ -119,31 +112,15 @@ sink_usage(const struct drv_usage *u, void *arg)
 }
 
 static void
-sink_message(const char *s, void *arg)
-{
-	(void)arg;
-	ck_assert_ptr_nonnull(s);
-	drvfix_logf("message %s", s);
-}
-
-static void
 sink_turn(int on, const char *err, void *arg)
 {
 	(void)arg;
 	drvfix_logf("turn %d %s", on, err != NULL ? err : "-");
 }
 
-static void
-sink_fatal(const char *s, void *arg)
-{
-	(void)arg;
-	ck_assert_ptr_nonnull(s);
-	drvfix_logf("fatal %s", s);
-}
-
 static const struct drv_sink	sink = {
-	sink_send, sink_text, sink_approval, sink_gone, sink_command,
-	sink_usage, sink_message, sink_turn, sink_fatal, &lg
+	sink_send, sink_text, sink_approval, drvfix_gone, sink_command,
+	sink_usage, drvfix_message, sink_turn, drvfix_fatal, &lg
 };
 
 /* A driver as the captured session had it. */

@@ -59,6 +59,33 @@ drvfix_take(void)
 	return (s);
 }
 
+/* Sink: an approval is gone. */
+void
+drvfix_gone(const char *token, void *arg)
+{
+	(void)arg;
+	ck_assert_ptr_nonnull(token);
+	drvfix_logf("gone %s", token);
+}
+
+/* Sink: the agent's message. */
+void
+drvfix_message(const char *s, void *arg)
+{
+	(void)arg;
+	ck_assert_ptr_nonnull(s);
+	drvfix_logf("message %s", s);
+}
+
+/* Sink: the session fails. */
+void
+drvfix_fatal(const char *cause, void *arg)
+{
+	(void)arg;
+	ck_assert_ptr_nonnull(cause);
+	drvfix_logf("fatal %s", cause);
+}
+
 /* Feed a driver one record given as JSON text ("null" feeds NULL). */
 void
 drvfix_feed(const struct drv_ops *ops, void *d, const char *text)

@@ -17,6 +17,10 @@ void	drvfix_logf(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	drvfix_clear(void);
 /* The log as text, each line ended by a newline; then forget it. */
 char	*drvfix_take(void);
+/* Sink calls both drivers' tests log alike: "gone", "message", "fatal". */
+void	drvfix_gone(const char *, void *);
+void	drvfix_message(const char *, void *);
+void	drvfix_fatal(const char *, void *);
 /* Feed a driver one record given as JSON text ("null" feeds NULL). */
 void	drvfix_feed(const struct drv_ops *, void *, const char *);
 
