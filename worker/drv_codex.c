@@ -20,7 +20,7 @@
 #include "common/jsonget.h"
 #include "common/util.h"
 #include "worker/driver.h"
-#include "worker/drv_codex.h"
+#include "worker/drv_codexargs.h"
 
 /* Approvals codex may hold at once; more are refused. */
 #define DRV_CODEX_ASKS_MAX		256
@@ -932,7 +932,7 @@ drv_codex_busy(const void *arg)
 }
 
 const struct drv_ops drv_codex_ops = {
-	drv_codex_argv,
+	drv_codexargs_argv,
 	drv_codex_create,
 	drv_codex_free,
 	drv_codex_start,

@@ -12,11 +12,11 @@
 #include "common/conf.h"
 #include "common/util.h"
 #include "worker/driver.h"
-#include "worker/drv_codex.h"
+#include "worker/drv_codexargs.h"
 
 /* A TOML string for a -c key="value" override. */
 static char *
-drv_codex_toml(const char *key, const char *value)
+drv_codexargs_toml(const char *key, const char *value)
 {
 	char	*out, *p;
 	size_t	 len = strlen(value);
@@ -37,14 +37,14 @@ drv_codex_toml(const char *key, const char *value)
 }
 
 /* Overrides always given: runnerd is the sandbox; no update checks. */
-static const char *const drv_codex_fixed[] = {
+static const char *const drv_codexargs_fixed[] = {
 	"sandbox_mode=\"danger-full-access\"",
 	"check_for_update_on_startup=false",
 	"analytics.enabled=false"
 };
 
 /* The provider an endpoint gets: plain HTTP Responses, the usual key. */
-static const char *const drv_codex_provider[] = {
+static const char *const drv_codexargs_provider[] = {
 	"model_provider=\"runnerd\"",
 	"model_providers.runnerd.name=\"runnerd\"",
 	"model_providers.runnerd.wire_api=\"responses\"",
@@ -58,28 +58,28 @@ static const char *const drv_codex_provider[] = {
  * the endpoint when one is given. A NULL-terminated vector.
  */
 char **
-drv_codex_config(const char *model, const char *base_url)
+drv_codexargs_config(const char *model, const char *base_url)
 {
 	char	**v;
 	size_t	  n = 0, i;
 
-	v = xcalloc(2 * (nitems(drv_codex_fixed) + nitems(drv_codex_provider) +
+	v = xcalloc(2 * (nitems(drv_codexargs_fixed) + nitems(drv_codexargs_provider) +
 	    2) + 1, sizeof *v);
-	for (i = 0; i < nitems(drv_codex_fixed); i++) {
+	for (i = 0; i < nitems(drv_codexargs_fixed); i++) {
 		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup(drv_codex_fixed[i]);
+		v[n++] = xstrdup(drv_codexargs_fixed[i]);
 	}
 	if (model != NULL) {
 		v[n++] = xstrdup("-c");
-		v[n++] = drv_codex_toml("model", model);
+		v[n++] = drv_codexargs_toml("model", model);
 	}
-	for (i = 0; base_url != NULL && i < nitems(drv_codex_provider); i++) {
+	for (i = 0; base_url != NULL && i < nitems(drv_codexargs_provider); i++) {
 		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup(drv_codex_provider[i]);
+		v[n++] = xstrdup(drv_codexargs_provider[i]);
 	}
 	if (base_url != NULL) {
 		v[n++] = xstrdup("-c");
-		v[n++] = drv_codex_toml("model_providers.runnerd.base_url",
+		v[n++] = drv_codexargs_toml("model_providers.runnerd.base_url",
 		    base_url);
 	}
 	v[n] = NULL;
@@ -88,12 +88,12 @@ drv_codex_config(const char *model, const char *base_url)
 
 /* codex app-server with its sandbox off, the model and the endpoint. */
 char **
-drv_codex_argv(const char *command, const struct drv_params *p)
+drv_codexargs_argv(const char *command, const struct drv_params *p)
 {
 	char	**v, **cfg;
 	size_t	  n = 0, i, nextra;
 
-	cfg = drv_codex_config(p->model, p->base_url);
+	cfg = drv_codexargs_config(p->model, p->base_url);
 	nextra = p->extra_args != NULL ? strv_len((char **)p->extra_args) : 0;
 	v = xcalloc(2 + strv_len(cfg) + nextra + 1, sizeof *v);
 	v[n++] = xstrdup(command);

@@ -20,7 +20,7 @@
 #include "common/utf8.h"
 #include "common/util.h"
 #include "worker/driver.h"
-#include "worker/drv_codex.h"
+#include "worker/drv_codexargs.h"
 #include "worker/provider.h"
 
 #define CAUSE(...) do { snprintf(cause, causelen, __VA_ARGS__); } while (0)
@@ -521,7 +521,7 @@ provider_argv(const struct provider *p, int f, const struct provider_task *t,
 				*jsonl = 1;
 			}
 			/* As the driver's: its sandbox off, the endpoint. */
-			cfg = drv_codex_config(NULL, base_url);
+			cfg = drv_codexargs_config(NULL, base_url);
 			for (i = 0; cfg[i] != NULL; i++)
 				provider_push(&a, cfg[i]);
 			strv_free(cfg);

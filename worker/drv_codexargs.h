@@ -1,6 +1,6 @@
-/* What of the codex driver the one-shot codex exec shares (drv_codexargs.c). */
-#ifndef DRV_CODEX_H
-#define DRV_CODEX_H
+/* codex's argv and -c overrides, which the one-shot codex exec shares. */
+#ifndef DRV_CODEXARGS_H
+#define DRV_CODEXARGS_H
 
 struct drv_params;
 
@@ -9,8 +9,8 @@ struct drv_params;
  * or analytics, the model when given, a provider for the endpoint when
  * given): a NULL-terminated malloc'd vector.
  */
-char	**drv_codex_config(const char *, const char *);
+char	**drv_codexargs_config(const char *, const char *);
 /* codex app-server's argv: the overrides, then the provider's extra_args. */
-char	**drv_codex_argv(const char *, const struct drv_params *);
+char	**drv_codexargs_argv(const char *, const struct drv_params *);
 
 #endif
