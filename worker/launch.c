@@ -260,12 +260,14 @@ launch_provider(void)
  * The sandbox replaces /tmp with a private one, so a CLI found there (a
  * build tree's fake agent, a CLI unpacked under /tmp) would vanish from the
  * agent's view. Its directory, and that of the file it links to, are then
- * exposed read-only: the operator chose the CLI, not the agent.
+ * exposed read-only: the operator chose the CLI, not the agent. A CLI
+ * installed by npm needs its whole node_modules (codex's launcher runs the
+ * binary of a platform package beside its own): that is exposed instead.
  */
 static void
 launch_sb_expose_cli(void)
 {
-	char	*dirs[2], *slash;
+	char	*dirs[2], *slash, *nm;
 	size_t	 n, i, j;
 
 	if (wk.detect.path == NULL)
@@ -273,7 +275,10 @@ launch_sb_expose_cli(void)
 	dirs[0] = xstrdup(wk.detect.path);
 	dirs[1] = realpath(wk.detect.path, NULL);
 	for (i = 0; i < nitems(dirs) && dirs[i] != NULL; i++) {
-		if ((slash = strrchr(dirs[i], '/')) != NULL && slash != dirs[i])
+		if ((nm = strstr(dirs[i], "/node_modules/")) != NULL)
+			nm[strlen("/node_modules")] = '\0';
+		else if ((slash = strrchr(dirs[i], '/')) != NULL &&
+		    slash != dirs[i])
 			*slash = '\0';
 		if (!workspace_path_under(dirs[i], "/tmp"))
 			continue;
